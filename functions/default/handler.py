@@ -1,0 +1,31 @@
+"""``ping`` (keepalive inside API Gateway's 10-minute idle timeout) and ``$default`` (every frame whose
+action matches no route: it gets an error frame saying why)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from parley.edge import Caller, run_route
+from parley.errors import InvalidFrameError, UnknownActionError
+from parley.observability import logger, metrics, tracer
+from parley.protocol import PingRequest, PongFrame
+from pydantic import BaseModel
+
+
+def default(caller: Caller, raw: dict[str, Any]) -> BaseModel:
+    action = raw.get("action")
+    metrics.add_metric(name="Pings" if action == "ping" else "UnknownActions", unit="Count", value=1)
+    if action == "ping":
+        return PongFrame(ref=PingRequest.model_validate(raw).request_id)
+    if not isinstance(action, str) or not action:
+        raise InvalidFrameError("action: a frame needs a string action")
+    raise UnknownActionError("Unknown action; see docs/protocol.md for the actions this server knows.")
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return run_route(event, default)

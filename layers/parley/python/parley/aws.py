@@ -1,0 +1,24 @@
+"""Lazily created, cached boto3 clients. A client made before moto starts would not be mocked, so
+nothing creates one at import time. ``AWS_ENDPOINT_URL`` / ``AWS_ENDPOINT_URL_<SERVICE>`` (read by boto3
+itself) point Parley at moto, DynamoDB Local or another endpoint."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, max_pool_connections=64,
+                 connect_timeout=2, read_timeout=5)
+
+
+@cache
+def client(service: str, endpoint_url: str | None = None) -> Any:
+    return boto3.session.Session().client(service, endpoint_url=endpoint_url, config=_CONFIG)  # type: ignore[call-overload]
+
+
+def reset_clients() -> None:
+    """Forget cached clients (tests start moto per test)."""
+    client.cache_clear()

@@ -1,0 +1,54 @@
+"""Runtime configuration: one Pydantic settings model, read from the environment once.
+
+This is the only module that reads ``os.environ``. The CDK functions construct sets these variables;
+the local stack sets them for its in-process handlers.
+"""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from functools import lru_cache
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class AuthMode(StrEnum):
+    HS256 = "hs256"  # shared secret kept in Secrets Manager; the host app's backend signs tokens
+    JWKS = "jwks"  # RS256/ES256 against a JWKS URL (for example a Cognito user pool)
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+
+    table_name: str = Field(default="parley", alias="PARLEY_TABLE_NAME")
+    # https://{api}.execute-api.{region}.amazonaws.com/{stage} in AWS; the local gateway's URL locally.
+    callback_url: str | None = Field(default=None, alias="PARLEY_CALLBACK_URL")
+
+    auth_mode: AuthMode = Field(default=AuthMode.HS256, alias="PARLEY_AUTH_MODE")
+    auth_secret_id: str | None = Field(default=None, alias="PARLEY_AUTH_SECRET_ID")
+    auth_jwks_url: str | None = Field(default=None, alias="PARLEY_AUTH_JWKS_URL")
+    auth_algorithms: str = Field(default="HS256", alias="PARLEY_AUTH_ALGORITHMS")
+    auth_issuer: str = Field(default="parley-dev", alias="PARLEY_AUTH_ISSUER")
+    auth_audience: str = Field(default="parley", alias="PARLEY_AUTH_AUDIENCE")
+    auth_leeway_seconds: int = Field(default=30, ge=0, le=300, alias="PARLEY_AUTH_LEEWAY_SECONDS")
+    # How long a fetched secret or JWKS is cached inside a warm Lambda.
+    auth_key_cache_seconds: int = Field(default=300, ge=0, alias="PARLEY_AUTH_KEY_CACHE_SECONDS")
+
+    max_group_members: int = Field(default=100, ge=2, le=1000, alias="PARLEY_MAX_GROUP_MEMBERS")
+    max_text_bytes: int = Field(default=4096, ge=1, le=32_000, alias="PARLEY_MAX_TEXT_BYTES")
+    history_page_max: int = Field(default=100, ge=1, le=1000, alias="PARLEY_HISTORY_PAGE_MAX")
+    # API Gateway closes every connection after 2 h and $disconnect is best effort: keep 2 h 10 min.
+    connection_ttl_seconds: int = Field(default=7800, ge=7800, alias="PARLEY_CONNECTION_TTL_SECONDS")
+    # A resend is recognised while the original is among the conversation's newest N messages.
+    idempotency_window: int = Field(default=10, ge=1, le=50, alias="PARLEY_IDEMPOTENCY_WINDOW")
+    fanout_workers: int = Field(default=16, ge=1, le=64, alias="PARLEY_FANOUT_WORKERS")
+
+    @property
+    def algorithms(self) -> list[str]:
+        return [a.strip() for a in self.auth_algorithms.split(",") if a.strip()]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.model_validate(dict(os.environ))

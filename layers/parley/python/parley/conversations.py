@@ -1,0 +1,56 @@
+"""Conversations: direct (one per pair, found or created on first use) and groups."""
+
+from __future__ import annotations
+
+import secrets
+
+from parley.clock import Clock, now_ms
+from parley.errors import ConversationNotFoundError, InvalidMembersError, NotMemberError
+from parley.models import Conversation, ConversationKind, ConversationPage
+from parley.ports import ConversationStore
+
+
+def new_conversation_id(kind: ConversationKind) -> str:
+    return ("d_" if kind is ConversationKind.DIRECT else "g_") + secrets.token_urlsafe(16)
+
+
+class ConversationService:
+    def __init__(self, store: ConversationStore, max_group_members: int, clock: Clock = now_ms) -> None:
+        self._store = store
+        self._max_members = max_group_members
+        self._clock = clock
+
+    def open_direct(self, me: str, peer: str) -> Conversation:
+        if peer == me:
+            raise InvalidMembersError("A direct conversation needs another user.")
+        existing = self._store.find_direct(me, peer)
+        if existing is not None:
+            return existing
+        return self._store.create(Conversation(
+            conversation_id=new_conversation_id(ConversationKind.DIRECT), kind=ConversationKind.DIRECT,
+            members=tuple(sorted((me, peer))), created_by=me, created_at=self._clock()))
+
+    def create_group(self, me: str, members: list[str], name: str | None) -> Conversation:
+        everyone = [me, *dict.fromkeys(m for m in members if m != me)]
+        if len(everyone) < 2:
+            raise InvalidMembersError("A group needs at least one member besides you.")
+        if len(everyone) > self._max_members:
+            raise InvalidMembersError(f"A group has at most {self._max_members} members, you included.")
+        return self._store.create(Conversation(
+            conversation_id=new_conversation_id(ConversationKind.GROUP), kind=ConversationKind.GROUP,
+            members=tuple(everyone), created_by=me, created_at=self._clock(), name=name))
+
+    def list_mine(self, me: str, limit: int, cursor: str | None) -> ConversationPage:
+        return self._store.list_for_user(me, limit, cursor)
+
+    def require_member(self, conversation_id: str, me: str) -> Conversation:
+        conversation = self._store.get(conversation_id)
+        return ensure_member(conversation, me)
+
+
+def ensure_member(conversation: Conversation | None, me: str) -> Conversation:
+    if conversation is None:
+        raise ConversationNotFoundError()
+    if not conversation.has_member(me):
+        raise NotMemberError()
+    return conversation

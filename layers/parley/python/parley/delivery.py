@@ -1,0 +1,19 @@
+"""The @connections management API adapter: posts frames to WebSocket connections."""
+
+from __future__ import annotations
+
+from parley.aws import client
+from parley.errors import StaleConnectionError
+from parley.ports import ConnectionGateway
+
+
+class ManagementApiGateway(ConnectionGateway):
+    def __init__(self, endpoint_url: str) -> None:
+        self._endpoint = endpoint_url
+
+    def post(self, connection_id: str, data: bytes) -> None:
+        api = client("apigatewaymanagementapi", self._endpoint)
+        try:
+            api.post_to_connection(ConnectionId=connection_id, Data=data)
+        except api.exceptions.GoneException as exc:  # a ClientError subclass: caught before anything broader
+            raise StaleConnectionError(connection_id) from exc

@@ -1,0 +1,112 @@
+"""The handlers' edge: turns an API Gateway WebSocket event into a call on the core and the result
+(or a domain error) into a route response. Nothing below this module knows about API Gateway."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes.api_gateway_websocket_event import APIGatewayWebSocketEvent
+from pydantic import BaseModel, ValidationError
+
+from parley.errors import (
+    FrameTooLargeError,
+    InvalidFrameError,
+    InvalidJsonError,
+    ParleyError,
+    UnauthorizedError,
+    error_code,
+    error_message,
+)
+from parley.observability import logger, metrics
+from parley.protocol import MAX_FRAME_BYTES, ErrorFrame, frame_ref
+
+USER_ID_KEY = "userId"  # the authorizer context key that carries the verified user id
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling, as API Gateway and the authorizer established it. Never taken from the body."""
+
+    user_id: str
+    connection_id: str
+
+
+def caller_of(event: APIGatewayWebSocketEvent) -> Caller:
+    authorizer = event.request_context.get("authorizer") or {}
+    user_id = authorizer.get(USER_ID_KEY) if isinstance(authorizer, dict) else None
+    connection_id = event.request_context.connection_id
+    if not isinstance(user_id, str) or not user_id or not connection_id:
+        raise UnauthorizedError()
+    logger.append_keys(connection_id=connection_id, user_id=user_id)
+    return Caller(user_id=user_id, connection_id=connection_id)
+
+
+def parse_frame(body: str | None) -> dict[str, Any]:
+    if not body:
+        raise InvalidFrameError("The frame is empty.")
+    if len(body.encode()) > MAX_FRAME_BYTES:
+        raise FrameTooLargeError(f"Frames are limited to {MAX_FRAME_BYTES} bytes.")
+    try:
+        raw = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        raise InvalidJsonError() from None
+    if not isinstance(raw, dict):
+        raise InvalidFrameError("A frame must be a JSON object.")
+    return raw
+
+
+def validation_message(exc: ValidationError) -> str:
+    """Where and what, never the offending value (it may be a message body)."""
+    parts = []
+    for err in exc.errors(include_input=False, include_url=False)[:3]:
+        where = ".".join(str(p) for p in err["loc"]) or "frame"
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def response(frame: BaseModel) -> dict[str, Any]:
+    body = frame.to_json() if hasattr(frame, "to_json") else frame.model_dump_json(by_alias=True)
+    return {"statusCode": 200, "body": body}
+
+
+def error_response(exc: BaseException, ref: str | None) -> dict[str, Any]:
+    metrics.add_metric(name="ErrorFrames", unit="Count", value=1)
+    return response(ErrorFrame(code=error_code(exc), message=error_message(exc), ref=ref))
+
+
+RouteFn = Callable[[Caller, dict[str, Any]], BaseModel]
+
+
+def run_route(event: dict[str, Any], route: RouteFn) -> dict[str, Any]:
+    """Run one message route: every failure becomes an error frame, never an unhandled exception."""
+    ref: str | None = None
+    try:
+        ws = APIGatewayWebSocketEvent(event)
+        caller = caller_of(ws)
+        raw = parse_frame(ws.body)
+        ref = frame_ref(raw)
+        return response(route(caller, raw))
+    except ValidationError as exc:
+        return error_response(InvalidFrameError(validation_message(exc)), ref)
+    except ParleyError as exc:
+        logger.info("request refused", extra={"code": exc.code})
+        return error_response(exc, ref)
+    except Exception as exc:
+        logger.exception("unhandled error in route")
+        return error_response(exc, ref)
+
+
+def run_lifecycle(event: dict[str, Any], action: Callable[[Caller], None]) -> dict[str, Any]:
+    """Run ``$connect`` / ``$disconnect``: 200 on success, 401 without an identity, 500 otherwise
+    (a failed ``$connect`` refuses the handshake, so no connection exists without its record)."""
+    try:
+        action(caller_of(APIGatewayWebSocketEvent(event)))
+    except UnauthorizedError:
+        return {"statusCode": 401}
+    except Exception:
+        logger.exception("connection lifecycle failed")
+        return {"statusCode": 500}
+    return {"statusCode": 200}

@@ -1,0 +1,96 @@
+"""Domain errors and the one place that maps them to the protocol's stable error codes."""
+
+from __future__ import annotations
+
+
+class ParleyError(Exception):
+    """Base of every error a client may be told about. ``code`` is part of the public protocol."""
+
+    code = "internal_error"
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message or self.__class__.__doc__ or self.code)
+        self.message = message or (self.__class__.__doc__ or self.code).strip()
+
+
+class InvalidJsonError(ParleyError):
+    """The frame is not valid JSON."""
+
+    code = "invalid_json"
+
+
+class InvalidFrameError(ParleyError):
+    """The frame is not a JSON object, or a field is missing, ill-typed or out of range."""
+
+    code = "invalid_frame"
+
+
+class FrameTooLargeError(ParleyError):
+    """The frame is larger than the server accepts."""
+
+    code = "frame_too_large"
+
+
+class TextTooLongError(ParleyError):
+    """The message text is longer than the configured limit."""
+
+    code = "text_too_long"
+
+
+class UnknownActionError(ParleyError):
+    """The frame's action is not one the server knows."""
+
+    code = "unknown_action"
+
+
+class UnauthorizedError(ParleyError):
+    """The connection carries no verified identity."""
+
+    code = "unauthorized"
+
+
+class ConversationNotFoundError(ParleyError):
+    """No such conversation."""
+
+    code = "conversation_not_found"
+
+
+class NotMemberError(ParleyError):
+    """You are not a member of this conversation."""
+
+    code = "not_member"
+
+
+class InvalidMembersError(ParleyError):
+    """The member list is empty, too long, or names yourself only."""
+
+    code = "invalid_members"
+
+
+class ConflictError(ParleyError):
+    """The write lost a race too many times; retry the request."""
+
+    code = "conflict"
+
+
+class ThrottledError(ParleyError):
+    """The data store is throttling requests; retry later."""
+
+    code = "throttled"
+
+
+class StaleConnectionError(Exception):
+    """The connection is gone (API Gateway answered 410); it is pruned, never reported to a client."""
+
+
+class TokenError(Exception):
+    """A chat token failed verification. Never carries the token itself."""
+
+
+def error_code(exc: BaseException) -> str:
+    """The stable code for any exception: domain errors keep theirs, anything else is internal."""
+    return exc.code if isinstance(exc, ParleyError) else ParleyError.code
+
+
+def error_message(exc: BaseException) -> str:
+    return exc.message if isinstance(exc, ParleyError) else "Internal error; nothing was changed."

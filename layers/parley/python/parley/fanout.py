@@ -1,0 +1,53 @@
+"""Fan-out: deliver one frame to every open connection of a set of users, in parallel.
+
+A connection that answers 410 Gone is deleted and the others still receive the frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from parley.errors import StaleConnectionError
+from parley.models import Connection
+from parley.observability import logger
+from parley.ports import ConnectionGateway, ConnectionStore
+
+
+@dataclass(frozen=True)
+class FanoutResult:
+    delivered: int
+    stale: int
+    failed: int
+
+
+class Fanout:
+    def __init__(self, connections: ConnectionStore, gateway: ConnectionGateway, workers: int = 16) -> None:
+        self._connections = connections
+        self._gateway = gateway
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fanout")
+
+    def connections_of(self, user_ids: Iterable[str], now_ms: int) -> list[Connection]:
+        per_user = self._pool.map(lambda uid: self._connections.list_for_user(uid, now_ms), list(user_ids))
+        return [c for conns in per_user for c in conns]
+
+    def deliver(self, user_ids: Iterable[str], data: bytes, now_ms: int,
+                exclude_connection: str | None = None) -> FanoutResult:
+        targets = [c for c in self.connections_of(user_ids, now_ms) if c.connection_id != exclude_connection]
+        outcomes = list(self._pool.map(lambda c: self._post(c, data), targets))
+        return FanoutResult(delivered=outcomes.count("ok"), stale=outcomes.count("stale"),
+                            failed=outcomes.count("failed"))
+
+    def _post(self, connection: Connection, data: bytes) -> str:
+        try:
+            self._gateway.post(connection.connection_id, data)
+            return "ok"
+        except StaleConnectionError:
+            self._connections.delete(connection.user_id, connection.connection_id)
+            logger.info("pruned stale connection", extra={"stale_connection_id": connection.connection_id})
+            return "stale"
+        except Exception:  # one bad post must not stop the others
+            logger.exception("post to connection failed",
+                             extra={"target_connection_id": connection.connection_id})
+            return "failed"

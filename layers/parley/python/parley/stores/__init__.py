@@ -1,0 +1,1 @@
+"""DynamoDB adapters: one module per store, the only code (with ``parley.aws``) that touches boto3."""

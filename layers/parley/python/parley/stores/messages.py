@@ -1,0 +1,80 @@
+"""Messages: ``CONV#<cid>`` / ``MSG#<seq>``, in the same item collection as the conversation's
+``~META`` item so that ``send`` reads both with one Query."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from parley import table
+from parley.aws import client
+from parley.models import ConversationHead, Message, MessageBody, MessagePage
+from parley.ports import MessageStore, SeqTakenError
+from parley.stores.codec import from_item, to_item
+from parley.stores.conversations import conversation_from_item
+from parley.stores.errors import error_code, translated
+
+_MAX_SEQ = 10**table.SEQ_WIDTH - 1
+
+
+def _message_from_item(conversation_id: str, item: dict[str, Any]) -> Message:
+    return Message(
+        conversation_id=conversation_id, seq=table.seq_of(item[table.SK]), message_id=item[table.ATTR_MESSAGE_ID],
+        sender_id=item[table.ATTR_SENDER], sent_at=int(item[table.ATTR_SENT_AT]),
+        client_msg_id=item[table.ATTR_CLIENT_MSG_ID], body=MessageBody.model_validate(item[table.ATTR_BODY]))
+
+
+class DynamoMessageStore(MessageStore):
+    def __init__(self, table_name: str) -> None:
+        self._table = table_name
+
+    def head(self, conversation_id: str, window: int) -> ConversationHead:
+        with translated():
+            resp = client("dynamodb").query(
+                TableName=self._table, ConsistentRead=True, ScanIndexForward=False, Limit=window + 1,
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": table.conversation_pk(conversation_id)}})
+        items = [from_item(raw) for raw in resp["Items"]]
+        if not items or items[0][table.SK] != table.META_SK:
+            return ConversationHead(conversation=None)
+        recent = tuple(_message_from_item(conversation_id, i) for i in items[1:]
+                       if str(i[table.SK]).startswith(table.MSG_PREFIX))
+        return ConversationHead(conversation=conversation_from_item(items[0]), recent=recent)
+
+    def append(self, message: Message) -> None:
+        item = to_item({
+            table.PK: table.conversation_pk(message.conversation_id), table.SK: table.message_sk(message.seq),
+            table.ATTR_MESSAGE_ID: message.message_id, table.ATTR_SENDER: message.sender_id,
+            table.ATTR_SENT_AT: message.sent_at, table.ATTR_CLIENT_MSG_ID: message.client_msg_id,
+            table.ATTR_BODY: message.body.model_dump(exclude_none=True),
+        })
+        try:
+            with translated():
+                client("dynamodb").put_item(TableName=self._table, Item=item,
+                                            ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                raise SeqTakenError(message.seq) from exc
+            raise
+
+    def page(self, conversation_id: str, *, before: int | None, after: int | None, limit: int) -> MessagePage:
+        low = (after or 0) + 1
+        high = min(before - 1, _MAX_SEQ) if before is not None else _MAX_SEQ
+        if low > high:
+            return MessagePage(messages=(), has_more=False)
+        # With `after` (catch-up) a page goes forward from the gap; otherwise backward from the newest.
+        forward = after is not None
+        with translated():
+            resp = client("dynamodb").query(
+                TableName=self._table, ConsistentRead=True, ScanIndexForward=forward, Limit=limit + 1,
+                KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",
+                ExpressionAttributeValues={":pk": {"S": table.conversation_pk(conversation_id)},
+                                           ":low": {"S": table.message_sk(low)},
+                                           ":high": {"S": table.message_sk(high)}})
+        messages = [_message_from_item(conversation_id, from_item(raw)) for raw in resp["Items"]]
+        has_more = len(messages) > limit
+        messages = messages[:limit]
+        if not forward:
+            messages.reverse()
+        return MessagePage(messages=tuple(messages), has_more=has_more)

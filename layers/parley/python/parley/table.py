@@ -1,0 +1,95 @@
+"""Parley's single-table design, declared once.
+
+The CDK storage construct, the moto-backed tests and the local stack all build the table from
+``TABLE``; the stores build every key with the functions below. Nothing else spells a key.
+
+Item collections (pk / sk):
+
+* ``USER#<uid>`` / ``CONN#<connectionId>`` -- an open WebSocket connection (TTL'd).
+* ``USER#<uid>`` / ``MEMBER#<conversationId>`` -- "uid is a member of conversation": lists my conversations.
+* ``CONV#<cid>`` / ``MSG#<seq:012d>`` -- a message; history is a range read on this collection.
+* ``DIRECT#<sha256(pair)>`` / ``~META`` -- the one direct conversation of a pair of users.
+* ``CONV#<cid>`` / ``~META`` -- the conversation itself. ``~`` sorts after every ``MSG#`` key, so one
+  descending Query returns the conversation and its newest messages together (membership check, next
+  sequence number and the idempotency window cost one read).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+PK = "pk"
+SK = "sk"
+TTL_ATTRIBUTE = "expiresAt"
+
+
+@dataclass(frozen=True)
+class TableDesign:
+    partition_key: str
+    sort_key: str
+    ttl_attribute: str
+
+    def create_table_kwargs(self, table_name: str) -> dict[str, Any]:
+        """Arguments for boto3 ``create_table`` (tests and the local stack)."""
+        return {
+            "TableName": table_name,
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [
+                {"AttributeName": self.partition_key, "AttributeType": "S"},
+                {"AttributeName": self.sort_key, "AttributeType": "S"},
+            ],
+            "KeySchema": [
+                {"AttributeName": self.partition_key, "KeyType": "HASH"},
+                {"AttributeName": self.sort_key, "KeyType": "RANGE"},
+            ],
+        }
+
+
+TABLE = TableDesign(partition_key=PK, sort_key=SK, ttl_attribute=TTL_ATTRIBUTE)
+
+SEQ_WIDTH = 12
+MSG_PREFIX = "MSG#"
+CONN_PREFIX = "CONN#"
+MEMBER_PREFIX = "MEMBER#"
+META_SK = "~META"
+
+
+def user_pk(user_id: str) -> str:
+    return f"USER#{user_id}"
+
+
+def conversation_pk(conversation_id: str) -> str:
+    return f"CONV#{conversation_id}"
+
+
+def connection_sk(connection_id: str) -> str:
+    return f"{CONN_PREFIX}{connection_id}"
+
+
+def direct_pair_pk(user_a: str, user_b: str) -> str:
+    low, high = sorted((user_a, user_b))
+    digest = hashlib.sha256(json.dumps([low, high]).encode()).hexdigest()
+    return f"DIRECT#{digest}"
+
+
+def member_sk(conversation_id: str) -> str:
+    return f"{MEMBER_PREFIX}{conversation_id}"
+
+
+def message_sk(seq: int) -> str:
+    return f"{MSG_PREFIX}{seq:0{SEQ_WIDTH}d}"
+
+
+def seq_of(sort_key: str) -> int:
+    return int(sort_key[len(MSG_PREFIX):])
+
+
+# Short attribute names keep a message item under 1 KB (one write unit) for ordinary texts.
+ATTR_MESSAGE_ID = "i"
+ATTR_SENDER = "f"
+ATTR_SENT_AT = "t"
+ATTR_CLIENT_MSG_ID = "c"
+ATTR_BODY = "b"

@@ -1,0 +1,129 @@
+"""Integration tier: the real handlers under moto, with the table built from parley.table."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import jwt
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+from parley import aws, table
+from parley.config import get_settings
+from parley.stores import secrets
+from parley.wiring import services
+
+from tests.support.events import connect_event, message_event
+from tests.support.handlers import frame, handler_module, invoke
+
+TABLE_NAME = "parley-test"
+SECRET_NAME = "parley/test/token-secret"
+SECRET = "integration-secret-0123456789abcdef0123456789"
+ISSUER, AUDIENCE = "parley-test-issuer", "parley-test"
+
+
+class FakeConnectionsApi:
+    """A boto3-like @connections client. moto never answers 410, so stale ids here raise the real
+    ``GoneException`` class of a real client."""
+
+    def __init__(self) -> None:
+        real = boto3.client("apigatewaymanagementapi", endpoint_url="https://example.invalid/prod")
+        self.exceptions = real.exceptions
+        self.posts: list[tuple[str, dict[str, Any]]] = []
+        self.stale: set[str] = set()
+
+    def post_to_connection(self, ConnectionId: str, Data: bytes) -> dict[str, Any]:
+        if ConnectionId in self.stale:
+            raise self.exceptions.GoneException(
+                {"Error": {"Code": "GoneException", "Message": "gone"}}, "PostToConnection")
+        self.posts.append((ConnectionId, json.loads(Data)))
+        return {}
+
+    def frames_for(self, connection_id: str) -> list[dict[str, Any]]:
+        return [f for cid, f in self.posts if cid == connection_id]
+
+
+def reset_caches() -> None:
+    get_settings.cache_clear()
+    services.cache_clear()
+    aws.reset_clients()
+    secrets.reset()
+    handler_module("authorizer").verifier.cache_clear()
+
+
+@pytest.fixture
+def connections_api() -> FakeConnectionsApi:
+    return FakeConnectionsApi()
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch, connections_api: FakeConnectionsApi) -> Iterator[Any]:
+    monkeypatch.setenv("PARLEY_TABLE_NAME", TABLE_NAME)
+    monkeypatch.setenv("PARLEY_CALLBACK_URL", "https://example.invalid/prod")
+    monkeypatch.setenv("PARLEY_AUTH_MODE", "hs256")
+    monkeypatch.setenv("PARLEY_AUTH_SECRET_ID", SECRET_NAME)
+    monkeypatch.setenv("PARLEY_AUTH_ISSUER", ISSUER)
+    monkeypatch.setenv("PARLEY_AUTH_AUDIENCE", AUDIENCE)
+    monkeypatch.setenv("PARLEY_MAX_GROUP_MEMBERS", "5")
+    monkeypatch.setenv("PARLEY_MAX_TEXT_BYTES", "64")
+    reset_caches()
+    real_client = aws.client
+
+    def client(service: str, endpoint_url: str | None = None) -> Any:
+        return connections_api if service == "apigatewaymanagementapi" else real_client(service, endpoint_url)
+
+    monkeypatch.setattr("parley.delivery.client", client)
+    with mock_aws():
+        ddb = boto3.client("dynamodb")
+        ddb.create_table(**table.TABLE.create_table_kwargs(TABLE_NAME))
+        ddb.update_time_to_live(TableName=TABLE_NAME, TimeToLiveSpecification={
+            "Enabled": True, "AttributeName": table.TABLE.ttl_attribute})
+        boto3.client("secretsmanager").create_secret(Name=SECRET_NAME, SecretString=SECRET)
+        yield ddb
+    reset_caches()
+
+
+def token(user: str, key: str = SECRET, **overrides: Any) -> str:
+    now = int(time.time())
+    claims = {"sub": user, "iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + 600, **overrides}
+    return jwt.encode({k: v for k, v in claims.items() if v is not None}, key, algorithm="HS256")
+
+
+def all_items(ddb: Any) -> list[dict[str, Any]]:
+    """The whole table, sorted: a test-side snapshot (a Scan here is the test's, never a request's)."""
+    items = ddb.scan(TableName=TABLE_NAME, ConsistentRead=True)["Items"]
+    return sorted(items, key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
+
+
+class Chat:
+    """Drives the real handlers as one user on one connection."""
+
+    def __init__(self, user: str, connection_id: str) -> None:
+        self.user, self.connection_id = user, connection_id
+
+    def connect(self) -> Chat:
+        assert invoke("connect", connect_event(self.user, self.connection_id))["statusCode"] == 200
+        return self
+
+    def call(self, function: str, body: Any) -> dict[str, Any]:
+        return frame(invoke(function, message_event(self.user, self.connection_id, body)))
+
+    def open_direct(self, peer: str) -> str:
+        result = self.call("conversations", {"action": "openDirect", "userId": peer})
+        assert result["type"] == "conversation", result
+        conversation_id: str = result["conversation"]["conversationId"]
+        return conversation_id
+
+    def send(self, conversation_id: str, text: str, client_msg_id: str) -> dict[str, Any]:
+        return self.call("send", {"action": "send", "conversationId": conversation_id,
+                                  "clientMsgId": client_msg_id, "body": {"text": text}})
+
+    def history(self, conversation_id: str, **kwargs: Any) -> dict[str, Any]:
+        return self.call("history", {"action": "history", "conversationId": conversation_id, **kwargs})
+
+
+__all__ = ["Chat", "ClientError", "all_items", "token"]

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from typing import Any
+
+from tests.integration.conftest import Chat, all_items
+
+
+def test_open_direct_finds_or_creates_exactly_one_per_pair(aws_env: Any) -> None:
+    alice, bob = Chat("alice", "a1"), Chat("bob", "b1")
+    first = alice.open_direct("bob")
+    assert bob.open_direct("alice") == first
+    assert alice.open_direct("bob") == first
+    metas = [i for i in all_items(aws_env) if i["sk"]["S"] == "~META" and i["pk"]["S"].startswith("CONV#")]
+    assert len(metas) == 1
+
+
+def test_create_group_and_list_my_conversations_page_by_page(aws_env: Any) -> None:
+    alice = Chat("alice", "a1")
+    direct = alice.open_direct("bob")
+    group = alice.call("conversations", {"action": "createGroup", "members": ["bob", "carol"], "name": "Team",
+                                         "requestId": "r1"})
+    assert group["ref"] == "r1"
+    assert group["conversation"]["members"] == ["alice", "bob", "carol"]
+    assert group["conversation"]["kind"] == "group" and group["conversation"]["createdBy"] == "alice"
+    page1 = alice.call("conversations", {"action": "listConversations", "limit": 1})
+    page2 = alice.call("conversations", {"action": "listConversations", "limit": 1, "cursor": page1["cursor"]})
+    ids = {c["conversationId"] for c in page1["conversations"] + page2["conversations"]}
+    assert ids == {direct, group["conversation"]["conversationId"]}
+    carol = Chat("carol", "c1").call("conversations", {"action": "listConversations"})
+    assert [c["conversationId"] for c in carol["conversations"]] == [group["conversation"]["conversationId"]]
+
+
+def test_groups_over_the_limit_and_bad_cursors_are_refused_without_writes(aws_env: Any) -> None:
+    alice = Chat("alice", "a1")
+    too_many = alice.call("conversations", {"action": "createGroup", "members": ["b", "c", "d", "e", "f"]})
+    assert too_many["code"] == "invalid_members"
+    forged = alice.call("conversations", {"action": "listConversations", "cursor": "eyJwayI6IlVTRVIjYm9iIn0="})
+    assert forged["code"] == "invalid_frame"
+    assert all_items(aws_env) == []
+
+
+def test_a_forged_cursor_cannot_list_someone_elses_conversations(aws_env: Any) -> None:
+    Chat("bob", "b1").open_direct("carol")
+    import base64
+    import json
+    cursor = base64.urlsafe_b64encode(json.dumps("MEMBER#").encode()).decode()
+    listed = Chat("mallory", "m1").call("conversations", {"action": "listConversations", "cursor": cursor})
+    assert listed["conversations"] == []

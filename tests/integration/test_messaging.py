@@ -1,0 +1,108 @@
+"""send and history through the real handlers, with fan-out through a fake @connections API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.integration.conftest import Chat, FakeConnectionsApi, all_items
+
+
+def setup_pair() -> tuple[Chat, Chat, Chat, str]:
+    alice, alice_laptop, bob = Chat("alice", "a-phone").connect(), Chat("alice", "a-laptop").connect(), \
+        Chat("bob", "b-phone").connect()
+    return alice, alice_laptop, bob, alice.open_direct("bob")
+
+
+def test_send_acks_with_the_next_seq_and_delivers_to_every_other_connection(
+        aws_env: Any, connections_api: FakeConnectionsApi) -> None:
+    alice, _, bob, cid = setup_pair()
+    ack = alice.send(cid, "hello bob", "cm-1")
+    assert ack["type"] == "ack" and ack["seq"] == 1 and ack["clientMsgId"] == "cm-1"
+    assert ack["conversationId"] == cid and ack["messageId"] and ack["sentAt"] > 0
+    assert bob.send(cid, "hi", "cm-2")["seq"] == 2
+    [to_bob] = connections_api.frames_for("b-phone")
+    assert to_bob == {"type": "message", "conversationId": cid, "seq": 1, "messageId": ack["messageId"],
+                      "senderId": "alice", "sentAt": ack["sentAt"], "clientMsgId": "cm-1",
+                      "body": {"text": "hello bob"}}
+    # the sender's other device gets both messages, the sending connection only its acks
+    assert [f["seq"] for f in connections_api.frames_for("a-laptop")] == [1, 2]
+    assert [f["seq"] for f in connections_api.frames_for("a-phone")] == [2]
+
+
+def test_a_resend_returns_the_original_ack_and_changes_nothing(
+        aws_env: Any, connections_api: FakeConnectionsApi) -> None:
+    alice, _, _, cid = setup_pair()
+    ack = alice.send(cid, "once", "cm-1")
+    before, posts = all_items(aws_env), len(connections_api.posts)
+    assert alice.send(cid, "once", "cm-1") == ack
+    assert all_items(aws_env) == before
+    assert len(connections_api.posts) == posts
+
+
+def test_the_sender_is_the_verified_user_never_the_body(aws_env: Any, connections_api: FakeConnectionsApi) -> None:
+    alice, _, _, cid = setup_pair()
+    forged = alice.call("send", {"action": "send", "conversationId": cid, "clientMsgId": "x",
+                                 "body": {"text": "hi"}, "senderId": "bob", "sentAt": 1})
+    assert forged["code"] == "invalid_frame"
+    alice.send(cid, "hi", "y")
+    assert connections_api.frames_for("b-phone")[0]["senderId"] == "alice"
+
+
+def test_a_non_member_can_neither_send_nor_read(aws_env: Any, connections_api: FakeConnectionsApi) -> None:
+    alice, _, _, cid = setup_pair()
+    alice.send(cid, "private", "cm-1")
+    before = all_items(aws_env)
+    mallory = Chat("mallory", "m1").connect()
+    after_connect = all_items(aws_env)
+    sent = mallory.send(cid, "spam", "cm-9")
+    assert sent == {"type": "error", "code": "not_member", "message": sent["message"], "ref": "cm-9"}
+    assert mallory.history(cid)["code"] == "not_member"
+    assert mallory.send("d_does-not-exist", "x", "cm-10")["code"] == "conversation_not_found"
+    assert all_items(aws_env) == after_connect and len(after_connect) == len(before) + 1
+    assert connections_api.frames_for("m1") == []
+
+
+def test_a_gone_connection_is_pruned_and_the_others_still_receive(
+        aws_env: Any, connections_api: FakeConnectionsApi) -> None:
+    alice, _, _, cid = setup_pair()
+    Chat("bob", "b-stale").connect()
+    connections_api.stale.add("b-stale")
+    assert alice.send(cid, "still there?", "cm-1")["seq"] == 1
+    assert [f["seq"] for f in connections_api.frames_for("b-phone")] == [1]
+    assert [f["seq"] for f in connections_api.frames_for("a-laptop")] == [1]
+    assert "CONN#b-stale" not in {i["sk"]["S"] for i in all_items(aws_env)}
+    assert "CONN#b-phone" in {i["sk"]["S"] for i in all_items(aws_env)}
+
+
+def test_text_over_the_limit_is_refused_and_stores_nothing(aws_env: Any) -> None:
+    alice, _, _, cid = setup_pair()
+    before = all_items(aws_env)
+    assert alice.send(cid, "x" * 65, "cm-1")["code"] == "text_too_long"
+    assert all_items(aws_env) == before
+
+
+def test_history_pages_backwards_and_catches_up_forwards(aws_env: Any) -> None:
+    alice, _, bob, cid = setup_pair()
+    for i in range(1, 8):
+        alice.send(cid, f"m{i}", f"cm-{i}")
+    latest = bob.history(cid, limit=3, requestId="h1")
+    assert latest["type"] == "history" and latest["ref"] == "h1"
+    assert [m["seq"] for m in latest["messages"]] == [5, 6, 7] and latest["hasMore"] is True
+    older = bob.history(cid, before=5, limit=3)
+    assert [m["seq"] for m in older["messages"]] == [2, 3, 4] and older["hasMore"] is True
+    oldest = bob.history(cid, before=2, limit=3)
+    assert [m["seq"] for m in oldest["messages"]] == [1] and oldest["hasMore"] is False
+    caught_up = bob.history(cid, after=3, limit=2)
+    assert [m["seq"] for m in caught_up["messages"]] == [4, 5] and caught_up["hasMore"] is True
+    rest = bob.history(cid, after=5)
+    assert [m["seq"] for m in rest["messages"]] == [6, 7] and rest["hasMore"] is False
+    assert rest["messages"][0]["body"] == {"text": "m6"} and rest["messages"][0]["senderId"] == "alice"
+    assert bob.history(cid, after=7)["messages"] == []
+
+
+def test_ping_pongs_and_unknown_actions_get_a_stable_code(aws_env: Any) -> None:
+    alice = Chat("alice", "a1")
+    assert alice.call("default", {"action": "ping", "requestId": "p1"}) == {"type": "pong", "ref": "p1"}
+    assert alice.call("default", {"action": "dance"})["code"] == "unknown_action"
+    assert alice.call("default", "{not json")["code"] == "invalid_json"
+    assert alice.call("default", {"no": "action"})["code"] == "invalid_frame"

@@ -1,0 +1,86 @@
+"""API-Gateway-shaped WebSocket and authorizer events for tests. They pass Powertools' strict
+WebSocket parser models (see tests/unit/test_events.py)."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+API_ID = "parleytest"
+STAGE = "prod"
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+DOMAIN = f"{API_ID}.execute-api.{REGION}.amazonaws.com"
+
+
+def _request_context(connection_id: str, route_key: str, event_type: str, user_id: str | None,
+                     **extra: Any) -> dict[str, Any]:
+    now_ms = int(time.time() * 1000)
+    ctx: dict[str, Any] = {
+        "routeKey": route_key,
+        "eventType": event_type,
+        "extendedRequestId": uuid.uuid4().hex,
+        "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime()),
+        "messageDirection": "IN",
+        "stage": STAGE,
+        "connectedAt": now_ms - 1000,
+        "requestTimeEpoch": now_ms,
+        "identity": {"sourceIp": "127.0.0.1", "userAgent": "parley-tests"},
+        "requestId": uuid.uuid4().hex,
+        "domainName": DOMAIN,
+        "connectionId": connection_id,
+        "apiId": API_ID,
+        **extra,
+    }
+    if user_id is not None:
+        ctx["authorizer"] = {"userId": user_id, "principalId": user_id}
+    return ctx
+
+
+def connect_event(user_id: str | None, connection_id: str) -> dict[str, Any]:
+    return {
+        "headers": {"Host": DOMAIN, "Sec-WebSocket-Version": "13"},
+        "multiValueHeaders": {"Host": [DOMAIN], "Sec-WebSocket-Version": ["13"]},
+        "requestContext": _request_context(connection_id, "$connect", "CONNECT", user_id),
+        "isBase64Encoded": False,
+    }
+
+
+def disconnect_event(user_id: str | None, connection_id: str) -> dict[str, Any]:
+    return {
+        "headers": {"Host": DOMAIN},
+        "multiValueHeaders": {"Host": [DOMAIN]},
+        "requestContext": _request_context(connection_id, "$disconnect", "DISCONNECT", user_id,
+                                           disconnectStatusCode=1000, disconnectReason="Client closed"),
+        "isBase64Encoded": False,
+    }
+
+
+def message_event(user_id: str | None, connection_id: str, body: Any, route_key: str | None = None) -> dict[str, Any]:
+    """``body`` is sent as-is when it is a str, JSON-encoded otherwise; the route key follows the action."""
+    raw = body if isinstance(body, str) else json.dumps(body)
+    if route_key is None:
+        action = body.get("action") if isinstance(body, dict) else None
+        route_key = action if isinstance(action, str) else "$default"
+    return {
+        "requestContext": _request_context(connection_id, route_key, "MESSAGE", user_id,
+                                           messageId=uuid.uuid4().hex[:16]),
+        "body": raw,
+        "isBase64Encoded": False,
+    }
+
+
+def authorizer_event(query: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    headers = headers or {}
+    return {
+        "type": "REQUEST",
+        "methodArn": f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}/{STAGE}/$connect",
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": query or {},
+        "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()},
+        "stageVariables": {},
+        "requestContext": _request_context(f"conn-{uuid.uuid4().hex[:8]}", "$connect", "CONNECT", None),
+    }

@@ -1,0 +1,65 @@
+"""The handlers' edge: bad frames become error frames with stable codes, never exceptions."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from parley.edge import Caller, run_route
+from parley.protocol import PongFrame, SendRequest
+from pydantic import BaseModel
+
+from tests.support.events import message_event
+
+
+def echo_route(caller: Caller, raw: dict[str, Any]) -> BaseModel:
+    SendRequest.model_validate(raw)
+    return PongFrame()
+
+
+def boom_route(caller: Caller, raw: dict[str, Any]) -> BaseModel:
+    raise RuntimeError("database on fire")
+
+
+def run(body: Any, route=echo_route, user: str | None = "alice") -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    response = run_route(message_event(user, "conn-1", body, route_key="send"), route)
+    assert response["statusCode"] == 200
+    frame: dict[str, Any] = json.loads(response["body"])
+    return frame
+
+
+@pytest.mark.parametrize("body, code", [
+    ("not json", "invalid_json"),
+    ("[1, 2]", "invalid_frame"),
+    ('"a string"', "invalid_frame"),
+    ("", "invalid_frame"),
+    ("x" * 40_000, "frame_too_large"),
+    ({"action": "send"}, "invalid_frame"),
+    ({"action": "send", "conversationId": 7, "clientMsgId": "c", "body": {"text": "t"}}, "invalid_frame"),
+    ({"action": "send", "conversationId": "c", "clientMsgId": "c", "body": {"text": "t"}, "senderId": "eve"},
+     "invalid_frame"),
+    ({"action": "send", "conversationId": "c", "clientMsgId": "c", "body": {"text": "t", "sentAt": 1}},
+     "invalid_frame"),
+])
+def test_bad_frames_get_error_frames(body: Any, code: str) -> None:
+    assert run(body) ["code"] == code
+
+
+def test_the_error_echoes_the_client_msg_id_or_request_id() -> None:
+    assert run({"action": "send", "clientMsgId": "cm-1"})["ref"] == "cm-1"
+    assert run({"action": "send", "requestId": "rq-9"})["ref"] == "rq-9"
+
+
+def test_an_unexpected_failure_is_an_internal_error_frame_without_details() -> None:
+    frame = run({"action": "x"}, route=boom_route)
+    assert frame == {"type": "error", "code": "internal_error", "message": "Internal error; nothing was changed."}
+
+
+def test_no_verified_identity_is_unauthorized() -> None:
+    assert run({"action": "ping"}, user=None)["code"] == "unauthorized"
+
+
+def test_validation_errors_never_echo_the_offending_value() -> None:
+    frame = run({"action": "send", "conversationId": "c", "clientMsgId": "c", "body": {"text": 12345678}})
+    assert "12345678" not in frame["message"]
