@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
-from parley.errors import StaleConnectionError
+from typing import Any
+
+from parley.errors import NotMemberError, StaleConnectionError
 from parley.models import (
     Connection,
     Conversation,
     ConversationHead,
     ConversationKind,
-    ConversationPage,
+    Membership,
     Message,
     MessagePage,
+    NotifyMode,
+    Profile,
 )
-from parley.ports import ConnectionGateway, ConnectionStore, ConversationStore, MessageStore, SeqTakenError
+from parley.ports import (
+    ConnectionGateway,
+    ConnectionStore,
+    ConversationStore,
+    MessageStore,
+    ProfileStore,
+    SeqTakenError,
+    ThrottleStore,
+)
 
 
 class FakeConnectionStore(ConnectionStore):
@@ -33,6 +45,7 @@ class FakeConversationStore(ConversationStore):
     def __init__(self) -> None:
         self.conversations: dict[str, Conversation] = {}
         self.pairs: dict[frozenset[str], str] = {}
+        self.members: dict[tuple[str, str], Membership] = {}
 
     def get(self, conversation_id: str) -> Conversation | None:
         return self.conversations.get(conversation_id)
@@ -48,15 +61,39 @@ class FakeConversationStore(ConversationStore):
                 return self.conversations[self.pairs[pair]]
             self.pairs[pair] = conversation.conversation_id
         self.conversations[conversation.conversation_id] = conversation
+        for user in conversation.members:
+            self.members[(user, conversation.conversation_id)] = Membership(
+                user_id=user, conversation_id=conversation.conversation_id, joined_at=conversation.created_at)
         return conversation
 
-    def list_for_user(self, user_id: str, limit: int, cursor: str | None) -> ConversationPage:
-        mine = sorted((c for c in self.conversations.values() if c.has_member(user_id)),
-                      key=lambda c: c.conversation_id)
-        start = int(cursor) if cursor else 0
-        page = tuple(mine[start:start + limit])
-        more = start + limit < len(mine)
-        return ConversationPage(conversations=page, cursor=str(start + limit) if more else None)
+    def get_many(self, conversation_ids: list[str]) -> dict[str, Conversation]:
+        return {cid: self.conversations[cid] for cid in conversation_ids if cid in self.conversations}
+
+    def memberships(self, user_id: str) -> list[Membership]:
+        return [m for (uid, _), m in sorted(self.members.items()) if uid == user_id]
+
+    def membership(self, user_id: str, conversation_id: str) -> Membership | None:
+        return self.members.get((user_id, conversation_id))
+
+    def mark_read(self, user_id: str, conversation_id: str, seq: int) -> Membership:
+        current = self.members.get((user_id, conversation_id))
+        if current is None:
+            raise NotMemberError()
+        if seq > current.last_read_seq:
+            current = current.model_copy(update={"last_read_seq": seq})
+            self.members[(user_id, conversation_id)] = current
+        return current
+
+    def set_preferences(self, user_id: str, conversation_id: str, *, notify: NotifyMode | None,
+                        muted_until: int | None, fields: set[str]) -> Membership:
+        current = self.members.get((user_id, conversation_id))
+        if current is None:
+            raise NotMemberError()
+        changes = {name: value for name, value in (("notify", notify), ("muted_until", muted_until))
+                   if name in fields}
+        current = current.model_copy(update=changes)
+        self.members[(user_id, conversation_id)] = current
+        return current
 
 
 class FakeMessageStore(MessageStore):
@@ -87,6 +124,41 @@ class FakeMessageStore(MessageStore):
         chosen = seqs[:limit] if after is not None else seqs[-limit:]
         has_more = len(seqs) > limit
         return MessagePage(messages=tuple(self.messages[conversation_id][s] for s in chosen), has_more=has_more)
+
+
+    def latest(self, conversation_ids: list[str]) -> dict[str, Message | None]:
+        found: dict[str, Message | None] = {}
+        for cid in conversation_ids:
+            stored = self.messages.get(cid, {})
+            found[cid] = stored[max(stored)] if stored else None
+        return found
+
+
+class FakeProfileStore(ProfileStore):
+    def __init__(self) -> None:
+        self.profiles: dict[str, Profile] = {}
+
+    def get(self, user_id: str) -> Profile:
+        return self.profiles.get(user_id, Profile(user_id=user_id))
+
+    def get_many(self, user_ids: list[str]) -> dict[str, Profile]:
+        return {uid: self.get(uid) for uid in user_ids}
+
+    def update(self, user_id: str, **changes: Any) -> Profile:
+        profile = self.get(user_id).model_copy(update={k: v for k, v in changes.items() if v is not None})
+        self.profiles[user_id] = profile
+        return profile
+
+
+class FakeThrottleStore(ThrottleStore):
+    def __init__(self) -> None:
+        self.next_at: dict[tuple[str, str, str], int] = {}
+
+    def acquire(self, kind: str, user_id: str, scope: str, interval_ms: int, now_ms: int) -> bool:
+        if self.next_at.get((kind, user_id, scope), 0) > now_ms:
+            return False
+        self.next_at[(kind, user_id, scope)] = now_ms + interval_ms
+        return True
 
 
 class FakeGateway(ConnectionGateway):

@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
     APIGatewayAuthorizerResponseWebSocket,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from parley.auth import TokenVerifier, build_verifier, token_from_request
 from parley.config import get_settings
 from parley.edge import USER_ID_KEY

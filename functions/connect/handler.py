@@ -1,4 +1,5 @@
-"""``$connect``: runs after the authorizer accepted the token; records the connection."""
+"""``$connect``: runs after the authorizer accepted the token; records the connection and, for the
+user's first open connection, tells their contacts they are online (unless invisible)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,16 @@ from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from parley.edge import Caller, run_lifecycle
 from parley.observability import logger, metrics, tracer
 from parley.wiring import services
 
 
 def connect(caller: Caller) -> None:
-    services().connections.connect(caller.user_id, caller.connection_id)
+    app = services()
+    app.connections.connect(caller.user_id, caller.connection_id)
+    app.presence.connected(caller.user_id, caller.connection_id)
     metrics.add_metric(name="Connections", unit="Count", value=1)
 
 

@@ -6,6 +6,8 @@ from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
 from parley.edge import Caller, run_route
 from parley.errors import UnknownActionError
 from parley.observability import logger, metrics, tracer
@@ -18,7 +20,6 @@ from parley.protocol import (
     OpenDirectRequest,
 )
 from parley.wiring import services
-from pydantic import BaseModel
 
 
 def conversations(caller: Caller, raw: dict[str, Any]) -> BaseModel:
@@ -35,8 +36,8 @@ def conversations(caller: Caller, raw: dict[str, Any]) -> BaseModel:
         return ConversationFrame(conversation=ConversationInfo.of(created), ref=group.request_id)
     if action == "listConversations":
         listing = ListConversationsRequest.model_validate(raw)
-        page = app.list_mine(caller.user_id, listing.limit, listing.cursor)
-        return ConversationsFrame(conversations=[ConversationInfo.of(c) for c in page.conversations],
+        page = services().inbox.page(caller.user_id, listing.limit, listing.cursor)
+        return ConversationsFrame(conversations=[ConversationInfo.summary(s) for s in page.conversations],
                                   cursor=page.cursor, ref=listing.request_id)
     raise UnknownActionError()
 

@@ -7,11 +7,12 @@ from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
 from parley.edge import Caller, run_route
 from parley.errors import InvalidFrameError, UnknownActionError
 from parley.observability import logger, metrics, tracer
 from parley.protocol import PingRequest, PongFrame
-from pydantic import BaseModel
 
 
 def default(caller: Caller, raw: dict[str, Any]) -> BaseModel:

@@ -1,4 +1,5 @@
-"""``$disconnect``: removes the connection record (best effort in API Gateway; the TTL covers misses)."""
+"""``$disconnect``: removes the connection record (best effort in API Gateway; the TTL covers misses) and,
+if it was the user's last, tells their contacts they went offline (unless invisible)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,16 @@ from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from parley.edge import Caller, run_lifecycle
 from parley.observability import logger, metrics, tracer
 from parley.wiring import services
 
 
 def disconnect(caller: Caller) -> None:
-    services().connections.disconnect(caller.user_id, caller.connection_id)
+    app = services()
+    app.connections.disconnect(caller.user_id, caller.connection_id)
+    app.presence.disconnected([caller.user_id])
     metrics.add_metric(name="Disconnections", unit="Count", value=1)
 
 

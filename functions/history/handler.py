@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from parley.edge import Caller, run_route
 from parley.observability import logger, metrics, tracer
 from parley.protocol import HistoryFrame, HistoryRequest, MessageFrame

@@ -7,6 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from parley.clock import now_ms
 from parley.edge import Caller, run_route
 from parley.models import MessageBody

@@ -12,11 +12,11 @@ import jwt
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
+
 from parley import aws, table
 from parley.config import get_settings
 from parley.stores import secrets
 from parley.wiring import services
-
 from tests.support.events import connect_event, message_event
 from tests.support.handlers import frame, handler_module, invoke
 

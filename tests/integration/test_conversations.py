@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 from tests.integration.conftest import Chat, all_items
@@ -39,10 +41,10 @@ def test_groups_over_the_limit_and_bad_cursors_are_refused_without_writes(aws_en
     assert all_items(aws_env) == []
 
 
-def test_a_forged_cursor_cannot_list_someone_elses_conversations(aws_env: Any) -> None:
-    Chat("bob", "b1").open_direct("carol")
-    import base64
-    import json
-    cursor = base64.urlsafe_b64encode(json.dumps("MEMBER#").encode()).decode()
-    listed = Chat("mallory", "m1").call("conversations", {"action": "listConversations", "cursor": cursor})
-    assert listed["conversations"] == []
+def test_a_cursor_is_a_position_in_my_own_list_only(aws_env: Any) -> None:
+    bobs = Chat("bob", "b1").open_direct("carol")
+    forged = base64.urlsafe_b64encode(json.dumps([-(2**62), bobs]).encode()).decode()
+    listed = Chat("mallory", "m1").call("conversations", {"action": "listConversations", "cursor": forged})
+    assert listed == {"type": "conversations", "conversations": []}
+    garbage = Chat("mallory", "m1").call("conversations", {"action": "listConversations", "cursor": "bm9wZQ=="})
+    assert garbage["code"] == "invalid_frame"

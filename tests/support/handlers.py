@@ -30,7 +30,9 @@ def invoke(name: str, event: dict[str, Any]) -> dict[str, Any]:
 
 
 def frame(response: dict[str, Any]) -> dict[str, Any]:
-    """The JSON frame a route response carries back to the caller."""
+    """The JSON frame a route response carries back to the caller ({} when the route answers nothing)."""
     assert response["statusCode"] == 200, response
+    if "body" not in response:
+        return {}
     body: dict[str, Any] = json.loads(response["body"])
     return body

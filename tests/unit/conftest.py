@@ -6,9 +6,9 @@ import socket
 from collections.abc import Iterator
 
 import pytest
+
 from parley.conversations import ConversationService
 from parley.messaging import MessagingService
-
 from tests.fakes import FakeConversationStore, FakeMessageStore
 
 
@@ -53,3 +53,54 @@ def conversations(conversation_store: FakeConversationStore, clock: Clock) -> Co
 @pytest.fixture
 def messaging(message_store: FakeMessageStore, conversations: ConversationService, clock: Clock) -> MessagingService:
     return MessagingService(message_store, conversations, max_text_bytes=16, idempotency_window=10, clock=clock)
+
+
+class World:
+    """Every service wired to in-memory fakes, as parley.wiring wires them to AWS."""
+
+    def __init__(self, clock: Clock) -> None:
+        from parley.connections import ConnectionService
+        from parley.fanout import Fanout
+        from parley.inbox import InboxService
+        from parley.preferences import PreferencesService
+        from parley.presence import PresenceService
+        from parley.typing_indicators import TypingService
+        from tests.fakes import FakeConnectionStore, FakeGateway, FakeProfileStore, FakeThrottleStore
+
+        self.clock = clock
+        self.connection_store, self.gateway = FakeConnectionStore(), FakeGateway()
+        self.conversation_store = FakeConversationStore()
+        self.message_store = FakeMessageStore(self.conversation_store)
+        self.profiles, self.throttles = FakeProfileStore(), FakeThrottleStore()
+        self.fanout = Fanout(self.connection_store, self.gateway, workers=4)
+        self.conversations = ConversationService(self.conversation_store, max_group_members=10, clock=clock)
+        self.messaging = MessagingService(self.message_store, self.conversations, max_text_bytes=100,
+                                          idempotency_window=10, clock=clock)
+        self.connections = ConnectionService(self.connection_store, ttl_seconds=7800, clock=clock)
+        self.presence = PresenceService(self.profiles, self.conversation_store, self.connection_store, self.fanout,
+                                        clock=clock)
+        self.fanout.on_pruned = self.presence.disconnected
+        self.inbox = InboxService(self.conversation_store, self.message_store, self.conversations, self.profiles,
+                                  self.fanout, clock=clock)
+        self.typing = TypingService(self.conversations, self.profiles, self.throttles, self.fanout, interval_ms=3000,
+                                    clock=clock)
+        self.preferences = PreferencesService(self.profiles, self.conversation_store, self.conversations,
+                                              self.presence)
+
+    def connect(self, user: str, connection_id: str) -> None:
+        self.connections.connect(user, connection_id)
+        self.presence.connected(user, connection_id)
+
+    def disconnect(self, user: str, connection_id: str) -> None:
+        self.connections.disconnect(user, connection_id)
+        self.presence.disconnected([user])
+
+    def frames(self, connection_id: str, frame_type: str | None = None) -> list[dict[str, object]]:
+        import json
+        found = [json.loads(d) for d in self.gateway.received_by(connection_id)]
+        return [f for f in found if frame_type is None or f["type"] == frame_type]
+
+
+@pytest.fixture
+def world(clock: Clock) -> World:
+    return World(clock)

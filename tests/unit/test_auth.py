@@ -13,6 +13,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
 from parley.auth import TokenVerifier, build_verifier, token_from_request
 from parley.config import Settings
 from parley.errors import TokenError

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from parley.conversations import ConversationService
 from parley.errors import ConversationNotFoundError, InvalidMembersError, NotMemberError
 from parley.models import ConversationKind
@@ -50,10 +51,3 @@ def test_membership_is_checked(conversations: ConversationService) -> None:
         conversations.require_member(group.conversation_id, "mallory")
     with pytest.raises(ConversationNotFoundError):
         conversations.require_member("g_nope", "alice")
-
-
-def test_i_list_only_my_conversations(conversations: ConversationService) -> None:
-    mine = conversations.open_direct("alice", "bob")
-    conversations.open_direct("carol", "dave")
-    page = conversations.list_mine("alice", 10, None)
-    assert [c.conversation_id for c in page.conversations] == [mine.conversation_id]

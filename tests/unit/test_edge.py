@@ -6,10 +6,10 @@ import json
 from typing import Any
 
 import pytest
-from parley.edge import Caller, run_route
-from parley.protocol import PongFrame, SendRequest
 from pydantic import BaseModel
 
+from parley.edge import Caller, run_route
+from parley.protocol import PongFrame, SendRequest
 from tests.support.events import message_event
 
 

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from parley.fanout import Fanout
 from parley.models import Connection
-
 from tests.fakes import FakeConnectionStore, FakeGateway
 
 NOW_MS = 1_700_000_000_000

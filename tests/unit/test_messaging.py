@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import pytest
+
 from parley.conversations import ConversationService
 from parley.errors import ConflictError, ConversationNotFoundError, NotMemberError, TextTooLongError
 from parley.messaging import MessagingService
 from parley.models import MessageBody
-
 from tests.fakes import FakeMessageStore
 
 

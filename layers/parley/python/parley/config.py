@@ -42,6 +42,7 @@ class Settings(BaseModel):
     connection_ttl_seconds: int = Field(default=7800, ge=7800, alias="PARLEY_CONNECTION_TTL_SECONDS")
     # A resend is recognised while the original is among the conversation's newest N messages.
     idempotency_window: int = Field(default=10, ge=1, le=50, alias="PARLEY_IDEMPOTENCY_WINDOW")
+    typing_interval_ms: int = Field(default=3000, ge=0, le=60_000, alias="PARLEY_TYPING_INTERVAL_MS")
     fanout_workers: int = Field(default=16, ge=1, le=64, alias="PARLEY_FANOUT_WORKERS")
 
     @property

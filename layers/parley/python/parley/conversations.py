@@ -6,7 +6,7 @@ import secrets
 
 from parley.clock import Clock, now_ms
 from parley.errors import ConversationNotFoundError, InvalidMembersError, NotMemberError
-from parley.models import Conversation, ConversationKind, ConversationPage
+from parley.models import Conversation, ConversationKind
 from parley.ports import ConversationStore
 
 
@@ -39,9 +39,6 @@ class ConversationService:
         return self._store.create(Conversation(
             conversation_id=new_conversation_id(ConversationKind.GROUP), kind=ConversationKind.GROUP,
             members=tuple(everyone), created_by=me, created_at=self._clock(), name=name))
-
-    def list_mine(self, me: str, limit: int, cursor: str | None) -> ConversationPage:
-        return self._store.list_for_user(me, limit, cursor)
 
     def require_member(self, conversation_id: str, me: str) -> Conversation:
         conversation = self._store.get(conversation_id)

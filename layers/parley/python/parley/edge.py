@@ -77,7 +77,7 @@ def error_response(exc: BaseException, ref: str | None) -> dict[str, Any]:
     return response(ErrorFrame(code=error_code(exc), message=error_message(exc), ref=ref))
 
 
-RouteFn = Callable[[Caller, dict[str, Any]], BaseModel]
+RouteFn = Callable[[Caller, dict[str, Any]], BaseModel | None]  # None: nothing to answer
 
 
 def run_route(event: dict[str, Any], route: RouteFn) -> dict[str, Any]:
@@ -88,7 +88,8 @@ def run_route(event: dict[str, Any], route: RouteFn) -> dict[str, Any]:
         caller = caller_of(ws)
         raw = parse_frame(ws.body)
         ref = frame_ref(raw)
-        return response(route(caller, raw))
+        answer = route(caller, raw)
+        return {"statusCode": 200} if answer is None else response(answer)
     except ValidationError as exc:
         return error_response(InvalidFrameError(validation_message(exc)), ref)
     except ParleyError as exc:

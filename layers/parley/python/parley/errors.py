@@ -67,6 +67,12 @@ class InvalidMembersError(ParleyError):
     code = "invalid_members"
 
 
+class InvalidSeqError(ParleyError):
+    """The sequence number is beyond the conversation's newest message."""
+
+    code = "invalid_seq"
+
+
 class ConflictError(ParleyError):
     """The write lost a race too many times; retry the request."""
 

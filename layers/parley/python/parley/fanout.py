@@ -5,7 +5,7 @@ A connection that answers 410 Gone is deleted and the others still receive the f
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -27,6 +27,8 @@ class Fanout:
         self._connections = connections
         self._gateway = gateway
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fanout")
+        # Told which users lost a connection to pruning (presence uses it to announce "offline").
+        self.on_pruned: Callable[[list[str]], None] | None = None
 
     def connections_of(self, user_ids: Iterable[str], now_ms: int) -> list[Connection]:
         per_user = self._pool.map(lambda uid: self._connections.list_for_user(uid, now_ms), list(user_ids))
@@ -36,6 +38,9 @@ class Fanout:
                 exclude_connection: str | None = None) -> FanoutResult:
         targets = [c for c in self.connections_of(user_ids, now_ms) if c.connection_id != exclude_connection]
         outcomes = list(self._pool.map(lambda c: self._post(c, data), targets))
+        pruned = [c.user_id for c, outcome in zip(targets, outcomes, strict=True) if outcome == "stale"]
+        if pruned and self.on_pruned is not None:
+            self.on_pruned(pruned)  # after the posts, in this thread: never waits on the pool from inside it
         return FanoutResult(delivered=outcomes.count("ok"), stale=outcomes.count("stale"),
                             failed=outcomes.count("failed"))
 

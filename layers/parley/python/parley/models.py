@@ -72,8 +72,86 @@ class MessagePage(BaseModel):
     has_more: bool
 
 
+
+
+class Visibility(StrEnum):
+    VISIBLE = "visible"
+    INVISIBLE = "invisible"
+
+
+class NotifyMode(StrEnum):
+    PUSH = "push"  # an alert
+    BADGE = "badge"  # a silent update of the app badge
+    PASSIVE = "passive"  # the in-app counter only
+
+
+class Profile(BaseModel):
+    """A user's own settings and presence bookkeeping (``USER#<uid>`` / ``~PROFILE``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    user_id: str
+    visibility: Visibility = Visibility.VISIBLE
+    hide_read_receipts: bool = False
+    notify: NotifyMode = NotifyMode.PUSH
+    last_seen: int | None = None  # epoch ms; moves only while visible
+
+
+class Membership(BaseModel):
+    """One user's state in one conversation (``USER#<uid>`` / ``MEMBER#<cid>``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    user_id: str
+    conversation_id: str
+    joined_at: int
+    last_read_seq: int = 0
+    notify: NotifyMode | None = None  # None: the user's default
+    muted_until: int | None = None  # epoch ms
+
+    def effective_notify(self, profile: Profile, now_ms: int) -> NotifyMode:
+        if self.muted_until is not None and self.muted_until > now_ms:
+            return NotifyMode.PASSIVE
+        return self.notify or profile.notify
+
+
+class PresenceStatus(StrEnum):
+    ONLINE = "online"
+    OFFLINE = "offline"
+
+
+class Presence(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    user_id: str
+    status: PresenceStatus
+    last_seen: int | None = None
+
+
+class ConversationSummary(BaseModel):
+    """A conversation as one member sees it in their list: unread count and last message."""
+
+    model_config = ConfigDict(frozen=True)
+
+    conversation: Conversation
+    membership: Membership
+    last_message: Message | None
+
+    @property
+    def last_seq(self) -> int:
+        return self.last_message.seq if self.last_message else 0
+
+    @property
+    def unread(self) -> int:
+        return max(0, self.last_seq - self.membership.last_read_seq)
+
+    @property
+    def last_activity(self) -> int:
+        return self.last_message.sent_at if self.last_message else self.conversation.created_at
+
+
 class ConversationPage(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    conversations: tuple[Conversation, ...]
+    conversations: tuple[ConversationSummary, ...]  # newest activity first
     cursor: str | None = None

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-from parley.models import Connection, Conversation, ConversationHead, ConversationPage, Message, MessagePage
+from parley.models import (
+    Connection,
+    Conversation,
+    ConversationHead,
+    Membership,
+    Message,
+    MessagePage,
+    NotifyMode,
+    Profile,
+)
 
 
 class ConnectionStore(ABC):
@@ -33,7 +42,23 @@ class ConversationStore(ABC):
         has one, store nothing and return the existing one."""
 
     @abstractmethod
-    def list_for_user(self, user_id: str, limit: int, cursor: str | None) -> ConversationPage: ...
+    def get_many(self, conversation_ids: list[str]) -> dict[str, Conversation]: ...
+
+    @abstractmethod
+    def memberships(self, user_id: str) -> list[Membership]:
+        """Every conversation membership of one user (bounded by that user's conversations)."""
+
+    @abstractmethod
+    def membership(self, user_id: str, conversation_id: str) -> Membership | None: ...
+
+    @abstractmethod
+    def mark_read(self, user_id: str, conversation_id: str, seq: int) -> Membership:
+        """Raise the member's last-read seq to ``seq`` (never lowers it); return the membership after."""
+
+    @abstractmethod
+    def set_preferences(self, user_id: str, conversation_id: str, *, notify: NotifyMode | None,
+                        muted_until: int | None, fields: set[str]) -> Membership:
+        """Set (or, given None, clear) the named fields among ``notify`` and ``muted_until``."""
 
 
 class MessageStore(ABC):
@@ -47,6 +72,29 @@ class MessageStore(ABC):
 
     @abstractmethod
     def page(self, conversation_id: str, *, before: int | None, after: int | None, limit: int) -> MessagePage: ...
+
+    @abstractmethod
+    def latest(self, conversation_ids: list[str]) -> dict[str, Message | None]:
+        """The newest message of each conversation (None where there is none yet)."""
+
+
+class ProfileStore(ABC):
+    @abstractmethod
+    def get(self, user_id: str) -> Profile:
+        """The user's profile; the defaults where none was stored."""
+
+    @abstractmethod
+    def get_many(self, user_ids: list[str]) -> dict[str, Profile]: ...
+
+    @abstractmethod
+    def update(self, user_id: str, **changes: object) -> Profile:
+        """Set the given profile fields (None leaves a field unchanged); return the profile after."""
+
+
+class ThrottleStore(ABC):
+    @abstractmethod
+    def acquire(self, kind: str, user_id: str, scope: str, interval_ms: int, now_ms: int) -> bool:
+        """True (and the next ``interval_ms`` reserved) if ``kind`` may happen now for this user and scope."""
 
 
 class ConnectionGateway(ABC):

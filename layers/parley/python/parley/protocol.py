@@ -11,7 +11,17 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
-from parley.models import Conversation, Message, MessageBody
+from parley.models import (
+    Conversation,
+    ConversationSummary,
+    Membership,
+    Message,
+    MessageBody,
+    NotifyMode,
+    Presence,
+    Profile,
+    Visibility,
+)
 
 # Identifiers chosen by clients or the server: short, URL-safe.
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
@@ -122,11 +132,21 @@ class ConversationInfo(_Outbound):
     created_by: str
     created_at: int
     name: str | None = None
+    # in listConversations: the caller's unread count, last-read seq and the newest message
+    unread: int | None = None
+    last_read_seq: int | None = None
+    last_message: MessageFrame | None = None
 
     @classmethod
     def of(cls, c: Conversation) -> ConversationInfo:
         return cls(conversation_id=c.conversation_id, kind=c.kind.value, members=list(c.members),
                    created_by=c.created_by, created_at=c.created_at, name=c.name)
+
+    @classmethod
+    def summary(cls, s: ConversationSummary) -> ConversationInfo:
+        return cls.of(s.conversation).model_copy(update={
+            "unread": s.unread, "last_read_seq": s.membership.last_read_seq,
+            "last_message": MessageFrame.of(s.last_message) if s.last_message else None})
 
 
 class ConversationFrame(_Outbound):
@@ -163,3 +183,131 @@ def frame_ref(raw: Any) -> str | None:
         if isinstance(value, str) and 0 < len(value) <= 64 and value.isprintable():
             return value
     return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Presence, unread counters, read receipts, typing and preferences
+
+
+class PresenceRequest(_Inbound):
+    action: Literal["presence"]
+    user_ids: Annotated[list[UserId], Field(min_length=1, max_length=100)]
+
+
+class TypingRequest(_Inbound):
+    action: Literal["typing"]
+    conversation_id: Identifier
+
+
+class ReadRequest(_Inbound):
+    action: Literal["read"]
+    conversation_id: Identifier
+    seq: Annotated[int, Field(ge=0)]
+
+
+class UnreadCountsRequest(_Inbound):
+    action: Literal["unreadCounts"]
+
+
+class GetPreferencesRequest(_Inbound):
+    action: Literal["getPreferences"]
+
+
+class SetPreferencesRequest(_Inbound):
+    action: Literal["setPreferences"]
+    visibility: Annotated[Visibility, Field(strict=False)] | None = None  # strict mode wants enum instances
+    hide_read_receipts: bool | None = None
+    notify: Annotated[NotifyMode, Field(strict=False)] | None = None
+
+
+MAX_MUTE_MS = 10 * 365 * 24 * 3600 * 1000
+
+
+class SetConversationPreferencesRequest(_Inbound):
+    """``notify`` / ``mutedUntil`` given as null clear the override; absent leaves it unchanged."""
+
+    action: Literal["setConversationPreferences"]
+    conversation_id: Identifier
+    notify: Annotated[NotifyMode, Field(strict=False)] | None = None
+    muted_until: Annotated[int, Field(ge=0, le=4_102_444_800_000)] | None = None
+
+
+class PresenceEntry(_Outbound):
+    user_id: str
+    status: str
+    last_seen: int | None = None
+
+    @classmethod
+    def of(cls, p: Presence) -> PresenceEntry:
+        return cls(user_id=p.user_id, status=p.status.value, last_seen=p.last_seen)
+
+
+class PresenceFrame(_Outbound):
+    """Both the answer to ``presence`` and the event pushed when a contact's status changes."""
+
+    type: Literal["presence"] = "presence"
+    users: list[PresenceEntry]
+    ref: str | None = None
+
+
+class TypingFrame(_Outbound):
+    type: Literal["typing"] = "typing"
+    conversation_id: str
+    user_id: str
+
+
+class ReceiptFrame(_Outbound):
+    type: Literal["receipt"] = "receipt"
+    conversation_id: str
+    user_id: str
+    seq: int
+
+
+class UnreadFrame(_Outbound):
+    """The reader's count for one conversation: the answer to ``read`` and the update to their other devices."""
+
+    type: Literal["unread"] = "unread"
+    conversation_id: str
+    unread: int
+    last_read_seq: int
+    ref: str | None = None
+
+
+class UnreadEntry(_Outbound):
+    conversation_id: str
+    unread: int
+    last_read_seq: int
+    last_seq: int
+
+
+class UnreadCountsFrame(_Outbound):
+    type: Literal["unreadCounts"] = "unreadCounts"
+    conversations: list[UnreadEntry]
+    total: int
+    ref: str | None = None
+
+
+class PreferencesFrame(_Outbound):
+    type: Literal["preferences"] = "preferences"
+    visibility: str
+    hide_read_receipts: bool
+    notify: str
+    ref: str | None = None
+
+    @classmethod
+    def of(cls, p: Profile, ref: str | None = None) -> PreferencesFrame:
+        return cls(visibility=p.visibility.value, hide_read_receipts=p.hide_read_receipts, notify=p.notify.value,
+                   ref=ref)
+
+
+class ConversationPreferencesFrame(_Outbound):
+    type: Literal["conversationPreferences"] = "conversationPreferences"
+    conversation_id: str
+    notify: str | None = None
+    muted_until: int | None = None
+    ref: str | None = None
+
+    @classmethod
+    def of(cls, m: Membership, ref: str | None = None) -> ConversationPreferencesFrame:
+        return cls(conversation_id=m.conversation_id, notify=m.notify.value if m.notify else None,
+                   muted_until=m.muted_until, ref=ref)

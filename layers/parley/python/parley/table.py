@@ -8,6 +8,8 @@ Item collections (pk / sk):
 * ``USER#<uid>`` / ``CONN#<connectionId>`` -- an open WebSocket connection (TTL'd).
 * ``USER#<uid>`` / ``MEMBER#<conversationId>`` -- "uid is a member of conversation": lists my conversations.
 * ``CONV#<cid>`` / ``MSG#<seq:012d>`` -- a message; history is a range read on this collection.
+* ``USER#<uid>`` / ``~PROFILE`` -- the user's preferences (visibility, notifications) and ``lastSeen``.
+* ``THROTTLE#<kind>#<uid>#<scope>`` / ``~`` -- a short-lived throttle marker (TTL'd).
 * ``DIRECT#<sha256(pair)>`` / ``~META`` -- the one direct conversation of a pair of users.
 * ``CONV#<cid>`` / ``~META`` -- the conversation itself. ``~`` sorts after every ``MSG#`` key, so one
   descending Query returns the conversation and its newest messages together (membership check, next
@@ -55,6 +57,8 @@ MSG_PREFIX = "MSG#"
 CONN_PREFIX = "CONN#"
 MEMBER_PREFIX = "MEMBER#"
 META_SK = "~META"
+PROFILE_SK = "~PROFILE"
+THROTTLE_SK = "~"
 
 
 def user_pk(user_id: str) -> str:
@@ -73,6 +77,10 @@ def direct_pair_pk(user_a: str, user_b: str) -> str:
     low, high = sorted((user_a, user_b))
     digest = hashlib.sha256(json.dumps([low, high]).encode()).hexdigest()
     return f"DIRECT#{digest}"
+
+
+def throttle_pk(kind: str, user_id: str, scope: str) -> str:
+    return f"THROTTLE#{kind}#{user_id}#{scope}"
 
 
 def member_sk(conversation_id: str) -> str:

@@ -3,17 +3,14 @@ membership items ``USER#<uid>`` / ``MEMBER#<cid>`` that list a user's conversati
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from parley import table
 from parley.aws import client
-from parley.errors import InvalidFrameError
-from parley.models import Conversation, ConversationKind, ConversationPage
+from parley.errors import NotMemberError
+from parley.models import Conversation, ConversationKind, Membership, NotifyMode
 from parley.ports import ConversationStore
 from parley.stores.codec import from_item, key, to_item
 from parley.stores.errors import error_code, translated
@@ -41,18 +38,11 @@ def _member_item(user_id: str, c: Conversation) -> dict[str, Any]:
                     "at": c.created_at})
 
 
-def _encode_cursor(last_key: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(last_key[table.SK]["S"]).encode()).decode()
-
-
-def _decode_cursor(user_id: str, cursor: str) -> dict[str, Any]:
-    try:
-        sort_key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, binascii.Error) as exc:
-        raise InvalidFrameError("cursor is not one this server issued") from exc
-    if not isinstance(sort_key, str) or not sort_key.startswith(table.MEMBER_PREFIX):
-        raise InvalidFrameError("cursor is not one this server issued")
-    return key(table.user_pk(user_id), sort_key)
+def _membership(user_id: str, item: dict[str, Any]) -> Membership:
+    return Membership(
+        user_id=user_id, conversation_id=str(item[table.SK])[len(table.MEMBER_PREFIX):], joined_at=int(item["at"]),
+        last_read_seq=int(item.get("lr", 0)), notify=NotifyMode(item["ntf"]) if "ntf" in item else None,
+        muted_until=int(item["mute"]) if "mute" in item else None)
 
 
 class DynamoConversationStore(ConversationStore):
@@ -114,26 +104,9 @@ class DynamoConversationStore(ConversationStore):
                     resp = client("dynamodb").batch_write_item(RequestItems=pending)
                     pending = resp.get("UnprocessedItems") or {}
 
-    def list_for_user(self, user_id: str, limit: int, cursor: str | None) -> ConversationPage:
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-            "ExpressionAttributeValues": {":pk": {"S": table.user_pk(user_id)},
-                                          ":prefix": {"S": table.MEMBER_PREFIX}},
-            "Limit": limit,
-        }
-        if cursor:
-            kwargs["ExclusiveStartKey"] = _decode_cursor(user_id, cursor)
-        with translated():
-            resp = client("dynamodb").query(**kwargs)
-        ids = [item[table.SK]["S"][len(table.MEMBER_PREFIX):] for item in resp["Items"]]
-        found = self._batch_get(ids)
-        conversations = tuple(found[cid] for cid in ids if cid in found)
-        last = resp.get("LastEvaluatedKey")
-        return ConversationPage(conversations=conversations, cursor=_encode_cursor(last) if last else None)
-
-    def _batch_get(self, ids: list[str]) -> dict[str, Conversation]:
+    def get_many(self, conversation_ids: list[str]) -> dict[str, Conversation]:
         found: dict[str, Conversation] = {}
+        ids = list(dict.fromkeys(conversation_ids))
         for start in range(0, len(ids), _BATCH_GET_MAX):
             keys = [key(table.conversation_pk(cid), table.META_SK) for cid in ids[start:start + _BATCH_GET_MAX]]
             pending: dict[str, Any] = {self._table: {"Keys": keys}}
@@ -145,3 +118,75 @@ class DynamoConversationStore(ConversationStore):
                     found[conv.conversation_id] = conv
                 pending = resp.get("UnprocessedKeys") or {}
         return found
+
+    def memberships(self, user_id: str) -> list[Membership]:
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {":pk": {"S": table.user_pk(user_id)},
+                                          ":prefix": {"S": table.MEMBER_PREFIX}},
+        }
+        found: list[Membership] = []
+        with translated():
+            for page in client("dynamodb").get_paginator("query").paginate(**kwargs):
+                found.extend(_membership(user_id, from_item(raw)) for raw in page["Items"])
+        return found
+
+    def membership(self, user_id: str, conversation_id: str) -> Membership | None:
+        with translated():
+            resp = client("dynamodb").get_item(TableName=self._table, ConsistentRead=True,
+                                               Key=key(table.user_pk(user_id), table.member_sk(conversation_id)))
+        return _membership(user_id, from_item(resp["Item"])) if "Item" in resp else None
+
+    def mark_read(self, user_id: str, conversation_id: str, seq: int) -> Membership:
+        try:
+            with translated():
+                resp = client("dynamodb").update_item(
+                    TableName=self._table, Key=key(table.user_pk(user_id), table.member_sk(conversation_id)),
+                    UpdateExpression="SET lr = :seq",
+                    ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(lr) OR lr < :seq)",
+                    ExpressionAttributeValues={":seq": {"N": str(seq)}}, ReturnValues="ALL_NEW")
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            current = self.membership(user_id, conversation_id)  # already read that far (another device)
+            if current is None:
+                raise NotMemberError() from exc
+            return current
+        return _membership(user_id, from_item(resp["Attributes"]))
+
+    def set_preferences(self, user_id: str, conversation_id: str, *, notify: NotifyMode | None,
+                        muted_until: int | None, fields: set[str]) -> Membership:
+        sets: dict[str, Any] = {}
+        removes: list[str] = []
+        for field, attr, value in (("notify", "ntf", notify.value if notify else None),
+                                   ("muted_until", "mute", muted_until)):
+            if field in fields:
+                if value is None:
+                    removes.append(attr)
+                else:
+                    sets[attr] = value
+        parts = []
+        if sets:
+            parts.append("SET " + ", ".join(f"{attr} = :{attr}" for attr in sets))
+        if removes:
+            parts.append("REMOVE " + ", ".join(removes))
+        if not parts:
+            current = self.membership(user_id, conversation_id)
+            if current is None:
+                raise NotMemberError()
+            return current
+        kwargs: dict[str, Any] = {}
+        if sets:
+            kwargs["ExpressionAttributeValues"] = to_item({f":{attr}": v for attr, v in sets.items()})
+        try:
+            with translated():
+                resp = client("dynamodb").update_item(
+                    TableName=self._table, Key=key(table.user_pk(user_id), table.member_sk(conversation_id)),
+                    UpdateExpression=" ".join(parts), ConditionExpression="attribute_exists(pk)",
+                    ReturnValues="ALL_NEW", **kwargs)
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                raise NotMemberError() from exc
+            raise
+        return _membership(user_id, from_item(resp["Attributes"]))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -26,8 +27,9 @@ def _message_from_item(conversation_id: str, item: dict[str, Any]) -> Message:
 
 
 class DynamoMessageStore(MessageStore):
-    def __init__(self, table_name: str) -> None:
+    def __init__(self, table_name: str, workers: int = 16) -> None:
         self._table = table_name
+        self._workers = workers
 
     def head(self, conversation_id: str, window: int) -> ConversationHead:
         with translated():
@@ -78,3 +80,21 @@ class DynamoMessageStore(MessageStore):
         if not forward:
             messages.reverse()
         return MessagePage(messages=tuple(messages), has_more=has_more)
+
+    def latest(self, conversation_ids: list[str]) -> dict[str, Message | None]:
+        ids = list(dict.fromkeys(conversation_ids))
+        if len(ids) <= 1:
+            return {cid: self._latest(cid) for cid in ids}
+        with ThreadPoolExecutor(max_workers=min(self._workers, len(ids))) as pool:
+            return dict(zip(ids, pool.map(self._latest, ids), strict=True))
+
+    def _latest(self, conversation_id: str) -> Message | None:
+        with translated():
+            resp = client("dynamodb").query(
+                TableName=self._table, ScanIndexForward=False, Limit=1,
+                KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",
+                ExpressionAttributeValues={":pk": {"S": table.conversation_pk(conversation_id)},
+                                           ":low": {"S": table.message_sk(1)},
+                                           ":high": {"S": table.message_sk(_MAX_SEQ)}})
+        items = resp["Items"]
+        return _message_from_item(conversation_id, from_item(items[0])) if items else None

@@ -1,0 +1,39 @@
+"""Which function handles each WebSocket route: declared once, read by the CDK API construct and by the
+local gateway, so production and the local stack route every action the same way."""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+CONNECT = "$connect"
+DISCONNECT = "$disconnect"
+DEFAULT = "$default"
+
+# route key (the frame's "action", or an API Gateway special route) -> functions/<name>/handler.py
+ROUTES: MappingProxyType[str, str] = MappingProxyType({
+    CONNECT: "connect",
+    DISCONNECT: "disconnect",
+    DEFAULT: "default",
+    "ping": "default",
+    "send": "send",
+    "history": "history",
+    "openDirect": "conversations",
+    "createGroup": "conversations",
+    "listConversations": "conversations",
+    "presence": "presence",
+    "typing": "typing",
+    "read": "unread",
+    "unreadCounts": "unread",
+    "getPreferences": "preferences",
+    "setPreferences": "preferences",
+    "setConversationPreferences": "preferences",
+})
+
+AUTHORIZER = "authorizer"  # the $connect REQUEST authorizer's function
+
+# Routes whose function's answer is sent back to the caller (every route but the connection lifecycle).
+TWO_WAY_ROUTES = frozenset(k for k in ROUTES if k not in (CONNECT, DISCONNECT))
+
+
+def function_names() -> list[str]:
+    return sorted({*ROUTES.values(), AUTHORIZER})
