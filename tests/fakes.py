@@ -15,13 +15,18 @@ from parley.models import (
     MessagePage,
     NotifyMode,
     Profile,
+    Report,
 )
 from parley.ports import (
+    BlockStore,
     ConnectionGateway,
     ConnectionStore,
     ConversationStore,
+    EventPublisher,
     MessageStore,
+    ModerationHook,
     ProfileStore,
+    ReportStore,
     SeqTakenError,
     ThrottleStore,
 )
@@ -150,9 +155,29 @@ class FakeProfileStore(ProfileStore):
         return profile
 
 
+    def mark_first_seen(self, user_id: str, now_ms: int) -> None:
+        if self.get(user_id).first_seen is None:
+            self.update(user_id, first_seen=now_ms)
+
+
 class FakeThrottleStore(ThrottleStore):
+    """The same admission rules as the DynamoDB store (a minimum interval; GCRA token buckets)."""
+
     def __init__(self) -> None:
         self.next_at: dict[tuple[str, str, str], int] = {}
+        self.tat: dict[tuple[str, str], int] = {}
+
+    def take(self, kind: str, user_id: str, rate_per_second: float, burst: int, now_ms: int) -> int:
+        interval = max(1, round(1000 / rate_per_second))
+        limit = now_ms + (burst - 1) * interval
+        tat = self.tat.get((kind, user_id), 0)
+        if tat <= now_ms:
+            self.tat[(kind, user_id)] = now_ms + interval
+            return 0
+        if tat <= limit:
+            self.tat[(kind, user_id)] = tat + interval
+            return 0
+        return tat - limit
 
     def acquire(self, kind: str, user_id: str, scope: str, interval_ms: int, now_ms: int) -> bool:
         if self.next_at.get((kind, user_id, scope), 0) > now_ms:
@@ -178,3 +203,58 @@ class FakeGateway(ConnectionGateway):
 
     def received_by(self, connection_id: str) -> list[bytes]:
         return [d for cid, d in self.posts if cid == connection_id]
+
+
+class FakeBlockStore(BlockStore):
+    def __init__(self) -> None:
+        self.pairs: set[tuple[str, str]] = set()
+
+    def block(self, blocker: str, blocked: str, now_ms: int) -> None:
+        self.pairs.add((blocker, blocked))
+
+    def unblock(self, blocker: str, blocked: str) -> None:
+        self.pairs.discard((blocker, blocked))
+
+    def blocked_by(self, user_id: str) -> set[str]:
+        return {a for a, b in self.pairs if b == user_id}
+
+    def blocks_of(self, user_id: str) -> set[str]:
+        return {b for a, b in self.pairs if a == user_id}
+
+    def has_blocked(self, blocker: str, blocked: str) -> bool:
+        return (blocker, blocked) in self.pairs
+
+
+class FakeReportStore(ReportStore):
+    def __init__(self) -> None:
+        self.reports: dict[tuple[str, int, str], Report] = {}
+
+    def add(self, report: Report) -> bool:
+        k = (report.conversation_id, report.seq, report.reporter_id)
+        if k in self.reports:
+            return False
+        self.reports[k] = report
+        return True
+
+
+class FakePublisher(EventPublisher):
+    def __init__(self) -> None:
+        self.published: list[tuple[str, dict[str, object]]] = []
+
+    def publish(self, event: dict[str, object], event_type: str) -> None:
+        self.published.append((event_type, event))
+
+
+class FakeModerationHook(ModerationHook):
+    """Answers what it is told to; ``fail`` makes it raise (a timeout or a crash)."""
+
+    def __init__(self, answer: dict[str, object] | None = None, fail: Exception | None = None) -> None:
+        self.answer = answer or {"verdict": "allow"}
+        self.fail = fail
+        self.requests: list[dict[str, object]] = []
+
+    def review(self, request: dict[str, object]) -> dict[str, object]:
+        self.requests.append(request)
+        if self.fail is not None:
+            raise self.fail
+        return self.answer

@@ -1,5 +1,6 @@
-"""The ``$connect`` REQUEST authorizer: verifies the chat token and passes the user id (``sub``) to
-every route through the authorizer context. A missing token is 401, an invalid one 403."""
+"""The ``$connect`` REQUEST authorizer: checks the Origin (when an allowlist is configured), verifies the
+chat token (and, in single-use mode, that it was never used before), and passes the user id (``sub``)
+to every route through the authorizer context. A missing token is 401; anything refused is 403."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from parley.auth import TokenVerifier, build_verifier, token_from_request
+from parley.auth import TokenVerifier, build_verifier, check_single_use, origin_allowed, token_from_request
 from parley.config import get_settings
 from parley.edge import USER_ID_KEY
 from parley.errors import TokenError
 from parley.observability import logger, metrics, tracer
 from parley.stores.secrets import secret_reader
+from parley.stores.used_tokens import DynamoUsedTokenStore
 
 
 @lru_cache(maxsize=1)
@@ -26,21 +28,31 @@ def verifier() -> TokenVerifier:
     return build_verifier(settings, secret_reader(settings.auth_key_cache_seconds))
 
 
+def _deny(event: APIGatewayAuthorizerRequestEvent, reason: str) -> dict[str, Any]:
+    logger.info("connection refused", extra={"reason": reason})  # the reason, never the token
+    metrics.add_metric(name="AuthRefused", unit="Count", value=1)
+    policy = APIGatewayAuthorizerResponseWebSocket.from_route_arn(event.method_arn, principal_id="anonymous")
+    policy.deny_all_routes()
+    return policy.asdict()
+
+
 def authorize(event: APIGatewayAuthorizerRequestEvent) -> dict[str, Any]:
+    settings = get_settings()
+    if not origin_allowed(event.headers, settings.origins, settings.allow_missing_origin):
+        return _deny(event, "origin not allowed")
     token = token_from_request(event.query_string_parameters, event.headers)
     if not token:
         metrics.add_metric(name="AuthMissingToken", unit="Count", value=1)
         raise Exception("Unauthorized")
-    policy = APIGatewayAuthorizerResponseWebSocket.from_route_arn(event.method_arn, principal_id="anonymous")
     try:
-        user_id = verifier().verify(token)
+        verified = verifier().verify(token)
+        if settings.single_use_tokens:
+            check_single_use(verified, settings.max_token_lifetime_seconds,
+                             DynamoUsedTokenStore(settings.table_name).first_use)
     except TokenError as exc:
-        logger.info("token refused", extra={"reason": str(exc)})  # the reason, never the token
-        metrics.add_metric(name="AuthRefused", unit="Count", value=1)
-        policy.deny_all_routes()
-        return policy.asdict()
+        return _deny(event, str(exc))
     policy = APIGatewayAuthorizerResponseWebSocket.from_route_arn(
-        event.method_arn, principal_id=user_id, context={USER_ID_KEY: user_id})
+        event.method_arn, principal_id=verified.user_id, context={USER_ID_KEY: verified.user_id})
     policy.allow_all_routes()
     return policy.asdict()
 

@@ -46,4 +46,4 @@ def conversations(caller: Caller, raw: dict[str, Any]) -> BaseModel:
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return run_route(event, conversations)
+    return run_route(event, conversations, limit="conversations")

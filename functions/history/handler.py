@@ -26,4 +26,4 @@ def history(caller: Caller, raw: dict[str, Any]) -> HistoryFrame:
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return run_route(event, history)
+    return run_route(event, history, limit="history")

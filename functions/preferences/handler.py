@@ -47,4 +47,4 @@ def preferences(caller: Caller, raw: dict[str, Any]) -> BaseModel:
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return run_route(event, preferences)
+    return run_route(event, preferences, limit="preferences")

@@ -24,4 +24,4 @@ def presence(caller: Caller, raw: dict[str, Any]) -> PresenceFrame:
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return run_route(event, presence)
+    return run_route(event, presence, limit="presence")

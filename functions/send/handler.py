@@ -36,4 +36,4 @@ def send(caller: Caller, raw: dict[str, Any]) -> AckFrame:
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return run_route(event, send)
+    return run_route(event, send, limit="send")

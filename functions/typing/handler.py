@@ -23,4 +23,4 @@ def typing(caller: Caller, raw: dict[str, Any]) -> None:
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return run_route(event, typing)
+    return run_route(event, typing, limit="typing")

@@ -38,4 +38,4 @@ def unread(caller: Caller, raw: dict[str, Any]) -> BaseModel:
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return run_route(event, unread)
+    return run_route(event, unread, limit="read")

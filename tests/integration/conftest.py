@@ -93,10 +93,19 @@ def token(user: str, key: str = SECRET, **overrides: Any) -> str:
     return jwt.encode({k: v for k, v in claims.items() if v is not None}, key, algorithm="HS256")
 
 
-def all_items(ddb: Any) -> list[dict[str, Any]]:
-    """The whole table, sorted: a test-side snapshot (a Scan here is the test's, never a request's)."""
+def all_items(ddb: Any, *, with_throttles: bool = False) -> list[dict[str, Any]]:
+    """The stored data, sorted: a test-side snapshot (this Scan is the test's, never a request's).
+
+    Rate-limit buckets (``THROTTLE#``) are left out unless asked for: every request is charged to its
+    sender's bucket on purpose, refused ones included, so that flooding with bad frames is limited too."""
     items = ddb.scan(TableName=TABLE_NAME, ConsistentRead=True)["Items"]
+    if not with_throttles:
+        items = [i for i in items if not i["pk"]["S"].startswith("THROTTLE#")]
     return sorted(items, key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
+
+
+def connection_items(ddb: Any) -> list[dict[str, Any]]:
+    return [i for i in all_items(ddb) if i["sk"]["S"].startswith("CONN#")]
 
 
 class Chat:
@@ -127,3 +136,16 @@ class Chat:
 
 
 __all__ = ["Chat", "ClientError", "all_items", "token"]
+
+
+@pytest.fixture
+def configure(aws_env: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Change Parley's settings for one test, as a deployment would (environment variables)."""
+
+    def apply(**env: str) -> None:
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+        services.cache_clear()
+
+    return apply

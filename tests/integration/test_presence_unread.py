@@ -119,6 +119,9 @@ def test_no_route_leaks_an_invisible_users_online_state(aws_env: Any, connection
         "setPreferences": {"action": "setPreferences", "notify": "push"}, "setConversationPreferences":
             {"action": "setConversationPreferences", "conversationId": cid, "notify": "badge"},
         "$default": {"action": "whatever"},
+        "report": {"action": "report", "conversationId": cid, "seq": 1, "reason": "test"},
+        "block": {"action": "block", "userId": "carol"}, "unblock": {"action": "unblock", "userId": "carol"},
+        "listBlocks": {"action": "listBlocks"},
     }
     assert set(frames_by_route) | {CONNECT, DISCONNECT} == set(ROUTES), "a new route needs a case here"
     answers = [bob.call(ROUTES[route], body) for route, body in frames_by_route.items()]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import jwt
@@ -33,8 +34,26 @@ def token_from_request(query: Mapping[str, str] | None, headers: Mapping[str, st
     return None
 
 
+@dataclass(frozen=True)
+class VerifiedToken:
+    user_id: str  # the ``sub`` claim
+    expires_at: int  # epoch seconds
+    issued_at: int | None
+    jti: str | None
+
+
+def origin_allowed(headers: Mapping[str, str] | None, allowed: frozenset[str], allow_missing: bool) -> bool:
+    """Cross-site WebSocket hijacking defence: the browser's ``Origin`` must be on the allowlist."""
+    if not allowed:
+        return True
+    origin = next((v for k, v in (headers or {}).items() if k.lower() == "origin"), None)
+    if origin is None:
+        return allow_missing
+    return origin.strip().rstrip("/") in allowed
+
+
 class TokenVerifier:
-    """Verifies a chat token and returns its user id (the ``sub`` claim)."""
+    """Verifies a chat token: signature with a pinned algorithm, ``exp``, ``iss``, ``aud`` and ``sub``."""
 
     def __init__(self, settings: Settings, key_for: Callable[[str], Any]) -> None:
         self._settings = settings
@@ -45,7 +64,7 @@ class TokenVerifier:
                              f"in {settings.auth_mode.value} mode")
         self._key_for = key_for
 
-    def verify(self, token: str) -> str:
+    def verify(self, token: str) -> VerifiedToken:
         try:
             header = jwt.get_unverified_header(token)
             if header.get("alg") not in self._algorithms:
@@ -61,7 +80,21 @@ class TokenVerifier:
         subject = claims.get("sub")
         if not isinstance(subject, str) or not _USER_ID.match(subject):
             raise TokenError("sub is not a valid user id")
-        return subject
+        jti, iat = claims.get("jti"), claims.get("iat")
+        return VerifiedToken(user_id=subject, expires_at=int(claims["exp"]),
+                             issued_at=int(iat) if isinstance(iat, (int, float)) else None,
+                             jti=jti if isinstance(jti, str) and 0 < len(jti) <= 128 else None)
+
+
+def check_single_use(token: VerifiedToken, max_lifetime_seconds: int, first_use: Callable[[str, int], bool]) -> None:
+    """Single-use mode: the token must carry ``jti`` and ``iat``, live at most ``max_lifetime_seconds``,
+    and not have been used before (its ``jti`` is remembered until it expires)."""
+    if token.jti is None or token.issued_at is None:
+        raise TokenError("single-use tokens need jti and iat")
+    if token.expires_at - token.issued_at > max_lifetime_seconds:
+        raise TokenError("token lives too long for single use")
+    if not first_use(token.jti, token.expires_at):
+        raise TokenError("token already used")
 
 
 def build_verifier(settings: Settings, secret_reader: Callable[[str], str]) -> TokenVerifier:

@@ -45,6 +45,39 @@ class Settings(BaseModel):
     typing_interval_ms: int = Field(default=3000, ge=0, le=60_000, alias="PARLEY_TYPING_INTERVAL_MS")
     fanout_workers: int = Field(default=16, ge=1, le=64, alias="PARLEY_FANOUT_WORKERS")
 
+    # --- abuse protection (docs/security.md) ---
+    # Per-user token buckets, "route=rate_per_second:burst", shared by every connection and Lambda instance.
+    rate_limits: str = Field(default="send=5:20,typing=2:10,history=10:40,conversations=1:10,read=5:20,"
+                                     "presence=2:10,preferences=1:10,report=0.2:5,block=1:10,connect=0.2:10",
+                             alias="PARLEY_RATE_LIMITS")
+    max_connections_per_user: int = Field(default=10, ge=1, le=1000, alias="PARLEY_MAX_CONNECTIONS_PER_USER")
+    # Comma-separated Origins allowed to open a socket (CSWSH); empty: no Origin check.
+    allowed_origins: str = Field(default="", alias="PARLEY_ALLOWED_ORIGINS")
+    allow_missing_origin: bool = Field(default=True, alias="PARLEY_ALLOW_MISSING_ORIGIN")  # native apps send none
+    # Single-use chat tokens: a jti is remembered until exp, and tokens may live at most this long.
+    single_use_tokens: bool = Field(default=False, alias="PARLEY_SINGLE_USE_TOKENS")
+    max_token_lifetime_seconds: int = Field(default=300, ge=10, le=86_400, alias="PARLEY_MAX_TOKEN_LIFETIME_SECONDS")
+    # Optional message-review Lambda (name or ARN), its timeout, and what a failure means.
+    moderation_function: str | None = Field(default=None, alias="PARLEY_MODERATION_FUNCTION")
+    moderation_timeout_ms: int = Field(default=800, ge=100, le=10_000, alias="PARLEY_MODERATION_TIMEOUT_MS")
+    moderation_fail_open: bool = Field(default=True, alias="PARLEY_MODERATION_FAIL_OPEN")
+    # SNS topic that receives message reports for the host app's moderators (optional).
+    moderation_topic_arn: str | None = Field(default=None, alias="PARLEY_MODERATION_TOPIC_ARN")
+
+    @property
+    def origins(self) -> frozenset[str]:
+        return frozenset(o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip())
+
+    @property
+    def rate_limit_table(self) -> dict[str, tuple[float, int]]:
+        """``{"send": (5.0, 20), ...}``; a rate of 0 switches that limit off."""
+        table: dict[str, tuple[float, int]] = {}
+        for entry in filter(None, (e.strip() for e in self.rate_limits.split(","))):
+            route, _, spec = entry.partition("=")
+            rate, _, burst = spec.partition(":")
+            table[route.strip()] = (float(rate), int(burst or 1))
+        return table
+
     @property
     def algorithms(self) -> list[str]:
         return [a.strip() for a in self.auth_algorithms.split(",") if a.strip()]

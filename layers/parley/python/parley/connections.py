@@ -3,18 +3,36 @@
 from __future__ import annotations
 
 from parley.clock import Clock, now_ms
+from parley.errors import RateLimitedError, TooManyConnectionsError
 from parley.models import Connection
-from parley.ports import ConnectionStore
+from parley.ports import ConnectionStore, ProfileStore
+from parley.rate_limits import RateLimiter
 
 
 class ConnectionService:
-    def __init__(self, store: ConnectionStore, ttl_seconds: int, clock: Clock = now_ms) -> None:
+    def __init__(self, store: ConnectionStore, ttl_seconds: int, *, max_per_user: int = 10,
+                 limiter: RateLimiter | None = None, profiles: ProfileStore | None = None,
+                 clock: Clock = now_ms) -> None:
         self._store = store
         self._ttl = ttl_seconds
+        self._max_per_user = max_per_user
+        self._limiter = limiter
+        self._profiles = profiles
         self._clock = clock
 
     def connect(self, user_id: str, connection_id: str) -> Connection:
+        """Record a new connection, within the per-user caps on open connections and on new ones per minute."""
         now = self._clock()
+        open_now = [c for c in self._store.list_for_user(user_id, now) if c.connection_id != connection_id]
+        if len(open_now) >= self._max_per_user:
+            raise TooManyConnectionsError(f"At most {self._max_per_user} open connections per user.")
+        if self._limiter is not None:
+            try:
+                self._limiter.check("connect", user_id)
+            except RateLimitedError as exc:
+                raise TooManyConnectionsError("New connections are opened too fast.") from exc
+        if self._profiles is not None:
+            self._profiles.mark_first_seen(user_id, now)
         connection = Connection(connection_id=connection_id, user_id=user_id, connected_at=now)
         self._store.put(connection, expires_at=now // 1000 + self._ttl)
         return connection

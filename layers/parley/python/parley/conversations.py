@@ -5,9 +5,9 @@ from __future__ import annotations
 import secrets
 
 from parley.clock import Clock, now_ms
-from parley.errors import ConversationNotFoundError, InvalidMembersError, NotMemberError
+from parley.errors import BlockedError, ConversationNotFoundError, InvalidMembersError, NotMemberError
 from parley.models import Conversation, ConversationKind
-from parley.ports import ConversationStore
+from parley.ports import BlockStore, ConversationStore
 
 
 def new_conversation_id(kind: ConversationKind) -> str:
@@ -15,14 +15,18 @@ def new_conversation_id(kind: ConversationKind) -> str:
 
 
 class ConversationService:
-    def __init__(self, store: ConversationStore, max_group_members: int, clock: Clock = now_ms) -> None:
+    def __init__(self, store: ConversationStore, max_group_members: int, blocks: BlockStore | None = None,
+                 clock: Clock = now_ms) -> None:
         self._store = store
         self._max_members = max_group_members
+        self._blocks = blocks
         self._clock = clock
 
     def open_direct(self, me: str, peer: str) -> Conversation:
         if peer == me:
             raise InvalidMembersError("A direct conversation needs another user.")
+        if self._blocks is not None and self._blocks.has_blocked(peer, me):
+            raise BlockedError()
         existing = self._store.find_direct(me, peer)
         if existing is not None:
             return existing

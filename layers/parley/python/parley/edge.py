@@ -16,12 +16,14 @@ from parley.errors import (
     InvalidFrameError,
     InvalidJsonError,
     ParleyError,
+    TooManyConnectionsError,
     UnauthorizedError,
     error_code,
     error_message,
 )
 from parley.observability import logger, metrics
 from parley.protocol import MAX_FRAME_BYTES, ErrorFrame, frame_ref
+from parley.wiring import services
 
 USER_ID_KEY = "userId"  # the authorizer context key that carries the verified user id
 
@@ -74,20 +76,31 @@ def response(frame: BaseModel) -> dict[str, Any]:
 
 def error_response(exc: BaseException, ref: str | None) -> dict[str, Any]:
     metrics.add_metric(name="ErrorFrames", unit="Count", value=1)
-    return response(ErrorFrame(code=error_code(exc), message=error_message(exc), ref=ref))
+    retry_after = exc.retry_after_ms if isinstance(exc, ParleyError) else None
+    return response(ErrorFrame(code=error_code(exc), message=error_message(exc), ref=ref, retry_after_ms=retry_after))
 
 
 RouteFn = Callable[[Caller, dict[str, Any]], BaseModel | None]  # None: nothing to answer
 
 
-def run_route(event: dict[str, Any], route: RouteFn) -> dict[str, Any]:
-    """Run one message route: every failure becomes an error frame, never an unhandled exception."""
+def run_route(event: dict[str, Any], route: RouteFn, limit: str | None = None) -> dict[str, Any]:
+    """Run one message route: every failure becomes an error frame, never an unhandled exception.
+
+    ``limit`` names the caller's rate-limit bucket. It is charged before the frame is validated, so a
+    flood of malformed frames is limited like any other."""
     ref: str | None = None
     try:
         ws = APIGatewayWebSocketEvent(event)
         caller = caller_of(ws)
-        raw = parse_frame(ws.body)
-        ref = frame_ref(raw)
+        try:
+            raw, unparsable = parse_frame(ws.body), None
+            ref = frame_ref(raw)
+        except ParleyError as exc:
+            raw, unparsable = {}, exc
+        if limit is not None:
+            services().limits.check(limit, caller.user_id)
+        if unparsable is not None:
+            raise unparsable
         answer = route(caller, raw)
         return {"statusCode": 200} if answer is None else response(answer)
     except ValidationError as exc:
@@ -107,6 +120,9 @@ def run_lifecycle(event: dict[str, Any], action: Callable[[Caller], None]) -> di
         action(caller_of(APIGatewayWebSocketEvent(event)))
     except UnauthorizedError:
         return {"statusCode": 401}
+    except TooManyConnectionsError as exc:
+        logger.info("connection refused", extra={"code": exc.code})
+        return {"statusCode": 429}
     except Exception:
         logger.exception("connection lifecycle failed")
         return {"statusCode": 500}

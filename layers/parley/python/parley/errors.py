@@ -7,6 +7,7 @@ class ParleyError(Exception):
     """Base of every error a client may be told about. ``code`` is part of the public protocol."""
 
     code = "internal_error"
+    retry_after_ms: int | None = None
 
     def __init__(self, message: str = "") -> None:
         super().__init__(message or self.__class__.__doc__ or self.code)
@@ -83,6 +84,46 @@ class ThrottledError(ParleyError):
     """The data store is throttling requests; retry later."""
 
     code = "throttled"
+
+
+class RateLimitedError(ParleyError):
+    """Too many requests: wait ``retryAfterMs`` before the next one. Nothing was stored or delivered."""
+
+    code = "rate_limited"
+
+    def __init__(self, retry_after_ms: int) -> None:
+        super().__init__()
+        self.retry_after_ms = max(1, retry_after_ms)
+
+
+class BlockedError(ParleyError):
+    """This user has blocked you: you cannot open or write to a direct conversation with them."""
+
+    code = "blocked"
+
+
+class MessageRejectedError(ParleyError):
+    """The message was refused by moderation."""
+
+    code = "message_rejected"
+
+
+class ModerationUnavailableError(ParleyError):
+    """Moderation could not review the message in time and this deployment fails closed; retry later."""
+
+    code = "moderation_unavailable"
+
+
+class MessageNotFoundError(ParleyError):
+    """No message with that sequence number in this conversation."""
+
+    code = "message_not_found"
+
+
+class TooManyConnectionsError(ParleyError):
+    """The user has too many open connections, or opened new ones too fast."""
+
+    code = "too_many_connections"
 
 
 class StaleConnectionError(Exception):

@@ -95,6 +95,7 @@ class Profile(BaseModel):
     hide_read_receipts: bool = False
     notify: NotifyMode = NotifyMode.PUSH
     last_seen: int | None = None  # epoch ms; moves only while visible
+    first_seen: int | None = None  # epoch ms of the first connection: an account-age signal for moderation
 
 
 class Membership(BaseModel):
@@ -155,3 +156,16 @@ class ConversationPage(BaseModel):
 
     conversations: tuple[ConversationSummary, ...]  # newest activity first
     cursor: str | None = None
+
+
+class Report(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    conversation_id: str
+    seq: int
+    message_id: str
+    reported_user_id: str
+    reporter_id: str
+    reason: str | None
+    text: str
+    reported_at: int

@@ -14,6 +14,7 @@ from parley.models import (
     MessagePage,
     NotifyMode,
     Profile,
+    Report,
 )
 
 
@@ -90,11 +91,19 @@ class ProfileStore(ABC):
     def update(self, user_id: str, **changes: object) -> Profile:
         """Set the given profile fields (None leaves a field unchanged); return the profile after."""
 
+    @abstractmethod
+    def mark_first_seen(self, user_id: str, now_ms: int) -> None:
+        """Record the user's first connection time, once."""
+
 
 class ThrottleStore(ABC):
     @abstractmethod
     def acquire(self, kind: str, user_id: str, scope: str, interval_ms: int, now_ms: int) -> bool:
         """True (and the next ``interval_ms`` reserved) if ``kind`` may happen now for this user and scope."""
+
+    @abstractmethod
+    def take(self, kind: str, user_id: str, rate_per_second: float, burst: int, now_ms: int) -> int:
+        """Take one token from the user's ``kind`` bucket: 0 if admitted, else milliseconds to wait."""
 
 
 class ConnectionGateway(ABC):
@@ -107,3 +116,45 @@ class ConnectionGateway(ABC):
 
 class SeqTakenError(Exception):
     """Another writer stored this sequence number first."""
+
+
+class BlockStore(ABC):
+    @abstractmethod
+    def block(self, blocker: str, blocked: str, now_ms: int) -> None: ...
+
+    @abstractmethod
+    def unblock(self, blocker: str, blocked: str) -> None: ...
+
+    @abstractmethod
+    def blocked_by(self, user_id: str) -> set[str]:
+        """The users who have blocked ``user_id``."""
+
+    @abstractmethod
+    def blocks_of(self, user_id: str) -> set[str]:
+        """The users ``user_id`` has blocked."""
+
+    @abstractmethod
+    def has_blocked(self, blocker: str, blocked: str) -> bool: ...
+
+
+class ReportStore(ABC):
+    @abstractmethod
+    def add(self, report: Report) -> bool:
+        """Store the report; False if this reporter already reported this message."""
+
+
+class UsedTokenStore(ABC):
+    @abstractmethod
+    def first_use(self, jti: str, expires_at: int) -> bool:
+        """Remember ``jti`` until ``expires_at`` (epoch s); False if it was seen before."""
+
+
+class EventPublisher(ABC):
+    @abstractmethod
+    def publish(self, event: dict[str, object], event_type: str) -> None: ...
+
+
+class ModerationHook(ABC):
+    @abstractmethod
+    def review(self, request: dict[str, object]) -> dict[str, object]:
+        """The hook's raw answer. Raises on timeout or failure."""

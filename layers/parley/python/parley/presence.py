@@ -11,13 +11,14 @@ from collections.abc import Iterable
 from parley.clock import Clock, now_ms
 from parley.fanout import Fanout
 from parley.models import Presence, PresenceStatus, Profile, Visibility
-from parley.ports import ConnectionStore, ConversationStore, ProfileStore
+from parley.ports import BlockStore, ConnectionStore, ConversationStore, ProfileStore
 from parley.protocol import PresenceEntry, PresenceFrame
 
 
 class PresenceService:
     def __init__(self, profiles: ProfileStore, conversations: ConversationStore, connections: ConnectionStore,
-                 fanout: Fanout | None, clock: Clock = now_ms) -> None:
+                 fanout: Fanout | None, blocks: BlockStore | None = None, clock: Clock = now_ms) -> None:
+        self._blocks = blocks
         self._profiles = profiles
         self._conversations = conversations
         self._connections = connections
@@ -65,7 +66,7 @@ class PresenceService:
 
     def query(self, me: str, user_ids: list[str]) -> list[Presence]:
         """Presence of the asked users who share a conversation with ``me``; the others are left out."""
-        allowed = self.contacts(me)
+        allowed = self.contacts(me) - (self._blocks.blocks_of(me) if self._blocks else set())
         asked = [u for u in dict.fromkeys(user_ids) if u in allowed]
         profiles = self._profiles.get_many(asked)
         return [self._as_seen_by_others(profiles[u]) for u in asked]
@@ -78,5 +79,8 @@ class PresenceService:
     def _announce(self, presence: Presence, exclude: str | None = None) -> None:
         if self._fanout is None:
             return
+        audience = self.contacts(presence.user_id)
+        if self._blocks is not None:
+            audience -= self._blocks.blocked_by(presence.user_id)
         frame = PresenceFrame(users=[PresenceEntry.of(presence)]).to_json().encode()
-        self._fanout.deliver(self.contacts(presence.user_id), frame, self._clock(), exclude_connection=exclude)
+        self._fanout.deliver(audience, frame, self._clock(), exclude_connection=exclude)

@@ -172,6 +172,7 @@ class ErrorFrame(_Outbound):
     code: str
     message: str
     ref: str | None = None
+    retry_after_ms: int | None = None
 
 
 def frame_ref(raw: Any) -> str | None:
@@ -311,3 +312,38 @@ class ConversationPreferencesFrame(_Outbound):
     def of(cls, m: Membership, ref: str | None = None) -> ConversationPreferencesFrame:
         return cls(conversation_id=m.conversation_id, notify=m.notify.value if m.notify else None,
                    muted_until=m.muted_until, ref=ref)
+
+
+# ---------------------------------------------------------------------------------------------
+# Blocking and reports
+
+
+class BlockRequest(_Inbound):
+    action: Literal["block", "unblock"]
+    user_id: UserId
+
+
+class ListBlocksRequest(_Inbound):
+    action: Literal["listBlocks"]
+
+
+class ReportRequest(_Inbound):
+    action: Literal["report"]
+    conversation_id: Identifier
+    seq: Annotated[int, Field(ge=1)]
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=500)] | None = None
+
+
+class BlocksFrame(_Outbound):
+    """The caller's block list: the answer to ``block``, ``unblock`` and ``listBlocks``."""
+
+    type: Literal["blocks"] = "blocks"
+    user_ids: list[str]
+    ref: str | None = None
+
+
+class ReportedFrame(_Outbound):
+    type: Literal["reported"] = "reported"
+    conversation_id: str
+    seq: int
+    ref: str | None = None

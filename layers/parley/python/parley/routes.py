@@ -27,6 +27,10 @@ ROUTES: MappingProxyType[str, str] = MappingProxyType({
     "getPreferences": "preferences",
     "setPreferences": "preferences",
     "setConversationPreferences": "preferences",
+    "block": "blocks",
+    "unblock": "blocks",
+    "listBlocks": "blocks",
+    "report": "reports",
 })
 
 AUTHORIZER = "authorizer"  # the $connect REQUEST authorizer's function

@@ -10,6 +10,9 @@ Item collections (pk / sk):
 * ``CONV#<cid>`` / ``MSG#<seq:012d>`` -- a message; history is a range read on this collection.
 * ``USER#<uid>`` / ``~PROFILE`` -- the user's preferences (visibility, notifications) and ``lastSeen``.
 * ``THROTTLE#<kind>#<uid>#<scope>`` / ``~`` -- a short-lived throttle marker (TTL'd).
+* ``USER#<uid>`` / ``BLOCK#<other>`` and ``USER#<other>`` / ``BLOCKEDBY#<uid>`` -- uid blocked other.
+* ``REPORT#<cid>`` / ``<seq>#<reporter>`` -- a member's report of a message.
+* ``TOKEN#<jti>`` / ``~`` -- a single-use chat token already used (TTL'd at its expiry).
 * ``DIRECT#<sha256(pair)>`` / ``~META`` -- the one direct conversation of a pair of users.
 * ``CONV#<cid>`` / ``~META`` -- the conversation itself. ``~`` sorts after every ``MSG#`` key, so one
   descending Query returns the conversation and its newest messages together (membership check, next
@@ -56,6 +59,8 @@ SEQ_WIDTH = 12
 MSG_PREFIX = "MSG#"
 CONN_PREFIX = "CONN#"
 MEMBER_PREFIX = "MEMBER#"
+BLOCK_PREFIX = "BLOCK#"
+BLOCKED_BY_PREFIX = "BLOCKEDBY#"
 META_SK = "~META"
 PROFILE_SK = "~PROFILE"
 THROTTLE_SK = "~"
@@ -81,6 +86,22 @@ def direct_pair_pk(user_a: str, user_b: str) -> str:
 
 def throttle_pk(kind: str, user_id: str, scope: str) -> str:
     return f"THROTTLE#{kind}#{user_id}#{scope}"
+
+
+def block_sk(blocked: str) -> str:
+    return f"{BLOCK_PREFIX}{blocked}"
+
+
+def blocked_by_sk(blocker: str) -> str:
+    return f"{BLOCKED_BY_PREFIX}{blocker}"
+
+
+def report_pk(conversation_id: str) -> str:
+    return f"REPORT#{conversation_id}"
+
+
+def token_pk(jti: str) -> str:
+    return f"TOKEN#{jti}"
 
 
 def member_sk(conversation_id: str) -> str:

@@ -7,13 +7,15 @@ from parley.clock import Clock, now_ms
 from parley.conversations import ConversationService
 from parley.fanout import Fanout
 from parley.models import Visibility
-from parley.ports import ProfileStore, ThrottleStore
+from parley.ports import BlockStore, ProfileStore, ThrottleStore
 from parley.protocol import TypingFrame
 
 
 class TypingService:
     def __init__(self, conversations: ConversationService, profiles: ProfileStore, throttles: ThrottleStore,
-                 fanout: Fanout | None, interval_ms: int, clock: Clock = now_ms) -> None:
+                 fanout: Fanout | None, interval_ms: int, blocks: BlockStore | None = None,
+                 clock: Clock = now_ms) -> None:
+        self._blocks = blocks
         self._conversations = conversations
         self._profiles = profiles
         self._throttles = throttles
@@ -29,6 +31,9 @@ class TypingService:
         now = self._clock()
         if not self._throttles.acquire("typing", me, conversation_id, self._interval, now):
             return False
-        frame = TypingFrame(conversation_id=conversation_id, user_id=me).to_json().encode()
-        self._fanout.deliver([u for u in conversation.members if u != me], frame, now)
+        blocked_by = self._blocks.blocked_by(me) if self._blocks else set()
+        recipients = [u for u in conversation.members if u != me and u not in blocked_by]
+        if recipients:
+            frame = TypingFrame(conversation_id=conversation_id, user_id=me).to_json().encode()
+            self._fanout.deliver(recipients, frame, now)
         return True

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from parley.blocking import BlockingService
 from parley.config import get_settings
 from parley.connections import ConnectionService
 from parley.conversations import ConversationService
@@ -12,13 +13,20 @@ from parley.delivery import ManagementApiGateway
 from parley.fanout import Fanout
 from parley.inbox import InboxService
 from parley.messaging import MessagingService
+from parley.moderation import ModerationService
 from parley.preferences import PreferencesService
 from parley.presence import PresenceService
+from parley.rate_limits import RateLimiter
+from parley.reports import ReportService
+from parley.stores.blocks import DynamoBlockStore
 from parley.stores.connections import DynamoConnectionStore
 from parley.stores.conversations import DynamoConversationStore
 from parley.stores.messages import DynamoMessageStore
+from parley.stores.moderation_lambda import LambdaModerationHook
 from parley.stores.profiles import DynamoProfileStore
+from parley.stores.reports import DynamoReportStore
 from parley.stores.throttles import DynamoThrottleStore
+from parley.stores.topics import SnsPublisher
 from parley.typing_indicators import TypingService
 
 
@@ -31,6 +39,9 @@ class Services:
     inbox: InboxService
     typing: TypingService
     preferences: PreferencesService
+    blocking: BlockingService
+    reports: ReportService
+    limits: RateLimiter
     fanout: Fanout | None  # None where no callback URL is configured (nothing can be delivered)
 
 
@@ -40,21 +51,33 @@ def services() -> Services:
     name = settings.table_name
     connection_store, conversation_store = DynamoConnectionStore(name), DynamoConversationStore(name)
     message_store, profiles = DynamoMessageStore(name, settings.fanout_workers), DynamoProfileStore(name)
+    blocks, throttles = DynamoBlockStore(name), DynamoThrottleStore(name)
+    limits = RateLimiter(throttles, settings.rate_limit_table)
     fanout = (Fanout(connection_store, ManagementApiGateway(settings.callback_url), settings.fanout_workers)
               if settings.callback_url else None)
-    conversations = ConversationService(conversation_store, settings.max_group_members)
-    presence = PresenceService(profiles, conversation_store, connection_store, fanout)
+    conversations = ConversationService(conversation_store, settings.max_group_members, blocks=blocks)
+    presence = PresenceService(profiles, conversation_store, connection_store, fanout, blocks=blocks)
     if fanout is not None:
         fanout.on_pruned = presence.disconnected
+    hook = (LambdaModerationHook(settings.moderation_function, settings.moderation_timeout_ms)
+            if settings.moderation_function else None)
+    moderation = ModerationService(hook, profiles, fail_open=settings.moderation_fail_open,
+                                   max_text_bytes=settings.max_text_bytes)
+    publisher = SnsPublisher(settings.moderation_topic_arn) if settings.moderation_topic_arn else None
     return Services(
-        connections=ConnectionService(connection_store, settings.connection_ttl_seconds),
+        connections=ConnectionService(connection_store, settings.connection_ttl_seconds,
+                                      max_per_user=settings.max_connections_per_user, limiter=limits,
+                                      profiles=profiles),
         conversations=conversations,
         messaging=MessagingService(message_store, conversations, max_text_bytes=settings.max_text_bytes,
-                                   idempotency_window=settings.idempotency_window),
+                                   idempotency_window=settings.idempotency_window, blocks=blocks,
+                                   moderation=moderation if moderation.enabled else None),
         presence=presence,
         inbox=InboxService(conversation_store, message_store, conversations, profiles, fanout),
-        typing=TypingService(conversations, profiles, DynamoThrottleStore(name), fanout,
-                             settings.typing_interval_ms),
+        typing=TypingService(conversations, profiles, throttles, fanout, settings.typing_interval_ms, blocks=blocks),
         preferences=PreferencesService(profiles, conversation_store, conversations, presence),
+        blocking=BlockingService(blocks),
+        reports=ReportService(conversations, message_store, DynamoReportStore(name), publisher),
+        limits=limits,
         fanout=fanout,
     )

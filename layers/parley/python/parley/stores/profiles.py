@@ -21,7 +21,8 @@ def _profile(user_id: str, item: dict[str, Any] | None) -> Profile:
     return Profile(
         user_id=user_id, visibility=Visibility(item.get("vis", Visibility.VISIBLE.value)),
         hide_read_receipts=bool(item.get("hrr", False)), notify=NotifyMode(item.get("ntf", NotifyMode.PUSH.value)),
-        last_seen=int(item["seen"]) if "seen" in item else None)
+        last_seen=int(item["seen"]) if "seen" in item else None,
+        first_seen=int(item["since"]) if "since" in item else None)
 
 
 class DynamoProfileStore(ProfileStore):
@@ -64,3 +65,10 @@ class DynamoProfileStore(ProfileStore):
                 UpdateExpression=expression, ExpressionAttributeNames=names,
                 ExpressionAttributeValues=serialized, ReturnValues="ALL_NEW")
         return _profile(user_id, from_item(resp["Attributes"]))
+
+    def mark_first_seen(self, user_id: str, now_ms: int) -> None:
+        with translated():
+            client("dynamodb").update_item(
+                TableName=self._table, Key=key(table.user_pk(user_id), table.PROFILE_SK),
+                UpdateExpression="SET since = if_not_exists(since, :now)",
+                ExpressionAttributeValues={":now": {"N": str(now_ms)}})

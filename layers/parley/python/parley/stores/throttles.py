@@ -1,5 +1,8 @@
-"""Throttle markers: ``THROTTLE#<kind>#<uid>#<scope>`` / ``~``. One conditional write decides, across
-every connection and Lambda instance, whether an action may happen again yet."""
+"""Throttle state: ``THROTTLE#<kind>#<uid>#<scope>`` / ``~``, shared by every connection and Lambda instance.
+
+``acquire`` is a minimum interval (typing indicators); ``take`` is a token bucket in its GCRA form: the
+item holds one number, the bucket's "theoretical arrival time", so a request costs one conditional write
+(two when the bucket is partly drained), never a read-modify-write race."""
 
 from __future__ import annotations
 
@@ -31,3 +34,38 @@ class DynamoThrottleStore(ThrottleStore):
                 return False
             raise
         return True
+
+    def take(self, kind: str, user_id: str, rate_per_second: float, burst: int, now_ms: int) -> int:
+        interval = max(1, round(1000 / rate_per_second))
+        limit = now_ms + (burst - 1) * interval  # the latest arrival time a request may still be admitted at
+        item_key = key(table.throttle_pk(kind, user_id, "bucket"), table.THROTTLE_SK)
+        names = {"#ttl": table.TTL_ATTRIBUTE}
+        expires = (limit + interval) // 1000 + 60
+        ddb = client("dynamodb")
+        try:  # an idle bucket (the common case): restart it from now
+            with translated():
+                ddb.update_item(TableName=self._table, Key=item_key,
+                                UpdateExpression="SET tat = :next, #ttl = :exp",
+                                ConditionExpression="attribute_not_exists(tat) OR tat <= :now",
+                                ExpressionAttributeNames=names,
+                                ExpressionAttributeValues=to_item({":now": now_ms, ":next": now_ms + interval,
+                                                                   ":exp": expires}))
+            return 0
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+        try:  # a partly drained bucket: admit while within the burst
+            with translated():
+                ddb.update_item(TableName=self._table, Key=item_key,
+                                UpdateExpression="SET tat = tat + :interval, #ttl = :exp",
+                                ConditionExpression="tat <= :limit", ExpressionAttributeNames=names,
+                                ExpressionAttributeValues=to_item({":interval": interval, ":limit": limit,
+                                                                   ":exp": expires}),
+                                ReturnValuesOnConditionCheckFailure="ALL_OLD")
+            return 0
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            item: dict[str, dict[str, str]] = exc.response.get("Item") or {}  # type: ignore[assignment]
+            old = item.get("tat", {}).get("N")
+            return int(old) - limit if old is not None else interval
