@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from parley.errors import NotMemberError, StaleConnectionError
+from parley.errors import EndpointDisabledError, NotMemberError, StaleConnectionError
 from parley.models import (
     Connection,
     Conversation,
     ConversationHead,
     ConversationKind,
+    Device,
     Membership,
     Message,
     MessagePage,
@@ -22,10 +23,13 @@ from parley.ports import (
     ConnectionGateway,
     ConnectionStore,
     ConversationStore,
+    DeviceStore,
     EventPublisher,
     MessageStore,
     ModerationHook,
     ProfileStore,
+    PushGateway,
+    PushLedger,
     ReportStore,
     SeqTakenError,
     ThrottleStore,
@@ -258,3 +262,56 @@ class FakeModerationHook(ModerationHook):
         if self.fail is not None:
             raise self.fail
         return self.answer
+
+
+class FakeDeviceStore(DeviceStore):
+    def __init__(self) -> None:
+        self.devices: dict[tuple[str, str], Device] = {}
+
+    def put(self, device: Device) -> str | None:
+        previous = next((u for (u, h) in self.devices if h == device.token_hash and u != device.user_id), None)
+        if previous:
+            del self.devices[(previous, device.token_hash)]
+        self.devices[(device.user_id, device.token_hash)] = device
+        return previous
+
+    def delete(self, user_id: str, token_hash: str) -> Device | None:
+        return self.devices.pop((user_id, token_hash), None)
+
+    def list_for_user(self, user_id: str) -> list[Device]:
+        return [d for (u, _), d in self.devices.items() if u == user_id]
+
+
+class FakePushGateway(PushGateway):
+    def __init__(self) -> None:
+        self.published: list[tuple[str, dict[str, str]]] = []
+        self.disabled: set[str] = set()
+        self.failing: set[str] = set()
+        self.deleted: list[str] = []
+
+    def ensure_endpoint(self, application_arn: str, token: str, user_id: str) -> str:
+        return f"{application_arn.replace(':app/', ':endpoint/')}/{token[:8]}"
+
+    def delete_endpoint(self, endpoint_arn: str) -> None:
+        self.deleted.append(endpoint_arn)
+
+    def publish(self, endpoint_arn: str, message: dict[str, str]) -> None:
+        if endpoint_arn in self.disabled:
+            raise EndpointDisabledError(endpoint_arn)
+        if endpoint_arn in self.failing:
+            raise RuntimeError("SNS is down")
+        self.published.append((endpoint_arn, message))
+
+
+class FakePushLedger(PushLedger):
+    def __init__(self) -> None:
+        self.claimed: set[tuple[str, str]] = set()
+
+    def claim(self, message_id: str, token_hash: str, expires_at: int) -> bool:
+        if (message_id, token_hash) in self.claimed:
+            return False
+        self.claimed.add((message_id, token_hash))
+        return True
+
+    def release(self, message_id: str, token_hash: str) -> None:
+        self.claimed.discard((message_id, token_hash))

@@ -1,5 +1,5 @@
 """``send``: store a message under the next sequence number, deliver it to every member's open
-connections, and answer the sender with an ack."""
+connections, publish one unread event for the members who are offline, and answer with an ack."""
 
 from __future__ import annotations
 
@@ -27,6 +27,9 @@ def send(caller: Caller, raw: dict[str, Any]) -> AckFrame:
                                     exclude_connection=caller.connection_id)
         metrics.add_metric(name="Deliveries", unit="Count", value=result.delivered)
         metrics.add_metric(name="StaleConnections", unit="Count", value=result.stale)
+        offline = [u for u in result.unreached if u != caller.user_id]
+        if offline and app.unread_events is not None:  # one publish per message, never one per recipient
+            app.unread_events.publish(message, outcome.conversation, offline)
     metrics.add_metric(name="DuplicateSends" if outcome.duplicate else "MessagesSent", unit="Count", value=1)
     return AckFrame(client_msg_id=message.client_msg_id, conversation_id=message.conversation_id,
                     seq=message.seq, message_id=message.message_id, sent_at=message.sent_at)

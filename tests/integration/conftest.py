@@ -16,7 +16,7 @@ from moto import mock_aws
 from parley import aws, table
 from parley.config import get_settings
 from parley.stores import secrets
-from parley.wiring import services
+from parley.wiring import notifier, services
 from tests.support.events import connect_event, message_event
 from tests.support.handlers import frame, handler_module, invoke
 
@@ -50,6 +50,7 @@ class FakeConnectionsApi:
 def reset_caches() -> None:
     get_settings.cache_clear()
     services.cache_clear()
+    notifier.cache_clear()
     aws.reset_clients()
     secrets.reset()
     handler_module("authorizer").verifier.cache_clear()
@@ -147,5 +148,6 @@ def configure(aws_env: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
             monkeypatch.setenv(name, value)
         get_settings.cache_clear()
         services.cache_clear()
+        notifier.cache_clear()
 
     return apply

@@ -122,6 +122,8 @@ def test_no_route_leaks_an_invisible_users_online_state(aws_env: Any, connection
         "report": {"action": "report", "conversationId": cid, "seq": 1, "reason": "test"},
         "block": {"action": "block", "userId": "carol"}, "unblock": {"action": "unblock", "userId": "carol"},
         "listBlocks": {"action": "listBlocks"},
+        "registerDevice": {"action": "registerDevice", "platform": "apns", "token": "a" * 64},
+        "unregisterDevice": {"action": "unregisterDevice", "token": "a" * 64},
     }
     assert set(frames_by_route) | {CONNECT, DISCONNECT} == set(ROUTES), "a new route needs a case here"
     answers = [bob.call(ROUTES[route], body) for route, body in frames_by_route.items()]

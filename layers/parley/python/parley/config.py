@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from enum import StrEnum
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -48,7 +49,7 @@ class Settings(BaseModel):
     # --- abuse protection (docs/security.md) ---
     # Per-user token buckets, "route=rate_per_second:burst", shared by every connection and Lambda instance.
     rate_limits: str = Field(default="send=5:20,typing=2:10,history=10:40,conversations=1:10,read=5:20,"
-                                     "presence=2:10,preferences=1:10,report=0.2:5,block=1:10,connect=0.2:10",
+                                     "presence=2:10,preferences=1:10,report=0.2:5,block=1:10,devices=1:10,connect=0.2:10",
                              alias="PARLEY_RATE_LIMITS")
     max_connections_per_user: int = Field(default=10, ge=1, le=1000, alias="PARLEY_MAX_CONNECTIONS_PER_USER")
     # Comma-separated Origins allowed to open a socket (CSWSH); empty: no Origin check.
@@ -63,6 +64,20 @@ class Settings(BaseModel):
     moderation_fail_open: bool = Field(default=True, alias="PARLEY_MODERATION_FAIL_OPEN")
     # SNS topic that receives message reports for the host app's moderators (optional).
     moderation_topic_arn: str | None = Field(default=None, alias="PARLEY_MODERATION_TOPIC_ARN")
+
+    # --- push notifications (docs/push.md) ---
+    # SNS platform applications the deploying team owns; none configured: push is off, the rest unaffected.
+    push_apns_application_arn: str | None = Field(default=None, alias="PARLEY_PUSH_APNS_APPLICATION_ARN")
+    push_fcm_application_arn: str | None = Field(default=None, alias="PARLEY_PUSH_FCM_APPLICATION_ARN")
+    # The "unread events" topic: one event per stored message that has offline recipients.
+    unread_topic_arn: str | None = Field(default=None, alias="PARLEY_UNREAD_TOPIC_ARN")
+    # "full": sender and text in alerts and events; "ids": only ids (privacy, and end-to-end encryption later).
+    push_content: Literal["full", "ids"] = Field(default="full", alias="PARLEY_PUSH_CONTENT")
+
+    @property
+    def push_applications(self) -> dict[str, str]:
+        apps = {"apns": self.push_apns_application_arn, "fcm": self.push_fcm_application_arn}
+        return {platform: arn for platform, arn in apps.items() if arn}
 
     @property
     def origins(self) -> frozenset[str]:

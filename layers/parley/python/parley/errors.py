@@ -126,6 +126,16 @@ class TooManyConnectionsError(ParleyError):
     code = "too_many_connections"
 
 
+class PushUnavailableError(ParleyError):
+    """Push notifications are not configured for this platform on this deployment."""
+
+    code = "push_unavailable"
+
+
+class EndpointDisabledError(Exception):
+    """SNS reports the device's endpoint as disabled (an expired or uninstalled token)."""
+
+
 class StaleConnectionError(Exception):
     """The connection is gone (API Gateway answered 410); it is pruned, never reported to a client."""
 

@@ -20,6 +20,7 @@ class FanoutResult:
     delivered: int
     stale: int
     failed: int
+    unreached: tuple[str, ...] = ()  # users no post reached: no open connection (or only stale ones)
 
 
 class Fanout:
@@ -36,13 +37,18 @@ class Fanout:
 
     def deliver(self, user_ids: Iterable[str], data: bytes, now_ms: int,
                 exclude_connection: str | None = None) -> FanoutResult:
-        targets = [c for c in self.connections_of(user_ids, now_ms) if c.connection_id != exclude_connection]
+        users = list(dict.fromkeys(user_ids))
+        connections = self.connections_of(users, now_ms)
+        targets = [c for c in connections if c.connection_id != exclude_connection]
         outcomes = list(self._pool.map(lambda c: self._post(c, data), targets))
         pruned = [c.user_id for c, outcome in zip(targets, outcomes, strict=True) if outcome == "stale"]
         if pruned and self.on_pruned is not None:
             self.on_pruned(pruned)  # after the posts, in this thread: never waits on the pool from inside it
+        reached = {c.user_id for c, outcome in zip(targets, outcomes, strict=True) if outcome == "ok"}
+        reached.update(c.user_id for c in connections if c.connection_id == exclude_connection)
         return FanoutResult(delivered=outcomes.count("ok"), stale=outcomes.count("stale"),
-                            failed=outcomes.count("failed"))
+                            failed=outcomes.count("failed"),
+                            unreached=tuple(u for u in users if u not in reached))
 
     def _post(self, connection: Connection, data: bytes) -> str:
         try:

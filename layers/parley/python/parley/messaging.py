@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from parley.clock import Clock, now_ms
 from parley.conversations import ConversationService, ensure_member
 from parley.errors import BlockedError, ConflictError, TextTooLongError
-from parley.models import ConversationHead, ConversationKind, Message, MessageBody, MessagePage
+from parley.models import Conversation, ConversationHead, ConversationKind, Message, MessageBody, MessagePage
 from parley.moderation import ModerationService
 from parley.ports import BlockStore, MessageStore, SeqTakenError
 
@@ -20,6 +20,7 @@ class SendOutcome:
     message: Message
     duplicate: bool  # a resend of a stored message: nothing new stored, nothing delivered again
     recipients: tuple[str, ...]
+    conversation: Conversation
 
 
 class MessagingService:
@@ -46,7 +47,7 @@ class MessagingService:
                 head = self._messages.head(conversation_id, self._window)  # a concurrent send took our seq
             earlier = self._resent(head, me, client_msg_id)
             if earlier is not None:
-                return SendOutcome(message=earlier, duplicate=True, recipients=recipients)
+                return SendOutcome(message=earlier, duplicate=True, recipients=recipients, conversation=conversation)
             if attempt == 0:
                 if conversation.kind is ConversationKind.DIRECT and blocked_by & set(conversation.members):
                     raise BlockedError()
@@ -59,7 +60,7 @@ class MessagingService:
                 self._messages.append(message)
             except SeqTakenError:
                 continue
-            return SendOutcome(message=message, duplicate=False, recipients=recipients)
+            return SendOutcome(message=message, duplicate=False, recipients=recipients, conversation=conversation)
         raise ConflictError()
 
     @staticmethod

@@ -169,3 +169,18 @@ class Report(BaseModel):
     reason: str | None
     text: str
     reported_at: int
+
+
+class Platform(StrEnum):
+    APNS = "apns"
+    FCM = "fcm"
+
+
+class Device(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    user_id: str
+    token_hash: str
+    platform: Platform
+    endpoint_arn: str
+    registered_at: int

@@ -9,6 +9,7 @@ from parley.models import (
     Connection,
     Conversation,
     ConversationHead,
+    Device,
     Membership,
     Message,
     MessagePage,
@@ -158,3 +159,40 @@ class ModerationHook(ABC):
     @abstractmethod
     def review(self, request: dict[str, object]) -> dict[str, object]:
         """The hook's raw answer. Raises on timeout or failure."""
+
+
+class DeviceStore(ABC):
+    @abstractmethod
+    def put(self, device: Device) -> str | None:
+        """Store the device as the user's; returns the previous owner's user id if the token moved users."""
+
+    @abstractmethod
+    def delete(self, user_id: str, token_hash: str) -> Device | None: ...
+
+    @abstractmethod
+    def list_for_user(self, user_id: str) -> list[Device]: ...
+
+
+class PushGateway(ABC):
+    """SNS mobile push: platform endpoints under the deploying team's platform applications."""
+
+    @abstractmethod
+    def ensure_endpoint(self, application_arn: str, token: str, user_id: str) -> str:
+        """Create or update (and re-enable) the endpoint for ``token``; returns its ARN."""
+
+    @abstractmethod
+    def delete_endpoint(self, endpoint_arn: str) -> None: ...
+
+    @abstractmethod
+    def publish(self, endpoint_arn: str, message: dict[str, str]) -> None:
+        """Publish a per-platform message (MessageStructure=json). Raises EndpointDisabledError."""
+
+
+class PushLedger(ABC):
+    """Which (message, device) pushes were already sent, so a retried event never notifies twice."""
+
+    @abstractmethod
+    def claim(self, message_id: str, token_hash: str, expires_at: int) -> bool: ...
+
+    @abstractmethod
+    def release(self, message_id: str, token_hash: str) -> None: ...

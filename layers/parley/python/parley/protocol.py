@@ -18,6 +18,7 @@ from parley.models import (
     Message,
     MessageBody,
     NotifyMode,
+    Platform,
     Presence,
     Profile,
     Visibility,
@@ -346,4 +347,28 @@ class ReportedFrame(_Outbound):
     type: Literal["reported"] = "reported"
     conversation_id: str
     seq: int
+    ref: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Push devices
+
+PushToken = Annotated[str, StringConstraints(min_length=8, max_length=4096, pattern=r"^[A-Za-z0-9_:.\-]+$")]
+
+
+class RegisterDeviceRequest(_Inbound):
+    action: Literal["registerDevice"]
+    platform: Annotated[Platform, Field(strict=False)]
+    token: PushToken
+
+
+class UnregisterDeviceRequest(_Inbound):
+    action: Literal["unregisterDevice"]
+    token: PushToken
+
+
+class DeviceFrame(_Outbound):
+    type: Literal["device"] = "device"
+    registered: bool
+    platform: str | None = None
     ref: str | None = None

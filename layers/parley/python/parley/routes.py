@@ -31,13 +31,16 @@ ROUTES: MappingProxyType[str, str] = MappingProxyType({
     "unblock": "blocks",
     "listBlocks": "blocks",
     "report": "reports",
+    "registerDevice": "devices",
+    "unregisterDevice": "devices",
 })
 
 AUTHORIZER = "authorizer"  # the $connect REQUEST authorizer's function
+NOTIFIER = "notifier"  # subscribed to the unread-events topic, not a route
 
 # Routes whose function's answer is sent back to the caller (every route but the connection lifecycle).
 TWO_WAY_ROUTES = frozenset(k for k in ROUTES if k not in (CONNECT, DISCONNECT))
 
 
 def function_names() -> list[str]:
-    return sorted({*ROUTES.values(), AUTHORIZER})
+    return sorted({*ROUTES.values(), AUTHORIZER, NOTIFIER})

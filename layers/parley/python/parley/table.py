@@ -13,6 +13,9 @@ Item collections (pk / sk):
 * ``USER#<uid>`` / ``BLOCK#<other>`` and ``USER#<other>`` / ``BLOCKEDBY#<uid>`` -- uid blocked other.
 * ``REPORT#<cid>`` / ``<seq>#<reporter>`` -- a member's report of a message.
 * ``TOKEN#<jti>`` / ``~`` -- a single-use chat token already used (TTL'd at its expiry).
+* ``USER#<uid>`` / ``DEVICE#<sha256(token)>`` -- a registered push device (platform, SNS endpoint).
+* ``PUSHTOKEN#<sha256(token)>`` / ``~`` -- which user a device token belongs to now.
+* ``PUSHED#<messageId>`` / ``<sha256(token)>`` -- a push already sent (TTL'd): retries never notify twice.
 * ``DIRECT#<sha256(pair)>`` / ``~META`` -- the one direct conversation of a pair of users.
 * ``CONV#<cid>`` / ``~META`` -- the conversation itself. ``~`` sorts after every ``MSG#`` key, so one
   descending Query returns the conversation and its newest messages together (membership check, next
@@ -60,6 +63,7 @@ MSG_PREFIX = "MSG#"
 CONN_PREFIX = "CONN#"
 MEMBER_PREFIX = "MEMBER#"
 BLOCK_PREFIX = "BLOCK#"
+DEVICE_PREFIX = "DEVICE#"
 BLOCKED_BY_PREFIX = "BLOCKEDBY#"
 META_SK = "~META"
 PROFILE_SK = "~PROFILE"
@@ -102,6 +106,22 @@ def report_pk(conversation_id: str) -> str:
 
 def token_pk(jti: str) -> str:
     return f"TOKEN#{jti}"
+
+
+def device_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()[:40]
+
+
+def device_sk(token_hash: str) -> str:
+    return f"{DEVICE_PREFIX}{token_hash}"
+
+
+def push_token_pk(token_hash: str) -> str:
+    return f"PUSHTOKEN#{token_hash}"
+
+
+def pushed_pk(message_id: str) -> str:
+    return f"PUSHED#{message_id}"
 
 
 def member_sk(conversation_id: str) -> str:

@@ -10,10 +10,12 @@ from parley.config import get_settings
 from parley.connections import ConnectionService
 from parley.conversations import ConversationService
 from parley.delivery import ManagementApiGateway
+from parley.devices import DeviceService
 from parley.fanout import Fanout
 from parley.inbox import InboxService
 from parley.messaging import MessagingService
 from parley.moderation import ModerationService
+from parley.notifier import Notifier
 from parley.preferences import PreferencesService
 from parley.presence import PresenceService
 from parley.rate_limits import RateLimiter
@@ -21,13 +23,16 @@ from parley.reports import ReportService
 from parley.stores.blocks import DynamoBlockStore
 from parley.stores.connections import DynamoConnectionStore
 from parley.stores.conversations import DynamoConversationStore
+from parley.stores.devices import DynamoDeviceStore
 from parley.stores.messages import DynamoMessageStore
 from parley.stores.moderation_lambda import LambdaModerationHook
 from parley.stores.profiles import DynamoProfileStore
+from parley.stores.push import DynamoPushLedger, SnsPushGateway
 from parley.stores.reports import DynamoReportStore
 from parley.stores.throttles import DynamoThrottleStore
 from parley.stores.topics import SnsPublisher
 from parley.typing_indicators import TypingService
+from parley.unread_events import UnreadEventPublisher
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,8 @@ class Services:
     blocking: BlockingService
     reports: ReportService
     limits: RateLimiter
+    devices: DeviceService
+    unread_events: UnreadEventPublisher | None  # None where no unread-events topic is configured
     fanout: Fanout | None  # None where no callback URL is configured (nothing can be delivered)
 
 
@@ -79,5 +86,23 @@ def services() -> Services:
         blocking=BlockingService(blocks),
         reports=ReportService(conversations, message_store, DynamoReportStore(name), publisher),
         limits=limits,
+        devices=DeviceService(DynamoDeviceStore(name), SnsPushGateway() if settings.push_applications else None,
+                              settings.push_applications),
+        unread_events=(UnreadEventPublisher(SnsPublisher(settings.unread_topic_arn),
+                                            include_text=settings.push_content == "full")
+                       if settings.unread_topic_arn else None),
         fanout=fanout,
     )
+
+
+@lru_cache(maxsize=1)
+def notifier() -> Notifier:
+    """The push notifier's wiring (its own Lambda: it needs neither the socket API nor fan-out)."""
+    settings = get_settings()
+    name = settings.table_name
+    conversation_store, profiles = DynamoConversationStore(name), DynamoProfileStore(name)
+    message_store = DynamoMessageStore(name, settings.fanout_workers)
+    inbox = InboxService(conversation_store, message_store,
+                         ConversationService(conversation_store, settings.max_group_members), profiles, None)
+    return Notifier(profiles, conversation_store, DynamoDeviceStore(name), SnsPushGateway(), DynamoPushLedger(name),
+                    inbox, with_content=settings.push_content == "full")

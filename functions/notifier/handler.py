@@ -1,0 +1,37 @@
+"""The push notifier, subscribed to the unread-events topic. A failure raises, so Lambda retries the
+event and finally sends it to the dead-letter queue; the push ledger keeps retries from pushing twice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes import SNSEvent
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from parley.observability import logger, metrics, tracer
+from parley.unread_events import UNREAD_EVENT, UnreadEvent
+from parley.wiring import notifier
+
+
+def notify(event: SNSEvent) -> dict[str, int]:
+    totals = {"pushed": 0, "duplicates": 0, "removedEndpoints": 0, "skippedPassive": 0}
+    for record in event.records:
+        attributes = record.sns.message_attributes or {}
+        kind = attributes.get("type")
+        if kind is not None and kind.value != UNREAD_EVENT:
+            continue  # another event type on a shared topic
+        report = notifier().notify(UnreadEvent.model_validate_json(record.sns.message))
+        totals["pushed"] += report.pushed
+        totals["duplicates"] += report.duplicates
+        totals["removedEndpoints"] += report.removed_endpoints
+        totals["skippedPassive"] += report.skipped_passive
+    for name, value in totals.items():
+        metrics.add_metric(name=f"Push{name[0].upper()}{name[1:]}", unit="Count", value=value)
+    return totals
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    return notify(SNSEvent(event))

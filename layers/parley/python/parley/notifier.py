@@ -1,0 +1,76 @@
+"""The push notifier: for each offline recipient of an unread event, resolve their preferences, mutes
+and devices, compute their badge (the real total unread count), and push to each device in its
+platform's format. A retried event never notifies the same device twice for the same message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from parley.clock import Clock, now_ms
+from parley.errors import EndpointDisabledError
+from parley.inbox import InboxService
+from parley.models import NotifyMode
+from parley.observability import logger
+from parley.ports import ConversationStore, DeviceStore, ProfileStore, PushGateway, PushLedger
+from parley.push_payloads import sns_message
+from parley.unread_events import UnreadEvent
+
+LEDGER_DAYS = 2
+
+
+@dataclass
+class NotifyReport:
+    pushed: int = 0
+    skipped_passive: int = 0
+    duplicates: int = 0
+    removed_endpoints: int = 0
+
+
+class Notifier:
+    def __init__(self, profiles: ProfileStore, conversations: ConversationStore, devices: DeviceStore,
+                 gateway: PushGateway, ledger: PushLedger, inbox: InboxService, *, with_content: bool,
+                 clock: Clock = now_ms) -> None:
+        self._profiles = profiles
+        self._conversations = conversations
+        self._devices = devices
+        self._gateway = gateway
+        self._ledger = ledger
+        self._inbox = inbox
+        self._with_content = with_content
+        self._clock = clock
+
+    def notify(self, event: UnreadEvent) -> NotifyReport:
+        report = NotifyReport()
+        now = self._clock()
+        profiles = self._profiles.get_many(event.recipients)
+        for user in dict.fromkeys(event.recipients):
+            membership = self._conversations.membership(user, event.conversation_id)
+            if membership is None:  # left the conversation since
+                continue
+            mode = membership.effective_notify(profiles[user], now)
+            if mode is NotifyMode.PASSIVE:
+                report.skipped_passive += 1
+                continue
+            devices = self._devices.list_for_user(user)
+            if not devices:
+                continue
+            _, badge = self._inbox.unread_counts(user)
+            for device in devices:
+                if not self._ledger.claim(event.message_id, device.token_hash, now // 1000 + LEDGER_DAYS * 86400):
+                    report.duplicates += 1
+                    continue
+                message = sns_message(device.endpoint_arn, event, mode, badge, self._with_content)
+                try:
+                    self._gateway.publish(device.endpoint_arn, message)
+                except EndpointDisabledError:
+                    # the platform said the token is dead (app uninstalled, token expired): forget the device
+                    self._devices.delete(user, device.token_hash)
+                    self._gateway.delete_endpoint(device.endpoint_arn)
+                    report.removed_endpoints += 1
+                    continue
+                except Exception:
+                    self._ledger.release(event.message_id, device.token_hash)  # let the retry push this one
+                    logger.exception("push failed", extra={"recipient": user})
+                    raise
+                report.pushed += 1
+        return report

@@ -1,0 +1,54 @@
+"""Per-platform push payloads for SNS (MessageStructure=json): APNs ``aps`` and FCM v1 messages."""
+
+from __future__ import annotations
+
+import json
+
+from parley.models import NotifyMode
+from parley.unread_events import UnreadEvent
+
+GENERIC_ALERT_KEY = "PARLEY_NEW_MESSAGE"  # the app localizes it: a content-free alert
+
+
+def _title(event: UnreadEvent) -> str:
+    if event.conversation_kind == "group" and event.conversation_name:
+        return f"{event.sender_id} in {event.conversation_name}"
+    return event.sender_id
+
+
+def _ids(event: UnreadEvent) -> dict[str, str]:
+    return {"conversationId": event.conversation_id, "seq": str(event.seq), "messageId": event.message_id}
+
+
+def apns(event: UnreadEvent, mode: NotifyMode, badge: int, with_content: bool) -> dict[str, object]:
+    if mode is NotifyMode.BADGE:  # silent: the badge only
+        return {"aps": {"badge": badge, "content-available": 1}, "parley": _ids(event)}
+    alert: dict[str, object] = ({"title": _title(event), "body": event.text or ""} if with_content and event.text
+                                else {"loc-key": GENERIC_ALERT_KEY})
+    aps: dict[str, object] = {"alert": alert, "badge": badge, "sound": "default", "thread-id": event.conversation_id}
+    if not with_content:
+        aps["mutable-content"] = 1  # lets a notification service extension fetch and show the message
+    return {"aps": aps, "parley": _ids(event)}
+
+
+def fcm(event: UnreadEvent, mode: NotifyMode, badge: int, with_content: bool) -> dict[str, object]:
+    data = {**_ids(event), "badge": str(badge)}
+    message: dict[str, object] = {"data": data}
+    if mode is NotifyMode.PUSH:
+        if with_content and event.text:
+            message["notification"] = {"title": _title(event), "body": event.text}
+            android: dict[str, object] = {"tag": event.conversation_id, "notification_count": badge}
+        else:
+            android = {"title_loc_key": GENERIC_ALERT_KEY.lower(), "tag": event.conversation_id,
+                       "notification_count": badge}
+        message["android"] = {"notification": android}
+    return {"fcmV1Message": {"message": message}}
+
+
+def sns_message(endpoint_arn: str, event: UnreadEvent, mode: NotifyMode, badge: int,
+                with_content: bool) -> dict[str, str]:
+    """The SNS ``Message`` for one endpoint; the platform comes from the endpoint's ARN
+    (``...:endpoint/APNS/...``, ``APNS_SANDBOX`` or ``GCM``)."""
+    platform = endpoint_arn.split(":endpoint/", 1)[-1].split("/", 1)[0]
+    body = fcm(event, mode, badge, with_content) if platform == "GCM" else apns(event, mode, badge, with_content)
+    return {"default": "New message", platform: json.dumps(body, separators=(",", ":"))}

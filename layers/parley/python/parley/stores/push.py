@@ -1,0 +1,70 @@
+"""SNS mobile push (APNs and FCM through the deploying team's platform applications), and the ledger
+of pushes already sent."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from botocore.exceptions import ClientError
+
+from parley import table
+from parley.aws import client
+from parley.errors import EndpointDisabledError
+from parley.ports import PushGateway, PushLedger
+from parley.stores.codec import key, to_item
+from parley.stores.errors import error_code, translated
+
+_EXISTING_ENDPOINT = re.compile(r"Endpoint (arn:[^ ]+) already exists")
+
+
+class SnsPushGateway(PushGateway):
+    def ensure_endpoint(self, application_arn: str, token: str, user_id: str) -> str:
+        sns = client("sns")
+        try:
+            arn: str = sns.create_platform_endpoint(PlatformApplicationArn=application_arn, Token=token,
+                                                    CustomUserData=user_id)["EndpointArn"]
+        except ClientError as exc:
+            # SNS: the token already has an endpoint with other attributes (another user, or disabled)
+            found = _EXISTING_ENDPOINT.search(str(exc.response.get("Error", {}).get("Message", "")))
+            if error_code(exc) != "InvalidParameter" or not found:
+                raise
+            arn = found.group(1)
+        # Re-enable (SNS disables an endpoint when the platform reports the token invalid) and re-own it.
+        sns.set_endpoint_attributes(EndpointArn=arn, Attributes={
+            "Token": token, "Enabled": "true", "CustomUserData": user_id})
+        return arn
+
+    def delete_endpoint(self, endpoint_arn: str) -> None:
+        client("sns").delete_endpoint(EndpointArn=endpoint_arn)
+
+    def publish(self, endpoint_arn: str, message: dict[str, str]) -> None:
+        try:
+            client("sns").publish(TargetArn=endpoint_arn, MessageStructure="json",
+                                  Message=json.dumps(message, separators=(",", ":")))
+        except ClientError as exc:
+            if error_code(exc) == "EndpointDisabled":
+                raise EndpointDisabledError(endpoint_arn) from exc
+            raise
+
+
+class DynamoPushLedger(PushLedger):
+    def __init__(self, table_name: str) -> None:
+        self._table = table_name
+
+    def claim(self, message_id: str, token_hash: str, expires_at: int) -> bool:
+        try:
+            with translated():
+                client("dynamodb").put_item(
+                    TableName=self._table, ConditionExpression="attribute_not_exists(pk)",
+                    Item=to_item({table.PK: table.pushed_pk(message_id), table.SK: token_hash,
+                                  table.TTL_ATTRIBUTE: expires_at}))
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def release(self, message_id: str, token_hash: str) -> None:
+        with translated():
+            client("dynamodb").delete_item(TableName=self._table, Key=key(table.pushed_pk(message_id), token_hash))

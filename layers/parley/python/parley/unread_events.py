@@ -1,0 +1,46 @@
+"""The "unread events" contract: one event per stored message that has offline recipients, published
+to an SNS topic. Parley's notifier turns it into pushes; a host app may subscribe its own queue, HTTPS
+endpoint or Lambda (docs/events.md documents it as a versioned public contract)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+from parley.models import Conversation, Message
+from parley.ports import EventPublisher
+
+UNREAD_EVENT = "message.unread"
+
+
+class UnreadEvent(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+    type: Literal["message.unread"] = "message.unread"
+    version: Literal[1] = 1
+    conversation_id: str
+    conversation_kind: str
+    conversation_name: str | None = None
+    seq: int
+    message_id: str
+    sender_id: str
+    sent_at: int
+    recipients: list[str]  # members with no open connection when the message was stored
+    text: str | None = None  # absent in the content-free ("ids") mode
+
+
+class UnreadEventPublisher:
+    def __init__(self, publisher: EventPublisher, include_text: bool) -> None:
+        self._publisher = publisher
+        self._include_text = include_text
+
+    def publish(self, message: Message, conversation: Conversation, offline: list[str]) -> UnreadEvent:
+        event = UnreadEvent(
+            conversation_id=message.conversation_id, conversation_kind=conversation.kind.value,
+            conversation_name=conversation.name, seq=message.seq, message_id=message.message_id,
+            sender_id=message.sender_id, sent_at=message.sent_at, recipients=offline,
+            text=message.body.text if self._include_text else None)
+        self._publisher.publish(event.model_dump(by_alias=True, exclude_none=True), UNREAD_EVENT)
+        return event

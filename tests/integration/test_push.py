@@ -1,0 +1,240 @@
+"""Push notifications under moto: the send path publishes one unread event per message, and the
+notifier pushes to each offline recipient's devices (moto keeps what each platform endpoint received)."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.sns import sns_backends
+
+from tests.integration.conftest import Chat, all_items
+from tests.support.handlers import invoke
+
+APNS_TOKEN = "a1" * 32
+FCM_TOKEN = "fcm-token:" + "x" * 40
+
+
+@dataclass
+class Push:
+    sns: Any
+    sqs: Any
+    queue: str
+    apns_app: str
+    fcm_app: str
+
+    def events(self) -> list[dict[str, Any]]:
+        """The SNS notifications published to the unread-events topic since the last call."""
+        found = []
+        while True:
+            batch = self.sqs.receive_message(QueueUrl=self.queue, MaxNumberOfMessages=10).get("Messages", [])
+            if not batch:
+                return found
+            for m in batch:
+                found.append(json.loads(m["Body"]))
+                self.sqs.delete_message(QueueUrl=self.queue, ReceiptHandle=m["ReceiptHandle"])
+
+    def deliver(self, notification: dict[str, Any]) -> dict[str, int]:
+        """Invoke the notifier as SNS does, with the notification the topic published."""
+        record = {"EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": "arn:aws:sns:sub",
+                  "Sns": {"Type": "Notification", "MessageId": notification["MessageId"],
+                          "TopicArn": notification["TopicArn"], "Subject": None, "Message": notification["Message"],
+                          "Timestamp": notification["Timestamp"], "SignatureVersion": "1", "Signature": "x",
+                          "SigningCertUrl": "https://x", "UnsubscribeUrl": "https://x",
+                          "MessageAttributes": {k: {"Type": v["Type"], "Value": v["Value"]}
+                                                for k, v in notification.get("MessageAttributes", {}).items()}}}
+        result: dict[str, int] = invoke("notifier", {"Records": [record]})
+        return result
+
+    def endpoint_messages(self, user: str) -> dict[str, list[dict[str, Any]]]:
+        """What each of ``user``'s endpoints received, by platform key, decoded."""
+        backend = sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
+        out: dict[str, list[dict[str, Any]]] = {}
+        for endpoint in backend.platform_endpoints.values():
+            if endpoint.custom_user_data == user or endpoint.attributes.get("CustomUserData") == user:
+                for raw in endpoint.messages.values():
+                    structure = json.loads(raw)
+                    platform = next(k for k in structure if k != "default")
+                    out.setdefault(platform, []).append(json.loads(structure[platform]))
+        return out
+
+
+@pytest.fixture
+def push(configure: Any) -> Push:
+    sns, sqs = boto3.client("sns"), boto3.client("sqs")
+    apns_app = sns.create_platform_application(Name="parley-ios", Platform="APNS", Attributes={
+        "PlatformCredential": "key", "PlatformPrincipal": "cert"})["PlatformApplicationArn"]
+    fcm_app = sns.create_platform_application(Name="parley-android", Platform="GCM", Attributes={
+        "PlatformCredential": "key"})["PlatformApplicationArn"]
+    topic = sns.create_topic(Name="parley-unread-events")["TopicArn"]
+    queue = sqs.create_queue(QueueName="unread-capture")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    configure(PARLEY_PUSH_APNS_APPLICATION_ARN=apns_app, PARLEY_PUSH_FCM_APPLICATION_ARN=fcm_app,
+              PARLEY_UNREAD_TOPIC_ARN=topic)
+    return Push(sns, sqs, queue, apns_app, fcm_app)
+
+
+def register(chat: Chat, platform: str, token: str) -> dict[str, Any]:
+    return chat.call("devices", {"action": "registerDevice", "platform": platform, "token": token})
+
+
+def test_an_offline_recipient_is_pushed_an_online_one_is_not(aws_env: Any, push: Push) -> None:
+    alice, bob, carol = Chat("alice", "a1").connect(), Chat("bob", "b1"), Chat("carol", "c1").connect()
+    assert register(bob, "apns", APNS_TOKEN) == {"type": "device", "registered": True, "platform": "apns"}
+    register(carol, "fcm", FCM_TOKEN)
+    gid = alice.call("conversations", {"action": "createGroup", "members": ["bob", "carol"], "name": "Team"})[
+        "conversation"]["conversationId"]
+    alice.send(gid, "lunch?", "c1")
+    [event] = push.events()  # one publish per message, never one per recipient
+    body = json.loads(event["Message"])
+    assert body["recipients"] == ["bob"] and body["type"] == "message.unread" and body["version"] == 1
+    assert event["MessageAttributes"]["type"]["Value"] == "message.unread"
+    assert push.deliver(event)["pushed"] == 1
+    [apns] = push.endpoint_messages("bob")["APNS"]
+    assert apns["aps"] == {"alert": {"title": "alice in Team", "body": "lunch?"}, "badge": 1, "sound": "default",
+                           "thread-id": gid}
+    assert push.endpoint_messages("carol") == {}
+
+
+def test_every_device_of_a_user_gets_its_own_platform_format(aws_env: Any, push: Push) -> None:
+    bob = Chat("bob", "b1")
+    register(bob, "apns", APNS_TOKEN)
+    register(bob, "fcm", FCM_TOKEN)
+    alice = Chat("alice", "a1").connect()
+    cid = alice.open_direct("bob")
+    for i, text in enumerate(("hi", "there")):
+        alice.send(cid, text, f"c{i}")
+        for event in push.events():
+            push.deliver(event)
+    received = push.endpoint_messages("bob")
+    assert [m["aps"]["badge"] for m in received["APNS"]] == [1, 2]
+    fcm = received["GCM"][1]["fcmV1Message"]["message"]
+    assert fcm["notification"] == {"title": "alice", "body": "there"}
+    assert fcm["data"] == {"conversationId": cid, "seq": "2", "messageId": fcm["data"]["messageId"], "badge": "2"}
+
+
+@pytest.mark.parametrize("mode, expect", [("push", "alert"), ("badge", "silent"), ("passive", None)])
+def test_each_preference_mode(aws_env: Any, push: Push, mode: str, expect: str | None) -> None:
+    bob = Chat("bob", "b1")
+    register(bob, "apns", APNS_TOKEN)
+    bob.call("preferences", {"action": "setPreferences", "notify": mode})
+    alice = Chat("alice", "a1")
+    cid = alice.open_direct("bob")
+    alice.send(cid, "ping", "c1")
+    for event in push.events():
+        push.deliver(event)
+    received = push.endpoint_messages("bob").get("APNS", [])
+    if expect is None:
+        assert received == []
+    elif expect == "alert":
+        assert received[0]["aps"]["alert"] == {"title": "alice", "body": "ping"}
+    else:
+        assert received[0]["aps"] == {"badge": 1, "content-available": 1}
+
+
+def test_a_muted_conversation_sends_nothing_until_the_mute_ends(aws_env: Any, push: Push) -> None:
+    bob = Chat("bob", "b1")
+    register(bob, "apns", APNS_TOKEN)
+    alice = Chat("alice", "a1")
+    cid = alice.open_direct("bob")
+    now_ms = int(time.time() * 1000)
+    bob.call("preferences", {"action": "setConversationPreferences", "conversationId": cid,
+                             "mutedUntil": now_ms + 3_600_000})
+    alice.send(cid, "muted", "c1")
+    for event in push.events():
+        assert push.deliver(event)["skippedPassive"] == 1
+    assert push.endpoint_messages("bob") == {}
+    bob.call("preferences", {"action": "setConversationPreferences", "conversationId": cid,
+                             "mutedUntil": now_ms - 1000})  # a mute that has expired
+    alice.send(cid, "unmuted", "c2")
+    for event in push.events():
+        push.deliver(event)
+    [alert] = push.endpoint_messages("bob")["APNS"]
+    assert alert["aps"]["alert"]["body"] == "unmuted" and alert["aps"]["badge"] == 2
+
+
+def test_a_disabled_endpoint_is_removed_and_re_enabled_on_registration(aws_env: Any, push: Push) -> None:
+    bob = Chat("bob", "b1")
+    register(bob, "apns", APNS_TOKEN)
+    [endpoint] = [e for e in push.sns.list_endpoints_by_platform_application(
+        PlatformApplicationArn=push.apns_app)["Endpoints"]]
+    push.sns.set_endpoint_attributes(EndpointArn=endpoint["EndpointArn"], Attributes={"Enabled": "false"})
+    alice = Chat("alice", "a1")
+    cid = alice.open_direct("bob")
+    alice.send(cid, "anyone?", "c1")
+    [event] = push.events()
+    assert push.deliver(event)["removedEndpoints"] == 1
+    assert not [i for i in all_items(aws_env) if i["sk"]["S"].startswith("DEVICE#")]
+    register(bob, "apns", APNS_TOKEN)  # the app registers its token again
+    alice.send(cid, "now?", "c2")
+    [event] = push.events()
+    assert push.deliver(event)["pushed"] == 1
+
+
+def test_a_retried_event_pushes_no_duplicate(aws_env: Any, push: Push) -> None:
+    bob = Chat("bob", "b1")
+    register(bob, "apns", APNS_TOKEN)
+    register(bob, "apns", APNS_TOKEN)  # deduplicated: still one device, one endpoint
+    alice = Chat("alice", "a1")
+    alice.send(alice.open_direct("bob"), "once", "c1")
+    [event] = push.events()
+    assert push.deliver(event)["pushed"] == 1
+    assert push.deliver(event) == {"pushed": 0, "duplicates": 1, "removedEndpoints": 0, "skippedPassive": 0}
+    assert len(push.endpoint_messages("bob")["APNS"]) == 1
+
+
+def test_the_badge_is_the_real_unread_total(aws_env: Any, push: Push) -> None:
+    bob = Chat("bob", "b1")
+    register(bob, "apns", APNS_TOKEN)
+    alice, carol = Chat("alice", "a1"), Chat("carol", "c1")
+    first, second = alice.open_direct("bob"), carol.open_direct("bob")
+    for i in range(3):
+        alice.send(first, f"a{i}", f"a{i}")
+    bob.call("unread", {"action": "read", "conversationId": first, "seq": 2})
+    carol.send(second, "c", "c0")
+    events = push.events()
+    push.deliver(events[-1])
+    assert push.endpoint_messages("bob")["APNS"][-1]["aps"]["badge"] == 2  # 1 left in first + 1 in second
+
+
+def test_the_content_free_mode_sends_only_ids(aws_env: Any, push: Push, configure: Any) -> None:
+    configure(PARLEY_PUSH_CONTENT="ids")
+    bob = Chat("bob", "b1")
+    register(bob, "apns", APNS_TOKEN)
+    register(bob, "fcm", FCM_TOKEN)
+    alice = Chat("alice", "a1")
+    cid = alice.open_direct("bob")
+    alice.send(cid, "top secret", "c1")
+    [event] = push.events()
+    assert "text" not in json.loads(event["Message"])
+    push.deliver(event)
+    received = push.endpoint_messages("bob")
+    text = json.dumps(received)
+    assert "top secret" not in text and "alice" not in text
+    assert received["APNS"][0]["aps"]["alert"] == {"loc-key": "PARLEY_NEW_MESSAGE"}
+    assert "notification" not in received["GCM"][0]["fcmV1Message"]["message"]
+
+
+def test_logout_unregisters_the_device_and_a_token_moves_between_users(aws_env: Any, push: Push) -> None:
+    bob, dave = Chat("bob", "b1"), Chat("dave", "d1")
+    register(bob, "apns", APNS_TOKEN)
+    register(dave, "apns", APNS_TOKEN)  # dave signs in on bob's old phone
+    devices = {(i["pk"]["S"], i["sk"]["S"][:7]) for i in all_items(aws_env) if i["sk"]["S"].startswith("DEVICE#")}
+    assert devices == {("USER#dave", "DEVICE#")}
+    assert bob.call("devices", {"action": "unregisterDevice", "token": APNS_TOKEN})["registered"] is False
+    assert len(push.sns.list_endpoints_by_platform_application(PlatformApplicationArn=push.apns_app)["Endpoints"]) == 1
+    dave.call("devices", {"action": "unregisterDevice", "token": APNS_TOKEN})
+    assert push.sns.list_endpoints_by_platform_application(PlatformApplicationArn=push.apns_app)["Endpoints"] == []
+
+
+def test_without_push_configuration_registration_is_refused_and_sending_works(aws_env: Any) -> None:
+    bob = Chat("bob", "b1")
+    assert register(bob, "apns", APNS_TOKEN)["code"] == "push_unavailable"
+    alice = Chat("alice", "a1")
+    assert alice.send(alice.open_direct("bob"), "hi", "c1")["type"] == "ack"
