@@ -1,0 +1,36 @@
+"""The CDK app (cdk.json runs ``.venv/bin/python infra/app.py``). cdk-nag's AWS Solutions checks run at
+every synth as a policy-validation plugin: an unacknowledged finding fails the synth.
+
+Deploy-time options are CDK context values, documented in ``infra/context.py``.
+"""
+
+# sys.path must be fixed before the first import of `constructs`, hence imports below code:
+# ruff: noqa: E402
+import sys
+from pathlib import Path
+
+# Run as a script, Python puts infra/ first on sys.path, and infra/constructs/ would shadow the
+# `constructs` library. Import infra as a package from the repository root instead.
+_INFRA = Path(__file__).resolve().parent
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _INFRA]
+sys.path.insert(0, str(_INFRA.parent))
+
+import aws_cdk as cdk
+
+from infra import compliance, constants
+from infra.context import DeploymentConfig
+from infra.stack import ParleyStack
+
+
+def main() -> None:
+    app = cdk.App()
+    config = DeploymentConfig.from_context(app.node.try_get_context)
+    ParleyStack(app, constants.STACK_NAME, config=config,
+                description="Parley: embeddable real-time chat (WebSocket API, Lambda, DynamoDB)")
+    cdk.Tags.of(app).add("service", constants.SERVICE_NAME)
+    compliance.add_checks(app)
+    app.synth()
+
+
+if __name__ == "__main__":
+    main()

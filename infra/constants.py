@@ -1,0 +1,52 @@
+"""Names and numbers of the deployed service, in one place.
+
+Deploy-time choices that differ per environment are CDK context values instead (see ``infra/context.py``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import Duration
+from aws_cdk import aws_logs as logs
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+FUNCTIONS_DIR = REPO_ROOT / "functions"
+PARLEY_LAYER_DIR = REPO_ROOT / "layers" / "parley"
+BUILD_DIR = REPO_ROOT / ".build"
+AUTHORIZER_REQUIREMENTS = Path(__file__).resolve().parent / "authorizer_requirements.txt"
+# Never shipped to Lambda: bytecode of the host's Python is useless to python3.13.
+ASSET_EXCLUDES = ["__pycache__", "*.pyc"]
+
+STACK_NAME = "Parley"
+SERVICE_NAME = "parley"
+METRICS_NAMESPACE = "Parley"
+
+# --- WebSocket API ---
+STAGE_NAME = "prod"
+ROUTE_SELECTION_EXPRESSION = "$request.body.action"
+# Steady-state messages per second and burst for every route of the stage, all clients together
+# (context stageRateLimit / stageBurstLimit override them). Per-user limits: PARLEY_RATE_LIMITS.
+THROTTLE_RATE_LIMIT = 500.0
+THROTTLE_BURST_LIMIT = 1000
+
+# --- Lambda ---
+HANDLER = "handler.lambda_handler"
+MEMORY_MB = 256
+TIMEOUT = Duration.seconds(10)
+# send fans a message out to every member's connections; API Gateway stops waiting after 29 s anyway.
+SEND_TIMEOUT = Duration.seconds(29)
+POWERTOOLS_LAYER_ARN = (
+    "arn:aws:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:27"
+)
+LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+
+# --- Auth defaults (context: authMode, jwksUrl, authIssuer, authAudience, authAlgorithms) ---
+DEFAULT_AUTH_ISSUER = "parley"
+DEFAULT_AUTH_AUDIENCE = "parley"
+DEFAULT_HS256_ALGORITHMS = "HS256"
+DEFAULT_JWKS_ALGORITHMS = "RS256"
+TOKEN_SECRET_LENGTH = 64
+
+# --- Alarms ---
+ALARM_PERIOD = Duration.minutes(5)

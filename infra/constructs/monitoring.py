@@ -1,0 +1,43 @@
+"""Alarms on what a chat user would notice: failing handlers and an API that cannot reach them.
+
+They have no actions yet: subscribe an SNS topic (or a pager) where Parley is operated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from infra import constants
+
+
+class Monitoring(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, functions: Iterable[lambda_.Function],
+                 api: apigwv2.WebSocketApi) -> None:
+        super().__init__(scope, construct_id)
+        self.alarms: list[cloudwatch.Alarm] = []
+        for function in functions:
+            self.alarms.append(cloudwatch.Alarm(
+                self, f"{function.node.id}-errors",
+                alarm_description=f"Parley {function.node.id}: the handler raised or timed out",
+                metric=function.metric_errors(period=constants.ALARM_PERIOD),
+                threshold=1,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            ))
+        # IntegrationError counts frames API Gateway could not hand to a function (throttled, missing
+        # permission, timeout): the caller gets no answer at all.
+        self.alarms.append(cloudwatch.Alarm(
+            self, "integration-errors",
+            alarm_description="Parley WebSocket API: frames that did not reach their function",
+            metric=api.metric("IntegrationError", statistic="Sum", period=constants.ALARM_PERIOD),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        ))

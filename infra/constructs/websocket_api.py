@@ -1,0 +1,108 @@
+"""The WebSocket API: the routes, the $connect authorizer and the ``prod`` stage (access logs, throttling)."""
+
+from __future__ import annotations
+
+import json
+
+import jsii
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_apigatewayv2_authorizers as authorizers
+from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra import compliance, constants
+from infra.constructs.functions import Functions
+from infra.context import ThrottleConfig
+from parley import routes
+
+_ACCESS_LOG_FIELDS = {
+    "requestId": apigw.AccessLogField.context_request_id(),
+    "extendedRequestId": apigw.AccessLogField.context_extended_request_id(),
+    "requestTime": apigw.AccessLogField.context_request_time(),
+    "eventType": apigw.AccessLogField.context_event_type(),
+    "routeKey": apigw.AccessLogField.context_route_key(),
+    "connectionId": apigw.AccessLogField.context_connection_id(),
+    "status": apigw.AccessLogField.context_status(),
+    "sourceIp": apigw.AccessLogField.context_identity_source_ip(),
+    "error": apigw.AccessLogField.context_error_message(),
+    "authorizerError": apigw.AccessLogField.context_authorizer_error(),
+    "principalId": apigw.AccessLogField.context_authorizer_principal_id(),  # the user id, once authorized
+}
+
+
+@jsii.implements(apigwv2.IAccessLogSettings)
+class _AccessLogSettings:
+    """One JSON object per connection event and message, into ``log_group``."""
+
+    def __init__(self, log_group: logs.ILogGroup) -> None:
+        self._destination = apigwv2.LogGroupLogDestination(log_group)
+
+    @property
+    def destination(self) -> apigwv2.IAccessLogDestination:
+        return self._destination
+
+    @property
+    def format(self) -> apigw.AccessLogFormat:
+        return apigw.AccessLogFormat.custom(json.dumps(_ACCESS_LOG_FIELDS))
+
+
+_AFTER_CONNECT = ("WebSocket APIs authorize only the $connect route; frames on this route arrive on a "
+                  "connection the Lambda authorizer already accepted, and the handler takes the user id "
+                  "from that authorizer's context, never from the frame.")
+
+
+class WebSocketApi(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, throttle: ThrottleConfig) -> None:
+        super().__init__(scope, construct_id)
+        self._integrations: dict[str, integrations.WebSocketLambdaIntegration] = {}
+        self.api = apigwv2.WebSocketApi(
+            self, "Api",
+            description="Parley real-time chat",
+            route_selection_expression=constants.ROUTE_SELECTION_EXPRESSION,
+        )
+        self.access_logs = logs.LogGroup(self, "AccessLogs", retention=constants.LOG_RETENTION)
+        self.stage = apigwv2.WebSocketStage(
+            self, "Stage",
+            web_socket_api=self.api,
+            stage_name=constants.STAGE_NAME,
+            auto_deploy=True,
+            throttle=apigwv2.ThrottleSettings(rate_limit=throttle.rate_limit, burst_limit=throttle.burst_limit),
+            access_log_settings=_AccessLogSettings(self.access_logs),
+        )
+
+    def add_routes(self, functions: Functions) -> None:
+        """Every route of ``parley.routes`` to its function; two-way routes answer the caller."""
+        connect_authorizer = authorizers.WebSocketLambdaAuthorizer(
+            "Authorizer", functions.authorizer,
+            # No identity source: API Gateway would answer 401 itself unless *every* listed source is
+            # present, but the token may come from ?token= or the Authorization header. The authorizer
+            # answers 401 itself when both are missing.
+            identity_source=[],
+        )
+        for route_key, name in routes.ROUTES.items():
+            self._route(route_key, functions.by_name[name],
+                        return_response=route_key in routes.TWO_WAY_ROUTES,
+                        authorizer=connect_authorizer if route_key == routes.CONNECT else None)
+
+    def _route(self, route_key: str, handler: lambda_.IFunction, *, return_response: bool = False,
+               authorizer: apigwv2.IWebSocketRouteAuthorizer | None = None) -> None:
+        route = self.api.add_route(
+            route_key,
+            integration=self._integration(handler),
+            authorizer=authorizer,
+            return_response=return_response,
+        )
+        if authorizer is None:
+            # On the route resource itself: the shared integration lives under the first route using it.
+            compliance.acknowledge(route.node.default_child or route, "AwsSolutions-APIG4", _AFTER_CONNECT)
+
+    def _integration(self, handler: lambda_.IFunction) -> integrations.WebSocketLambdaIntegration:
+        # One integration per function, shared by its routes (each route still gets its own invoke permission).
+        key = handler.node.addr
+        if key not in self._integrations:
+            self._integrations[key] = integrations.WebSocketLambdaIntegration(
+                f"{handler.node.id}-integration", handler)
+        return self._integrations[key]

@@ -1,0 +1,75 @@
+"""The template passes cdk-nag's AWS Solutions checks (every exception explained) and cfn-lint, and
+tells the operator where to connect."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from cfnlint.api import lint_file
+
+from infra import constants
+from tests.infra.synthesis import STACK, Synth, render
+
+pytestmark = pytest.mark.infra
+
+
+def nag_report(synth: Synth) -> dict[str, Any]:
+    (report,) = json.loads((synth.outdir / "validation-report.json").read_text())["pluginReports"]
+    return report
+
+
+def test_cdk_nag_reports_no_unacknowledged_finding(synth: Synth) -> None:
+    # given a synth that succeeded (the plugin fails it on any unacknowledged finding)
+    report = nag_report(synth)
+    # then the AWS Solutions pack ran and every finding it made was acknowledged
+    assert report["pluginName"] == "AwsSolutions"
+    assert report["conclusion"] == "success"
+    assert report["violations"] == []
+
+
+def test_every_acknowledged_finding_says_why(synth: Synth) -> None:
+    suppressed = nag_report(synth)["suppressedViolations"]
+    for finding in suppressed:
+        assert len(finding["reason"]) >= 60, finding["ruleName"]
+    # a new kind of exception is a decision for review: it has to be added here
+    rules = {finding["ruleName"] for finding in suppressed}
+    (connections,) = [r for r in rules if r.startswith("AwsSolutions-IAM5[Resource::arn:")]
+    assert connections.endswith(f"/{constants.STAGE_NAME}/*/@connections/*]")
+    assert rules - {connections} == {
+        "AwsSolutions-APIG4",  # WebSocket routes after $connect cannot have an authorizer
+        "AwsSolutions-IAM5[Resource::*]",  # X-Ray has no resource-level permissions
+        "AwsSolutions-L1",  # python3.13 matches the pinned Powertools layer
+        "AwsSolutions-SMG4",  # the HS256 key is rotated together with the host app's backend
+    }
+
+
+def test_acknowledgements_travel_with_the_template(synth: Synth) -> None:
+    # auditors reading only the template find each exception, with its reason, on the resource itself
+    for finding in nag_report(synth)["suppressedViolations"]:
+        for construct in finding["violatingConstructs"]:
+            resource = synth.resource(construct["constructPath"].removeprefix(f"{STACK}/"))
+            written = resource["Metadata"]["cdk_nag"]["rules_to_suppress"]
+            assert {"id": finding["acknowledgedId"], "reason": finding["reason"]} in written
+
+
+def test_cfn_lint_finds_no_errors(synth: Synth) -> None:
+    # errors include circular dependencies, e.g. the send function's callback URL and the API
+    errors = [m for m in lint_file(synth.outdir / f"{STACK}.template.json") if m.rule.id.startswith("E")]
+    assert errors == [], "\n".join(str(m) for m in errors)
+
+
+def test_outputs_tell_clients_where_to_connect(synth: Synth) -> None:
+    api = synth.logical_id("WebSocket/Api")
+    outputs = synth.template_json["Outputs"]
+    host = f"${{{api}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{constants.STAGE_NAME}"
+    assert render(outputs["WebSocketUrl"]["Value"]) == f"wss://{host}"
+    assert render(outputs["CallbackUrl"]["Value"]) == f"https://{host}"
+
+
+def test_every_function_and_the_api_raise_an_alarm_on_errors(synth: Synth) -> None:
+    alarms = [a["Properties"] for a in synth.of_type("AWS::CloudWatch::Alarm").values()]
+    alarmed = {d["Value"]["Ref"] for a in alarms for d in a.get("Dimensions", []) if d["Name"] == "FunctionName"}
+    assert alarmed == set(synth.of_type("AWS::Lambda::Function"))
+    assert any(a["MetricName"] == "IntegrationError" for a in alarms)

@@ -1,0 +1,158 @@
+"""Every handler runs the same way: arm64, python3.13, the parley and Powertools layers, JSON logs kept
+for a while, X-Ray, and only the settings the core actually reads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match
+
+from infra import constants
+from infra.constructs.functions import NEEDS, TableAccess, deployed_functions
+from parley.config import Settings
+from tests.infra.synthesis import Synth, render
+
+pytestmark = pytest.mark.infra
+
+HANDLERS = deployed_functions()
+TABLE_USERS = sorted(name for name, needs in NEEDS.items() if needs.table is not TableAccess.NONE)
+DELIVERING = sorted(name for name, needs in NEEDS.items() if needs.delivers)
+POWERTOOLS_LAYER = ("arn:aws:lambda:${AWS::Region}:017000801446:layer:"
+                    "AWSLambdaPowertoolsPythonV3-python313-arm64:27")
+
+
+def function(synth: Synth, handler: str) -> dict[str, Any]:
+    return synth.resource(f"Functions/{handler}")["Properties"]
+
+
+def environment(synth: Synth, handler: str) -> dict[str, Any]:
+    return function(synth, handler).get("Environment", {}).get("Variables", {})
+
+
+def test_one_function_per_handler_folder(synth: Synth) -> None:
+    synth.template.resource_count_is("AWS::Lambda::Function", len(HANDLERS))
+    for handler in HANDLERS:
+        assert function(synth, handler)["Handler"] == "handler.lambda_handler"
+
+
+@pytest.mark.parametrize("handler", HANDLERS)
+def test_function_runs_python313_on_arm64_with_both_layers(synth: Synth, handler: str) -> None:
+    # given a handler / when it is deployed
+    props = function(synth, handler)
+    # then it runs where its layers were built for
+    assert props["Runtime"] == "python3.13"
+    assert props["Architectures"] == ["arm64"]
+    # and it can import parley (/opt/python/parley) and Powertools (with pydantic)
+    layers = [render(layer) for layer in props["Layers"]]
+    assert f"${{{synth.logical_id('Functions/ParleyLayer')}}}" in layers
+    assert POWERTOOLS_LAYER in layers
+
+
+def test_parley_layer_is_built_for_the_functions_platform(synth: Synth) -> None:
+    synth.template.has_resource_properties("AWS::Lambda::LayerVersion", {
+        "CompatibleRuntimes": ["python3.13"],
+        "CompatibleArchitectures": ["arm64"],
+        "Description": Match.string_like_regexp("core"),
+    })
+
+
+@pytest.mark.parametrize("handler", HANDLERS)
+def test_function_logs_json_to_its_own_group_with_retention(synth: Synth, handler: str) -> None:
+    logging = function(synth, handler)["LoggingConfig"]
+    assert logging["LogFormat"] == "JSON"
+    log_group = synth.resources[logging["LogGroup"]["Ref"]]
+    assert log_group["Properties"]["RetentionInDays"] > 0
+
+
+@pytest.mark.parametrize("handler", HANDLERS)
+def test_function_is_traced_and_modestly_sized(synth: Synth, handler: str) -> None:
+    props = function(synth, handler)
+    assert props["TracingConfig"] == {"Mode": "Active"}
+    assert props["MemorySize"] == constants.MEMORY_MB
+    # API Gateway gives up on an integration after 29 s
+    assert props["Timeout"] <= 29
+
+
+@pytest.mark.parametrize("handler", HANDLERS)
+def test_function_identifies_itself_to_powertools(synth: Synth, handler: str) -> None:
+    env = environment(synth, handler)
+    assert env["POWERTOOLS_SERVICE_NAME"] == "parley"
+    assert env["POWERTOOLS_METRICS_NAMESPACE"] == "Parley"
+
+
+@pytest.mark.parametrize("handler", HANDLERS)
+def test_every_parley_variable_is_one_the_settings_model_reads(synth: Synth, handler: str) -> None:
+    # a misspelt variable would be silently ignored and the default used instead
+    known = {f.alias for f in Settings.model_fields.values()}
+    assert {name for name in environment(synth, handler) if name.startswith("PARLEY_")} <= known
+
+
+@pytest.mark.parametrize("handler", TABLE_USERS)
+def test_table_users_are_told_the_table_name(synth: Synth, handler: str) -> None:
+    assert environment(synth, handler)["PARLEY_TABLE_NAME"] == {"Ref": synth.logical_id("Storage/Table")}
+
+
+def test_send_delivers_through_the_stage_callback_url(synth: Synth) -> None:
+    # given the send function / then it posts to https://{api}.execute-api.{region}.{suffix}/prod
+    api = synth.logical_id("WebSocket/Api")
+    assert render(environment(synth, "send")["PARLEY_CALLBACK_URL"]) == (
+        f"https://${{{api}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{constants.STAGE_NAME}")
+
+
+@pytest.mark.parametrize("handler", HANDLERS)
+def test_only_delivering_functions_know_the_callback_url(synth: Synth, handler: str) -> None:
+    # without the URL the core builds no fanout: a delivering handler would silently deliver nothing
+    assert ("PARLEY_CALLBACK_URL" in environment(synth, handler)) == (handler in DELIVERING)
+
+
+def test_default_route_needs_no_settings_of_the_core(synth: Synth) -> None:
+    assert not [name for name in environment(synth, "default") if name.startswith("PARLEY_")]
+
+
+def test_authorizer_verifies_hs256_tokens_with_the_generated_secret_by_default(synth: Synth) -> None:
+    env = environment(synth, "authorizer")
+    assert env["PARLEY_AUTH_MODE"] == "hs256"
+    assert env["PARLEY_AUTH_ALGORITHMS"] == "HS256"
+    assert env["PARLEY_AUTH_SECRET_ID"] == {"Ref": synth.logical_id("Auth/TokenSigningSecret")}
+    assert env["PARLEY_AUTH_ISSUER"] == constants.DEFAULT_AUTH_ISSUER
+    assert env["PARLEY_AUTH_AUDIENCE"] == constants.DEFAULT_AUTH_AUDIENCE
+
+
+def test_secret_is_generated_not_written_into_the_template(synth: Synth) -> None:
+    secret = synth.resource("Auth/TokenSigningSecret")["Properties"]
+    assert "SecretString" not in secret
+    assert secret["GenerateSecretString"]["PasswordLength"] >= 32
+
+
+def test_authorizer_alone_carries_pyjwt(synth: Synth) -> None:
+    dependencies = f"${{{synth.logical_id('Functions/AuthorizerDependencies')}}}"
+    for handler in HANDLERS:
+        layers = [render(layer) for layer in function(synth, handler)["Layers"]]
+        assert (dependencies in layers) == (handler == "authorizer")
+
+
+def _asset_dir(synth: Synth, construct_path: str) -> Any:
+    return synth.outdir / synth.resource(construct_path)["Metadata"]["aws:asset:path"]
+
+
+def test_authorizer_dependencies_are_linux_arm64_wheels(synth: Synth) -> None:
+    # given the staged layer asset
+    python = _asset_dir(synth, "Functions/AuthorizerDependencies") / "python"
+    # then PyJWT is there, with cryptography's compiled core built for aarch64 (ELF machine 183);
+    # a wheel for this machine's platform would make every $connect fail at import
+    assert (python / "jwt" / "__init__.py").is_file()
+    (rust_core,) = (python / "cryptography" / "hazmat" / "bindings").glob("_rust*.so")
+    header = rust_core.read_bytes()[:20]
+    assert header[:4] == b"\x7fELF"
+    assert int.from_bytes(header[18:20], "little") == 183
+
+
+def test_assets_ship_no_bytecode(synth: Synth) -> None:
+    # __pycache__ from local test runs must not reach Lambda (and must not change the asset hash)
+    assets = [_asset_dir(synth, "Functions/ParleyLayer"),
+              _asset_dir(synth, "Functions/AuthorizerDependencies")]
+    assets += [_asset_dir(synth, f"Functions/{handler}") for handler in HANDLERS]
+    for asset in assets:
+        assert not [p for p in asset.rglob("*") if p.name == "__pycache__" or p.suffix == ".pyc"], asset
+    assert (_asset_dir(synth, "Functions/ParleyLayer") / "python" / "parley" / "table.py").is_file()
