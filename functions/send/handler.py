@@ -8,6 +8,7 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from parley.attachments import DeclaredAttachment
 from parley.clock import now_ms
 from parley.edge import Caller, run_route
 from parley.models import MessageBody
@@ -19,9 +20,12 @@ from parley.wiring import services
 def send(caller: Caller, raw: dict[str, Any]) -> AckFrame:
     request = SendRequest.model_validate(raw)
     app = services()
+    attachments = app.attachments.verify(caller.user_id, request.conversation_id, [
+        DeclaredAttachment(key=a.key, content_type=a.content_type, size=a.size, width=a.width, height=a.height)
+        for a in request.body.attachments]) if request.body.attachments else None
     outcome = app.messaging.send(caller.user_id, request.conversation_id, request.client_msg_id,
-                                 MessageBody(text=request.body.text))
-    message = outcome.message
+                                 MessageBody(text=request.body.text, attachments=attachments))
+    message = app.attachments.link(outcome.message) if attachments and not outcome.duplicate else outcome.message
     if not outcome.duplicate and app.fanout is not None:
         result = app.fanout.deliver(outcome.recipients, MessageFrame.of(message).to_json().encode(), now_ms(),
                                     exclude_connection=caller.connection_id)

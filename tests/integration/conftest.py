@@ -15,8 +15,8 @@ from moto import mock_aws
 
 from parley import aws, table
 from parley.config import get_settings
-from parley.stores import secrets
-from parley.wiring import notifier, services
+from parley.stores import secrets, uploads
+from parley.wiring import notifier, services, thumbnails
 from tests.support.events import connect_event, message_event
 from tests.support.handlers import frame, handler_module, invoke
 
@@ -51,6 +51,8 @@ def reset_caches() -> None:
     get_settings.cache_clear()
     services.cache_clear()
     notifier.cache_clear()
+    thumbnails.cache_clear()
+    uploads.reset()
     aws.reset_clients()
     secrets.reset()
     handler_module("authorizer").verifier.cache_clear()
@@ -132,6 +134,10 @@ class Chat:
         return self.call("send", {"action": "send", "conversationId": conversation_id,
                                   "clientMsgId": client_msg_id, "body": {"text": text}})
 
+    def send_body(self, conversation_id: str, body: dict[str, Any], client_msg_id: str) -> dict[str, Any]:
+        return self.call("send", {"action": "send", "conversationId": conversation_id,
+                                  "clientMsgId": client_msg_id, "body": body})
+
     def history(self, conversation_id: str, **kwargs: Any) -> dict[str, Any]:
         return self.call("history", {"action": "history", "conversationId": conversation_id, **kwargs})
 
@@ -149,5 +155,6 @@ def configure(aws_env: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
         get_settings.cache_clear()
         services.cache_clear()
         notifier.cache_clear()
+        thumbnails.cache_clear()
 
     return apply

@@ -124,6 +124,8 @@ def test_no_route_leaks_an_invisible_users_online_state(aws_env: Any, connection
         "listBlocks": {"action": "listBlocks"},
         "registerDevice": {"action": "registerDevice", "platform": "apns", "token": "a" * 64},
         "unregisterDevice": {"action": "unregisterDevice", "token": "a" * 64},
+        "requestUpload": {"action": "requestUpload", "conversationId": cid, "contentType": "image/png", "size": 10},
+        "attachmentUrls": {"action": "attachmentUrls", "conversationId": cid, "keys": [f"u/{cid}/x/y"]},
     }
     assert set(frames_by_route) | {CONNECT, DISCONNECT} == set(ROUTES), "a new route needs a case here"
     answers = [bob.call(ROUTES[route], body) for route, body in frames_by_route.items()]

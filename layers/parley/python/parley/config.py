@@ -49,7 +49,7 @@ class Settings(BaseModel):
     # --- abuse protection (docs/security.md) ---
     # Per-user token buckets, "route=rate_per_second:burst", shared by every connection and Lambda instance.
     rate_limits: str = Field(default="send=5:20,typing=2:10,history=10:40,conversations=1:10,read=5:20,"
-                                     "presence=2:10,preferences=1:10,report=0.2:5,block=1:10,devices=1:10,connect=0.2:10",
+                                     "presence=2:10,preferences=1:10,report=0.2:5,block=1:10,devices=1:10,uploads=2:20,connect=0.2:10",
                              alias="PARLEY_RATE_LIMITS")
     max_connections_per_user: int = Field(default=10, ge=1, le=1000, alias="PARLEY_MAX_CONNECTIONS_PER_USER")
     # Comma-separated Origins allowed to open a socket (CSWSH); empty: no Origin check.
@@ -73,6 +73,13 @@ class Settings(BaseModel):
     unread_topic_arn: str | None = Field(default=None, alias="PARLEY_UNREAD_TOPIC_ARN")
     # "full": sender and text in alerts and events; "ids": only ids (privacy, and end-to-end encryption later).
     push_content: Literal["full", "ids"] = Field(default="full", alias="PARLEY_PUSH_CONTENT")
+
+    # --- photos, files and voice messages (docs/attachments.md) ---
+    uploads_bucket: str | None = Field(default=None, alias="PARLEY_UPLOADS_BUCKET")
+    upload_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=5 * 1024**3, alias="PARLEY_UPLOAD_MAX_BYTES")
+    upload_url_ttl_seconds: int = Field(default=300, ge=30, le=3600, alias="PARLEY_UPLOAD_URL_TTL_SECONDS")
+    download_url_ttl_seconds: int = Field(default=900, ge=30, le=43_200, alias="PARLEY_DOWNLOAD_URL_TTL_SECONDS")
+    thumbnail_px: int = Field(default=320, ge=32, le=2048, alias="PARLEY_THUMBNAIL_PX")
 
     @property
     def push_applications(self) -> dict[str, str]:

@@ -136,6 +136,36 @@ class EndpointDisabledError(Exception):
     """SNS reports the device's endpoint as disabled (an expired or uninstalled token)."""
 
 
+class UploadsUnavailableError(ParleyError):
+    """File uploads are not configured on this deployment."""
+
+    code = "uploads_unavailable"
+
+
+class UnsupportedMediaError(ParleyError):
+    """This content type is not accepted (see docs/attachments.md for the allowlist)."""
+
+    code = "unsupported_media"
+
+
+class FileTooLargeError(ParleyError):
+    """The file is larger than this deployment accepts."""
+
+    code = "file_too_large"
+
+
+class AttachmentNotFoundError(ParleyError):
+    """An attachment refers to no uploaded file."""
+
+    code = "attachment_not_found"
+
+
+class InvalidAttachmentError(ParleyError):
+    """An attachment was not uploaded by you for this conversation, or does not match its declared type and size."""
+
+    code = "invalid_attachment"
+
+
 class StaleConnectionError(Exception):
     """The connection is gone (API Gateway answered 410); it is pruned, never reported to a client."""
 

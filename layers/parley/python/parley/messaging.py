@@ -36,7 +36,7 @@ class MessagingService:
         self._clock = clock
 
     def send(self, me: str, conversation_id: str, client_msg_id: str, body: MessageBody) -> SendOutcome:
-        if len(body.text.encode()) > self._max_text_bytes:
+        if body.text and len(body.text.encode()) > self._max_text_bytes:
             raise TextTooLongError(f"Text is limited to {self._max_text_bytes} bytes of UTF-8.")
         head = self._messages.head(conversation_id, self._window)
         conversation = ensure_member(head.conversation, me)
@@ -51,8 +51,8 @@ class MessagingService:
             if attempt == 0:
                 if conversation.kind is ConversationKind.DIRECT and blocked_by & set(conversation.members):
                     raise BlockedError()
-                if self._moderation is not None:
-                    body = MessageBody(text=self._moderation.review(me, conversation, body.text))
+                if self._moderation is not None and body.text:
+                    body = body.model_copy(update={"text": self._moderation.review(me, conversation, body.text)})
             message = Message(conversation_id=conversation_id, seq=head.last_seq + 1,
                               message_id=secrets.token_urlsafe(12), sender_id=me, sent_at=self._clock(),
                               client_msg_id=client_msg_id, body=body)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.alias_generators import to_camel
 
 
 class ConversationKind(StrEnum):
@@ -26,10 +27,32 @@ class Conversation(BaseModel):
         return user_id in self.members
 
 
-class MessageBody(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class Attachment(BaseModel):
+    """A file in the uploads bucket that a message refers to; the bytes never travel over the socket."""
 
-    text: str
+    model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True)
+
+    key: str
+    content_type: str
+    size: int
+    width: int | None = None
+    height: int | None = None
+    preview: str | None = None  # a tiny data: URI (a few hundred bytes) to show before any download
+
+
+class MessageBody(BaseModel):
+    """Text, attachments, or both."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True)
+
+    text: str | None = None
+    attachments: tuple[Attachment, ...] | None = None  # None, not (): text frames carry no empty list
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> MessageBody:
+        if not self.text and not self.attachments:
+            raise ValueError("a message needs text or attachments")
+        return self
 
 
 class Message(BaseModel):
@@ -184,3 +207,37 @@ class Device(BaseModel):
     platform: Platform
     endpoint_arn: str
     registered_at: int
+
+
+class UploadTicket(BaseModel):
+    """A presigned S3 POST: the app uploads the file straight to S3 with ``url`` and ``fields``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    url: str
+    fields: dict[str, str]
+    expires_at: int  # epoch ms
+
+
+class StoredObject(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    size: int
+    content_type: str
+
+
+class UploadRecord(BaseModel):
+    """What Parley knows of one upload (``UPLOAD#<key>``): the message that sent it and its thumbnail."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    conversation_id: str | None = None
+    seq: int | None = None
+    thumbnail_key: str | None = None
+    served_key: str | None = None  # the copy without EXIF location data
+    preview: str | None = None
+    width: int | None = None
+    height: int | None = None

@@ -16,6 +16,8 @@ from parley.models import (
     NotifyMode,
     Profile,
     Report,
+    StoredObject,
+    UploadRecord,
 )
 
 
@@ -196,3 +198,32 @@ class PushLedger(ABC):
 
     @abstractmethod
     def release(self, message_id: str, token_hash: str) -> None: ...
+
+
+class ObjectStore(ABC):
+    """The uploads bucket."""
+
+    @abstractmethod
+    def presign_post(self, key: str, content_type: str, max_bytes: int, ttl_seconds: int) -> tuple[str, dict[str, str]]:
+        ...
+
+    @abstractmethod
+    def head(self, key: str) -> StoredObject | None: ...
+
+    @abstractmethod
+    def presign_get(self, key: str, ttl_seconds: int) -> str: ...
+
+    @abstractmethod
+    def read(self, key: str) -> tuple[bytes, str]: ...
+
+    @abstractmethod
+    def write(self, key: str, data: bytes, content_type: str) -> None: ...
+
+
+class UploadRecordStore(ABC):
+    @abstractmethod
+    def update(self, object_key: str, **fields: object) -> UploadRecord:
+        """Set the given fields (None ones untouched) and return the whole record after the update."""
+
+    @abstractmethod
+    def get_many(self, object_keys: list[str]) -> dict[str, UploadRecord]: ...

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from pydantic.alias_generators import to_camel
 
 from parley.models import (
@@ -39,10 +39,32 @@ class _Inbound(BaseModel):
     request_id: Identifier | None = None
 
 
+UploadKey = Annotated[str, StringConstraints(min_length=1, max_length=512, pattern=r"^u/[A-Za-z0-9_.:/-]+$")]
+MediaType = Annotated[str, StringConstraints(min_length=3, max_length=100, pattern=r"^[a-z]+/[a-z0-9.+-]+$")]
+MAX_ATTACHMENTS = 10
+
+
+class AttachmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, alias_generator=to_camel, populate_by_name=True)
+
+    key: UploadKey
+    content_type: MediaType
+    size: Annotated[int, Field(ge=1)]
+    width: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    height: Annotated[int, Field(ge=1, le=100_000)] | None = None
+
+
 class SendBody(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    text: Annotated[str, StringConstraints(min_length=1)]
+    text: Annotated[str, StringConstraints(min_length=1)] | None = None
+    attachments: Annotated[list[AttachmentIn], Field(max_length=MAX_ATTACHMENTS)] = []
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> SendBody:
+        if not self.text and not self.attachments:
+            raise ValueError("body needs text or attachments")
+        return self
 
 
 class SendRequest(_Inbound):
@@ -372,3 +394,59 @@ class DeviceFrame(_Outbound):
     registered: bool
     platform: str | None = None
     ref: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Uploads and downloads
+
+
+class RequestUploadRequest(_Inbound):
+    action: Literal["requestUpload"]
+    conversation_id: Identifier
+    content_type: MediaType
+    size: Annotated[int, Field(ge=1)]
+
+
+class AttachmentUrlsRequest(_Inbound):
+    action: Literal["attachmentUrls"]
+    conversation_id: Identifier
+    keys: Annotated[list[UploadKey], Field(min_length=1, max_length=20)]
+
+
+class UploadFrame(_Outbound):
+    type: Literal["upload"] = "upload"
+    conversation_id: str
+    key: str
+    url: str
+    fields: dict[str, str]
+    expires_at: int
+    ref: str | None = None
+
+
+class AttachmentUrl(_Outbound):
+    key: str
+    url: str | None = None  # absent while an image is still being cleaned of its location data
+    thumbnail_url: str | None = None
+    preview: str | None = None
+    width: int | None = None
+    height: int | None = None
+
+
+class AttachmentUrlsFrame(_Outbound):
+    type: Literal["attachmentUrls"] = "attachmentUrls"
+    conversation_id: str
+    attachments: list[AttachmentUrl]
+    expires_at: int
+    ref: str | None = None
+
+
+class AttachmentReadyFrame(_Outbound):
+    """Pushed to members when an attachment's thumbnail and preview are ready."""
+
+    type: Literal["attachment"] = "attachment"
+    conversation_id: str
+    seq: int
+    key: str
+    preview: str | None = None
+    width: int | None = None
+    height: int | None = None

@@ -16,6 +16,10 @@ def _title(event: UnreadEvent) -> str:
     return event.sender_id
 
 
+def _body(event: UnreadEvent) -> str:
+    return event.text or ("Sent an attachment" if event.attachment_count else "")
+
+
 def _ids(event: UnreadEvent) -> dict[str, str]:
     return {"conversationId": event.conversation_id, "seq": str(event.seq), "messageId": event.message_id}
 
@@ -23,7 +27,7 @@ def _ids(event: UnreadEvent) -> dict[str, str]:
 def apns(event: UnreadEvent, mode: NotifyMode, badge: int, with_content: bool) -> dict[str, object]:
     if mode is NotifyMode.BADGE:  # silent: the badge only
         return {"aps": {"badge": badge, "content-available": 1}, "parley": _ids(event)}
-    alert: dict[str, object] = ({"title": _title(event), "body": event.text or ""} if with_content and event.text
+    alert: dict[str, object] = ({"title": _title(event), "body": _body(event)} if with_content and _body(event)
                                 else {"loc-key": GENERIC_ALERT_KEY})
     aps: dict[str, object] = {"alert": alert, "badge": badge, "sound": "default", "thread-id": event.conversation_id}
     if not with_content:
@@ -35,8 +39,8 @@ def fcm(event: UnreadEvent, mode: NotifyMode, badge: int, with_content: bool) ->
     data = {**_ids(event), "badge": str(badge)}
     message: dict[str, object] = {"data": data}
     if mode is NotifyMode.PUSH:
-        if with_content and event.text:
-            message["notification"] = {"title": _title(event), "body": event.text}
+        if with_content and _body(event):
+            message["notification"] = {"title": _title(event), "body": _body(event)}
             android: dict[str, object] = {"tag": event.conversation_id, "notification_count": badge}
         else:
             android = {"title_loc_key": GENERIC_ALERT_KEY.lower(), "tag": event.conversation_id,

@@ -29,7 +29,7 @@ class ReportService:
         message = page.messages[0]
         report = Report(conversation_id=conversation_id, seq=seq, message_id=message.message_id,
                         reported_user_id=message.sender_id, reporter_id=me, reason=reason,
-                        text=message.body.text, reported_at=self._clock())
+                        text=message.body.text or "", reported_at=self._clock())
         if self._reports.add(report) and self._publisher is not None:
             self._publisher.publish({
                 "type": REPORT_EVENT, "version": REPORT_EVENT_VERSION, "conversationId": report.conversation_id,

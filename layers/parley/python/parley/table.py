@@ -16,6 +16,7 @@ Item collections (pk / sk):
 * ``USER#<uid>`` / ``DEVICE#<sha256(token)>`` -- a registered push device (platform, SNS endpoint).
 * ``PUSHTOKEN#<sha256(token)>`` / ``~`` -- which user a device token belongs to now.
 * ``PUSHED#<messageId>`` / ``<sha256(token)>`` -- a push already sent (TTL'd): retries never notify twice.
+* ``UPLOAD#<object key>`` / ``~`` -- an uploaded file's message and thumbnail.
 * ``DIRECT#<sha256(pair)>`` / ``~META`` -- the one direct conversation of a pair of users.
 * ``CONV#<cid>`` / ``~META`` -- the conversation itself. ``~`` sorts after every ``MSG#`` key, so one
   descending Query returns the conversation and its newest messages together (membership check, next
@@ -122,6 +123,10 @@ def push_token_pk(token_hash: str) -> str:
 
 def pushed_pk(message_id: str) -> str:
     return f"PUSHED#{message_id}"
+
+
+def upload_pk(object_key: str) -> str:
+    return f"UPLOAD#{object_key}"
 
 
 def member_sk(conversation_id: str) -> str:

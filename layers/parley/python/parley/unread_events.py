@@ -28,7 +28,8 @@ class UnreadEvent(BaseModel):
     sender_id: str
     sent_at: int
     recipients: list[str]  # members with no open connection when the message was stored
-    text: str | None = None  # absent in the content-free ("ids") mode
+    text: str | None = None  # absent in the content-free ("ids") mode, and for attachments without text
+    attachment_count: int | None = None  # present when the message has attachments
 
 
 class UnreadEventPublisher:
@@ -41,6 +42,7 @@ class UnreadEventPublisher:
             conversation_id=message.conversation_id, conversation_kind=conversation.kind.value,
             conversation_name=conversation.name, seq=message.seq, message_id=message.message_id,
             sender_id=message.sender_id, sent_at=message.sent_at, recipients=offline,
-            text=message.body.text if self._include_text else None)
+            text=message.body.text if self._include_text else None,
+            attachment_count=len(message.body.attachments or ()) or None)
         self._publisher.publish(event.model_dump(by_alias=True, exclude_none=True), UNREAD_EVENT)
         return event

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from parley.attachments import AttachmentService
 from parley.blocking import BlockingService
 from parley.config import get_settings
 from parley.connections import ConnectionService
@@ -31,6 +32,9 @@ from parley.stores.push import DynamoPushLedger, SnsPushGateway
 from parley.stores.reports import DynamoReportStore
 from parley.stores.throttles import DynamoThrottleStore
 from parley.stores.topics import SnsPublisher
+from parley.stores.upload_records import DynamoUploadRecordStore
+from parley.stores.uploads import S3ObjectStore
+from parley.thumbnails import ThumbnailService
 from parley.typing_indicators import TypingService
 from parley.unread_events import UnreadEventPublisher
 
@@ -47,6 +51,7 @@ class Services:
     blocking: BlockingService
     reports: ReportService
     limits: RateLimiter
+    attachments: AttachmentService
     devices: DeviceService
     unread_events: UnreadEventPublisher | None  # None where no unread-events topic is configured
     fanout: Fanout | None  # None where no callback URL is configured (nothing can be delivered)
@@ -86,6 +91,11 @@ def services() -> Services:
         blocking=BlockingService(blocks),
         reports=ReportService(conversations, message_store, DynamoReportStore(name), publisher),
         limits=limits,
+        attachments=AttachmentService(
+            conversations, S3ObjectStore(settings.uploads_bucket) if settings.uploads_bucket else None,
+            DynamoUploadRecordStore(name), max_bytes=settings.upload_max_bytes,
+            upload_ttl_seconds=settings.upload_url_ttl_seconds,
+            download_ttl_seconds=settings.download_url_ttl_seconds),
         devices=DeviceService(DynamoDeviceStore(name), SnsPushGateway() if settings.push_applications else None,
                               settings.push_applications),
         unread_events=(UnreadEventPublisher(SnsPublisher(settings.unread_topic_arn),
@@ -106,3 +116,16 @@ def notifier() -> Notifier:
                          ConversationService(conversation_store, settings.max_group_members), profiles, None)
     return Notifier(profiles, conversation_store, DynamoDeviceStore(name), SnsPushGateway(), DynamoPushLedger(name),
                     inbox, with_content=settings.push_content == "full")
+
+
+@lru_cache(maxsize=1)
+def thumbnails() -> ThumbnailService:
+    """The thumbnail maker's wiring (its own Lambda, triggered by uploads)."""
+    settings = get_settings()
+    if not settings.uploads_bucket:
+        raise ValueError("PARLEY_UPLOADS_BUCKET is required by the thumbnail function")
+    name = settings.table_name
+    fanout = (Fanout(DynamoConnectionStore(name), ManagementApiGateway(settings.callback_url), settings.fanout_workers)
+              if settings.callback_url else None)
+    return ThumbnailService(S3ObjectStore(settings.uploads_bucket), DynamoUploadRecordStore(name),
+                            DynamoConversationStore(name), fanout, settings.thumbnail_px)

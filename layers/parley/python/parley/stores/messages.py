@@ -49,7 +49,7 @@ class DynamoMessageStore(MessageStore):
             table.PK: table.conversation_pk(message.conversation_id), table.SK: table.message_sk(message.seq),
             table.ATTR_MESSAGE_ID: message.message_id, table.ATTR_SENDER: message.sender_id,
             table.ATTR_SENT_AT: message.sent_at, table.ATTR_CLIENT_MSG_ID: message.client_msg_id,
-            table.ATTR_BODY: message.body.model_dump(exclude_none=True),
+            table.ATTR_BODY: message.body.model_dump(by_alias=True, exclude_none=True),
         })
         try:
             with translated():

@@ -1,0 +1,204 @@
+"""Photos and voice messages under moto S3, with real small images made in the test."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import time
+from datetime import datetime
+from typing import Any
+
+import boto3
+import pytest
+import requests
+from PIL import Image
+
+from tests.integration.conftest import Chat, FakeConnectionsApi, all_items
+from tests.support.handlers import invoke
+
+BUCKET = "parley-uploads-test"
+GPS_TAG = 0x8825  # the EXIF GPSInfo IFD
+
+
+def jpeg_with_gps(width: int = 1200, height: int = 800) -> bytes:
+    image = Image.new("RGB", (width, height), (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x010F] = "ParleyCam"  # Make
+    exif[GPS_TAG] = {1: "N", 2: (48.0, 51.0, 24.0), 3: "E", 4: (2.0, 21.0, 7.0)}
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif)
+    return out.getvalue()
+
+
+def png(width: int = 300, height: int = 600) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGBA", (width, height), (0, 120, 255, 128)).save(out, format="PNG")
+    return out.getvalue()
+
+
+@pytest.fixture
+def bucket(configure: Any) -> Any:
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    configure(PARLEY_UPLOADS_BUCKET=BUCKET, PARLEY_UPLOAD_MAX_BYTES=str(2 * 1024 * 1024))
+    return s3
+
+
+def request_upload(chat: Chat, cid: str, content_type: str, size: int) -> dict[str, Any]:
+    return chat.call("uploads", {"action": "requestUpload", "conversationId": cid, "contentType": content_type,
+                                 "size": size})
+
+
+def upload(chat: Chat, cid: str, data: bytes, content_type: str) -> str:
+    ticket = request_upload(chat, cid, content_type, len(data))
+    assert ticket["type"] == "upload", ticket
+    resp = requests.post(ticket["url"], data=ticket["fields"], files={"file": ("f", data, content_type)}, timeout=10)
+    assert resp.status_code in (200, 204), resp.text
+    key: str = ticket["key"]
+    return key
+
+
+def s3_event(key: str) -> dict[str, Any]:
+    return {"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+                         "eventTime": "2026-11-27T00:00:00.000Z", "eventName": "ObjectCreated:Post",
+                         "userIdentity": {"principalId": "x"}, "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+                         "responseElements": {"x-amz-request-id": "r", "x-amz-id-2": "i"},
+                         "s3": {"s3SchemaVersion": "1.0", "configurationId": "uploads",
+                                "bucket": {"name": BUCKET, "ownerIdentity": {"principalId": "x"},
+                                           "arn": f"arn:aws:s3:::{BUCKET}"},
+                                "object": {"key": key, "size": 1, "eTag": "e", "sequencer": "0"}}}]}
+
+
+def test_the_upload_policy_pins_type_size_and_key(aws_env: Any, bucket: Any) -> None:
+    alice = Chat("alice", "a1")
+    cid = alice.open_direct("bob")
+    ticket = request_upload(alice, cid, "image/jpeg", 5000)
+    policy = json.loads(base64.b64decode(ticket["fields"]["policy"]))
+    conditions = policy["conditions"]
+    assert {"Content-Type": "image/jpeg"} in conditions
+    assert ["content-length-range", 1, 2 * 1024 * 1024] in conditions
+    assert {"key": ticket["key"]} in conditions and ticket["key"].startswith(f"u/{cid}/")
+    assert {"bucket": BUCKET} in conditions
+    expires = datetime.fromisoformat(policy["expiration"].replace("Z", "+00:00")).timestamp() * 1000
+    assert abs(expires - ticket["expiresAt"]) < 5000  # the frame says when the policy expires: in minutes
+    assert 0 < ticket["expiresAt"] - time.time() * 1000 <= 300_000
+    assert ticket["fields"]["x-amz-algorithm"] == "AWS4-HMAC-SHA256"
+
+
+@pytest.mark.parametrize("content_type, size, code", [
+    ("image/gif", 100, "unsupported_media"),
+    ("application/pdf", 100, "unsupported_media"),
+    ("image/jpeg", 3 * 1024 * 1024, "file_too_large"),
+])
+def test_uploads_outside_the_allowlist_or_limit_are_refused(aws_env: Any, bucket: Any, content_type: str, size: int,
+                                                            code: str) -> None:
+    alice = Chat("alice", "a1")
+    cid = alice.open_direct("bob")
+    assert request_upload(alice, cid, content_type, size)["code"] == code
+
+
+def test_a_non_member_gets_no_upload_and_no_url(aws_env: Any, bucket: Any) -> None:
+    alice, eve = Chat("alice", "a1"), Chat("eve", "e1")
+    cid = alice.open_direct("bob")
+    key = upload(alice, cid, png(), "image/png")
+    invoke("thumbnails", s3_event(key))
+    assert request_upload(eve, cid, "image/png", 100)["code"] == "not_member"
+    assert eve.call("uploads", {"action": "attachmentUrls", "conversationId": cid, "keys": [key]})["code"] \
+        == "not_member"
+    other = eve.open_direct("mallory")
+    assert eve.call("uploads", {"action": "attachmentUrls", "conversationId": other, "keys": [key]})["code"] \
+        == "invalid_attachment"
+
+
+def test_an_uploaded_photo_is_sent_as_an_attachment_with_its_preview(
+        aws_env: Any, bucket: Any, connections_api: FakeConnectionsApi) -> None:
+    alice, _ = Chat("alice", "a1").connect(), Chat("bob", "b1").connect()
+    cid = alice.open_direct("bob")
+    data = jpeg_with_gps()
+    key = upload(alice, cid, data, "image/jpeg")
+    assert invoke("thumbnails", s3_event(key)) == {"processed": 1}  # the S3 trigger ran first
+    ack = alice.send_body(cid, {"text": "look", "attachments": [
+        {"key": key, "contentType": "image/jpeg", "size": len(data), "width": 1200, "height": 800}]}, "c1")
+    assert ack["type"] == "ack"
+    [delivered] = [f for f in connections_api.frames_for("b1") if f["type"] == "message"]
+    [attachment] = delivered["body"]["attachments"]
+    assert attachment["key"] == key and attachment["preview"].startswith("data:image/webp;base64,")
+    assert len(attachment["preview"]) < 1000
+    history = Chat("bob", "b1").history(cid)
+    assert history["messages"][0]["body"]["attachments"][0]["key"] == key
+
+
+def test_the_thumbnail_has_the_right_size_and_nothing_served_carries_gps(aws_env: Any, bucket: Any) -> None:
+    alice = Chat("alice", "a1")
+    cid = alice.open_direct("bob")
+    key = upload(alice, cid, jpeg_with_gps(1200, 800), "image/jpeg")
+    assert Image.open(io.BytesIO(bucket.get_object(Bucket=BUCKET, Key=key)["Body"].read())).getexif().get(GPS_TAG)
+    invoke("thumbnails", s3_event(key))
+    [link] = Chat("bob", "b1").call("uploads", {"action": "attachmentUrls", "conversationId": cid,
+                                                "keys": [key]})["attachments"]
+    assert (link["width"], link["height"]) == (1200, 800)
+    thumb = Image.open(io.BytesIO(requests.get(link["thumbnailUrl"], timeout=10).content))
+    assert thumb.format == "WEBP" and thumb.size == (320, 213)
+    served = Image.open(io.BytesIO(requests.get(link["url"], timeout=10).content))
+    assert served.size == (1200, 800)
+    assert GPS_TAG not in served.getexif() and not served.getexif()
+    assert GPS_TAG not in thumb.getexif()
+
+
+def test_members_are_told_when_a_sent_photos_thumbnail_is_ready(aws_env: Any, bucket: Any,
+                                                                connections_api: FakeConnectionsApi) -> None:
+    alice, _ = Chat("alice", "a1").connect(), Chat("bob", "b1").connect()
+    cid = alice.open_direct("bob")
+    data = png()
+    key = upload(alice, cid, data, "image/png")
+    alice.send_body(cid, {"attachments": [{"key": key, "contentType": "image/png", "size": len(data)}]}, "c1")
+    before = Chat("bob", "b1").call("uploads", {"action": "attachmentUrls", "conversationId": cid, "keys": [key]})
+    assert "url" not in before["attachments"][0]  # not served before its metadata is stripped
+    invoke("thumbnails", s3_event(key))  # the S3 trigger ran after the send
+    [ready] = [f for f in connections_api.frames_for("b1") if f["type"] == "attachment"]
+    assert (ready["conversationId"], ready["seq"], ready["key"], ready["width"], ready["height"]) == (
+        cid, 1, key, 300, 600)
+
+
+@pytest.mark.parametrize("case", ["ghost", "other conversation", "other uploader", "wrong size", "wrong type"])
+def test_ghost_and_foreign_attachments_are_refused_and_store_nothing(aws_env: Any, bucket: Any, case: str) -> None:
+    alice, bob = Chat("alice", "a1"), Chat("bob", "b1")
+    cid = alice.open_direct("bob")
+    other = alice.open_direct("carol")
+    data = png()
+    mine = upload(alice, cid, data, "image/png")
+    declared = {"key": mine, "contentType": "image/png", "size": len(data)}
+    expected = "invalid_attachment"
+    if case == "ghost":
+        declared["key"], expected = mine[:-4] + "nope", "attachment_not_found"
+    elif case == "other conversation":
+        declared["key"] = upload(alice, other, data, "image/png")
+    elif case == "other uploader":
+        declared["key"] = upload(bob, cid, data, "image/png")
+    elif case == "wrong size":
+        declared["size"] = len(data) + 1
+    else:
+        declared["contentType"] = "image/jpeg"
+    before = all_items(aws_env)
+    assert alice.send_body(cid, {"attachments": [declared]}, "c1")["code"] == expected
+    assert all_items(aws_env) == before
+
+
+def test_a_voice_message_is_served_as_uploaded(aws_env: Any, bucket: Any) -> None:
+    alice = Chat("alice", "a1")
+    cid = alice.open_direct("bob")
+    audio = b"\x00\x00\x00\x1cftypM4A " + b"\x01" * 2000
+    key = upload(alice, cid, audio, "audio/mp4")
+    invoke("thumbnails", s3_event(key))
+    assert alice.send_body(cid, {"attachments": [{"key": key, "contentType": "audio/mp4", "size": len(audio)}]},
+                           "c1")["type"] == "ack"
+    [link] = Chat("bob", "b1").call("uploads", {"action": "attachmentUrls", "conversationId": cid,
+                                                "keys": [key]})["attachments"]
+    assert requests.get(link["url"], timeout=10).content == audio and "thumbnailUrl" not in link
+
+
+def test_without_a_bucket_uploads_are_unavailable(aws_env: Any) -> None:
+    alice = Chat("alice", "a1")
+    cid = alice.open_direct("bob")
+    assert request_upload(alice, cid, "image/png", 10)["code"] == "uploads_unavailable"
