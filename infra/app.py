@@ -22,13 +22,19 @@ from infra.context import DeploymentConfig
 from infra.stack import ParleyStack
 
 
-def main() -> None:
-    app = cdk.App()
+def build(app: cdk.App) -> ParleyStack:
+    """Parley's stack on ``app``, configured from its context, with cdk-nag's checks registered."""
     config = DeploymentConfig.from_context(app.node.try_get_context)
-    ParleyStack(app, constants.STACK_NAME, config=config,
-                description="Parley: embeddable real-time chat (WebSocket API, Lambda, DynamoDB)")
+    stack = ParleyStack(app, constants.STACK_NAME, config=config,
+                        description="Parley: embeddable real-time chat (WebSocket API, Lambda, DynamoDB)")
     cdk.Tags.of(app).add("service", constants.SERVICE_NAME)
     compliance.add_checks(app)
+    return stack
+
+
+def main() -> None:
+    app = cdk.App()
+    build(app)
     app.synth()
 
 

@@ -12,6 +12,7 @@ from aws_cdk import aws_logs as logs
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = REPO_ROOT / "functions"
+EXAMPLE_MODERATION_HOOK_DIR = FUNCTIONS_DIR / "moderation_hook"
 PARLEY_LAYER_DIR = REPO_ROOT / "layers" / "parley"
 BUILD_DIR = REPO_ROOT / ".build"
 AUTHORIZER_REQUIREMENTS = Path(__file__).resolve().parent / "authorizer_requirements.txt"
@@ -40,6 +41,20 @@ POWERTOOLS_LAYER_ARN = (
     "arn:aws:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:27"
 )
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+# The notifier is invoked by SNS, not API Gateway: a large group with many offline members may take a while.
+NOTIFIER_TIMEOUT = Duration.seconds(60)
+# A failed unread event is retried twice (the push ledger makes that safe), then parked for an operator.
+NOTIFIER_RETRY_ATTEMPTS = 2
+DEAD_LETTER_RETENTION = Duration.days(14)  # SQS's maximum: two weekends to notice and redrive
+
+# --- Events (docs/events.md) ---
+# The AWS managed key of SNS: only Parley's functions publish (no AWS service does), so no key policy is needed.
+SNS_MANAGED_KEY_ALIAS = "alias/aws/sns"
+
+# --- The example moderation hook (deployExampleModerationHook) ---
+# send waits PARLEY_MODERATION_TIMEOUT_MS (800 ms by default); this only stops a stuck hook from running on.
+EXAMPLE_HOOK_TIMEOUT = Duration.seconds(3)
+EXAMPLE_HOOK_MAX_LINKS = 2  # HOOK_MAX_LINKS: links a message from an account younger than a day may carry
 
 # --- Auth defaults (context: authMode, jwksUrl, authIssuer, authAudience, authAlgorithms) ---
 DEFAULT_AUTH_ISSUER = "parley"

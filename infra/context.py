@@ -1,6 +1,8 @@
 """Deploy-time configuration, read from CDK context (``cdk synth -c authMode=jwks -c jwksUrl=...``).
 
-Context keys:
+Context keys (docs/deploying.md has them as a table):
+
+Chat tokens
 
 * ``authMode`` -- ``hs256`` (default): the stack creates a Secrets Manager secret with a generated
   signing key; the host app's backend reads it to sign chat tokens. ``jwks``: tokens are verified
@@ -9,19 +11,53 @@ Context keys:
 * ``authIssuer`` -- the required ``iss`` claim (default ``parley``; required in ``jwks`` mode).
 * ``authAudience`` -- the required ``aud`` claim (default ``parley``).
 * ``authAlgorithms`` -- comma-separated allowed algorithms (default ``HS256`` / ``RS256`` by mode).
+
+Abuse protection (docs/security.md)
+
+* ``singleUseTokens`` -- ``true``: every chat token carries ``jti`` and ``iat`` and opens one connection only;
+  the authorizer remembers used ``jti`` values in the table (it may write ``TOKEN#`` items, nothing else).
+  Default ``false``.
+* ``maxTokenLifetimeSeconds`` -- the longest ``exp - iat`` a single-use token may have (default 300; only
+  with ``singleUseTokens``).
+* ``allowedOrigins`` -- comma-separated ``scheme://host[:port]`` origins allowed to open a socket (default:
+  none, no Origin check).
+* ``allowMissingOrigin`` -- whether a handshake without an ``Origin`` header (native apps) is accepted
+  when ``allowedOrigins`` is set (default ``true``).
+* ``moderationFunctionArn`` -- a Lambda function (full ARN) that reviews every message before it is stored.
+* ``deployExampleModerationHook`` -- ``true``: deploy ``functions/moderation_hook`` and use it as the hook
+  (default ``false``; not together with ``moderationFunctionArn``).
+* ``moderationTimeoutMs`` / ``moderationFailOpen`` -- how long ``send`` waits for the hook (default 800)
+  and whether a failing hook lets the message through (default ``true``); only with a hook.
 * ``stageRateLimit`` / ``stageBurstLimit`` -- API Gateway throttling of every route, all clients together.
+
+Push notifications (docs/push.md)
+
+* ``pushApnsApplicationArn`` -- an SNS platform application for APNs (``arn:aws:sns:REGION:ACCOUNT:app/APNS/NAME``,
+  or ``APNS_SANDBOX``).
+* ``pushFcmApplicationArn`` -- an SNS platform application for FCM (``...:app/GCM/NAME``).
+  Neither given: push is off (``registerDevice`` answers ``push_unavailable``) and no function may touch
+  SNS endpoints.
+* ``pushContent`` -- ``full`` (default): sender and text in unread events and alerts; ``ids``: ids only.
+
+Tuning
+
 * ``PARLEY_*`` -- a tunable setting of ``parley.config.Settings`` under its own name
-  (``-c PARLEY_RATE_LIMITS=send=10:40 -c PARLEY_ALLOWED_ORIGINS=https://app.example``), passed to every
+  (``-c PARLEY_RATE_LIMITS=send=10:40 -c PARLEY_MAX_CONNECTIONS_PER_USER=5``), passed to every
   function and validated by the Settings model at synth. Settings that name a resource of the stack or
   need a permission (table, callback URL, auth, moderation hook and topic, single-use tokens, push) are
-  not tunable this way: the stack sets them.
+  not tunable this way: the stack sets them, and the ones with a context key above are set through it.
+
+Every value is checked here, at synth: a typo fails ``cdk synth``, not every connection or message.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from pydantic import ValidationError
 
 from infra import constants
 from parley.auth import TokenVerifier
@@ -33,9 +69,29 @@ ContextReader = Callable[[str], Any]
 TUNABLE_SETTINGS = frozenset({
     "auth_leeway_seconds", "auth_key_cache_seconds", "max_group_members", "max_text_bytes", "history_page_max",
     "connection_ttl_seconds", "idempotency_window", "typing_interval_ms", "fanout_workers", "rate_limits",
-    "max_connections_per_user", "allowed_origins", "allow_missing_origin", "max_token_lifetime_seconds",
-    "moderation_timeout_ms", "moderation_fail_open", "push_content",
+    "max_connections_per_user",
 })
+
+# Settings with a context key of their own: the stack passes them to the functions that read them only.
+NAMED_SETTINGS = {
+    "allowed_origins": "allowedOrigins",
+    "allow_missing_origin": "allowMissingOrigin",
+    "single_use_tokens": "singleUseTokens",
+    "max_token_lifetime_seconds": "maxTokenLifetimeSeconds",
+    "moderation_function": "moderationFunctionArn",
+    "moderation_timeout_ms": "moderationTimeoutMs",
+    "moderation_fail_open": "moderationFailOpen",
+    "push_apns_application_arn": "pushApnsApplicationArn",
+    "push_fcm_application_arn": "pushFcmApplicationArn",
+    "push_content": "pushContent",
+}
+
+_PLATFORM_APPLICATION = re.compile(
+    r"arn:(?P<partition>aws[a-z-]*):sns:(?P<region>[a-z]{2}(?:-[a-z]+)+-\d):(?P<account>\d{12}):"
+    r"app/(?P<platform>[A-Z_]+)/(?P<name>[A-Za-z0-9_.-]{1,256})")
+_LAMBDA_FUNCTION = re.compile(
+    r"arn:aws[a-z-]*:lambda:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:function:[A-Za-z0-9_-]{1,64}(?::[A-Za-z0-9_$-]{1,128})?")
+_ORIGIN = re.compile(r"https?://[^/\s,]+")
 
 
 def tuned_settings(read: ContextReader) -> dict[str, str]:
@@ -45,11 +101,50 @@ def tuned_settings(read: ContextReader) -> dict[str, str]:
         value = read(field.alias) if field.alias else None
         if value is None:
             continue
+        if name in NAMED_SETTINGS:
+            raise ValueError(f"{field.alias} is set by the stack: use -c {NAMED_SETTINGS[name]}=... instead "
+                             "(see infra/context.py)")
         if name not in TUNABLE_SETTINGS:
             raise ValueError(f"{field.alias} is set by the stack, not through context (see infra/context.py)")
         values[str(field.alias)] = str(value).lower() if isinstance(value, bool) else str(value)
     Settings.model_validate(values)  # a bad value fails synth, not every invocation
     return values
+
+
+def _flag(read: ContextReader, key: str, default: bool) -> bool:
+    """A boolean context value: ``true``/``false`` from the command line, or a JSON boolean from cdk.json."""
+    value = read(key)
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text not in {"true", "false"}:
+        raise ValueError(f"{key} must be true or false, not {value!r}")
+    return text == "true"
+
+
+def _setting(read: ContextReader, key: str, field: str) -> Any:
+    """Context value ``key`` as ``Settings.<field>``, checked by the model the handlers read it with; the
+    model's default when not given."""
+    value = read(key)
+    if value is None:
+        return _default(field)
+    try:
+        return getattr(Settings.model_validate({field: value}), field)
+    except ValidationError as exc:
+        raise ValueError(f"{key}: {exc.errors()[0]['msg']}") from None
+
+
+def _default(field: str) -> Any:
+    return Settings.model_fields[field].default
+
+
+def _only_with(read: ContextReader, keys: tuple[str, ...], condition: bool, needs: str) -> None:
+    """Refuse context values that would silently do nothing."""
+    given = [key for key in keys if read(key) is not None]
+    if given and not condition:
+        raise ValueError(f"{', '.join(given)} only apply with {needs}")
 
 
 @dataclass(frozen=True)
@@ -59,6 +154,11 @@ class AuthConfig:
     audience: str
     algorithms: str
     jwks_url: str | None = None
+    # --- abuse protection at $connect ---
+    single_use_tokens: bool = False
+    max_token_lifetime_seconds: int = _default("max_token_lifetime_seconds")
+    allowed_origins: tuple[str, ...] = ()
+    allow_missing_origin: bool = _default("allow_missing_origin")
 
     @classmethod
     def from_context(cls, read: ContextReader) -> AuthConfig:
@@ -69,16 +169,34 @@ class AuthConfig:
             raise ValueError("authMode=jwks needs the context values jwksUrl and authIssuer")
         default_algorithms = (constants.DEFAULT_JWKS_ALGORITHMS if mode is AuthMode.JWKS
                               else constants.DEFAULT_HS256_ALGORITHMS)
+        single_use = _flag(read, "singleUseTokens", default=False)
+        _only_with(read, ("maxTokenLifetimeSeconds",), single_use, "singleUseTokens=true")
+        origins = _origins(read("allowedOrigins"))
+        _only_with(read, ("allowMissingOrigin",), bool(origins), "allowedOrigins")
         config = cls(
             mode=mode,
             issuer=str(issuer or constants.DEFAULT_AUTH_ISSUER),
             audience=str(read("authAudience") or constants.DEFAULT_AUTH_AUDIENCE),
             algorithms=str(read("authAlgorithms") or default_algorithms),
             jwks_url=str(jwks_url) if jwks_url else None,
+            single_use_tokens=single_use,
+            max_token_lifetime_seconds=_setting(read, "maxTokenLifetimeSeconds", "max_token_lifetime_seconds"),
+            allowed_origins=origins,
+            allow_missing_origin=_flag(read, "allowMissingOrigin", default=_default("allow_missing_origin")),
         )
         # The authorizer's own rule (algorithms allowed for the mode): a typo fails synth, not every connect.
         TokenVerifier(Settings(auth_mode=mode, auth_algorithms=config.algorithms), key_for=lambda _token: None)
         return config
+
+
+def _origins(value: Any) -> tuple[str, ...]:
+    """``https://app.example, https://admin.example`` -> the origins; browsers send scheme and host only,
+    so an entry with a path or without a scheme would never match and is refused."""
+    origins = tuple(o.strip().rstrip("/") for o in str(value or "").split(",") if o.strip())
+    for origin in origins:
+        if not _ORIGIN.fullmatch(origin):
+            raise ValueError(f"allowedOrigins: {origin!r} is not an origin like https://app.example")
+    return origins
 
 
 @dataclass(frozen=True)
@@ -98,12 +216,95 @@ class ThrottleConfig:
 
 
 @dataclass(frozen=True)
+class PlatformApplication:
+    """An SNS platform application (``arn:aws:sns:REGION:ACCOUNT:app/APNS/NAME``) the deploying team owns."""
+
+    arn: str
+    partition: str
+    region: str
+    account: str
+    platform: str
+    name: str
+
+    @classmethod
+    def parse(cls, key: str, arn: str, platforms: frozenset[str]) -> PlatformApplication:
+        found = _PLATFORM_APPLICATION.fullmatch(arn.strip())
+        if not found:
+            raise ValueError(f"{key}: {arn!r} is not an SNS platform application ARN "
+                             "(arn:aws:sns:REGION:ACCOUNT:app/PLATFORM/NAME)")
+        if found["platform"] not in platforms:
+            raise ValueError(f"{key}: the platform must be one of {sorted(platforms)}, not {found['platform']}")
+        return cls(arn=found.group(0), **found.groupdict())
+
+    @property
+    def endpoints(self) -> str:
+        """Every device endpoint SNS creates in this application: ``...:endpoint/APNS/NAME/<uuid>``."""
+        return (f"arn:{self.partition}:sns:{self.region}:{self.account}:"
+                f"endpoint/{self.platform}/{self.name}/*")
+
+
+@dataclass(frozen=True)
+class PushConfig:
+    apns: PlatformApplication | None = None
+    fcm: PlatformApplication | None = None
+    content: str = _default("push_content")
+
+    @property
+    def applications(self) -> list[PlatformApplication]:
+        return [app for app in (self.apns, self.fcm) if app is not None]
+
+    @classmethod
+    def from_context(cls, read: ContextReader) -> PushConfig:
+        apns = read("pushApnsApplicationArn")
+        fcm = read("pushFcmApplicationArn")
+        return cls(
+            apns=PlatformApplication.parse("pushApnsApplicationArn", str(apns), frozenset({"APNS", "APNS_SANDBOX"}))
+            if apns else None,
+            fcm=PlatformApplication.parse("pushFcmApplicationArn", str(fcm), frozenset({"GCM"})) if fcm else None,
+            content=_setting(read, "pushContent", "push_content"),
+        )
+
+
+@dataclass(frozen=True)
+class ModerationConfig:
+    function_arn: str | None = None
+    deploy_example_hook: bool = False
+    timeout_ms: int = _default("moderation_timeout_ms")
+    fail_open: bool = _default("moderation_fail_open")
+
+    @property
+    def has_hook(self) -> bool:
+        return self.function_arn is not None or self.deploy_example_hook
+
+    @classmethod
+    def from_context(cls, read: ContextReader) -> ModerationConfig:
+        arn = read("moderationFunctionArn")
+        example = _flag(read, "deployExampleModerationHook", default=False)
+        if arn and example:
+            raise ValueError("moderationFunctionArn and deployExampleModerationHook=true name two hooks: pick one")
+        if arn and not _LAMBDA_FUNCTION.fullmatch(str(arn).strip()):
+            raise ValueError(f"moderationFunctionArn: {arn!r} is not a Lambda function ARN "
+                             "(arn:aws:lambda:REGION:ACCOUNT:function:NAME[:ALIAS])")
+        _only_with(read, ("moderationTimeoutMs", "moderationFailOpen"), bool(arn) or example,
+                   "moderationFunctionArn or deployExampleModerationHook=true")
+        return cls(
+            function_arn=str(arn).strip() if arn else None,
+            deploy_example_hook=example,
+            timeout_ms=_setting(read, "moderationTimeoutMs", "moderation_timeout_ms"),
+            fail_open=_flag(read, "moderationFailOpen", default=_default("moderation_fail_open")),
+        )
+
+
+@dataclass(frozen=True)
 class DeploymentConfig:
     auth: AuthConfig
     throttle: ThrottleConfig
+    push: PushConfig
+    moderation: ModerationConfig
     settings: Mapping[str, str]  # tuned PARLEY_* variables, for every function
 
     @classmethod
     def from_context(cls, read: ContextReader) -> DeploymentConfig:
         return cls(auth=AuthConfig.from_context(read), throttle=ThrottleConfig.from_context(read),
+                   push=PushConfig.from_context(read), moderation=ModerationConfig.from_context(read),
                    settings=tuned_settings(read))

@@ -8,8 +8,11 @@ from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
 from infra.constructs.auth import Auth
+from infra.constructs.events import Events
 from infra.constructs.functions import Functions
+from infra.constructs.moderation import Moderation
 from infra.constructs.monitoring import Monitoring
+from infra.constructs.push import Push
 from infra.constructs.storage import Storage
 from infra.constructs.websocket_api import WebSocketApi
 from infra.context import DeploymentConfig
@@ -19,12 +22,16 @@ class ParleyStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, config: DeploymentConfig, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         storage = Storage(self, "Storage")
-        auth = Auth(self, "Auth", config=config.auth)
+        auth = Auth(self, "Auth", config=config.auth, table=storage.table)
         api = WebSocketApi(self, "WebSocket", throttle=config.throttle)
-        functions = Functions(self, "Functions", table=storage.table, auth=auth, stage=api.stage,
-                              tuned_settings=config.settings)
+        events = Events(self, "Events")
+        push = Push(self, "Push", config=config.push, unread_events=events.unread_events)
+        moderation = Moderation(self, "Moderation", config=config.moderation)
+        functions = Functions(self, "Functions", table=storage.table, auth=auth, stage=api.stage, events=events,
+                              push=push, moderation=moderation, tuned_settings=config.settings)
         api.add_routes(functions)
-        Monitoring(self, "Monitoring", functions=functions.by_name.values(), api=api.api)
+        Monitoring(self, "Monitoring", functions=[*functions.by_name.values(), *moderation.functions],
+                   api=api.api, dead_letter_queues=[push.dead_letter_queue])
 
         CfnOutput(self, "WebSocketUrl", value=api.stage.url,
                   description="Where chat clients connect (add ?token=<chat token>)")
@@ -33,3 +40,9 @@ class ParleyStack(Stack):
         if auth.secret is not None:
             CfnOutput(self, "TokenSecretArn", value=auth.secret.secret_arn,
                       description="The HS256 key the host app's backend signs chat tokens with")
+        CfnOutput(self, "UnreadEventsTopicArn", value=events.unread_events.topic_arn,
+                  description="message.unread events (docs/events.md): subscribe your own consumers here")
+        CfnOutput(self, "ModerationTopicArn", value=events.moderation.topic_arn,
+                  description="message.reported events (docs/events.md) for the host app's moderators")
+        CfnOutput(self, "NotifierDeadLetterQueueUrl", value=push.dead_letter_queue.queue_url,
+                  description="Unread events the push notifier failed on after its retries (kept 14 days)")

@@ -1,7 +1,9 @@
-"""How chat tokens are verified: the authorizer's settings and, in hs256 mode, the signing secret."""
+"""How a handshake is checked: the authorizer's settings (token verification, Origin allowlist, single-use
+tokens), in hs256 mode the signing secret, and in single-use mode the record of used tokens."""
 
 from __future__ import annotations
 
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
@@ -9,12 +11,17 @@ from constructs import Construct
 from infra import compliance, constants
 from infra.context import AuthConfig
 from parley.config import AuthMode
+from parley.table import token_pk
+
+# The partition keys of every used single-use token.
+TOKEN_KEYS = token_pk("*")
 
 
 class Auth(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, config: AuthConfig) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, config: AuthConfig, table: dynamodb.ITable) -> None:
         super().__init__(scope, construct_id)
         self.config = config
+        self._table = table
         self.secret: secretsmanager.Secret | None = None
         if config.mode is AuthMode.HS256:
             self.secret = secretsmanager.Secret(
@@ -32,9 +39,15 @@ class Auth(Construct):
             )
 
     def grant_verify(self, grantee: iam.IGrantable) -> None:
-        """What verifying a token needs: reading the signing secret (nothing in jwks mode)."""
+        """What verifying a token needs: reading the signing secret (nothing in jwks mode), and in single-use
+        mode recording its ``jti``."""
         if self.secret is not None:
             self.secret.grant_read(grantee)
+        if self.config.single_use_tokens:
+            # A conditional put of TOKEN#<jti> items only: the authorizer can neither read nor change chat data.
+            iam.Grant.add_to_principal(
+                grantee=grantee, actions=["dynamodb:PutItem"], resource_arns=[self._table.table_arn],
+                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [TOKEN_KEYS]}})
 
     def environment(self) -> dict[str, str]:
         """Settings field name -> value, for the authorizer."""
@@ -48,4 +61,11 @@ class Auth(Construct):
             values["auth_secret_id"] = self.secret.secret_arn
         if self.config.jwks_url:
             values["auth_jwks_url"] = self.config.jwks_url
+        if self.config.allowed_origins:
+            values["allowed_origins"] = ",".join(self.config.allowed_origins)
+            values["allow_missing_origin"] = str(self.config.allow_missing_origin).lower()
+        if self.config.single_use_tokens:
+            values["single_use_tokens"] = "true"
+            values["max_token_lifetime_seconds"] = str(self.config.max_token_lifetime_seconds)
+            values["table_name"] = self._table.table_name
         return values

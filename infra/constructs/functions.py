@@ -1,5 +1,6 @@
 """The Lambda functions, one per handler folder named in ``parley.routes``, with the layers they share
-and, per function, no more access than its handler uses (``NEEDS``)."""
+and, per function, no more access than its handler uses (``NEEDS``): table, connections, event topics,
+push endpoints and the moderation hook."""
 
 from __future__ import annotations
 
@@ -12,17 +13,17 @@ from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra import compliance, constants, dependencies
 from infra.constructs.auth import Auth
+from infra.constructs.events import Events
+from infra.constructs.moderation import Moderation
+from infra.constructs.push import Push, PushAccess
+from infra.constructs.runtime import ARCHITECTURE, RUNTIME, lambda_function
 from parley import routes
 from parley.config import Settings
 from parley.table import throttle_pk
-
-RUNTIME = lambda_.Runtime.PYTHON_3_13
-ARCHITECTURE = lambda_.Architecture.ARM_64
 
 
 class TableAccess(Enum):
@@ -42,13 +43,24 @@ class Needs:
     # stale connections from the table, so it implies READ_WRITE.
     delivers: bool = False
     timeout: Duration = constants.TIMEOUT
+    # Publishes one message.unread event per stored message with offline members (docs/events.md).
+    publishes_unread_events: bool = False
+    # Subscribed to the unread-events topic instead of a route: a failed event is retried, then dead-lettered.
+    consumes_unread_events: bool = False
+    # Publishes message.reported events for the host app's moderators.
+    publishes_reports: bool = False
+    # Has each message reviewed by the moderation hook, when the deployment has one.
+    reviews_messages: bool = False
+    # What it does with SNS platform endpoints, when the deployment has push platform applications.
+    push: PushAccess = PushAccess.NONE
 
 
 # Every function parley.routes names needs an entry: a new handler's access is a decision, never a default.
 NEEDS: Mapping[str, Needs] = {
     "connect": Needs(TableAccess.READ_WRITE, delivers=True),  # records the connection, announces presence
     "disconnect": Needs(TableAccess.READ_WRITE, delivers=True),
-    "send": Needs(TableAccess.READ_WRITE, delivers=True, timeout=constants.SEND_TIMEOUT),
+    "send": Needs(TableAccess.READ_WRITE, delivers=True, timeout=constants.SEND_TIMEOUT,
+                  publishes_unread_events=True, reviews_messages=True),
     "history": Needs(TableAccess.READ, rate_limited=True),
     "conversations": Needs(TableAccess.READ_WRITE),
     "presence": Needs(TableAccess.READ, rate_limited=True),
@@ -56,16 +68,22 @@ NEEDS: Mapping[str, Needs] = {
     "unread": Needs(TableAccess.READ_WRITE, delivers=True),  # read receipts
     "preferences": Needs(TableAccess.READ_WRITE, delivers=True),  # visibility changes are announced
     "blocks": Needs(TableAccess.READ_WRITE),
-    "reports": Needs(TableAccess.READ_WRITE),
-    "devices": Needs(TableAccess.READ_WRITE),  # push is off until the stack wires platform applications
+    "reports": Needs(TableAccess.READ_WRITE, publishes_reports=True),
+    "devices": Needs(TableAccess.READ_WRITE, push=PushAccess.REGISTER),
+    # Answers uploads_unavailable until the stack creates the uploads bucket (docs/attachments.md); then it
+    # also needs that bucket. Meanwhile it reads memberships and upload records and charges its rate limit.
+    "uploads": Needs(TableAccess.READ, rate_limited=True),
+    # profiles, memberships, devices and the push ledger; not a route: the unread-events topic invokes it
+    routes.NOTIFIER: Needs(TableAccess.READ_WRITE, consumes_unread_events=True, push=PushAccess.DELIVER,
+                           timeout=constants.NOTIFIER_TIMEOUT),
     "default": Needs(),
     routes.AUTHORIZER: Needs(),  # reads the token secret only: see Auth.grant_verify
 }
 
 # Functions parley.routes names that this stack does not deploy yet, and why.
 NOT_DEPLOYED: Mapping[str, str] = {
-    "notifier": "push needs the unread-events SNS topic, the notifier's subscription with a dead-letter queue "
-                "and the APNs/FCM platform applications; until the stack creates them nothing would invoke it",
+    routes.THUMBNAILS: "invoked by uploads to the attachments bucket (docs/attachments.md), which the stack does "
+                       "not create yet; until then nothing would invoke it",
 }
 
 
@@ -107,11 +125,15 @@ def _connections_arn_pattern(stage: apigwv2.WebSocketStage) -> str:
 
 class Functions(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, table: dynamodb.ITable, auth: Auth,
-                 stage: apigwv2.WebSocketStage, tuned_settings: Mapping[str, str]) -> None:
+                 stage: apigwv2.WebSocketStage, events: Events, push: Push, moderation: Moderation,
+                 tuned_settings: Mapping[str, str]) -> None:
         super().__init__(scope, construct_id)
         names = deployed_functions()
         self._table = table
         self._stage = stage
+        self._events = events
+        self._push = push
+        self._moderation = moderation
         self._tuned_settings = tuned_settings
         self.parley_layer = lambda_.LayerVersion(
             self, "ParleyLayer",
@@ -139,6 +161,8 @@ class Functions(Construct):
             else:
                 function = self._function(name, NEEDS[name], self._environment(NEEDS[name]))
                 self._grant(function, NEEDS[name])
+            if NEEDS[name].consumes_unread_events:
+                push.subscribe(function)
             self.by_name[name] = function
 
     @property
@@ -151,6 +175,14 @@ class Functions(Construct):
             values["table_name"] = self._table.table_name
         if needs.delivers:
             values["callback_url"] = self._stage.callback_url
+        if needs.publishes_unread_events:
+            values["unread_topic_arn"] = self._events.unread_events.topic_arn
+            values["push_content"] = self._push.config.content  # whether events carry the text
+        if needs.publishes_reports:
+            values["moderation_topic_arn"] = self._events.moderation.topic_arn
+        if needs.reviews_messages:
+            values.update(self._moderation.review_environment())
+        values.update(self._push.environment(needs.push))
         return settings_environment(values)
 
     def _grant(self, function: lambda_.Function, needs: Needs) -> None:
@@ -173,26 +205,23 @@ class Functions(Construct):
                 "execute-api:ManageConnections on this API's stage only; the connection id at the end "
                 "of the @connections path is known at runtime, so it has to be a wildcard.",
             )
+        if needs.publishes_unread_events:
+            self._events.unread_events.grant_publish(function)
+        if needs.publishes_reports:
+            self._events.moderation.grant_publish(function)
+        if needs.reviews_messages:
+            self._moderation.grant_review(function)
+        self._push.grant(function, needs.push)
 
     def _function(self, name: str, needs: Needs, environment: Mapping[str, str], *,
                   extra_layers: Sequence[lambda_.ILayerVersion] = ()) -> lambda_.Function:
-        log_group = logs.LogGroup(self, f"{name}-logs", retention=constants.LOG_RETENTION)
-        # An own role with write access to its own log group only, instead of the managed
-        # AWSLambdaBasicExecutionRole (which may write to any log group).
-        role = iam.Role(self, f"{name}-role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-                        description=f"Parley {name} function")
-        log_group.grant_write(role)
         handled = sorted(route for route, handler in routes.ROUTES.items() if handler == name)
-        function = lambda_.Function(
+        asynchronous = needs.consumes_unread_events
+        return lambda_function(
             self, name,
+            code=constants.FUNCTIONS_DIR / name,
             description=f"Parley {name}: " + (", ".join(handled) if handled else f"the {name}"),
-            code=lambda_.Code.from_asset(str(constants.FUNCTIONS_DIR / name), exclude=constants.ASSET_EXCLUDES),
-            handler=constants.HANDLER,
-            runtime=RUNTIME,
-            architecture=ARCHITECTURE,
-            memory_size=constants.MEMORY_MB,
             timeout=needs.timeout,
-            role=role,
             layers=[self.parley_layer, self.powertools_layer, *extra_layers],
             environment={
                 "POWERTOOLS_SERVICE_NAME": constants.SERVICE_NAME,
@@ -200,20 +229,8 @@ class Functions(Construct):
                 **self._tuned_settings,
                 **environment,
             },
-            logging_format=lambda_.LoggingFormat.JSON,
-            application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
-            system_log_level_v2=lambda_.SystemLogLevel.WARN,
-            log_group=log_group,
-            tracing=lambda_.Tracing.ACTIVE,
+            runtime_reason="python3.13 on purpose: the pinned Powertools layer is its python313 build and the "
+                           "authorizer's compiled wheels (cryptography) are built for CPython 3.13.",
+            dead_letter_queue=self._push.dead_letter_queue if asynchronous else None,
+            retry_attempts=constants.NOTIFIER_RETRY_ATTEMPTS if asynchronous else None,
         )
-        compliance.acknowledge(
-            role, "AwsSolutions-IAM5[Resource::*]",
-            "X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no "
-            "resource-level permissions, so the only possible resource is '*'.",
-        )
-        compliance.acknowledge(
-            function, "AwsSolutions-L1",
-            "python3.13 on purpose: the pinned Powertools layer is its python313 build and the "
-            "authorizer's compiled wheels (cryptography) are built for CPython 3.13.",
-        )
-        return function

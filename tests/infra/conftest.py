@@ -2,19 +2,18 @@
 
 Synthesizing through the CLI (not in-process) proves what a fresh machine does: cdk.json's app command,
 asset staging, the authorizer's dependency build and the cdk-nag plugin, which fails the synth on any
-unacknowledged finding.
+unacknowledged finding. That synth is the default deployment. Deployments configured through context
+(push, single-use tokens, a moderation hook) are synthesized once each, in-process, from the same app code.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 
 import pytest
-from aws_cdk.assertions import Template
 
-from tests.infra.synthesis import REPO_ROOT, STACK, Synth
+from tests.infra.synthesis import CONFIGURED_CONTEXT, EXAMPLE_HOOK_CONTEXT, REPO_ROOT, Synth, synth_in_process
 
 _CLI_ENV = {"JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1", "CDK_DISABLE_CLI_TELEMETRY": "true"}
 
@@ -37,5 +36,23 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     if result.returncode != 0:
         pytest.fail(f"cdk synth failed (exit {result.returncode}):\n{result.stdout[-5000:]}\n"
                     f"{result.stderr[-10000:]}", pytrace=False)
-    template_json = json.loads((outdir / f"{STACK}.template.json").read_text())
-    return Synth(outdir=outdir, template_json=template_json, template=Template.from_json(template_json))
+    return Synth.load(outdir)
+
+
+def _in_process(tmp_path_factory: pytest.TempPathFactory, name: str, context: dict[str, str]) -> Synth:
+    try:
+        return synth_in_process(tmp_path_factory.mktemp(name), context)
+    except RuntimeError as exc:  # jsii's error for a failed synth, cdk-nag's findings included
+        pytest.fail(f"cdk synth with {context} failed:\n{exc}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def configured(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """The stack with push, single-use tokens, an Origin allowlist and a host app's moderation hook."""
+    return _in_process(tmp_path_factory, "configured", CONFIGURED_CONTEXT)
+
+
+@pytest.fixture(scope="session")
+def example_hook(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """The stack with the example moderation hook deployed and wired."""
+    return _in_process(tmp_path_factory, "example-hook", EXAMPLE_HOOK_CONTEXT)

@@ -3,17 +3,37 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import aws_cdk as cdk
 from aws_cdk.assertions import Template
 
+from infra.app import build
 from infra.constants import REPO_ROOT
 from infra.constants import STACK_NAME as STACK
 
-__all__ = ["REPO_ROOT", "STACK", "Synth", "render"]
+__all__ = ["CONFIGURED_CONTEXT", "EXAMPLE_HOOK_CONTEXT", "REPO_ROOT", "STACK", "Synth", "render", "synth_in_process"]
+
+# Every optional feature on, as `cdk deploy -c key=value ...` would set them.
+CONFIGURED_CONTEXT = {
+    "pushApnsApplicationArn": "arn:aws:sns:us-east-1:123456789012:app/APNS/parley-ios",
+    "pushFcmApplicationArn": "arn:aws:sns:us-east-1:123456789012:app/GCM/parley-android",
+    "pushContent": "ids",
+    "singleUseTokens": "true",
+    "maxTokenLifetimeSeconds": "120",
+    "allowedOrigins": "https://app.example,https://admin.example",
+    "allowMissingOrigin": "false",
+    "moderationFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:review-messages",
+    "moderationTimeoutMs": "500",
+    "moderationFailOpen": "false",
+    "stageRateLimit": "50",
+    "stageBurstLimit": "100",
+}
+EXAMPLE_HOOK_CONTEXT = {"deployExampleModerationHook": "true"}
 
 
 def render(value: Any) -> str:
@@ -37,6 +57,17 @@ class Synth:
     template_json: dict[str, Any]
     template: Template = field(repr=False)
 
+    @classmethod
+    def load(cls, outdir: Path) -> Synth:
+        template_json = json.loads((outdir / f"{STACK}.template.json").read_text())
+        return cls(outdir=outdir, template_json=template_json, template=Template.from_json(template_json))
+
+    @property
+    def nag_report(self) -> dict[str, Any]:
+        """cdk-nag's AWS Solutions report of this synth (the plugin fails the synth on any finding)."""
+        (report,) = json.loads((self.outdir / "validation-report.json").read_text())["pluginReports"]
+        return report
+
     @property
     def resources(self) -> dict[str, dict[str, Any]]:
         return self.template_json["Resources"]
@@ -59,3 +90,13 @@ class Synth:
 
     def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return {k: v for k, v in self.resources.items() if v["Type"] == resource_type}
+
+
+def synth_in_process(outdir: Path, context: Mapping[str, Any]) -> Synth:
+    """What ``cdk synth -c key=value ...`` makes of the app, synthesized in this process: the same app code,
+    cdk.json's feature flags and the cdk-nag plugin, without a second CLI start-up."""
+    flags = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
+    app = cdk.App(outdir=str(outdir), context={**flags, **context})
+    build(app)
+    app.synth()  # raises when cdk-nag reports an unacknowledged finding
+    return Synth.load(outdir)

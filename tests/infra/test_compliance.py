@@ -3,9 +3,6 @@ tells the operator where to connect."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pytest
 from cfnlint.api import lint_file
 
@@ -14,49 +11,74 @@ from tests.infra.synthesis import STACK, Synth, render
 
 pytestmark = pytest.mark.infra
 
+# The default deployment, and the ones configured through context (tests/infra/conftest.py).
+SYNTHS = ["synth", "configured", "example_hook"]
 
-def nag_report(synth: Synth) -> dict[str, Any]:
-    (report,) = json.loads((synth.outdir / "validation-report.json").read_text())["pluginReports"]
-    return report
+# A new kind of exception is a decision for review: it has to be added here.
+ACKNOWLEDGED_RULES = {
+    "AwsSolutions-APIG4",  # WebSocket routes after $connect cannot have an authorizer
+    "AwsSolutions-IAM5[Resource::*]",  # X-Ray has no resource-level permissions
+    "AwsSolutions-L1",  # python3.13 matches the pinned Powertools layer (and the example hook follows)
+    "AwsSolutions-SMG4",  # the HS256 key is rotated together with the host app's backend
+}
+# With push: SNS names device endpoints endpoint/<PLATFORM>/<APP>/<uuid>, one wildcard per application.
+PUSH_ENDPOINT_RULES = {
+    "AwsSolutions-IAM5[Resource::arn:aws:sns:us-east-1:123456789012:endpoint/APNS/parley-ios/*]",
+    "AwsSolutions-IAM5[Resource::arn:aws:sns:us-east-1:123456789012:endpoint/GCM/parley-android/*]",
+}
 
 
-def test_cdk_nag_reports_no_unacknowledged_finding(synth: Synth) -> None:
+@pytest.fixture(params=SYNTHS)
+def any_synth(request: pytest.FixtureRequest) -> Synth:
+    return request.getfixturevalue(request.param)
+
+
+def acknowledged_rules(synth: Synth) -> set[str]:
+    """Every acknowledged rule but the @connections wildcard (its ARN names the API's logical id)."""
+    rules = {finding["ruleName"] for finding in synth.nag_report["suppressedViolations"]}
+    (connections,) = [r for r in rules if r.startswith("AwsSolutions-IAM5[Resource::arn:<")]
+    assert connections.endswith(f"/{constants.STAGE_NAME}/*/@connections/*]")
+    return rules - {connections}
+
+
+def test_cdk_nag_reports_no_unacknowledged_finding(any_synth: Synth) -> None:
     # given a synth that succeeded (the plugin fails it on any unacknowledged finding)
-    report = nag_report(synth)
+    report = any_synth.nag_report
     # then the AWS Solutions pack ran and every finding it made was acknowledged
     assert report["pluginName"] == "AwsSolutions"
     assert report["conclusion"] == "success"
     assert report["violations"] == []
 
 
-def test_every_acknowledged_finding_says_why(synth: Synth) -> None:
-    suppressed = nag_report(synth)["suppressedViolations"]
-    for finding in suppressed:
+def test_every_acknowledged_finding_says_why(any_synth: Synth) -> None:
+    for finding in any_synth.nag_report["suppressedViolations"]:
         assert len(finding["reason"]) >= 60, finding["ruleName"]
-    # a new kind of exception is a decision for review: it has to be added here
-    rules = {finding["ruleName"] for finding in suppressed}
-    (connections,) = [r for r in rules if r.startswith("AwsSolutions-IAM5[Resource::arn:")]
-    assert connections.endswith(f"/{constants.STAGE_NAME}/*/@connections/*]")
-    assert rules - {connections} == {
-        "AwsSolutions-APIG4",  # WebSocket routes after $connect cannot have an authorizer
-        "AwsSolutions-IAM5[Resource::*]",  # X-Ray has no resource-level permissions
-        "AwsSolutions-L1",  # python3.13 matches the pinned Powertools layer
-        "AwsSolutions-SMG4",  # the HS256 key is rotated together with the host app's backend
-    }
 
 
-def test_acknowledgements_travel_with_the_template(synth: Synth) -> None:
+def test_the_default_deployment_acknowledges_only_the_known_exceptions(synth: Synth) -> None:
+    assert acknowledged_rules(synth) == ACKNOWLEDGED_RULES
+
+
+def test_push_adds_only_the_endpoint_wildcards_of_its_applications(configured: Synth) -> None:
+    assert acknowledged_rules(configured) == ACKNOWLEDGED_RULES | PUSH_ENDPOINT_RULES
+
+
+def test_the_example_hook_adds_no_kind_of_exception(example_hook: Synth) -> None:
+    assert acknowledged_rules(example_hook) == ACKNOWLEDGED_RULES
+
+
+def test_acknowledgements_travel_with_the_template(any_synth: Synth) -> None:
     # auditors reading only the template find each exception, with its reason, on the resource itself
-    for finding in nag_report(synth)["suppressedViolations"]:
+    for finding in any_synth.nag_report["suppressedViolations"]:
         for construct in finding["violatingConstructs"]:
-            resource = synth.resource(construct["constructPath"].removeprefix(f"{STACK}/"))
+            resource = any_synth.resource(construct["constructPath"].removeprefix(f"{STACK}/"))
             written = resource["Metadata"]["cdk_nag"]["rules_to_suppress"]
             assert {"id": finding["acknowledgedId"], "reason": finding["reason"]} in written
 
 
-def test_cfn_lint_finds_no_errors(synth: Synth) -> None:
+def test_cfn_lint_finds_no_errors(any_synth: Synth) -> None:
     # errors include circular dependencies, e.g. the send function's callback URL and the API
-    errors = [m for m in lint_file(synth.outdir / f"{STACK}.template.json") if m.rule.id.startswith("E")]
+    errors = [m for m in lint_file(any_synth.outdir / f"{STACK}.template.json") if m.rule.id.startswith("E")]
     assert errors == [], "\n".join(str(m) for m in errors)
 
 

@@ -6,7 +6,15 @@ from __future__ import annotations
 import pytest
 
 from infra import constants
-from infra.context import AuthConfig, ContextReader, ThrottleConfig, tuned_settings
+from infra.context import (
+    AuthConfig,
+    ContextReader,
+    DeploymentConfig,
+    ModerationConfig,
+    PushConfig,
+    ThrottleConfig,
+    tuned_settings,
+)
 from parley.config import AuthMode
 
 pytestmark = pytest.mark.infra
@@ -53,8 +61,8 @@ def test_throttling_defaults_and_overrides_from_the_command_line() -> None:
 
 
 def test_tunable_settings_pass_through_under_their_own_names() -> None:
-    tuned = tuned_settings(context(PARLEY_RATE_LIMITS="send=10:40", PARLEY_ALLOWED_ORIGINS="https://app.example"))
-    assert tuned == {"PARLEY_RATE_LIMITS": "send=10:40", "PARLEY_ALLOWED_ORIGINS": "https://app.example"}
+    tuned = tuned_settings(context(PARLEY_RATE_LIMITS="send=10:40", PARLEY_MAX_CONNECTIONS_PER_USER="5"))
+    assert tuned == {"PARLEY_RATE_LIMITS": "send=10:40", "PARLEY_MAX_CONNECTIONS_PER_USER": "5"}
 
 
 def test_nothing_is_tuned_by_default() -> None:
@@ -66,8 +74,96 @@ def test_a_tuned_setting_the_handlers_would_refuse_fails_the_synth() -> None:
         tuned_settings(context(PARLEY_MAX_TEXT_BYTES="0"))
 
 
-@pytest.mark.parametrize("name", ["PARLEY_TABLE_NAME", "PARLEY_AUTH_SECRET_ID", "PARLEY_SINGLE_USE_TOKENS"])
+@pytest.mark.parametrize("name", ["PARLEY_TABLE_NAME", "PARLEY_AUTH_SECRET_ID", "PARLEY_SINGLE_USE_TOKENS",
+                                  "PARLEY_UNREAD_TOPIC_ARN", "PARLEY_MODERATION_TOPIC_ARN"])
 def test_settings_the_stack_owns_cannot_be_set_through_context(name: str) -> None:
     # they name a resource of the stack, or would need a permission it does not grant
     with pytest.raises(ValueError, match=name):
         tuned_settings(context(**{name: "x"}))
+
+
+@pytest.mark.parametrize(("name", "key"), [
+    ("PARLEY_ALLOWED_ORIGINS", "allowedOrigins"), ("PARLEY_PUSH_CONTENT", "pushContent"),
+    ("PARLEY_MODERATION_FUNCTION", "moderationFunctionArn"), ("PARLEY_MAX_TOKEN_LIFETIME_SECONDS",
+                                                              "maxTokenLifetimeSeconds"),
+])
+def test_a_setting_with_a_context_key_points_to_it(name: str, key: str) -> None:
+    # one way to set each: the named key, which reaches only the functions that read the setting
+    with pytest.raises(ValueError, match=f"-c {key}="):
+        tuned_settings(context(**{name: "x"}))
+
+
+def test_every_optional_feature_is_off_by_default() -> None:
+    config = DeploymentConfig.from_context(context())
+    assert (config.auth.single_use_tokens, config.auth.allowed_origins) == (False, ())
+    assert (config.push.applications, config.push.content) == ([], "full")
+    assert (config.moderation.has_hook, config.moderation.function_arn) == (False, None)
+
+
+# --- push ---
+
+def test_platform_applications_name_their_endpoints() -> None:
+    # given the APNs and FCM applications' ARNs
+    push = PushConfig.from_context(context(
+        pushApnsApplicationArn="arn:aws:sns:eu-west-1:123456789012:app/APNS_SANDBOX/my-app",
+        pushFcmApplicationArn="arn:aws:sns:eu-west-1:123456789012:app/GCM/my.app"))
+    # then the endpoints SNS creates in each are arn:...:endpoint/<PLATFORM>/<APP>/<uuid>
+    assert [app.endpoints for app in push.applications] == [
+        "arn:aws:sns:eu-west-1:123456789012:endpoint/APNS_SANDBOX/my-app/*",
+        "arn:aws:sns:eu-west-1:123456789012:endpoint/GCM/my.app/*"]
+
+
+@pytest.mark.parametrize("values", [
+    {"pushApnsApplicationArn": "arn:aws:sns:us-east-1:123456789012:endpoint/APNS/app/uuid"},  # an endpoint
+    {"pushApnsApplicationArn": "arn:aws:sns:us-east-1:123456789012:app/GCM/app"},  # FCM under the APNs key
+    {"pushFcmApplicationArn": "arn:aws:sns:us-east-1:123456789012:app/APNS/app"},  # and the other way round
+    {"pushFcmApplicationArn": "my-app"},  # a name, not an ARN
+    {"pushFcmApplicationArn": "arn:aws:sns:us-east-1:1234:app/GCM/app"},  # a short account id
+    {"pushApnsApplicationArn": "arn:aws:sns:us-east-1:123456789012:app/APNS/my app"},  # not a valid name
+    {"pushContent": "none"},  # neither full nor ids
+])
+def test_a_malformed_push_setting_fails_the_synth(values: dict[str, str]) -> None:
+    with pytest.raises(ValueError):
+        PushConfig.from_context(context(**values))
+
+
+# --- abuse protection ---
+
+def test_single_use_tokens_from_the_command_line_or_cdk_json() -> None:
+    assert AuthConfig.from_context(context(singleUseTokens="true")).single_use_tokens is True
+    assert AuthConfig.from_context({"singleUseTokens": True}.get).single_use_tokens is True
+
+
+@pytest.mark.parametrize("values", [
+    {"singleUseTokens": "yes please"},  # not a boolean
+    {"maxTokenLifetimeSeconds": "120"},  # without single-use tokens it would do nothing
+    {"singleUseTokens": "true", "maxTokenLifetimeSeconds": "5"},  # below the handlers' minimum
+    {"allowMissingOrigin": "false"},  # without an allowlist it would do nothing
+    {"allowedOrigins": "app.example"},  # no scheme: a browser's Origin would never match
+    {"allowedOrigins": "https://app.example/chat"},  # a path: ditto
+])
+def test_abuse_protection_context_that_would_not_work_fails_the_synth(values: dict[str, str]) -> None:
+    with pytest.raises(ValueError):
+        AuthConfig.from_context(context(**values))
+
+
+def test_origins_are_normalised_as_the_authorizer_compares_them() -> None:
+    config = AuthConfig.from_context(context(allowedOrigins=" https://app.example/ ,http://localhost:5173"))
+    assert config.allowed_origins == ("https://app.example", "http://localhost:5173")
+
+
+@pytest.mark.parametrize("values", [
+    {"moderationFunctionArn": "review-messages"},  # a name: the grant needs the ARN
+    {"moderationFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:hook",
+     "deployExampleModerationHook": "true"},  # two hooks
+    {"moderationTimeoutMs": "500"},  # no hook to wait for
+    {"deployExampleModerationHook": "true", "moderationTimeoutMs": "20000"},  # above the handlers' maximum
+])
+def test_moderation_context_that_would_not_work_fails_the_synth(values: dict[str, str]) -> None:
+    with pytest.raises(ValueError):
+        ModerationConfig.from_context(context(**values))
+
+
+def test_a_hook_alias_is_accepted() -> None:
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:review:live"
+    assert ModerationConfig.from_context(context(moderationFunctionArn=arn)).function_arn == arn

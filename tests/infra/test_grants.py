@@ -3,44 +3,19 @@
 from __future__ import annotations
 
 import ast
-from typing import Any
 
 import pytest
 
 from infra import constants
 from infra.constructs.functions import NEEDS, deployed_functions
 from parley import routes
-from tests.infra.synthesis import REPO_ROOT, Synth, render
+from tests.infra.policies import actions, listed, resources_of, statements
+from tests.infra.synthesis import REPO_ROOT, Synth
 
 pytestmark = pytest.mark.infra
 
 TABLE_WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
 THROTTLE_ONLY = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["THROTTLE#*#*#*"]}}
-
-
-def statements(synth: Synth, handler: str) -> list[dict[str, Any]]:
-    """Every policy statement attached to the handler's role."""
-    role_id = synth.resource(f"Functions/{handler}")["Properties"]["Role"]["Fn::GetAtt"][0]
-    found = []
-    for policy in synth.of_type("AWS::IAM::Policy").values():
-        if {"Ref": role_id} in policy["Properties"]["Roles"]:
-            found += policy["Properties"]["PolicyDocument"]["Statement"]
-    return found
-
-
-def _listed(value: Any) -> list[Any]:
-    """IAM's "one value or a list of them", as a list."""
-    return value if isinstance(value, list) else [value]
-
-
-def actions(synth: Synth, handler: str, service: str = "", *, unconditional: bool = False) -> set[str]:
-    return {action for s in statements(synth, handler) if not (unconditional and "Condition" in s)
-            for action in _listed(s["Action"]) if action.startswith(service)}
-
-
-def resources_of(synth: Synth, handler: str, action: str) -> list[str]:
-    return [render(r) for s in statements(synth, handler) if action in _listed(s["Action"])
-            for r in _listed(s["Resource"])]
 
 
 def rate_limited_handlers() -> list[str]:
@@ -59,7 +34,7 @@ def test_history_cannot_change_chat_data(synth: Synth) -> None:
     assert {"dynamodb:Query", "dynamodb:GetItem"} <= actions(synth, "history", "dynamodb:")
     # and writes nothing but its own rate-limit buckets
     assert not actions(synth, "history", "dynamodb:", unconditional=True) & TABLE_WRITES
-    conditional_writes = [s for s in statements(synth, "history") if set(_listed(s["Action"])) & TABLE_WRITES]
+    conditional_writes = [s for s in statements(synth, "history") if set(listed(s["Action"])) & TABLE_WRITES]
     assert [(s["Action"], s["Condition"]) for s in conditional_writes] == [("dynamodb:UpdateItem", THROTTLE_ONLY)]
 
 

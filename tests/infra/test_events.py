@@ -1,0 +1,73 @@
+"""The public event topics (docs/events.md): always there, KMS-encrypted, TLS only, and published to by the
+functions that produce each event and no other."""
+
+from __future__ import annotations
+
+import pytest
+
+from infra import constants
+from infra.constructs.functions import deployed_functions
+from tests.infra.policies import actions, resources_of
+from tests.infra.synthesis import Synth, render
+
+pytestmark = pytest.mark.infra
+
+TOPICS = ["Events/UnreadEventsTopic", "Events/ModerationTopic"]
+
+
+def environment(synth: Synth, handler: str) -> dict:
+    return synth.resource(f"Functions/{handler}")["Properties"]["Environment"]["Variables"]
+
+
+@pytest.mark.parametrize("path", TOPICS)
+def test_topic_is_encrypted_with_kms(synth: Synth, path: str) -> None:
+    # given a topic the host app may subscribe to / then messages are stored encrypted by SNS's KMS key
+    key = render(synth.resource(path)["Properties"]["KmsMasterKeyId"])
+    assert key.endswith(f":kms:${{AWS::Region}}:${{AWS::AccountId}}:{constants.SNS_MANAGED_KEY_ALIAS}")
+
+
+@pytest.mark.parametrize("path", TOPICS)
+def test_topic_refuses_publishing_without_tls(synth: Synth, path: str) -> None:
+    # given the topic's resource policy
+    topic = {"Ref": synth.logical_id(path)}
+    (policy,) = [p["Properties"] for p in synth.of_type("AWS::SNS::TopicPolicy").values()
+                 if p["Properties"]["Topics"] == [topic]]
+    # then a publish over plain HTTP is denied to everyone
+    assert {"Effect": "Deny", "Principal": "*", "Action": "sns:Publish", "Resource": topic,
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}}} in [
+        {k: v for k, v in s.items() if k != "Sid"} for s in policy["PolicyDocument"]["Statement"]]
+
+
+def test_send_publishes_unread_events_and_nothing_else_on_sns(synth: Synth) -> None:
+    # given the send function / then it is told the unread-events topic
+    topic = synth.logical_id("Events/UnreadEventsTopic")
+    assert environment(synth, "send")["PARLEY_UNREAD_TOPIC_ARN"] == {"Ref": topic}
+    # and it may publish there, and do nothing else with SNS
+    assert actions(synth, "send", "sns:") == {"sns:Publish"}
+    assert resources_of(synth, "send", "sns:Publish") == [f"${{{topic}}}"]
+
+
+def test_reports_publishes_to_the_moderation_topic_only(synth: Synth) -> None:
+    topic = synth.logical_id("Events/ModerationTopic")
+    assert environment(synth, "reports")["PARLEY_MODERATION_TOPIC_ARN"] == {"Ref": topic}
+    assert actions(synth, "reports", "sns:") == {"sns:Publish"}
+    assert resources_of(synth, "reports", "sns:Publish") == [f"${{{topic}}}"]
+
+
+def test_only_the_producers_may_publish_events(synth: Synth) -> None:
+    # given a deployment without push / then only send and reports use SNS at all
+    using_sns = {handler for handler in deployed_functions() if actions(synth, handler, "sns:")}
+    assert using_sns == {"send", "reports"}
+
+
+def test_events_leave_out_the_text_in_the_content_free_mode(configured: Synth) -> None:
+    # given pushContent=ids / then send publishes unread events without the message text
+    assert environment(configured, "send")["PARLEY_PUSH_CONTENT"] == "ids"
+
+
+def test_outputs_name_the_topics_and_the_dead_letter_queue(synth: Synth) -> None:
+    outputs = synth.template_json["Outputs"]
+    assert outputs["UnreadEventsTopicArn"]["Value"] == {"Ref": synth.logical_id("Events/UnreadEventsTopic")}
+    assert outputs["ModerationTopicArn"]["Value"] == {"Ref": synth.logical_id("Events/ModerationTopic")}
+    assert outputs["NotifierDeadLetterQueueUrl"]["Value"] == {
+        "Ref": synth.logical_id("Push/NotifierDeadLetterQueue")}
