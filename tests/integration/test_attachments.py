@@ -80,6 +80,8 @@ def test_the_upload_policy_pins_type_size_and_key(aws_env: Any, bucket: Any) -> 
     assert ["content-length-range", 1, 2 * 1024 * 1024] in conditions
     assert {"key": ticket["key"]} in conditions and ticket["key"].startswith(f"u/{cid}/")
     assert {"bucket": BUCKET} in conditions
+    pending = "<Tagging><TagSet><Tag><Key>parley-state</Key><Value>pending</Value></Tag></TagSet></Tagging>"
+    assert {"tagging": pending} in conditions and ticket["fields"]["tagging"] == pending
     expires = datetime.fromisoformat(policy["expiration"].replace("Z", "+00:00")).timestamp() * 1000
     assert abs(expires - ticket["expiresAt"]) < 5000  # the frame says when the policy expires: in minutes
     assert 0 < ticket["expiresAt"] - time.time() * 1000 <= 300_000
@@ -202,3 +204,20 @@ def test_without_a_bucket_uploads_are_unavailable(aws_env: Any) -> None:
     alice = Chat("alice", "a1")
     cid = alice.open_direct("bob")
     assert request_upload(alice, cid, "image/png", 10)["code"] == "uploads_unavailable"
+
+
+def tags(s3: Any, key: str) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in s3.get_object_tagging(Bucket=BUCKET, Key=key)["TagSet"]}
+
+
+def test_sent_files_are_kept_and_abandoned_ones_stay_pending_for_the_lifecycle_rule(aws_env: Any, bucket: Any) -> None:
+    alice = Chat("alice", "a1")
+    cid = alice.open_direct("bob")
+    data = png()
+    sent, abandoned = upload(alice, cid, data, "image/png"), upload(alice, cid, data, "image/png")
+    for key in (sent, abandoned):
+        invoke("thumbnails", s3_event(key))
+    alice.send_body(cid, {"attachments": [{"key": sent, "contentType": "image/png", "size": len(data)}]}, "c1")
+    copies = lambda key: [key, "p/" + key[2:], "t/" + key[2:] + ".webp"]  # noqa: E731
+    assert [tags(bucket, k) for k in copies(sent)] == [{"parley-state": "sent"}] * 3
+    assert [tags(bucket, k) for k in copies(abandoned)[1:]] == [{"parley-state": "pending"}] * 2

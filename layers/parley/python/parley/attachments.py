@@ -28,6 +28,10 @@ IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/heic"})
 AUDIO_TYPES = frozenset({"audio/mp4", "audio/x-m4a", "audio/aac", "audio/ogg"})  # voice messages
 ALLOWED_TYPES = IMAGE_TYPES | AUDIO_TYPES
 UPLOAD_PREFIX, SERVED_PREFIX, THUMBNAIL_PREFIX = "u/", "p/", "t/"
+# Every object starts "pending"; sending a message that uses it marks it (and its copies) "sent". The
+# bucket's lifecycle rule deletes pending objects after a day: abandoned uploads do not linger.
+STATE_TAG = "parley-state"
+PENDING, SENT = {STATE_TAG: "pending"}, {STATE_TAG: "sent"}
 
 
 def uploader_segment(user_id: str) -> str:
@@ -95,7 +99,7 @@ class AttachmentService:
         if size > self._max_bytes:
             raise FileTooLargeError(f"Files are limited to {self._max_bytes} bytes.")
         key = f"{conversation_prefix(conversation_id)}{uploader_segment(me)}/{secrets.token_urlsafe(12)}"
-        url, fields = objects.presign_post(key, content_type, self._max_bytes, self._upload_ttl)
+        url, fields = objects.presign_post(key, content_type, self._max_bytes, self._upload_ttl, PENDING)
         return UploadTicket(key=key, url=url, fields=fields, expires_at=self._clock() + self._upload_ttl * 1000)
 
     def verify(self, me: str, conversation_id: str, declared: Sequence[DeclaredAttachment]) -> tuple[Attachment, ...]:
@@ -122,9 +126,11 @@ class AttachmentService:
         """After storing: tie each upload to its message and add previews that are already made."""
         if not message.body.attachments:
             return message
+        objects = self._store()
         linked = []
         for attachment in message.body.attachments:
             record = self._records.update(attachment.key, conversation_id=message.conversation_id, seq=message.seq)
+            mark_sent(objects, record)
             linked.append(attachment.model_copy(update={
                 "preview": record.preview, "width": record.width or attachment.width,
                 "height": record.height or attachment.height}))
@@ -149,3 +155,9 @@ class AttachmentService:
                                if record and record.thumbnail_key else None),
                 record=record))
         return found, self._clock() + self._download_ttl * 1000
+
+
+def mark_sent(objects: ObjectStore, record: UploadRecord) -> None:
+    """Keep an upload and the copies made so far: a message refers to them."""
+    for key in dict.fromkeys(k for k in (record.key, record.served_key, record.thumbnail_key) if k):
+        objects.set_tags(key, SENT)

@@ -28,7 +28,7 @@ class NotifyReport:
 
 class Notifier:
     def __init__(self, profiles: ProfileStore, conversations: ConversationStore, devices: DeviceStore,
-                 gateway: PushGateway, ledger: PushLedger, inbox: InboxService, *, with_content: bool,
+                 gateway: PushGateway | None, ledger: PushLedger, inbox: InboxService, *, with_content: bool,
                  clock: Clock = now_ms) -> None:
         self._profiles = profiles
         self._conversations = conversations
@@ -41,6 +41,9 @@ class Notifier:
 
     def notify(self, event: UnreadEvent) -> NotifyReport:
         report = NotifyReport()
+        if self._gateway is None:  # push is off on this deployment: the event is for other subscribers
+            return report
+        gateway = self._gateway
         now = self._clock()
         profiles = self._profiles.get_many(event.recipients)
         for user in dict.fromkeys(event.recipients):
@@ -61,11 +64,11 @@ class Notifier:
                     continue
                 message = sns_message(device.endpoint_arn, event, mode, badge, self._with_content)
                 try:
-                    self._gateway.publish(device.endpoint_arn, message)
+                    gateway.publish(device.endpoint_arn, message)
                 except EndpointDisabledError:
                     # the platform said the token is dead (app uninstalled, token expired): forget the device
                     self._devices.delete(user, device.token_hash)
-                    self._gateway.delete_endpoint(device.endpoint_arn)
+                    gateway.delete_endpoint(device.endpoint_arn)
                     report.removed_endpoints += 1
                     continue
                 except Exception:

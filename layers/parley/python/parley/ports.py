@@ -204,8 +204,9 @@ class ObjectStore(ABC):
     """The uploads bucket."""
 
     @abstractmethod
-    def presign_post(self, key: str, content_type: str, max_bytes: int, ttl_seconds: int) -> tuple[str, dict[str, str]]:
-        ...
+    def presign_post(self, key: str, content_type: str, max_bytes: int, ttl_seconds: int,
+                     tags: dict[str, str]) -> tuple[str, dict[str, str]]:
+        """A presigned POST for exactly this key and type, up to ``max_bytes``; the object gets ``tags``."""
 
     @abstractmethod
     def head(self, key: str) -> StoredObject | None: ...
@@ -217,7 +218,10 @@ class ObjectStore(ABC):
     def read(self, key: str) -> tuple[bytes, str]: ...
 
     @abstractmethod
-    def write(self, key: str, data: bytes, content_type: str) -> None: ...
+    def write(self, key: str, data: bytes, content_type: str, tags: dict[str, str]) -> None: ...
+
+    @abstractmethod
+    def set_tags(self, key: str, tags: dict[str, str]) -> None: ...
 
 
 class UploadRecordStore(ABC):

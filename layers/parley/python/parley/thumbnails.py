@@ -4,7 +4,15 @@ an inline preview; members are told once the attachment of a sent message is rea
 from __future__ import annotations
 
 from parley import images
-from parley.attachments import AUDIO_TYPES, IMAGE_TYPES, UPLOAD_PREFIX, served_key, thumbnail_key
+from parley.attachments import (
+    AUDIO_TYPES,
+    IMAGE_TYPES,
+    PENDING,
+    UPLOAD_PREFIX,
+    mark_sent,
+    served_key,
+    thumbnail_key,
+)
 from parley.clock import Clock, now_ms
 from parley.fanout import Fanout
 from parley.models import UploadRecord
@@ -39,12 +47,14 @@ class ThumbnailService:
                 logger.warning("upload is not a readable image", extra={"key": key})
                 return None
             served = served_key(key, stored.content_type)
-            self._objects.write(served, made.served, made.served_type)
-            self._objects.write(thumbnail_key(key), made.thumbnail, "image/webp")
+            self._objects.write(served, made.served, made.served_type, PENDING)
+            self._objects.write(thumbnail_key(key), made.thumbnail, "image/webp", PENDING)
             record = self._records.update(key, served_key=served, thumbnail_key=thumbnail_key(key),
                                           preview=made.preview, width=made.width, height=made.height)
         else:
             return None
+        if record.seq is not None:  # the message was sent before the copies existed: keep them too
+            mark_sent(self._objects, record)
         self._announce(record)
         return record
 

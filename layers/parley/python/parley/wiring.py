@@ -114,7 +114,8 @@ def notifier() -> Notifier:
     message_store = DynamoMessageStore(name, settings.fanout_workers)
     inbox = InboxService(conversation_store, message_store,
                          ConversationService(conversation_store, settings.max_group_members), profiles, None)
-    return Notifier(profiles, conversation_store, DynamoDeviceStore(name), SnsPushGateway(), DynamoPushLedger(name),
+    gateway = SnsPushGateway() if settings.push_applications else None
+    return Notifier(profiles, conversation_store, DynamoDeviceStore(name), gateway, DynamoPushLedger(name),
                     inbox, with_content=settings.push_content == "full")
 
 

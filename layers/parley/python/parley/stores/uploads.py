@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlencode
+from xml.sax.saxutils import escape
 
 import boto3
 from botocore.config import Config
@@ -29,10 +31,12 @@ class S3ObjectStore(ObjectStore):
     def __init__(self, bucket: str) -> None:
         self._bucket = bucket
 
-    def presign_post(self, key: str, content_type: str, max_bytes: int, ttl_seconds: int) -> tuple[str, dict[str, str]]:
+    def presign_post(self, key: str, content_type: str, max_bytes: int, ttl_seconds: int,
+                     tags: dict[str, str]) -> tuple[str, dict[str, str]]:
+        tagging = _tagging_xml(tags)
         post = _s3().generate_presigned_post(
-            self._bucket, key, Fields={"Content-Type": content_type},
-            Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, max_bytes]],
+            self._bucket, key, Fields={"Content-Type": content_type, "tagging": tagging},
+            Conditions=[{"Content-Type": content_type}, {"tagging": tagging}, ["content-length-range", 1, max_bytes]],
             ExpiresIn=ttl_seconds)
         return post["url"], dict(post["fields"])
 
@@ -54,5 +58,19 @@ class S3ObjectStore(ObjectStore):
         resp = _s3().get_object(Bucket=self._bucket, Key=key)
         return resp["Body"].read(), resp.get("ContentType", "")
 
-    def write(self, key: str, data: bytes, content_type: str) -> None:
-        _s3().put_object(Bucket=self._bucket, Key=key, Body=data, ContentType=content_type)
+    def write(self, key: str, data: bytes, content_type: str, tags: dict[str, str]) -> None:
+        _s3().put_object(Bucket=self._bucket, Key=key, Body=data, ContentType=content_type,
+                         Tagging=urlencode(tags))
+
+    def set_tags(self, key: str, tags: dict[str, str]) -> None:
+        _s3().put_object_tagging(Bucket=self._bucket, Key=key, Tagging={
+            "TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]})
+
+    def tags(self, key: str) -> dict[str, str]:
+        resp = _s3().get_object_tagging(Bucket=self._bucket, Key=key)
+        return {t["Key"]: t["Value"] for t in resp["TagSet"]}
+
+
+def _tagging_xml(tags: dict[str, str]) -> str:
+    entries = "".join(f"<Tag><Key>{escape(k)}</Key><Value>{escape(v)}</Value></Tag>" for k, v in tags.items())
+    return f"<Tagging><TagSet>{entries}</TagSet></Tagging>"
