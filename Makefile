@@ -21,7 +21,7 @@ node_modules/.installed: package.json
 install: $(VENV)/.installed node_modules/.installed
 
 ## Parley's main job: the whole service on this machine (local WebSocket gateway + moto).
-run: install
+run: $(VENV)/.installed
 	$(PY) -m local.stack
 
 ## Synthesize the CloudFormation template (cdk-nag runs at every synth).

@@ -16,6 +16,7 @@ EXAMPLE_MODERATION_HOOK_DIR = FUNCTIONS_DIR / "moderation_hook"
 PARLEY_LAYER_DIR = REPO_ROOT / "layers" / "parley"
 BUILD_DIR = REPO_ROOT / ".build"
 AUTHORIZER_REQUIREMENTS = Path(__file__).resolve().parent / "authorizer_requirements.txt"
+THUMBNAILS_REQUIREMENTS = Path(__file__).resolve().parent / "thumbnails_requirements.txt"
 # Never shipped to Lambda: bytecode of the host's Python is useless to python3.13.
 ASSET_EXCLUDES = ["__pycache__", "*.pyc"]
 
@@ -46,6 +47,22 @@ NOTIFIER_TIMEOUT = Duration.seconds(60)
 # A failed unread event is retried twice (the push ledger makes that safe), then parked for an operator.
 NOTIFIER_RETRY_ATTEMPTS = 2
 DEAD_LETTER_RETENTION = Duration.days(14)  # SQS's maximum: two weekends to notice and redrive
+
+# The thumbnail maker decodes photos: a 12-megapixel one is about 40 MB of pixels per copy, and it makes a
+# few copies. 1 GB also buys Lambda more CPU, so a photo is ready in about a second.
+THUMBNAILS_MEMORY_MB = 1024
+THUMBNAILS_TIMEOUT = Duration.seconds(60)
+
+# --- Attachments bucket (docs/attachments.md) ---
+# Uploads never sent, with their copies, still carry parley-state=pending: deleted after a day.
+PENDING_UPLOAD_EXPIRY = Duration.days(1)
+# Presigned POSTs are single requests; this only clears what an interrupted multipart upload would leave.
+INCOMPLETE_MULTIPART_UPLOAD_EXPIRY = Duration.days(1)
+# Server access logs hold requesters' IP addresses: kept long enough to look into an abuse report.
+ACCESS_LOG_RETENTION = Duration.days(90)
+ACCESS_LOG_PREFIX = "uploads/"
+# What a browser's upload (POST) and download (GET) may read from S3's answer.
+CORS_EXPOSED_HEADERS = ["ETag"]
 
 # --- Events (docs/events.md) ---
 # The AWS managed key of SNS: only Parley's functions publish (no AWS service does), so no key policy is needed.

@@ -39,13 +39,25 @@ Push notifications (docs/push.md)
   SNS endpoints.
 * ``pushContent`` -- ``full`` (default): sender and text in unread events and alerts; ``ids``: ids only.
 
+Attachments (docs/attachments.md)
+
+* ``uploadMaxBytes`` -- the largest file an app may upload (default 10 MiB; 1024 to 5 GiB): the presigned
+  POST's ``content-length-range``, checked again by ``send``.
+* ``uploadUrlTtlSeconds`` -- how long a presigned upload is valid (default 300; 30 to 3600).
+* ``downloadUrlTtlSeconds`` -- how long a presigned download URL is valid (default 900; 30 to 43200).
+* ``thumbnailPx`` -- the longer side of a thumbnail (default 320; 32 to 2048).
+* ``attachmentRetentionDays`` -- delete every attachment (uploads, served copies, thumbnails) this many days
+  after its upload (default: none, sent attachments are kept). Uploads never sent are deleted after a day
+  either way.
+
 Tuning
 
 * ``PARLEY_*`` -- a tunable setting of ``parley.config.Settings`` under its own name
   (``-c PARLEY_RATE_LIMITS=send=10:40 -c PARLEY_MAX_CONNECTIONS_PER_USER=5``), passed to every
   function and validated by the Settings model at synth. Settings that name a resource of the stack or
-  need a permission (table, callback URL, auth, moderation hook and topic, single-use tokens, push) are
-  not tunable this way: the stack sets them, and the ones with a context key above are set through it.
+  need a permission (table, callback URL, auth, moderation hook and topic, single-use tokens, push,
+  attachments) are not tunable this way: the stack sets them, and the ones with a context key above are
+  set through it.
 
 Every value is checked here, at synth: a typo fails ``cdk synth``, not every connection or message.
 """
@@ -69,7 +81,7 @@ ContextReader = Callable[[str], Any]
 TUNABLE_SETTINGS = frozenset({
     "auth_leeway_seconds", "auth_key_cache_seconds", "max_group_members", "max_text_bytes", "history_page_max",
     "connection_ttl_seconds", "idempotency_window", "typing_interval_ms", "fanout_workers", "rate_limits",
-    "max_connections_per_user",
+    "max_connections_per_user", "prune_grace_ms",
 })
 
 # Settings with a context key of their own: the stack passes them to the functions that read them only.
@@ -84,6 +96,10 @@ NAMED_SETTINGS = {
     "push_apns_application_arn": "pushApnsApplicationArn",
     "push_fcm_application_arn": "pushFcmApplicationArn",
     "push_content": "pushContent",
+    "upload_max_bytes": "uploadMaxBytes",
+    "upload_url_ttl_seconds": "uploadUrlTtlSeconds",
+    "download_url_ttl_seconds": "downloadUrlTtlSeconds",
+    "thumbnail_px": "thumbnailPx",
 }
 
 _PLATFORM_APPLICATION = re.compile(
@@ -295,16 +311,47 @@ class ModerationConfig:
         )
 
 
+def _days(read: ContextReader, key: str) -> int | None:
+    """A whole number of days, at least 1 (S3 lifecycle expirations count whole days); None when not given."""
+    value = read(key)
+    if value is None:
+        return None
+    text = str(value).strip()
+    if isinstance(value, bool) or not text.isdigit() or int(text) < 1:
+        raise ValueError(f"{key} must be a whole number of days, at least 1, not {value!r}")
+    return int(text)
+
+
+@dataclass(frozen=True)
+class AttachmentsConfig:
+    upload_max_bytes: int = _default("upload_max_bytes")
+    upload_url_ttl_seconds: int = _default("upload_url_ttl_seconds")
+    download_url_ttl_seconds: int = _default("download_url_ttl_seconds")
+    thumbnail_px: int = _default("thumbnail_px")
+    retention_days: int | None = None  # None: sent attachments are kept
+
+    @classmethod
+    def from_context(cls, read: ContextReader) -> AttachmentsConfig:
+        return cls(
+            upload_max_bytes=_setting(read, "uploadMaxBytes", "upload_max_bytes"),
+            upload_url_ttl_seconds=_setting(read, "uploadUrlTtlSeconds", "upload_url_ttl_seconds"),
+            download_url_ttl_seconds=_setting(read, "downloadUrlTtlSeconds", "download_url_ttl_seconds"),
+            thumbnail_px=_setting(read, "thumbnailPx", "thumbnail_px"),
+            retention_days=_days(read, "attachmentRetentionDays"),
+        )
+
+
 @dataclass(frozen=True)
 class DeploymentConfig:
     auth: AuthConfig
     throttle: ThrottleConfig
     push: PushConfig
     moderation: ModerationConfig
+    attachments: AttachmentsConfig
     settings: Mapping[str, str]  # tuned PARLEY_* variables, for every function
 
     @classmethod
     def from_context(cls, read: ContextReader) -> DeploymentConfig:
         return cls(auth=AuthConfig.from_context(read), throttle=ThrottleConfig.from_context(read),
                    push=PushConfig.from_context(read), moderation=ModerationConfig.from_context(read),
-                   settings=tuned_settings(read))
+                   attachments=AttachmentsConfig.from_context(read), settings=tuned_settings(read))

@@ -1,4 +1,5 @@
-"""The authorizer's third-party dependencies (PyJWT[crypto]), built for Lambda without Docker.
+"""Third-party dependencies of a function (the authorizer's PyJWT[crypto], the thumbnail maker's Pillow),
+built for Lambda without Docker.
 
 pip downloads the pinned wheels for Lambda's platform (Linux arm64, CPython 3.13) into a folder under
 ``.build/`` named after a hash of the pins and the pip options, so a re-synth with unchanged pins costs

@@ -7,6 +7,7 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
+from infra.constructs.attachments import Attachments
 from infra.constructs.auth import Auth
 from infra.constructs.events import Events
 from infra.constructs.functions import Functions
@@ -27,8 +28,11 @@ class ParleyStack(Stack):
         events = Events(self, "Events")
         push = Push(self, "Push", config=config.push, unread_events=events.unread_events)
         moderation = Moderation(self, "Moderation", config=config.moderation)
+        attachments = Attachments(self, "Attachments", config=config.attachments,
+                                  allowed_origins=config.auth.allowed_origins)
         functions = Functions(self, "Functions", table=storage.table, auth=auth, stage=api.stage, events=events,
-                              push=push, moderation=moderation, tuned_settings=config.settings)
+                              push=push, moderation=moderation, attachments=attachments,
+                              tuned_settings=config.settings)
         api.add_routes(functions)
         Monitoring(self, "Monitoring", functions=[*functions.by_name.values(), *moderation.functions],
                    api=api.api, dead_letter_queues=[push.dead_letter_queue])
@@ -46,3 +50,5 @@ class ParleyStack(Stack):
                   description="message.reported events (docs/events.md) for the host app's moderators")
         CfnOutput(self, "NotifierDeadLetterQueueUrl", value=push.dead_letter_queue.queue_url,
                   description="Unread events the push notifier failed on after its retries (kept 14 days)")
+        CfnOutput(self, "UploadsBucketName", value=attachments.bucket.bucket_name,
+                  description="Where apps upload photos and voice messages through presigned POSTs (private)")

@@ -1,6 +1,6 @@
 """The Lambda functions, one per handler folder named in ``parley.routes``, with the layers they share
 and, per function, no more access than its handler uses (``NEEDS``): table, connections, event topics,
-push endpoints and the moderation hook."""
+push endpoints, the moderation hook and the attachments bucket."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from infra import compliance, constants, dependencies
+from infra.constructs.attachments import AttachmentAccess, Attachments
 from infra.constructs.auth import Auth
 from infra.constructs.events import Events
 from infra.constructs.moderation import Moderation
@@ -53,6 +54,9 @@ class Needs:
     reviews_messages: bool = False
     # What it does with SNS platform endpoints, when the deployment has push platform applications.
     push: PushAccess = PushAccess.NONE
+    # What it does with the attachments bucket; PROCESS also brings the imaging layer (Pillow, pillow-heif).
+    attachments: AttachmentAccess = AttachmentAccess.NONE
+    memory_mb: int = constants.MEMORY_MB  # Lambda gives CPU in proportion
 
 
 # Every function parley.routes names needs an entry: a new handler's access is a decision, never a default.
@@ -60,7 +64,7 @@ NEEDS: Mapping[str, Needs] = {
     "connect": Needs(TableAccess.READ_WRITE, delivers=True),  # records the connection, announces presence
     "disconnect": Needs(TableAccess.READ_WRITE, delivers=True),
     "send": Needs(TableAccess.READ_WRITE, delivers=True, timeout=constants.SEND_TIMEOUT,
-                  publishes_unread_events=True, reviews_messages=True),
+                  publishes_unread_events=True, reviews_messages=True, attachments=AttachmentAccess.LINK),
     "history": Needs(TableAccess.READ, rate_limited=True),
     "conversations": Needs(TableAccess.READ_WRITE),
     "presence": Needs(TableAccess.READ, rate_limited=True),
@@ -70,9 +74,12 @@ NEEDS: Mapping[str, Needs] = {
     "blocks": Needs(TableAccess.READ_WRITE),
     "reports": Needs(TableAccess.READ_WRITE, publishes_reports=True),
     "devices": Needs(TableAccess.READ_WRITE, push=PushAccess.REGISTER),
-    # Answers uploads_unavailable until the stack creates the uploads bucket (docs/attachments.md); then it
-    # also needs that bucket. Meanwhile it reads memberships and upload records and charges its rate limit.
-    "uploads": Needs(TableAccess.READ, rate_limited=True),
+    # Reads memberships and upload records, charges its rate limit, signs uploads and downloads.
+    "uploads": Needs(TableAccess.READ, rate_limited=True, attachments=AttachmentAccess.PRESIGN),
+    # Not a route: S3 invokes it for every upload. Updates upload records, tells members a sent attachment
+    # is ready.
+    routes.THUMBNAILS: Needs(TableAccess.READ_WRITE, delivers=True, attachments=AttachmentAccess.PROCESS,
+                             timeout=constants.THUMBNAILS_TIMEOUT, memory_mb=constants.THUMBNAILS_MEMORY_MB),
     # profiles, memberships, devices and the push ledger; not a route: the unread-events topic invokes it
     routes.NOTIFIER: Needs(TableAccess.READ_WRITE, consumes_unread_events=True, push=PushAccess.DELIVER,
                            timeout=constants.NOTIFIER_TIMEOUT),
@@ -81,10 +88,7 @@ NEEDS: Mapping[str, Needs] = {
 }
 
 # Functions parley.routes names that this stack does not deploy yet, and why.
-NOT_DEPLOYED: Mapping[str, str] = {
-    routes.THUMBNAILS: "invoked by uploads to the attachments bucket (docs/attachments.md), which the stack does "
-                       "not create yet; until then nothing would invoke it",
-}
+NOT_DEPLOYED: Mapping[str, str] = {}
 
 
 def deployed_functions() -> list[str]:
@@ -126,7 +130,7 @@ def _connections_arn_pattern(stage: apigwv2.WebSocketStage) -> str:
 class Functions(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, table: dynamodb.ITable, auth: Auth,
                  stage: apigwv2.WebSocketStage, events: Events, push: Push, moderation: Moderation,
-                 tuned_settings: Mapping[str, str]) -> None:
+                 attachments: Attachments, tuned_settings: Mapping[str, str]) -> None:
         super().__init__(scope, construct_id)
         names = deployed_functions()
         self._table = table
@@ -134,6 +138,7 @@ class Functions(Construct):
         self._events = events
         self._push = push
         self._moderation = moderation
+        self._attachments = attachments
         self._tuned_settings = tuned_settings
         self.parley_layer = lambda_.LayerVersion(
             self, "ParleyLayer",
@@ -151,6 +156,14 @@ class Functions(Construct):
             compatible_architectures=[ARCHITECTURE],
             description="PyJWT[crypto] for the $connect authorizer (linux arm64, CPython 3.13 wheels)",
         )
+        self.imaging_layer = lambda_.LayerVersion(
+            self, "ImagingDependencies",
+            code=lambda_.Code.from_asset(str(dependencies.layer_folder(constants.THUMBNAILS_REQUIREMENTS)),
+                                         exclude=constants.ASSET_EXCLUDES),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE],
+            description="Pillow and pillow-heif for the thumbnail maker (linux arm64, CPython 3.13 wheels)",
+        )
 
         self.by_name: dict[str, lambda_.Function] = {}
         for name in names:
@@ -159,8 +172,12 @@ class Functions(Construct):
                                           extra_layers=[self.authorizer_dependencies])
                 auth.grant_verify(function)
             else:
-                function = self._function(name, NEEDS[name], self._environment(NEEDS[name]))
+                processes = NEEDS[name].attachments is AttachmentAccess.PROCESS
+                function = self._function(name, NEEDS[name], self._environment(NEEDS[name]),
+                                          extra_layers=[self.imaging_layer] if processes else [])
                 self._grant(function, NEEDS[name])
+                if processes:
+                    attachments.process_uploads_with(function)
             if NEEDS[name].consumes_unread_events:
                 push.subscribe(function)
             self.by_name[name] = function
@@ -183,6 +200,7 @@ class Functions(Construct):
         if needs.reviews_messages:
             values.update(self._moderation.review_environment())
         values.update(self._push.environment(needs.push))
+        values.update(self._attachments.environment(needs.attachments))
         return settings_environment(values)
 
     def _grant(self, function: lambda_.Function, needs: Needs) -> None:
@@ -212,6 +230,7 @@ class Functions(Construct):
         if needs.reviews_messages:
             self._moderation.grant_review(function)
         self._push.grant(function, needs.push)
+        self._attachments.grant(function, needs.attachments)
 
     def _function(self, name: str, needs: Needs, environment: Mapping[str, str], *,
                   extra_layers: Sequence[lambda_.ILayerVersion] = ()) -> lambda_.Function:
@@ -222,6 +241,7 @@ class Functions(Construct):
             code=constants.FUNCTIONS_DIR / name,
             description=f"Parley {name}: " + (", ".join(handled) if handled else f"the {name}"),
             timeout=needs.timeout,
+            memory_mb=needs.memory_mb,
             layers=[self.parley_layer, self.powertools_layer, *extra_layers],
             environment={
                 "POWERTOOLS_SERVICE_NAME": constants.SERVICE_NAME,
@@ -229,8 +249,9 @@ class Functions(Construct):
                 **self._tuned_settings,
                 **environment,
             },
-            runtime_reason="python3.13 on purpose: the pinned Powertools layer is its python313 build and the "
-                           "authorizer's compiled wheels (cryptography) are built for CPython 3.13.",
+            runtime_reason="python3.13 on purpose: the pinned Powertools layer is its python313 build, and the "
+                           "compiled wheels of the authorizer (cryptography) and the thumbnail maker (Pillow) "
+                           "are built for CPython 3.13.",
             dead_letter_queue=self._push.dead_letter_queue if asynchronous else None,
             retry_attempts=constants.NOTIFIER_RETRY_ATTEMPTS if asynchronous else None,
         )

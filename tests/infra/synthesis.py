@@ -16,7 +16,8 @@ from infra.app import build
 from infra.constants import REPO_ROOT
 from infra.constants import STACK_NAME as STACK
 
-__all__ = ["CONFIGURED_CONTEXT", "EXAMPLE_HOOK_CONTEXT", "REPO_ROOT", "STACK", "Synth", "render", "synth_in_process"]
+__all__ = ["CONFIGURED_CONTEXT", "EXAMPLE_HOOK_CONTEXT", "NOTIFICATIONS_HANDLER", "REPO_ROOT", "STACK", "Synth",
+           "render", "synth_in_process"]
 
 # Every optional feature on, as `cdk deploy -c key=value ...` would set them.
 CONFIGURED_CONTEXT = {
@@ -32,8 +33,15 @@ CONFIGURED_CONTEXT = {
     "moderationFailOpen": "false",
     "stageRateLimit": "50",
     "stageBurstLimit": "100",
+    "uploadMaxBytes": "26214400",
+    "uploadUrlTtlSeconds": "120",
+    "downloadUrlTtlSeconds": "600",
+    "thumbnailPx": "256",
+    "attachmentRetentionDays": "365",
 }
 EXAMPLE_HOOK_CONTEXT = {"deployExampleModerationHook": "true"}
+# The function CDK adds to every stack with S3 bucket notifications; it sets them at deploy time.
+NOTIFICATIONS_HANDLER = "BucketNotificationsHandler050a0587b7544547bf325f094a3db834"
 
 
 def render(value: Any) -> str:

@@ -7,7 +7,7 @@ import pytest
 from cfnlint.api import lint_file
 
 from infra import constants
-from tests.infra.synthesis import STACK, Synth, render
+from tests.infra.synthesis import NOTIFICATIONS_HANDLER, STACK, Synth, render
 
 pytestmark = pytest.mark.infra
 
@@ -20,6 +20,10 @@ ACKNOWLEDGED_RULES = {
     "AwsSolutions-IAM5[Resource::*]",  # X-Ray has no resource-level permissions
     "AwsSolutions-L1",  # python3.13 matches the pinned Powertools layer (and the example hook follows)
     "AwsSolutions-SMG4",  # the HS256 key is rotated together with the host app's backend
+    # attachments are named <prefix>/<conversation>/<uploader>/<random id>: uploads, served copies, thumbnails
+    "AwsSolutions-IAM5[Resource::<UploadsBucket.Arn>/u/*]",
+    "AwsSolutions-IAM5[Resource::<UploadsBucket.Arn>/p/*]",
+    "AwsSolutions-IAM5[Resource::<UploadsBucket.Arn>/t/*]",
 }
 # With push: SNS names device endpoints endpoint/<PLATFORM>/<APP>/<uuid>, one wildcard per application.
 PUSH_ENDPOINT_RULES = {
@@ -34,8 +38,11 @@ def any_synth(request: pytest.FixtureRequest) -> Synth:
 
 
 def acknowledged_rules(synth: Synth) -> set[str]:
-    """Every acknowledged rule but the @connections wildcard (its ARN names the API's logical id)."""
-    rules = {finding["ruleName"] for finding in synth.nag_report["suppressedViolations"]}
+    """Every acknowledged rule but the @connections wildcard (its ARN names the API's logical id), with the
+    uploads bucket's logical id as ``UploadsBucket``."""
+    bucket = synth.logical_id("Attachments/Uploads")
+    rules = {finding["ruleName"].replace(f"<{bucket}.", "<UploadsBucket.")
+             for finding in synth.nag_report["suppressedViolations"]}
     (connections,) = [r for r in rules if r.startswith("AwsSolutions-IAM5[Resource::arn:<")]
     assert connections.endswith(f"/{constants.STAGE_NAME}/*/@connections/*]")
     return rules - {connections}
@@ -90,8 +97,15 @@ def test_outputs_tell_clients_where_to_connect(synth: Synth) -> None:
     assert render(outputs["CallbackUrl"]["Value"]) == f"https://{host}"
 
 
+def test_outputs_name_the_uploads_bucket(synth: Synth) -> None:
+    output = synth.template_json["Outputs"]["UploadsBucketName"]
+    assert output["Value"] == {"Ref": synth.logical_id("Attachments/Uploads")}
+
+
 def test_every_function_and_the_api_raise_an_alarm_on_errors(synth: Synth) -> None:
     alarms = [a["Properties"] for a in synth.of_type("AWS::CloudWatch::Alarm").values()]
     alarmed = {d["Value"]["Ref"] for a in alarms for d in a.get("Dimensions", []) if d["Name"] == "FunctionName"}
-    assert alarmed == set(synth.of_type("AWS::Lambda::Function"))
+    # but CDK's bucket-notifications handler: it runs at deploy time, where a failure fails the deployment
+    deploy_time = {synth.logical_id(NOTIFICATIONS_HANDLER)}
+    assert alarmed == set(synth.of_type("AWS::Lambda::Function")) - deploy_time
     assert any(a["MetricName"] == "IntegrationError" for a in alarms)

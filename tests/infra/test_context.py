@@ -7,6 +7,7 @@ import pytest
 
 from infra import constants
 from infra.context import (
+    AttachmentsConfig,
     AuthConfig,
     ContextReader,
     DeploymentConfig,
@@ -75,7 +76,7 @@ def test_a_tuned_setting_the_handlers_would_refuse_fails_the_synth() -> None:
 
 
 @pytest.mark.parametrize("name", ["PARLEY_TABLE_NAME", "PARLEY_AUTH_SECRET_ID", "PARLEY_SINGLE_USE_TOKENS",
-                                  "PARLEY_UNREAD_TOPIC_ARN", "PARLEY_MODERATION_TOPIC_ARN"])
+                                  "PARLEY_UNREAD_TOPIC_ARN", "PARLEY_MODERATION_TOPIC_ARN", "PARLEY_UPLOADS_BUCKET"])
 def test_settings_the_stack_owns_cannot_be_set_through_context(name: str) -> None:
     # they name a resource of the stack, or would need a permission it does not grant
     with pytest.raises(ValueError, match=name):
@@ -86,6 +87,9 @@ def test_settings_the_stack_owns_cannot_be_set_through_context(name: str) -> Non
     ("PARLEY_ALLOWED_ORIGINS", "allowedOrigins"), ("PARLEY_PUSH_CONTENT", "pushContent"),
     ("PARLEY_MODERATION_FUNCTION", "moderationFunctionArn"), ("PARLEY_MAX_TOKEN_LIFETIME_SECONDS",
                                                               "maxTokenLifetimeSeconds"),
+    ("PARLEY_UPLOAD_MAX_BYTES", "uploadMaxBytes"), ("PARLEY_THUMBNAIL_PX", "thumbnailPx"),
+    ("PARLEY_UPLOAD_URL_TTL_SECONDS", "uploadUrlTtlSeconds"),
+    ("PARLEY_DOWNLOAD_URL_TTL_SECONDS", "downloadUrlTtlSeconds"),
 ])
 def test_a_setting_with_a_context_key_points_to_it(name: str, key: str) -> None:
     # one way to set each: the named key, which reaches only the functions that read the setting
@@ -167,3 +171,35 @@ def test_moderation_context_that_would_not_work_fails_the_synth(values: dict[str
 def test_a_hook_alias_is_accepted() -> None:
     arn = "arn:aws:lambda:us-east-1:123456789012:function:review:live"
     assert ModerationConfig.from_context(context(moderationFunctionArn=arn)).function_arn == arn
+
+
+# --- attachments ---
+
+def test_attachments_default_to_the_models_settings_and_keep_sent_files() -> None:
+    config = AttachmentsConfig.from_context(context())
+    assert (config.upload_max_bytes, config.upload_url_ttl_seconds, config.download_url_ttl_seconds,
+            config.thumbnail_px, config.retention_days) == (10 * 1024 * 1024, 300, 900, 320, None)
+
+
+def test_attachment_settings_from_the_command_line_or_cdk_json() -> None:
+    config = AttachmentsConfig.from_context(context(
+        uploadMaxBytes="26214400", uploadUrlTtlSeconds="120", downloadUrlTtlSeconds="600", thumbnailPx="256",
+        attachmentRetentionDays="365"))
+    assert (config.upload_max_bytes, config.upload_url_ttl_seconds, config.download_url_ttl_seconds,
+            config.thumbnail_px, config.retention_days) == (26_214_400, 120, 600, 256, 365)
+    assert AttachmentsConfig.from_context({"attachmentRetentionDays": 30}.get).retention_days == 30
+
+
+@pytest.mark.parametrize("values", [
+    {"uploadMaxBytes": "10MB"},  # not a number of bytes
+    {"uploadMaxBytes": "100"},  # below the handlers' minimum
+    {"uploadUrlTtlSeconds": "86400"},  # above the handlers' maximum
+    {"downloadUrlTtlSeconds": "5"},  # below it
+    {"thumbnailPx": "4096"},  # above it
+    {"attachmentRetentionDays": "0"},  # S3 expires after whole days, at least one
+    {"attachmentRetentionDays": "1.5"},
+    {"attachmentRetentionDays": "a year"},
+])
+def test_attachment_context_the_handlers_would_refuse_fails_the_synth(values: dict[str, str]) -> None:
+    with pytest.raises(ValueError, match=next(iter(values))):
+        AttachmentsConfig.from_context(context(**values))

@@ -12,7 +12,7 @@ from infra import constants
 from infra.constructs.functions import NEEDS, TableAccess, deployed_functions
 from parley import routes
 from parley.config import Settings
-from tests.infra.synthesis import Synth, render
+from tests.infra.synthesis import NOTIFICATIONS_HANDLER, Synth, render
 
 pytestmark = pytest.mark.infra
 
@@ -33,7 +33,9 @@ def environment(synth: Synth, handler: str) -> dict[str, Any]:
 
 
 def test_one_function_per_handler_folder(synth: Synth) -> None:
-    synth.template.resource_count_is("AWS::Lambda::Function", len(HANDLERS))
+    # and CDK's handler that sets the bucket's event notifications at deploy time
+    deployed = set(synth.of_type("AWS::Lambda::Function")) - {synth.logical_id(NOTIFICATIONS_HANDLER)}
+    assert deployed == {synth.logical_id(f"Functions/{handler}") for handler in HANDLERS}
     for handler in HANDLERS:
         assert function(synth, handler)["Handler"] == "handler.lambda_handler"
 
@@ -71,7 +73,9 @@ def test_function_logs_json_to_its_own_group_with_retention(synth: Synth, handle
 def test_function_is_traced_and_modestly_sized(synth: Synth, handler: str) -> None:
     props = function(synth, handler)
     assert props["TracingConfig"] == {"Mode": "Active"}
-    assert props["MemorySize"] == constants.MEMORY_MB
+    # only the thumbnail maker, which decodes photos, gets more than the default
+    assert props["MemorySize"] == (constants.THUMBNAILS_MEMORY_MB if handler == routes.THUMBNAILS
+                                   else constants.MEMORY_MB)
     # API Gateway gives up on an integration after 29 s; functions SNS invokes get at most a minute
     assert props["Timeout"] <= (29 if handler in ROUTED else 60)
 
@@ -134,8 +138,28 @@ def test_authorizer_alone_carries_pyjwt(synth: Synth) -> None:
         assert (dependencies in layers) == (handler == "authorizer")
 
 
+def test_thumbnail_maker_alone_carries_pillow(synth: Synth) -> None:
+    imaging = f"${{{synth.logical_id('Functions/ImagingDependencies')}}}"
+    for handler in HANDLERS:
+        layers = [render(layer) for layer in function(synth, handler)["Layers"]]
+        assert (imaging in layers) == (handler == routes.THUMBNAILS)
+
+
+def test_thumbnail_maker_has_memory_and_time_for_photos(synth: Synth) -> None:
+    # given a 12-megapixel HEIC photo / then it is decoded and re-encoded within a minute, in 1 GB
+    props = function(synth, routes.THUMBNAILS)
+    assert (props["MemorySize"], props["Timeout"]) == (1024, 60)
+
+
 def _asset_dir(synth: Synth, construct_path: str) -> Any:
     return synth.outdir / synth.resource(construct_path)["Metadata"]["aws:asset:path"]
+
+
+def _machine(shared_object: Any) -> int:
+    """The ELF machine of a compiled extension (183: aarch64)."""
+    header = shared_object.read_bytes()[:20]
+    assert header[:4] == b"\x7fELF"
+    return int.from_bytes(header[18:20], "little")
 
 
 def test_authorizer_dependencies_are_linux_arm64_wheels(synth: Synth) -> None:
@@ -145,15 +169,24 @@ def test_authorizer_dependencies_are_linux_arm64_wheels(synth: Synth) -> None:
     # a wheel for this machine's platform would make every $connect fail at import
     assert (python / "jwt" / "__init__.py").is_file()
     (rust_core,) = (python / "cryptography" / "hazmat" / "bindings").glob("_rust*.so")
-    header = rust_core.read_bytes()[:20]
-    assert header[:4] == b"\x7fELF"
-    assert int.from_bytes(header[18:20], "little") == 183
+    assert _machine(rust_core) == 183
+
+
+def test_imaging_dependencies_are_linux_arm64_wheels(synth: Synth) -> None:
+    # given the staged layer asset / then Pillow and pillow-heif (HEIC photos) are there, built for aarch64:
+    # a wheel for this machine's platform would leave every photo without a served copy or thumbnail
+    python = _asset_dir(synth, "Functions/ImagingDependencies") / "python"
+    (imaging,) = (python / "PIL").glob("_imaging.cpython-313-aarch64-linux-gnu.so")
+    (heif,) = python.glob("_pillow_heif.cpython-313-aarch64-linux-gnu.so")
+    assert (python / "pillow_heif" / "__init__.py").is_file()
+    assert (_machine(imaging), _machine(heif)) == (183, 183)
 
 
 def test_assets_ship_no_bytecode(synth: Synth) -> None:
     # __pycache__ from local test runs must not reach Lambda (and must not change the asset hash)
     assets = [_asset_dir(synth, "Functions/ParleyLayer"),
-              _asset_dir(synth, "Functions/AuthorizerDependencies")]
+              _asset_dir(synth, "Functions/AuthorizerDependencies"),
+              _asset_dir(synth, "Functions/ImagingDependencies")]
     assets += [_asset_dir(synth, f"Functions/{handler}") for handler in HANDLERS]
     for asset in assets:
         assert not [p for p in asset.rglob("*") if p.name == "__pycache__" or p.suffix == ".pyc"], asset

@@ -73,6 +73,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, connections_api: FakeConnectionsApi
     monkeypatch.setenv("PARLEY_AUTH_AUDIENCE", AUDIENCE)
     monkeypatch.setenv("PARLEY_MAX_GROUP_MEMBERS", "5")
     monkeypatch.setenv("PARLEY_MAX_TEXT_BYTES", "64")
+    monkeypatch.setenv("PARLEY_PRUNE_GRACE_MS", "0")  # records here are milliseconds old; grace has its own test
     reset_caches()
     real_client = aws.client
 

@@ -72,7 +72,7 @@ class World:
         self.conversation_store = FakeConversationStore()
         self.message_store = FakeMessageStore(self.conversation_store)
         self.profiles, self.throttles = FakeProfileStore(), FakeThrottleStore()
-        self.fanout = Fanout(self.connection_store, self.gateway, workers=4)
+        self.fanout = Fanout(self.connection_store, self.gateway, workers=4, prune_grace_ms=0)
         self.conversations = ConversationService(self.conversation_store, max_group_members=10, clock=clock)
         self.messaging = MessagingService(self.message_store, self.conversations, max_text_bytes=100,
                                           idempotency_window=10, clock=clock)

@@ -7,8 +7,9 @@ from tests.fakes import FakeConnectionStore, FakeGateway
 NOW_MS = 1_700_000_000_000
 
 
-def connected(store: FakeConnectionStore, user: str, conn: str) -> None:
-    store.put(Connection(connection_id=conn, user_id=user, connected_at=NOW_MS), expires_at=NOW_MS // 1000 + 60)
+def connected(store: FakeConnectionStore, user: str, conn: str, age_ms: int = 60_000) -> None:
+    store.put(Connection(connection_id=conn, user_id=user, connected_at=NOW_MS - age_ms),
+              expires_at=NOW_MS // 1000 + 60)
 
 
 def test_every_connection_of_every_member_gets_the_frame_but_the_origin() -> None:
@@ -49,3 +50,13 @@ def test_expired_connection_records_are_not_posted_to() -> None:
     store.put(Connection(connection_id="old", user_id="bob", connected_at=0), expires_at=NOW_MS // 1000 - 1)
     Fanout(store, gateway).deliver(["bob"], b"frame", NOW_MS)
     assert gateway.posts == []
+
+
+def test_a_410_from_a_connection_still_opening_does_not_prune_it() -> None:
+    # given a record written by $connect a moment ago: API Gateway answers 410 until the handshake completes
+    store, gateway = FakeConnectionStore(), FakeGateway()
+    connected(store, "bob", "b-opening", age_ms=500)
+    gateway.stale.add("b-opening")
+    result = Fanout(store, gateway, prune_grace_ms=10_000).deliver(["bob"], b"frame", NOW_MS)
+    assert ("bob", "b-opening") in store.records
+    assert result.stale == 0 and result.unreached == ("bob",)

@@ -158,6 +158,8 @@ class AttachmentService:
 
 
 def mark_sent(objects: ObjectStore, record: UploadRecord) -> None:
-    """Keep an upload and the copies made so far: a message refers to them."""
-    for key in dict.fromkeys(k for k in (record.key, record.served_key, record.thumbnail_key) if k):
+    """Keep what a sent message serves: the served copy and the thumbnail made so far. A photo's original,
+    with its EXIF location data, stays pending and expires with the lifecycle rule; an audio original is
+    its own served copy, so it is kept."""
+    for key in dict.fromkeys(k for k in (record.served_key, record.thumbnail_key) if k):
         objects.set_tags(key, SENT)

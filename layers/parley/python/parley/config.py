@@ -44,6 +44,9 @@ class Settings(BaseModel):
     # A resend is recognised while the original is among the conversation's newest N messages.
     idempotency_window: int = Field(default=10, ge=1, le=50, alias="PARLEY_IDEMPOTENCY_WINDOW")
     typing_interval_ms: int = Field(default=3000, ge=0, le=60_000, alias="PARLEY_TYPING_INTERVAL_MS")
+    # A 410 from a connection younger than this is not pruned: API Gateway answers 410 to posts made
+    # while a connection's $connect is still running, and that connection is about to open.
+    prune_grace_ms: int = Field(default=10_000, ge=0, le=600_000, alias="PARLEY_PRUNE_GRACE_MS")
     fanout_workers: int = Field(default=16, ge=1, le=64, alias="PARLEY_FANOUT_WORKERS")
 
     # --- abuse protection (docs/security.md) ---
@@ -76,7 +79,8 @@ class Settings(BaseModel):
 
     # --- photos, files and voice messages (docs/attachments.md) ---
     uploads_bucket: str | None = Field(default=None, alias="PARLEY_UPLOADS_BUCKET")
-    upload_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=5 * 1024**3, alias="PARLEY_UPLOAD_MAX_BYTES")
+    upload_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024,
+                                  alias="PARLEY_UPLOAD_MAX_BYTES")
     upload_url_ttl_seconds: int = Field(default=300, ge=30, le=3600, alias="PARLEY_UPLOAD_URL_TTL_SECONDS")
     download_url_ttl_seconds: int = Field(default=900, ge=30, le=43_200, alias="PARLEY_DOWNLOAD_URL_TTL_SECONDS")
     thumbnail_px: int = Field(default=320, ge=32, le=2048, alias="PARLEY_THUMBNAIL_PX")

@@ -9,6 +9,7 @@ import io
 from dataclasses import dataclass
 
 PREVIEW_PX = 16
+MAX_PIXELS = 50_000_000  # ~200 MB per RGBA copy: refuse "decompression bombs" before they exhaust memory
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class ProcessedImage:
 def process(data: bytes, content_type: str, thumbnail_px: int) -> ProcessedImage:
     from PIL import Image, ImageOps
 
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # over it Pillow raises instead of decoding
     if content_type == "image/heic":
         from pillow_heif import register_heif_opener
 
@@ -51,7 +53,7 @@ def process(data: bytes, content_type: str, thumbnail_px: int) -> ProcessedImage
     thumbnail = io.BytesIO()
     thumb.save(thumbnail, format="WEBP", quality=75)
 
-    tiny = pixels.copy()
+    tiny = thumb.copy()  # from the thumbnail: one full-size copy of the pixels at a time
     tiny.thumbnail((PREVIEW_PX, PREVIEW_PX))
     preview = io.BytesIO()
     tiny.save(preview, format="WEBP", quality=40)

@@ -65,8 +65,8 @@ def services() -> Services:
     message_store, profiles = DynamoMessageStore(name, settings.fanout_workers), DynamoProfileStore(name)
     blocks, throttles = DynamoBlockStore(name), DynamoThrottleStore(name)
     limits = RateLimiter(throttles, settings.rate_limit_table)
-    fanout = (Fanout(connection_store, ManagementApiGateway(settings.callback_url), settings.fanout_workers)
-              if settings.callback_url else None)
+    fanout = (Fanout(connection_store, ManagementApiGateway(settings.callback_url), settings.fanout_workers,
+                     settings.prune_grace_ms) if settings.callback_url else None)
     conversations = ConversationService(conversation_store, settings.max_group_members, blocks=blocks)
     presence = PresenceService(profiles, conversation_store, connection_store, fanout, blocks=blocks)
     if fanout is not None:
@@ -126,7 +126,7 @@ def thumbnails() -> ThumbnailService:
     if not settings.uploads_bucket:
         raise ValueError("PARLEY_UPLOADS_BUCKET is required by the thumbnail function")
     name = settings.table_name
-    fanout = (Fanout(DynamoConnectionStore(name), ManagementApiGateway(settings.callback_url), settings.fanout_workers)
-              if settings.callback_url else None)
+    fanout = (Fanout(DynamoConnectionStore(name), ManagementApiGateway(settings.callback_url),
+                     settings.fanout_workers, settings.prune_grace_ms) if settings.callback_url else None)
     return ThumbnailService(S3ObjectStore(settings.uploads_bucket), DynamoUploadRecordStore(name),
                             DynamoConversationStore(name), fanout, settings.thumbnail_px)

@@ -1,0 +1,217 @@
+"""The @connections management API, on a small asyncio HTTP/1.1 server.
+
+The handlers' boto3 ``apigatewaymanagementapi`` client reaches it through ``PARLEY_CALLBACK_URL``
+(``http://127.0.0.1:<port>/<stage>``) exactly as it reaches API Gateway, so botocore sends
+``POST|GET|DELETE /<stage>/@connections/<percent-encoded id>`` and parses the errors itself:
+``x-amzn-ErrorType`` names the exception (``GoneException``, ``PayloadTooLargeException``, ...).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import formatdate
+from http import HTTPStatus
+from urllib.parse import unquote
+
+from local.events import new_id
+from local.gateway import Delivery, WebSocketGateway
+from local.settings import LOOPBACK
+
+log = logging.getLogger("parley.local.management")
+
+MAX_PAYLOAD_BYTES = 128 * 1024  # PostToConnection's Data limit
+_MAX_BODY_READ = 16 * 1024 * 1024  # beyond this the body is not even read: 413 and close
+_MAX_HEAD_BYTES = 64 * 1024
+
+
+class BadRequest(Exception):
+    pass
+
+
+@dataclass
+class HttpRequest:
+    method: str
+    target: str
+    version: str
+    headers: dict[str, str]
+    body: bytes = b""
+    unread_body: int = 0  # a body too large to read at all: it is answered 413, then the connection closed
+
+    @property
+    def keep_alive(self) -> bool:
+        connection = self.headers.get("connection", "").lower()
+        if self.version == "HTTP/1.0":
+            return connection == "keep-alive"
+        return connection != "close"
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    close: bool = False
+
+    def encode(self) -> bytes:
+        reason = HTTPStatus(self.status).phrase
+        head = {"Date": formatdate(usegmt=True), "x-amzn-RequestId": new_id(),
+                "Content-Length": str(len(self.body)), **self.headers}
+        if self.close:
+            head["Connection"] = "close"
+        lines = [f"HTTP/1.1 {self.status} {reason}", *(f"{k}: {v}" for k, v in head.items()), "", ""]
+        return "\r\n".join(lines).encode("latin-1") + self.body
+
+
+def _error(status: int, error_type: str, message: str, *, close: bool = False) -> HttpResponse:
+    return HttpResponse(status, json.dumps({"message": message}).encode(),
+                        {"Content-Type": "application/json", "x-amzn-ErrorType": error_type}, close)
+
+
+def _iso(epoch_ms: int) -> str:
+    return datetime.fromtimestamp(epoch_ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+async def read_request(reader: asyncio.StreamReader) -> HttpRequest | None:
+    """One request from a persistent connection; ``None`` at a clean end of stream."""
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+    except asyncio.IncompleteReadError as exc:
+        if not exc.partial.strip():
+            return None
+        raise BadRequest("truncated request head") from None
+    except asyncio.LimitOverrunError:
+        raise BadRequest("request head too large") from None
+    lines = head.decode("latin-1").split("\r\n")
+    try:
+        method, target, version = lines[0].split(" ")
+    except ValueError:
+        raise BadRequest("malformed request line") from None
+    if not version.startswith("HTTP/1."):
+        raise BadRequest("unsupported HTTP version")
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        if not line:
+            continue
+        name, sep, value = line.partition(":")
+        if not sep or not name or name != name.strip():
+            raise BadRequest("malformed header")
+        headers[name.lower()] = value.strip()
+    request = HttpRequest(method, target, version, headers)
+    if "transfer-encoding" in headers:
+        raise BadRequest("chunked bodies are not supported")  # botocore always sends Content-Length here
+    length_header = headers.get("content-length", "0")
+    if not length_header.isdigit():
+        raise BadRequest("invalid Content-Length")
+    length = int(length_header)
+    if length > _MAX_BODY_READ:
+        request.unread_body = length
+        request.headers["connection"] = "close"
+        return request
+    request.body = await reader.readexactly(length)
+    return request
+
+
+class ManagementApi:
+    def __init__(self, gateway: WebSocketGateway, stage: str, max_payload_bytes: int = MAX_PAYLOAD_BYTES) -> None:
+        self._gateway = gateway
+        self._stage = stage
+        self._max_payload = max_payload_bytes
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._port = 0
+        self.answered: Counter[int] = Counter()  # responses by HTTP status
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def url(self) -> str:
+        """The callback URL: what boto3 gets as ``endpoint_url``."""
+        return f"http://{LOOPBACK}:{self._port}/{self._stage}"
+
+    async def start(self, port: int = 0) -> int:
+        self._server = await asyncio.start_server(self._serve, LOOPBACK, port, limit=_MAX_HEAD_BYTES)
+        self._port = self._server.sockets[0].getsockname()[1]
+        return self._port
+
+    async def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.close()
+        for writer in list(self._writers):  # boto3 keeps its connections alive; end them
+            writer.close()
+        await self._server.wait_closed()
+        self._server = None
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
+        try:
+            while True:
+                try:
+                    request = await read_request(reader)
+                except BadRequest as exc:
+                    writer.write(_error(400, "BadRequestException", str(exc), close=True).encode())
+                    await writer.drain()
+                    return
+                if request is None:
+                    return
+                response = await self.handle(request)
+                self.answered[response.status] += 1
+                response.close = response.close or not request.keep_alive
+                writer.write(response.encode())
+                await writer.drain()
+                if response.close:
+                    return
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            self._writers.discard(writer)
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
+
+    async def handle(self, request: HttpRequest) -> HttpResponse:
+        path = request.target.split("?", 1)[0]
+        segments = [unquote(s) for s in path.split("/")]
+        # ["", stage, "@connections", id]
+        if len(segments) != 4 or segments[0] or segments[1] != self._stage or segments[2] != "@connections" \
+                or not segments[3]:
+            return _error(403, "ForbiddenException", "Forbidden")
+        connection_id = segments[3]
+        if request.method == "POST":
+            return await self._post(connection_id, request)
+        if request.method == "GET":
+            return self._get(connection_id)
+        if request.method == "DELETE":
+            return HttpResponse(204) if await self._gateway.delete(connection_id) else _gone()
+        return _error(403, "ForbiddenException", "Forbidden")
+
+    async def _post(self, connection_id: str, request: HttpRequest) -> HttpResponse:
+        if request.unread_body or len(request.body) > self._max_payload:
+            return _error(413, "PayloadTooLargeException", "Message too long", close=bool(request.unread_body))
+        outcome = await self._gateway.post(connection_id, request.body)
+        if outcome is Delivery.GONE:
+            return _gone()
+        if outcome is Delivery.BUFFER_FULL:
+            return _error(429, "LimitExceededException", "The client side buffer is full")
+        return HttpResponse(200)
+
+    def _get(self, connection_id: str) -> HttpResponse:
+        live = self._gateway.connection(connection_id)
+        if live is None:
+            return _gone()
+        body = {"connectedAt": _iso(live.info.connected_at),
+                "identity": {"sourceIp": live.info.source_ip, "userAgent": live.info.user_agent},
+                "lastActiveAt": _iso(live.last_active_ms)}
+        return HttpResponse(200, json.dumps(body).encode(), {"Content-Type": "application/json"})
+
+
+def _gone() -> HttpResponse:
+    return _error(410, "GoneException", "The connection with the provided id no longer exists.")

@@ -1,0 +1,66 @@
+"""The local stack's own configuration: one Pydantic model, read from ``PARLEY_LOCAL_*`` once.
+
+The handlers never see this model. The stack turns it into the environment variables that
+``parley.config`` reads, exactly as the CDK functions construct does in AWS.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Every server of the local stack binds here, and nowhere else.
+LOOPBACK = "127.0.0.1"
+
+# A well-known secret so that `parley token` and `parley chat`, run in other terminals, mint tokens the
+# running stack accepts. It only ever guards a stack bound to the loopback interface.
+DEV_TOKEN_SECRET = "parley-local-dev-secret-do-not-use-in-aws-0123456789"
+
+MAX_MESSAGE_BYTES = 128 * 1024  # API Gateway's WebSocket message limit, both directions
+IDLE_TIMEOUT_SECONDS = 10 * 60  # API Gateway's idle connection timeout
+MAX_CONNECTION_SECONDS = 2 * 60 * 60  # API Gateway's maximum connection duration
+
+
+class LocalSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+
+    # 0 picks a free port (the tests do that).
+    ws_port: int = Field(default=8080, ge=0, le=65535, alias="PARLEY_LOCAL_WS_PORT")
+    connections_port: int = Field(default=8081, ge=0, le=65535, alias="PARLEY_LOCAL_CONNECTIONS_PORT")
+    moto_port: int = Field(default=8082, ge=0, le=65535, alias="PARLEY_LOCAL_MOTO_PORT")
+    # Use another AWS endpoint instead of starting moto: DynamoDB Local's URL, or "aws" for the real
+    # endpoints with the credentials already in the environment.
+    aws_endpoint: str | None = Field(default=None, alias="PARLEY_AWS_ENDPOINT")
+
+    region: str = Field(default="us-east-1", alias="PARLEY_LOCAL_REGION")
+    account_id: str = Field(default="123456789012", alias="PARLEY_LOCAL_ACCOUNT_ID")
+    api_id: str = Field(default="parleylocl", alias="PARLEY_LOCAL_API_ID")
+    stage: str = Field(default="local", pattern=r"^[A-Za-z0-9_-]+$", alias="PARLEY_LOCAL_STAGE")
+    table_name: str = Field(default="parley-local", alias="PARLEY_LOCAL_TABLE")
+    secret_name: str = Field(default="parley/local/token-secret", alias="PARLEY_LOCAL_SECRET_NAME")
+    token_secret: str = Field(default=DEV_TOKEN_SECRET, min_length=32, alias="PARLEY_LOCAL_TOKEN_SECRET")
+    # The same variables the handlers read, so minted tokens and the authorizer agree.
+    issuer: str = Field(default="parley-dev", alias="PARLEY_AUTH_ISSUER")
+    audience: str = Field(default="parley", alias="PARLEY_AUTH_AUDIENCE")
+
+    idle_timeout_seconds: float = Field(default=IDLE_TIMEOUT_SECONDS, gt=0, alias="PARLEY_LOCAL_IDLE_TIMEOUT")
+    max_connection_seconds: float = Field(default=MAX_CONNECTION_SECONDS, gt=0,
+                                          alias="PARLEY_LOCAL_MAX_CONNECTION_DURATION")
+    max_message_bytes: int = Field(default=MAX_MESSAGE_BYTES, ge=1024, alias="PARLEY_LOCAL_MAX_MESSAGE_BYTES")
+    # How many handler invocations run at once (Lambda's concurrency, scaled to a laptop).
+    lambda_concurrency: int = Field(default=16, ge=1, le=256, alias="PARLEY_LOCAL_LAMBDA_CONCURRENCY")
+    # API Gateway gives up on an integration after 29 s.
+    integration_timeout_seconds: float = Field(default=29.0, gt=0, alias="PARLEY_LOCAL_INTEGRATION_TIMEOUT")
+    log_level: str = Field(default="INFO", alias="PARLEY_LOCAL_LOG_LEVEL")
+    # Where `parley chat` connects (default: this machine's stack on ws_port).
+    url: str | None = Field(default=None, alias="PARLEY_URL")
+
+    @classmethod
+    def from_env(cls) -> Self:
+        return cls.model_validate(dict(os.environ))
+
+    @property
+    def uses_moto(self) -> bool:
+        return not self.aws_endpoint

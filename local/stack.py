@@ -1,0 +1,323 @@
+"""The whole of Parley on this machine: ``python -m local.stack`` (what ``make run`` runs).
+
+It starts moto (DynamoDB + Secrets Manager) on the loopback interface, provisions the table and the
+token secret, points the production handlers at them through the environment variables of
+``parley.config``, and serves the WebSocket API and its @connections endpoint. Ctrl-C (or SIGTERM) closes
+every socket, stops moto and frees the ports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import errno
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import warnings
+from collections.abc import Coroutine, Mapping
+from typing import Any, ClassVar, Self, TypeVar
+
+from local.backend import FAKE_ACCESS_KEY, REAL_AWS, MotoBackend, provision
+from local.gateway import Limits, WebSocketGateway
+from local.lambdas import FUNCTIONS_DIR, LambdaRuntime
+from local.management import ManagementApi
+from local.settings import LOOPBACK, LocalSettings
+from local.tokens import DEFAULT_TTL_SECONDS, mint_token
+from parley import routes
+
+log = logging.getLogger("parley.local")
+T = TypeVar("T")
+
+
+def _ensure_port_free(port: int) -> None:
+    """moto's server thread would hang its caller on a busy port: check first, with a clear error."""
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((LOOPBACK, port))
+        except OSError as exc:
+            raise OSError(exc.errno, f"port {port} is in use") from None
+
+
+class Stack:
+    """The local stack. One per process at a time: the core reads its configuration once per process."""
+
+    _active: ClassVar[Stack | None] = None
+
+    def __init__(self, settings: LocalSettings | None = None, *,
+                 handler_env: Mapping[str, str] | None = None) -> None:
+        """``handler_env``: more of the core's settings for the handlers (for example ``PARLEY_RATE_LIMITS``),
+        set while the stack runs. Core settings already in the environment reach the handlers as they are."""
+        self.settings = s = settings or LocalSettings.from_env()
+        self._handler_env = dict(handler_env or {})
+        self.runtime = LambdaRuntime(routes.function_names(), region=s.region, account_id=s.account_id,
+                                     concurrency=s.lambda_concurrency,
+                                     timeout_seconds=s.integration_timeout_seconds, functions_dir=FUNCTIONS_DIR)
+        self.gateway = WebSocketGateway(
+            self.runtime, api_id=s.api_id, stage=s.stage, region=s.region, account_id=s.account_id,
+            limits=Limits(max_message_bytes=s.max_message_bytes, idle_timeout_seconds=s.idle_timeout_seconds,
+                          max_connection_seconds=s.max_connection_seconds))
+        self.management = ManagementApi(self.gateway, s.stage)
+        self.aws_endpoint: str | None = None
+        self.secret_id = ""
+        self._moto: MotoBackend | None = None
+        self._saved_env: dict[str, str | None] = {}
+        self._started = False
+
+    # -- what clients need --------------------------------------------------------------------------
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://{LOOPBACK}:{self.gateway.port}"
+
+    @property
+    def callback_url(self) -> str:
+        return self.management.url
+
+    def mint_token(self, user_id: str, ttl_seconds: int = DEFAULT_TTL_SECONDS, *, secret: str | None = None,
+                   issuer: str | None = None, audience: str | None = None) -> str:
+        """A token this stack accepts (or, with another secret, issuer or audience, one it refuses)."""
+        s = self.settings
+        return mint_token(user_id, secret=secret or s.token_secret, issuer=issuer or s.issuer,
+                          audience=audience or s.audience, ttl_seconds=ttl_seconds)
+
+    # -- lifecycle ------------------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        if Stack._active is not None:
+            raise RuntimeError("a local stack is already running in this process")
+        Stack._active = self
+        self._started = True
+        s = self.settings
+        try:
+            fake_credentials = s.aws_endpoint != REAL_AWS
+            if s.uses_moto:
+                _ensure_port_free(s.moto_port)
+                self._moto = MotoBackend(s.moto_port)
+                self.aws_endpoint = await asyncio.to_thread(self._moto.start)
+            else:
+                self.aws_endpoint = None if s.aws_endpoint == REAL_AWS else s.aws_endpoint
+            self.secret_id = await asyncio.to_thread(
+                provision, self.aws_endpoint, region=s.region, table_name=s.table_name,
+                secret_name=s.secret_name, token_secret=s.token_secret, fake_credentials=fake_credentials)
+            await self.management.start(s.connections_port)
+            self._configure_environment(fake_credentials)
+            _reset_core()
+            self.runtime.load()
+            await self.gateway.start(s.ws_port)
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def stop(self) -> None:
+        if not self._started:
+            return
+        self._started = False
+        try:
+            await self.gateway.stop()
+            await self.management.stop()
+            await asyncio.to_thread(self.runtime.shutdown)
+            _release_core()
+            if self._moto is not None:
+                await asyncio.to_thread(self._moto.stop)
+                self._moto = None
+        finally:
+            self._restore_environment()
+            Stack._active = None
+
+    # -- the handlers' configuration -------------------------------------------------------------
+
+    def _configure_environment(self, fake_credentials: bool) -> None:
+        s = self.settings
+        env: dict[str, str | None] = {
+            "PARLEY_TABLE_NAME": s.table_name,
+            "PARLEY_CALLBACK_URL": self.callback_url,
+            "PARLEY_AUTH_MODE": "hs256",
+            "PARLEY_AUTH_ALGORITHMS": "HS256",
+            "PARLEY_AUTH_SECRET_ID": self.secret_id,
+            "PARLEY_AUTH_ISSUER": s.issuer,
+            "PARLEY_AUTH_AUDIENCE": s.audience,
+            "AWS_REGION": s.region,
+            "AWS_DEFAULT_REGION": s.region,
+            "AWS_ENDPOINT_URL": self.aws_endpoint,
+            "POWERTOOLS_SERVICE_NAME": "parley",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            "POWERTOOLS_LOG_LEVEL": s.log_level,
+        }
+        env.update(self._handler_env)
+        if fake_credentials:
+            env.update(AWS_ACCESS_KEY_ID=FAKE_ACCESS_KEY, AWS_SECRET_ACCESS_KEY=FAKE_ACCESS_KEY, AWS_SESSION_TOKEN=None,
+                       AWS_PROFILE=None)
+        for name, value in env.items():
+            self._saved_env.setdefault(name, os.environ.get(name))
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+    def _restore_environment(self) -> None:
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved_env = {}
+        _reset_core()
+
+
+def _reset_core() -> None:
+    """Forget the core's once-per-process state, so it reads the environment again."""
+    from parley import aws, config, wiring
+    from parley.stores import secrets
+
+    config.get_settings.cache_clear()
+    wiring.services.cache_clear()
+    secrets.reset()
+    aws.reset_clients()
+
+
+def _release_core() -> None:
+    """Stop what the core started: the fan-out pool and the boto3 clients' keep-alive connections."""
+    from parley import aws, wiring
+
+    if wiring.services.cache_info().currsize:
+        fanout = wiring.services().fanout
+        if fanout is not None:
+            fanout.close()
+    aws.reset_clients()  # closes their keep-alive connections
+    _reset_core()
+
+
+class StackThread:
+    """The stack on its own event loop in a background thread, for synchronous callers: pytest
+    fixtures and benchmarks drive it over real sockets from their own loops, like separate processes."""
+
+    def __init__(self, settings: LocalSettings | None = None, *,
+                 handler_env: Mapping[str, str] | None = None) -> None:
+        self.stack = Stack(settings, handler_env=handler_env)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="parley-local-stack", daemon=True)
+
+    def start(self, timeout: float = 60) -> Stack:
+        self._thread.start()
+        try:
+            self.call(self.stack.start(), timeout)
+        except BaseException:
+            self._shutdown_loop()
+            raise
+        return self.stack
+
+    def call(self, coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
+        """Run a coroutine on the stack's loop (for example to inspect the gateway) and wait for it."""
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    def stop(self, timeout: float = 60) -> None:
+        try:
+            self.call(self.stack.stop(), timeout)
+        finally:
+            self._shutdown_loop()
+
+    def _shutdown_loop(self) -> None:
+        async def drain() -> None:
+            await self._loop.shutdown_asyncgens()
+            await self._loop.shutdown_default_executor()
+
+        if self._thread.is_alive():
+            with contextlib.suppress(Exception):
+                self.call(drain(), 30)
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(30)
+        self._loop.close()
+
+    def __enter__(self) -> Stack:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+
+# -- python -m local.stack -------------------------------------------------------------------------------
+
+
+def banner(stack: Stack) -> str:
+    s = stack.settings
+    default_url = stack.gateway.port == 8080
+    url_flag = "" if default_url else f" --url {stack.ws_url}"
+    aws = f"moto at {stack.aws_endpoint}" if s.uses_moto else (stack.aws_endpoint or "AWS (real endpoints)")
+    py = ".venv/bin/python"
+    return "\n".join([
+        "",
+        "Parley is running locally (Ctrl-C stops it).",
+        f"  WebSocket API   {stack.ws_url}   (stage '{s.stage}'; {stack.ws_url}/{s.stage} works too)",
+        f"  @connections    {stack.callback_url}",
+        f"  AWS services    {aws}, table '{s.table_name}'",
+        "",
+        "Chat between two terminals:",
+        f"  {py} -m local.cli chat --as alice --to bob{url_flag}",
+        f"  {py} -m local.cli chat --as bob --to alice{url_flag}",
+        "",
+        "A token for your own client (send it as 'Authorization: Bearer <token>' or '?token=<token>'):",
+        f"  {py} -m local.cli token alice",
+        "",
+    ])
+
+
+async def serve(settings: LocalSettings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with Stack(settings) as stack:
+            print(banner(stack), flush=True)
+            await stop.wait()
+            print("Stopping: closing connections, stopping moto ...", flush=True)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+    print("Stopped.", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m local.stack", description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Configuration (environment): PARLEY_LOCAL_WS_PORT (8080), PARLEY_LOCAL_CONNECTIONS_PORT (8081), "
+               "PARLEY_LOCAL_MOTO_PORT (8082); 0 picks a free port. PARLEY_AWS_ENDPOINT=<url>|aws uses "
+               "another endpoint instead of moto. PARLEY_LOCAL_IDLE_TIMEOUT, PARLEY_LOCAL_MAX_CONNECTION_DURATION "
+               "(seconds), PARLEY_LOCAL_LOG_LEVEL. See docs/local-stack.md.")
+    parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("websockets", "botocore", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    # The handlers emit no metrics on some invocations; metrics are disabled locally anyway.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    try:
+        settings = LocalSettings.from_env()
+        asyncio.run(serve(settings))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            print(f"Cannot start: {exc.strerror or exc}. Set PARLEY_LOCAL_WS_PORT, PARLEY_LOCAL_CONNECTIONS_PORT "
+                  "or PARLEY_LOCAL_MOTO_PORT to free ports (0 picks one).", file=sys.stderr)
+            return 1
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

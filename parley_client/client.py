@@ -1,0 +1,509 @@
+"""An asyncio client for Parley's WebSocket protocol, for app backends, bots, tests and benchmarks.
+
+It keeps one connection open: it reconnects with exponential backoff and jitter, catches up every
+tracked conversation after each reconnect (``history`` with ``after`` = the last seq seen, paging while
+``hasMore``), delivers messages in ``seq`` order without duplicates, resends a message with the same
+``clientMsgId`` until it is acked, and sends ``ping`` inside API Gateway's idle timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import itertools
+import json
+import logging
+import secrets
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Literal, Self
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
+from websockets.protocol import State
+
+from parley_client.backoff import Backoff
+from parley_client.errors import ClientClosed, ConnectionLost, HandshakeRejected, ServerError
+from parley_client.frames import (
+    Ack,
+    Conversation,
+    ConversationsPage,
+    Frame,
+    HistoryPage,
+    Incoming,
+    Message,
+)
+from parley_client.timeline import Timeline
+
+log = logging.getLogger("parley_client")
+
+USER_AGENT = "parley-client-python/0.1"
+TokenProvider = Callable[[], str | Awaitable[str]]
+# Errors after which the same request may simply be sent again (``rate_limited`` after its ``retryAfterMs``).
+RETRYABLE_CODES = frozenset({"throttled", "conflict", "internal_error", "rate_limited", "moderation_unavailable"})
+HISTORY_PAGE_MAX = 100
+_FILL_ROUNDS = 5
+GAP_GRACE_SECONDS = 0.1
+_AUTH_FAILURES_BEFORE_GIVING_UP = 3
+
+
+@dataclass
+class ClientStats:
+    connects: int = 0
+    reconnects: int = 0
+    recovered: int = 0  # messages delivered from a history catch-up rather than a push
+    duplicates_dropped: int = 0
+    resends: int = 0
+
+
+class _End:
+    """Ends the incoming stream."""
+
+    def __init__(self, error: BaseException | None = None) -> None:
+        self.error = error
+
+
+class ParleyClient:
+    def __init__(self, url: str, token: str | TokenProvider, *, auth_via: Literal["query", "header"] = "query",
+                 keepalive_interval: float = 240.0, request_timeout: float = 10.0, ack_timeout: float = 5.0,
+                 backoff: Backoff | None = None, reconnect: bool = True, open_timeout: float = 10.0,
+                 max_size: int = 1 << 20, user_agent: str = USER_AGENT,
+                 on_connection_change: Callable[[bool], None] | None = None) -> None:
+        self._url = url
+        self._token = token
+        self._auth_via = auth_via
+        self._keepalive_interval = keepalive_interval
+        self._request_timeout = request_timeout
+        self._ack_timeout = ack_timeout
+        self._backoff = backoff or Backoff()
+        self._reconnect = reconnect
+        self._open_timeout = open_timeout
+        self._max_size = max_size
+        self._user_agent = user_agent
+        self._on_connection_change = on_connection_change
+
+        self._ws: ClientConnection | None = None
+        self._open = asyncio.Event()
+        self._closing = False
+        self._fatal: BaseException | None = None
+        self._supervisor: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._incoming: asyncio.Queue[Incoming | _End] = asyncio.Queue()
+        self._timelines: dict[str, Timeline] = {}
+        self._filling: set[str] = set()
+        self._sending: set[str] = set()  # clientMsgIds of our sends not acked yet
+        self._ids = itertools.count(1)
+        self._last_sent = time.monotonic()
+        self.stats = ClientStats()
+
+    # -- connection lifecycle -----------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        return self._ws is not None and self._ws.state is State.OPEN
+
+    @property
+    def websocket(self) -> ClientConnection | None:
+        """The current connection, if any (diagnostics and tests)."""
+        return self._ws
+
+    async def __aenter__(self) -> Self:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
+
+    async def connect(self) -> None:
+        """Open the first connection. A refused handshake raises :class:`HandshakeRejected` at once;
+        later drops are repaired in the background."""
+        if self._supervisor is not None:
+            raise RuntimeError("already connected")
+        ws = await self._open_connection()
+        self.stats.connects += 1
+        self._attach(ws)
+        self._supervisor = asyncio.create_task(self._supervise(ws), name="parley-client")
+
+    async def close(self) -> None:
+        self._closing = True
+        if self._ws is not None:
+            await self._ws.close()
+        if self._supervisor is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._supervisor
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._fail_waiting(ClientClosed("the client is closed"))
+        self._incoming.put_nowait(_End())
+
+    async def _open_connection(self) -> ClientConnection:
+        token = self._token() if callable(self._token) else self._token
+        if inspect.isawaitable(token):
+            token = await token
+        url, headers = self._url, {}
+        if self._auth_via == "header":
+            headers["Authorization"] = f"Bearer {token}"
+        else:
+            parts = urlsplit(self._url)
+            query = [*parse_qsl(parts.query), ("token", str(token))]
+            url = urlunsplit(parts._replace(query=urlencode(query)))
+        try:
+            return await connect(url, additional_headers=headers, user_agent_header=self._user_agent,
+                                 open_timeout=self._open_timeout, max_size=self._max_size, proxy=None)
+        except InvalidStatus as exc:
+            raise HandshakeRejected(exc.response.status_code) from None
+
+    def _attach(self, ws: ClientConnection) -> None:
+        self._ws = ws
+        self._last_sent = time.monotonic()
+        self._open.set()
+
+    async def _supervise(self, ws: ClientConnection) -> None:
+        while True:
+            keepalive = asyncio.create_task(self._keep_alive(ws))
+            try:
+                await self._read(ws)
+            finally:
+                keepalive.cancel()
+                self._open.clear()
+                self._ws = None
+                if self._on_connection_change is not None and not self._closing:
+                    self._on_connection_change(False)
+                # Requests in flight lost their answer: senders resend, readers ask again.
+                self._fail_waiting(ConnectionLost("the connection closed"))
+            if self._closing or not self._reconnect:
+                self._incoming.put_nowait(_End())
+                return
+            try:
+                ws = await self._reconnect_with_backoff()
+            except (HandshakeRejected, ClientClosed) as exc:  # gave up: the stream ends with the reason
+                self._fatal = exc
+                self._fail_waiting(exc)
+                self._incoming.put_nowait(_End(self._fatal))
+                return
+            self.stats.reconnects += 1
+            self._attach(ws)
+            if self._on_connection_change is not None:
+                self._on_connection_change(True)
+            self._spawn(self._catch_up(list(self._timelines)))
+
+    async def _reconnect_with_backoff(self) -> ClientConnection:
+        auth_failures = 0
+        for attempt in itertools.count():
+            await asyncio.sleep(self._backoff.delay(attempt))
+            if self._closing:
+                raise ClientClosed("the client is closed")
+            try:
+                return await self._open_connection()
+            except HandshakeRejected as exc:
+                if exc.status not in (401, 403):
+                    continue
+                auth_failures += 1
+                if auth_failures >= _AUTH_FAILURES_BEFORE_GIVING_UP:
+                    raise
+            except (OSError, TimeoutError, WebSocketException) as exc:
+                log.debug("reconnect attempt %d failed: %s", attempt + 1, exc)
+        raise AssertionError("unreachable")
+
+    async def _keep_alive(self, ws: ClientConnection) -> None:
+        """A ``ping`` request whenever nothing was sent for ``keepalive_interval``; no pong -> reconnect."""
+        while ws.state is State.OPEN:
+            wait = self._last_sent + self._keepalive_interval - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+                continue
+            try:
+                await self._exchange(ws, {"action": "ping"}, self._request_timeout)
+            except (ConnectionLost, ConnectionClosed):
+                return
+            except TimeoutError:
+                log.warning("no pong within %.0f s: reconnecting", self._request_timeout)
+                ws.transport.abort()
+                return
+
+    # -- frames in -----------------------------------------------------------------------------------
+
+    async def _read(self, ws: ClientConnection) -> None:
+        try:
+            async for raw in ws:
+                try:
+                    frame = json.loads(raw)
+                except ValueError:
+                    log.warning("ignored a frame that is not JSON")
+                    continue
+                if isinstance(frame, dict):
+                    self._dispatch(frame)
+        except ConnectionClosed:
+            pass
+
+    def _dispatch(self, frame: dict[str, Any]) -> None:
+        kind = frame.get("type")
+        key = frame.get("clientMsgId") if kind == "ack" else frame.get("ref")
+        waiter = self._waiting.get(key) if isinstance(key, str) and kind != "message" else None
+        if waiter is not None:
+            if not waiter.done():
+                waiter.set_result(frame)
+            return
+        if kind == "message":
+            self._on_message(Message.from_frame(frame), recovered=False)
+        elif kind is None:
+            # API Gateway's own answer when a handler failed: {"message": "Internal server error", ...}
+            log.warning("gateway error frame: %s", frame.get("message"))
+        else:
+            self._incoming.put_nowait(Frame(type=str(kind), data=frame))
+
+    def _on_message(self, message: Message, *, recovered: bool) -> None:
+        # First news of a conversation: follow it from this message on.
+        timeline = self._timelines.setdefault(message.conversation_id, Timeline(last_seq=None))
+        before = timeline.duplicates
+        # A catch-up can read our own message before its ack arrives: it is ours, not news.
+        own = message.client_msg_id in self._sending
+        arrived = timeline.acked(message.seq, message.message_id) if own else timeline.offer(message)
+        for ready in arrived:
+            if recovered and ready.message_id == message.message_id:
+                self.stats.recovered += 1
+            self._incoming.put_nowait(ready)
+        self.stats.duplicates_dropped += timeline.duplicates - before
+        if timeline.has_gap and not recovered:
+            self._fill_soon(message.conversation_id)
+
+    # -- catch-up -----------------------------------------------------------------------------------
+
+    def track(self, conversation_id: str, last_seq: int = 0) -> None:
+        """Follow a conversation after ``last_seq`` (0: from its first message): its messages are delivered
+        in order, and after every reconnect the client reads what it missed. A conversation is also
+        followed from its first pushed message on. Tracking again never moves backward."""
+        timeline = self._timelines.setdefault(conversation_id, Timeline(last_seq=None))
+        for ready in timeline.fast_forward(last_seq):
+            self._incoming.put_nowait(ready)
+
+    def last_seq(self, conversation_id: str) -> int | None:
+        """The last seq delivered (or sent) in order; None for a conversation not followed yet."""
+        timeline = self._timelines.get(conversation_id)
+        return None if timeline is None else timeline.last_seq
+
+    async def catch_up(self, conversation_id: str) -> None:
+        """Read and deliver everything after the last seq seen (also done after every reconnect)."""
+        await self._catch_up([conversation_id])
+
+    def _fill_soon(self, conversation_id: str) -> None:
+        if conversation_id not in self._filling:
+            # Pushes and acks overtake one another: most gaps close by themselves within moments.
+            self._spawn(self._catch_up([conversation_id], grace=GAP_GRACE_SECONDS))
+
+    async def _catch_up(self, conversation_ids: Iterable[str], grace: float = 0.0) -> None:
+        for cid in conversation_ids:
+            if cid in self._filling:
+                continue
+            self._filling.add(cid)
+            try:
+                if grace:
+                    await asyncio.sleep(grace)
+                    if not self._timelines[cid].has_gap:
+                        continue
+                await self._fill(cid)
+            except (ConnectionLost, ClientClosed):
+                return  # the next reconnect catches up again
+            except ServerError as exc:
+                log.warning("catch-up of %s refused: %s", cid, exc)
+            finally:
+                self._filling.discard(cid)
+
+    async def _fill(self, conversation_id: str) -> None:
+        timeline = self._timelines[conversation_id]
+        for _round in range(_FILL_ROUNDS):
+            if timeline.last_seq is None:
+                return  # nothing to start from yet: the first push sets it
+            after = timeline.last_seq
+            while True:
+                page = await self.history(conversation_id, after=after, limit=HISTORY_PAGE_MAX)
+                for message in page.messages:
+                    self._on_message(message, recovered=True)
+                if page.messages:
+                    after = max(after, page.messages[-1].seq)
+                if not page.has_more or not page.messages:
+                    break
+            # Up to `after` history is complete: a seq it did not have does not exist.
+            for ready in timeline.skip_missing(up_to=after):
+                self._incoming.put_nowait(ready)
+            if not timeline.has_gap:
+                return
+            # What is held back lies beyond what was stored when we read: its gap is in flight.
+            await asyncio.sleep(0.05)
+
+    # -- the incoming stream ------------------------------------------------------------------------
+
+    def __aiter__(self) -> AsyncIterator[Incoming]:
+        return self
+
+    async def __anext__(self) -> Incoming:
+        item = await self._incoming.get()
+        if isinstance(item, _End):
+            self._incoming.put_nowait(item)  # every later call ends too
+            if item.error is not None:
+                raise item.error
+            raise StopAsyncIteration
+        return item
+
+    async def next_message(self, timeout: float | None = None) -> Message:
+        """The next incoming chat message, skipping other frames."""
+        async with asyncio.timeout(timeout):
+            async for item in self:
+                if isinstance(item, Message):
+                    return item
+        raise ClientClosed("the client is closed")
+
+    # -- requests ---------------------------------------------------------------------------------
+
+    async def send(self, conversation_id: str, text: str, *, client_msg_id: str | None = None,
+                   timeout: float | None = None) -> Ack:
+        """Send a message; resent with the same ``clientMsgId`` until acked (the server stores it once).
+        ``timeout`` bounds the whole effort (None: until acked or the client gives up)."""
+        cmid = client_msg_id or secrets.token_hex(8)
+        frame = {"action": "send", "conversationId": conversation_id, "clientMsgId": cmid, "body": {"text": text}}
+        self._sending.add(cmid)
+        try:
+            async with asyncio.timeout(timeout):
+                reply = await self._call(frame, cmid, self._ack_timeout, retry=True)
+        finally:
+            self._sending.discard(cmid)
+        ack = Ack.from_frame(reply)
+        timeline = self._timelines.setdefault(conversation_id, Timeline(last_seq=None))
+        for ready in timeline.acked(ack.seq, ack.message_id):
+            self._incoming.put_nowait(ready)
+        return ack
+
+    async def request(self, action: str, *, retry: bool = True, timeout: float | None = None,
+                      **fields: Any) -> dict[str, Any]:
+        """Any request: returns the answering frame, raises :class:`ServerError` for an error frame.
+        With ``retry`` it is sent again after a lost connection (for requests that are safe to repeat)."""
+        request_id = f"r{next(self._ids)}-{secrets.token_hex(3)}"
+        frame = {"action": action, "requestId": request_id, **fields}
+        return await self._call(frame, request_id, timeout or self._request_timeout, retry=retry)
+
+    async def history(self, conversation_id: str, *, before: int | None = None, after: int | None = None,
+                      limit: int = 50) -> HistoryPage:
+        fields: dict[str, Any] = {"conversationId": conversation_id, "limit": limit}
+        if before is not None:
+            fields["before"] = before
+        if after is not None:
+            fields["after"] = after
+        return HistoryPage.from_frame(await self.request("history", **fields))
+
+    async def history_pages(self, conversation_id: str, *, after: int | None = None,
+                            limit: int = HISTORY_PAGE_MAX) -> AsyncIterator[HistoryPage]:
+        """Page through history: forward from ``after`` (catch-up), else backward from the newest."""
+        before: int | None = None
+        while True:
+            page = await self.history(conversation_id, before=before, after=after, limit=limit)
+            yield page
+            if not page.has_more or not page.messages:
+                return
+            if after is not None:
+                after = page.messages[-1].seq
+            else:
+                before = page.messages[0].seq
+
+    async def open_direct(self, user_id: str, *, follow: bool = True) -> Conversation:
+        """Find or create the direct conversation with ``user_id``; with ``follow``, its new messages
+        (from now on) are delivered and caught up after reconnects."""
+        frame = await self.request("openDirect", userId=user_id)
+        conversation = Conversation.from_frame(frame["conversation"])
+        if follow and self.last_seq(conversation.conversation_id) is None:
+            newest = await self.history(conversation.conversation_id, limit=1)
+            self.track(conversation.conversation_id, newest.messages[-1].seq if newest.messages else 0)
+        return conversation
+
+    async def create_group(self, members: list[str], name: str | None = None, *,
+                           follow: bool = True) -> Conversation:
+        fields: dict[str, Any] = {"members": members}
+        if name is not None:
+            fields["name"] = name
+        # Not repeated after a lost connection: a second createGroup would make a second group.
+        frame = await self.request("createGroup", retry=False, **fields)
+        conversation = Conversation.from_frame(frame["conversation"])
+        if follow:
+            self.track(conversation.conversation_id, 0)
+        return conversation
+
+    async def list_conversations(self, limit: int = 50, cursor: str | None = None) -> ConversationsPage:
+        fields: dict[str, Any] = {"limit": limit}
+        if cursor is not None:
+            fields["cursor"] = cursor
+        return ConversationsPage.from_frame(await self.request("listConversations", **fields))
+
+    async def ping(self) -> float:
+        """Round trip of a ``ping`` request, in seconds."""
+        started = time.monotonic()
+        await self.request("ping")
+        return time.monotonic() - started
+
+    async def _call(self, frame: dict[str, Any], key: str, attempt_timeout: float, *, retry: bool) -> dict[str, Any]:
+        for attempt in itertools.count():
+            ws = await self._connection()
+            try:
+                reply = await self._exchange(ws, frame, attempt_timeout, key)
+            except (ConnectionLost, ConnectionClosed, TimeoutError):
+                if not retry:
+                    raise ConnectionLost(f"{frame['action']}: the connection closed before the answer") from None
+                self.stats.resends += 1
+                await asyncio.sleep(self._backoff.delay(attempt) / 4)
+                continue
+            if reply.get("type") != "error":
+                return reply
+            code, message = str(reply.get("code")), str(reply.get("message"))
+            if retry and code in RETRYABLE_CODES:
+                self.stats.resends += 1
+                wait_ms = reply.get("retryAfterMs")
+                await asyncio.sleep(wait_ms / 1000 if isinstance(wait_ms, int | float) and wait_ms > 0
+                                    else self._backoff.delay(attempt))
+                continue
+            raise ServerError(code, message, reply.get("ref"))
+        raise AssertionError("unreachable")
+
+    async def _exchange(self, ws: ClientConnection, frame: dict[str, Any], timeout: float,
+                        key: str | None = None) -> dict[str, Any]:
+        key = key or f"r{next(self._ids)}-{secrets.token_hex(3)}"
+        if "requestId" not in frame and frame.get("action") != "send":
+            frame = {**frame, "requestId": key}
+        waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._waiting[key] = waiter
+        try:
+            await ws.send(json.dumps(frame, separators=(",", ":")))
+            self._last_sent = time.monotonic()
+            async with asyncio.timeout(timeout):
+                return await waiter
+        finally:
+            if self._waiting.get(key) is waiter:
+                del self._waiting[key]
+
+    async def _connection(self) -> ClientConnection:
+        while True:
+            if self._fatal is not None:
+                raise self._fatal
+            if self._closing:
+                raise ClientClosed("the client is closed")
+            ws = self._ws
+            if ws is not None and ws.state is State.OPEN:
+                return ws
+            if self._supervisor is None:
+                raise ClientClosed("connect() first")
+            if self._open.is_set():
+                await asyncio.sleep(0.02)  # closing: the supervisor is about to notice
+            else:
+                await self._open.wait()
+
+    def _fail_waiting(self, error: BaseException) -> None:
+        for waiter in self._waiting.values():
+            if not waiter.done():
+                waiter.set_exception(error)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)

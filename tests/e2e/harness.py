@@ -1,0 +1,91 @@
+"""Helpers for the end-to-end tier: scenarios on their own event loops, clients, and views of the stack's
+state (the gateway's open connections, the connection records in DynamoDB)."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
+
+import boto3
+
+from local.settings import LocalSettings
+from local.stack import Stack, StackThread
+from parley.config import Settings
+from parley_client import Backoff, ParleyClient
+
+T = TypeVar("T")
+
+
+def run(coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
+    """Run one scenario on a fresh event loop, bounded in time."""
+    async def bounded() -> T:
+        async with asyncio.timeout(timeout):
+            return await coro
+
+    return asyncio.run(bounded())
+
+
+def e2e_settings(**overrides: Any) -> LocalSettings:
+    """Free ports, a secret of its own, quiet logs."""
+    values: dict[str, Any] = {"ws_port": 0, "connections_port": 0, "moto_port": 0, "log_level": "WARNING",
+                              "token_secret": secrets.token_urlsafe(32), "table_name": "parley-e2e"}
+    values.update(overrides)
+    return LocalSettings(**values)
+
+
+def generous_rate_limits(rate: int = 10_000) -> str:
+    """The core's default ``PARLEY_RATE_LIMITS`` with every limit raised to ``rate`` per second (and burst)."""
+    default = str(Settings.model_fields["rate_limits"].default)
+    kinds = [entry.split("=", 1)[0].strip() for entry in default.split(",") if entry.strip()]
+    return ",".join(f"{kind}={rate}:{rate}" for kind in kinds)
+
+
+def client_for(stack: Stack, user_id: str, **options: Any) -> ParleyClient:
+    options.setdefault("backoff", Backoff(initial=0.05, maximum=0.5))
+    return ParleyClient(stack.ws_url, stack.mint_token(user_id), **options)
+
+
+async def connected(stack: Stack, user_id: str, **options: Any) -> ParleyClient:
+    client = client_for(stack, user_id, **options)
+    await client.connect()
+    return client
+
+
+async def eventually(check: Callable[[], bool | Awaitable[bool]], timeout: float = 5.0,
+                     interval: float = 0.02) -> None:
+    """Wait until ``check`` holds (state that another loop or thread changes)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if not isinstance(result, bool):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(interval)
+
+
+def open_connection_ids(stack_thread: StackThread, user_id: str) -> set[str]:
+    """The user's connections the gateway holds open (read on the stack's loop)."""
+    async def read() -> set[str]:
+        return {c.connection_id for c in stack_thread.stack.gateway.connections()
+                if (c.info.authorizer or {}).get("principalId") == user_id}
+
+    return stack_thread.call(read())
+
+
+def stored_connection_ids(stack: Stack, user_id: str) -> set[str]:
+    """The user's connection records in DynamoDB."""
+    dynamodb = boto3.client("dynamodb", endpoint_url=stack.aws_endpoint, region_name=stack.settings.region,
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
+    try:
+        items = dynamodb.query(
+            TableName=stack.settings.table_name, KeyConditionExpression="pk = :pk AND begins_with(sk, :c)",
+            ExpressionAttributeValues={":pk": {"S": f"USER#{user_id}"}, ":c": {"S": "CONN#"}})["Items"]
+    finally:
+        dynamodb.close()
+    return {item["sk"]["S"].removeprefix("CONN#") for item in items}
