@@ -101,6 +101,11 @@ def deployed_functions() -> list[str]:
     return names
 
 
+# Key-addressed reads and writes only. CDK's grant_read_data/grant_read_write_data include dynamodb:Scan;
+# no request path may scan (its cost would grow with the whole table), so no function may.
+TABLE_READS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem")
+TABLE_WRITES = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
+
 # The partition keys of every rate-limit bucket: any kind, any user, any scope.
 THROTTLE_KEYS = throttle_pk("*", "*", "*")
 
@@ -207,9 +212,9 @@ class Functions(Construct):
         if needs.delivers and needs.table is not TableAccess.READ_WRITE:
             raise ValueError(f"{function.node.id}: delivering prunes stale connections, so it needs READ_WRITE")
         if needs.table is TableAccess.READ_WRITE:
-            self._table.grant_read_write_data(function)
+            self._table.grant(function, *TABLE_READS, *TABLE_WRITES)
         elif needs.table is TableAccess.READ:
-            self._table.grant_read_data(function)
+            self._table.grant(function, *TABLE_READS)
             if needs.rate_limited:
                 # Writes limited to the caller's rate-limit buckets: every other item stays read-only.
                 iam.Grant.add_to_principal(

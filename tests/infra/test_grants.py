@@ -111,3 +111,10 @@ def test_functions_write_only_to_their_own_log_group(synth: Synth) -> None:
     for handler in deployed_functions():
         log_group = synth.resource(f"Functions/{handler}")["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
         assert resources_of(synth, handler, "logs:PutLogEvents") == [f"${{{log_group}.Arn}}"]
+
+
+def test_no_function_may_scan_the_table(synth: Synth) -> None:
+    # given every deployed function, when its policy is read, then Scan is not among its DynamoDB actions:
+    # a request's work must grow with the conversation or user it touches, never with the table
+    for handler in deployed_functions():
+        assert "dynamodb:Scan" not in actions(synth, handler, "dynamodb:"), handler
