@@ -20,3 +20,13 @@ def from_item(item: dict[str, Any]) -> dict[str, Any]:
 
 def key(pk: str, sk: str) -> dict[str, Any]:
     return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+def set_expression(values: dict[str, Any]) -> dict[str, Any]:
+    """``UpdateItem`` arguments that SET each attribute of ``values`` (names and values placeholdered)."""
+    names = {f"#a{i}": attr for i, attr in enumerate(values)}
+    return {
+        "UpdateExpression": "SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(values))),
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": to_item({f":v{i}": v for i, v in enumerate(values.values())}),
+    }

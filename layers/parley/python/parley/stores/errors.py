@@ -1,12 +1,15 @@
-"""Maps DynamoDB's error codes to domain errors, so no service ever sees a botocore exception."""
+"""Maps DynamoDB's error codes to domain errors, so no service ever sees a botocore exception, and the
+conditional put that several stores use to record something exactly once."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from botocore.exceptions import ClientError
 
+from parley.aws import client
 from parley.errors import ThrottledError
 
 _THROTTLING = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
@@ -24,3 +27,15 @@ def translated() -> Iterator[None]:
         if error_code(exc) in _THROTTLING:
             raise ThrottledError() from exc
         raise
+
+
+def put_if_absent(table_name: str, item: dict[str, Any]) -> bool:
+    """Put ``item`` unless an item with its key exists: True if stored, False if it was already there."""
+    try:
+        with translated():
+            client("dynamodb").put_item(TableName=table_name, Item=item, ConditionExpression="attribute_not_exists(pk)")
+    except ClientError as exc:
+        if error_code(exc) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True

@@ -6,15 +6,13 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from parley import table
 from parley.aws import client
 from parley.models import ConversationHead, Message, MessageBody, MessagePage
 from parley.ports import MessageStore, SeqTakenError
 from parley.stores.codec import from_item, to_item
 from parley.stores.conversations import conversation_from_item
-from parley.stores.errors import error_code, translated
+from parley.stores.errors import put_if_absent, translated
 
 _MAX_SEQ = 10**table.SEQ_WIDTH - 1
 
@@ -51,14 +49,8 @@ class DynamoMessageStore(MessageStore):
             table.ATTR_SENT_AT: message.sent_at, table.ATTR_CLIENT_MSG_ID: message.client_msg_id,
             table.ATTR_BODY: message.body.model_dump(by_alias=True, exclude_none=True),
         })
-        try:
-            with translated():
-                client("dynamodb").put_item(TableName=self._table, Item=item,
-                                            ConditionExpression="attribute_not_exists(pk)")
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                raise SeqTakenError(message.seq) from exc
-            raise
+        if not put_if_absent(self._table, item):
+            raise SeqTakenError(message.seq)
 
     def page(self, conversation_id: str, *, before: int | None, after: int | None, limit: int) -> MessagePage:
         low = (after or 0) + 1

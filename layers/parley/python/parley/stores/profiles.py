@@ -8,7 +8,7 @@ from parley import table
 from parley.aws import client
 from parley.models import NotifyMode, Profile, Visibility
 from parley.ports import ProfileStore
-from parley.stores.codec import from_item, key, to_item
+from parley.stores.codec import from_item, key, set_expression
 from parley.stores.errors import translated
 
 _BATCH_GET_MAX = 100
@@ -56,14 +56,10 @@ class DynamoProfileStore(ProfileStore):
                   for name, v in changes.items() if v is not None}
         if not values:
             return self.get(user_id)
-        names = {f"#a{i}": attr for i, attr in enumerate(values)}
-        serialized = to_item({f":v{i}": v for i, v in enumerate(values.values())})
-        expression = "SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(values)))
         with translated():
             resp = client("dynamodb").update_item(
-                TableName=self._table, Key=key(table.user_pk(user_id), table.PROFILE_SK),
-                UpdateExpression=expression, ExpressionAttributeNames=names,
-                ExpressionAttributeValues=serialized, ReturnValues="ALL_NEW")
+                TableName=self._table, Key=key(table.user_pk(user_id), table.PROFILE_SK), ReturnValues="ALL_NEW",
+                **set_expression(values))
         return _profile(user_id, from_item(resp["Attributes"]))
 
     def mark_first_seen(self, user_id: str, now_ms: int) -> None:

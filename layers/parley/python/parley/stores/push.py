@@ -13,7 +13,7 @@ from parley.aws import client
 from parley.errors import EndpointDisabledError
 from parley.ports import PushGateway, PushLedger
 from parley.stores.codec import key, to_item
-from parley.stores.errors import error_code, translated
+from parley.stores.errors import error_code, put_if_absent, translated
 
 _EXISTING_ENDPOINT = re.compile(r"Endpoint (arn:[^ ]+) already exists")
 
@@ -53,17 +53,8 @@ class DynamoPushLedger(PushLedger):
         self._table = table_name
 
     def claim(self, message_id: str, token_hash: str, expires_at: int) -> bool:
-        try:
-            with translated():
-                client("dynamodb").put_item(
-                    TableName=self._table, ConditionExpression="attribute_not_exists(pk)",
-                    Item=to_item({table.PK: table.pushed_pk(message_id), table.SK: token_hash,
-                                  table.TTL_ATTRIBUTE: expires_at}))
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return put_if_absent(self._table, to_item({table.PK: table.pushed_pk(message_id), table.SK: token_hash,
+                                                   table.TTL_ATTRIBUTE: expires_at}))
 
     def release(self, message_id: str, token_hash: str) -> None:
         with translated():

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from botocore.exceptions import ClientError
-
 from parley import table
-from parley.aws import client
 from parley.models import Report
 from parley.ports import ReportStore
 from parley.stores.codec import to_item
-from parley.stores.errors import error_code, translated
+from parley.stores.errors import put_if_absent
 
 
 class DynamoReportStore(ReportStore):
@@ -23,12 +20,4 @@ class DynamoReportStore(ReportStore):
             "messageId": report.message_id, "reported": report.reported_user_id, "reporter": report.reporter_id,
             "reason": report.reason, "at": report.reported_at,
         })
-        try:
-            with translated():
-                client("dynamodb").put_item(TableName=self._table, Item=item,
-                                            ConditionExpression="attribute_not_exists(pk)")
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return put_if_absent(self._table, item)

@@ -10,7 +10,7 @@ from parley import table
 from parley.aws import client
 from parley.models import UploadRecord
 from parley.ports import UploadRecordStore
-from parley.stores.codec import from_item, key, to_item
+from parley.stores.codec import from_item, key, set_expression
 from parley.stores.errors import translated
 
 _FIELDS = {"conversation_id": "cid", "seq": "seq", "thumbnail_key": "thumb", "served_key": "served",
@@ -27,14 +27,10 @@ class DynamoUploadRecordStore(UploadRecordStore):
 
     def update(self, object_key: str, **fields: object) -> UploadRecord:
         values = {_FIELDS[name]: value for name, value in fields.items() if value is not None}
-        names = {f"#a{i}": attr for i, attr in enumerate(values)}
-        expression = "SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(values)))
         with translated():
             resp = client("dynamodb").update_item(
                 TableName=self._table, Key=key(table.upload_pk(object_key), table.THROTTLE_SK),
-                UpdateExpression=expression, ExpressionAttributeNames=names,
-                ExpressionAttributeValues=to_item({f":v{i}": v for i, v in enumerate(values.values())}),
-                ReturnValues="ALL_NEW")
+                ReturnValues="ALL_NEW", **set_expression(values))
         return _record(object_key, from_item(resp["Attributes"]))
 
     def get_many(self, object_keys: list[str]) -> dict[str, UploadRecord]:

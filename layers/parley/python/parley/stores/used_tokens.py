@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from botocore.exceptions import ClientError
-
 from parley import table
-from parley.aws import client
 from parley.ports import UsedTokenStore
 from parley.stores.codec import to_item
-from parley.stores.errors import error_code, translated
+from parley.stores.errors import put_if_absent
 
 
 class DynamoUsedTokenStore(UsedTokenStore):
@@ -18,12 +15,4 @@ class DynamoUsedTokenStore(UsedTokenStore):
     def first_use(self, jti: str, expires_at: int) -> bool:
         item = to_item({table.PK: table.token_pk(jti), table.SK: table.THROTTLE_SK,
                         table.TTL_ATTRIBUTE: expires_at + 60})
-        try:
-            with translated():
-                client("dynamodb").put_item(TableName=self._table, Item=item,
-                                            ConditionExpression="attribute_not_exists(pk)")
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return put_if_absent(self._table, item)
