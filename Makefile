@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run synth test lint typecheck check clean
+.PHONY: install run synth test lint typecheck check bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +36,11 @@ lint: install
 	$(VENV)/bin/ruff check .
 
 typecheck: install
-	$(VENV)/bin/mypy layers/parley/python/parley
+	$(VENV)/bin/mypy -p parley -p local -p parley_client -p infra -p benchmarks
+
+## Cost, cold start, fan-out, local end-to-end and traffic figures (not part of CI): see docs/performance.md.
+bench: $(VENV)/.installed
+	$(PY) -m benchmarks
 
 check: lint typecheck test
 

@@ -1,0 +1,223 @@
+"""The results as Markdown: the tables and Mermaid charts of docs/performance.md's measured section."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+
+from benchmarks import prices
+from benchmarks.coldstart import ColdStartResult
+from benchmarks.cost import CostReport
+from benchmarks.e2e import E2EResult, LoadResult
+from benchmarks.fanout import FanoutResult
+from benchmarks.traffic import TrafficResult
+
+COLD_START_GOAL_MS = 60.0
+TRAFFIC_GOAL_BYTES = 200
+GOALS = {"direct": 1.5, "group": 1.3}
+
+
+@dataclass
+class Results:
+    cost: CostReport | None = None
+    coldstart: ColdStartResult | None = None
+    fanout: list[FanoutResult] | None = None
+    e2e: E2EResult | None = None
+    traffic: TrafficResult | None = None
+    seconds: float = 0.0
+    failures: dict[str, str] = field(default_factory=dict)
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _usd(value: float) -> str:
+    return f"${value:,.2f}" if value >= 0.995 else f"${value:,.3f}"
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as info:
+            cpu = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    versions = ", ".join(f"{name} {metadata.version(name)}" for name in
+                         ("boto3", "moto", "aws-lambda-powertools", "pydantic", "websockets"))
+    return (f"{platform.system()} {platform.machine()}, {cpu}, {os.cpu_count()} cores; "
+            f"Python {sys.version.split()[0]}; {versions}; run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+
+
+def price_table() -> str:
+    return _table(["price", "us-east-1", "unit", "source"], [[p.name, p.shown, p.unit, p.source] for p in prices.ALL])
+
+
+def _verdict(ok: bool) -> str:
+    return "**met**" if ok else "**missed**"
+
+
+def cost_section(cost: CostReport) -> str:
+    m = cost.memory_mb
+    out = ["### Cost per million messages", ""]
+    rows = []
+    for s in cost.scenarios:
+        goal = GOALS["group" if s.key.startswith("group") else "direct"]
+        rows.append([s.title, _usd(s.total(m)), _usd(s.floor.usd * prices.MILLION), f"{s.ratio(m):.2f}x",
+                     f"<= {goal}x", _verdict(s.ratio(m) <= goal), _usd(s.logs_usd_per_million())])
+    out.append(_table(["scenario", "Parley", "floor", "ratio", "goal", "", "+ CloudWatch Logs (not in the ratio)"],
+                      rows))
+    out += ["", "```mermaid", "xychart-beta",
+            '    title "USD per million messages: Parley (bars) and the floor (line)"',
+            "    x-axis [" + ", ".join(f'"{s.key}"' for s in cost.scenarios) + "]",
+            f'    y-axis "USD" 0 --> {max(s.total(m) for s in cost.scenarios) * 1.1:.0f}',
+            "    bar [" + ", ".join(f"{s.total(m):.2f}" for s in cost.scenarios) + "]",
+            "    line [" + ", ".join(f"{s.floor.usd * prices.MILLION:.2f}" for s in cost.scenarios) + "]",
+            "```", ""]
+    lines = list(cost.scenarios[0].cost_lines(m))
+    out.append("By line (USD per million messages):\n")
+    out.append(_table(["line", *[s.key for s in cost.scenarios]],
+                      [[line, *[_usd(s.cost_lines(m)[line]) for s in cost.scenarios]] for line in lines]))
+    out += ["", "Per message (averages over the measured messages; every message did the same work: "
+            "units per message min = max in every scenario unless noted):", ""]
+    header = ["per message", *[s.key for s in cost.scenarios]]
+    quantity_rows: list[tuple[str, str]] = [
+        ("API Gateway messages (in + route responses + posts)", "apigw"),
+        ("Lambda invocations", "invocations"), ("Lambda billed GB-s (x1000)", "gbs"),
+        ("DynamoDB WRU", "wru"), ("DynamoDB RRU", "rru"), ("SNS requests", "sns_requests"),
+        ("SNS mobile pushes", "mobile_pushes"), ("log bytes", "log_bytes")]
+    rows = []
+    for label, attr in quantity_rows:
+        cells = []
+        for s in cost.scenarios:
+            q = s.quantities
+            value = {"apigw": q.apigw_messages, "gbs": q.gb_seconds * 1000}.get(attr, getattr(q, attr, 0.0))
+            cells.append(f"{value:,.3g}")
+        rows.append([label, *cells])
+    rows.append(["units min / max of one message",
+                 *[f"{s.unit_spread[0]:g} / {s.unit_spread[1]:g}" for s in cost.scenarios]])
+    names = sorted({n for s in cost.scenarios for n in s.quantities.calls})
+    rows += [[f"calls: {n}", *[f"{s.quantities.calls.get(n, 0):g}" for s in cost.scenarios]] for n in names]
+    out.append(_table(header, rows))
+    out += ["", "Lambda wall time per invocation (ms, timing run, in-process moto; p50 / max):", ""]
+    functions = sorted({f for s in cost.scenarios for f in s.durations_ms})
+    out.append(_table(["function", *[s.key for s in cost.scenarios]],
+                      [[f, *[(f"{statistics.median(s.durations_ms[f]):.0f} / {max(s.durations_ms[f]):.0f}"
+                              if f in s.durations_ms else "-") for s in cost.scenarios]] for f in functions]))
+    for s in cost.scenarios[:2]:
+        out += ["", f"Where the money goes, {s.title} (per million messages):", ""]
+        rows = []
+        for name, (calls, wru, rru, posts, sns_requests, pushes) in sorted(
+                s.quantities.purposes.items(), key=lambda kv: -_purpose_usd(kv[1])):
+            rows.append([name, f"{calls:g}", f"{wru:g}", f"{rru:g}", _usd(_purpose_usd([calls, wru, rru, posts,
+                                                                                         sns_requests, pushes]))])
+        out.append(_table(["step", "calls", "WRU", "RRU", "USD / M messages"], rows))
+    out += ["", "Sensitivity:", ""]
+    out.append(_table(["variant", "Parley", "floor", "ratio", "WRU", "RRU"],
+                      [[s.title, _usd(s.total(m)), _usd(s.floor.usd * prices.MILLION), f"{s.ratio(m):.2f}x",
+                        f"{s.quantities.wru:g}", f"{s.quantities.rru:g}"] for s in cost.sensitivity]))
+    out += ["", "Item sizes (bytes, computed with `benchmarks/capacity.py`):", "",
+            _table(["item", "bytes"], [[k, str(v)] for k, v in cost.item_sizes.items()]), "",
+            f"Preloaded for the `_others` rows: {cost.others:,} users, conversations and connections "
+            f"({cost.preload_items:,} items, BatchWriteItem, {cost.preload_seconds:.0f} s). "
+            f"Lambda memory: {m} MB (infra/constants.py `MEMORY_MB`)."]
+    return "\n".join(out)
+
+
+def _purpose_usd(row: list[float]) -> float:
+    _calls, wru, rru, posts, sns_requests, pushes = row
+    return prices.MILLION * (wru * prices.DYNAMODB_WRU.usd + rru * prices.DYNAMODB_RRU.usd
+                             + posts * prices.APIGW_MESSAGE.usd + sns_requests * prices.SNS_REQUEST.usd
+                             + pushes * prices.SNS_MOBILE_PUSH.usd)
+
+
+def coldstart_section(c: ColdStartResult) -> str:
+    out = ["### Cold start", "",
+           f"`import boto3` alone: median {c.baseline_p50:.0f} ms over {c.repeats} fresh processes.", ""]
+    rows = []
+    for name in sorted(c.import_ms, key=c.over_baseline):
+        over = c.over_baseline(name)
+        rows.append([name, f"{statistics.median(c.import_ms[name]):.0f}", f"{over:.0f}",
+                     _verdict(over <= COLD_START_GOAL_MS), f"{c.asset_bytes[name] / 1024:.1f}"])
+    out.append(_table(["function", "import, median ms", "over boto3, ms", f"goal <= {COLD_START_GOAL_MS:.0f} ms",
+                       "asset zip KB"], rows))
+    out += ["", f"Parley layer (zip of layers/parley): {c.layer_bytes / 1024:.1f} KB."]
+    for name, size in c.dependency_layers.items():
+        out.append(f"Dependency layer `.build/{name}`: {size / 1024 / 1024:.2f} MB.")
+    if c.heaviest:
+        out += ["", "What the slow ones import beyond boto3 (self time of one `-X importtime` run, by package):", ""]
+        out.append(_table(["function", "heaviest"], [[n, ", ".join(f"{m} {s * 1000:.0f} ms" for m, s in h)]
+                                                     for n, h in c.heaviest.items()]))
+    ordered = sorted(c.import_ms, key=c.over_baseline)
+    out += ["", "```mermaid", "xychart-beta", '    title "Handler import time over import boto3 (ms, median)"',
+            "    x-axis [" + ", ".join(f'"{n}"' for n in ordered) + "]",
+            f'    y-axis "ms" 0 --> {max(c.over_baseline(n) for n in ordered) * 1.1:.0f}',
+            "    bar [" + ", ".join(f"{c.over_baseline(n):.0f}" for n in ordered) + "]",
+            "    line [" + ", ".join(f"{COLD_START_GOAL_MS:.0f}" for _ in ordered) + "]", "```"]
+    return "\n".join(out)
+
+
+def fanout_section(results: list[FanoutResult]) -> str:
+    rows = []
+    for r in results:
+        rows.append([str(r.recipients), str(r.workers), str(r.runs), f"{r.wall_p50:.0f}",
+                     f"{max(r.wall_ms):.0f}", f"{statistics.median(r.lookup_ms):.0f}",
+                     f"{statistics.median(r.own_cpu_ms):.1f}", f"{statistics.median(r.aws_cpu_ms):.1f}",
+                     _verdict(r.wall_p50 <= r.budget_ms) if r.recipients >= 50 else ""])
+    return "\n".join(["### Fan-out (posts take 20 ms each)", "", _table(
+        ["recipient connections", "workers", "runs", "send wall p50 ms", "max ms", "connection lookups p50 ms",
+         "own CPU p50 ms", "CPU in AWS calls (moto) p50 ms", "goal <= 100 ms"], rows)])
+
+
+def e2e_section(e: E2EResult) -> str:
+    out = ["### Local end to end vs a bare relay", ""]
+    rows = []
+    results: list[LoadResult] = [r for r in (e.parley, e.relay) if r is not None]
+    for r in results:
+        rows.append([r.name, str(r.clients), str(r.delivered), f"{r.throughput:,.1f}", f"{r.percentile(50):.1f}",
+                     f"{r.percentile(99):.1f}", str(r.lost), str(r.duplicated), str(r.out_of_order),
+                     "; ".join(r.errors) or "-"])
+    out.append(_table(["", "clients", "delivered", "messages/s", "p50 ms", "p99 ms", "lost", "duplicated",
+                       "out of order", "errors"], rows))
+    if e.stack_error:
+        out += ["", f"Local stack: {e.stack_error}"]
+    return "\n".join(out)
+
+
+def traffic_section(t: TrafficResult) -> str:
+    rows = [[f.name, f.direction, str(len(f.payload)), str(f.header_bytes), str(f.wire_bytes)]
+            for f in (t.request, t.ack, t.message)]
+    out = ["### Traffic of one 20-character message", "",
+           _table(["frame", "direction", "JSON bytes", "frame header", "on the wire"], rows), "",
+           f"Delivered message + ack, beyond the {t.text_bytes} text bytes: **{t.delivered_overhead} bytes** "
+           f"(goal <= {TRAFFIC_GOAL_BYTES}: {_verdict(t.delivered_overhead <= TRAFFIC_GOAL_BYTES)}); the message "
+           f"frame alone: {t.message.wire_bytes - t.text_bytes} bytes. All three frames: {t.total_bytes} bytes.",
+           "", "Bytes per field (`\"key\":value` and its separator):", ""]
+    for f in (t.ack, t.message):
+        out.append(f"* {f.name}: " + ", ".join(f"`{k}` {n}" for k, n in f.fields()))
+    return "\n".join(out)
+
+
+def render(results: Results) -> str:
+    parts = [f"Machine: {machine()}. Whole run: {results.seconds / 60:.1f} min.", "", "### Prices", "",
+             price_table()]
+    if results.cost:
+        parts += ["", cost_section(results.cost)]
+    if results.coldstart:
+        parts += ["", coldstart_section(results.coldstart)]
+    if results.fanout:
+        parts += ["", fanout_section(results.fanout)]
+    if results.e2e:
+        parts += ["", e2e_section(results.e2e)]
+    if results.traffic:
+        parts += ["", traffic_section(results.traffic)]
+    for part, error in results.failures.items():
+        parts += ["", f"**{part} failed in this run:** {error}"]
+    return "\n".join(parts) + "\n"

@@ -1,0 +1,180 @@
+"""The handlers under in-process moto: the table from ``parley.table.TABLE`` (with TTL), SNS platform
+applications and the unread-events topic, and the core configured through its environment variables,
+as the CDK stack configures it. Plus a few setup steps driven through the real handlers."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from moto import mock_aws
+
+from benchmarks.lambdas import captured_output
+from benchmarks.metering import Meter
+from parley import aws, table
+from parley.config import get_settings
+from parley.stores import secrets, uploads
+from parley.wiring import notifier, services, thumbnails
+from tests.support.events import API_ID, REGION, STAGE, connect_event, disconnect_event, message_event
+from tests.support.handlers import handler_module
+from tests.support.lambda_context import FakeLambdaContext
+
+TABLE_NAME = "parley-bench"
+# A URL moto's @connections mock answers (any connection id is accepted and recorded).
+CALLBACK_URL = f"https://{API_ID}.execute-api.{REGION}.amazonaws.com/{STAGE}"
+APNS_TOKEN_BYTES = 32
+
+BASE_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
+    "POWERTOOLS_METRICS_NAMESPACE": "Parley",
+    "POWERTOOLS_SERVICE_NAME": "parley",
+    "POWERTOOLS_LOG_LEVEL": "INFO",  # as deployed (application_log_level INFO): its bytes are measured
+    "PARLEY_TABLE_NAME": TABLE_NAME,
+    "PARLEY_CALLBACK_URL": CALLBACK_URL,
+}
+
+
+def reset_core() -> None:
+    """Forget the core's once-per-process state (settings, wiring, clients)."""
+    get_settings.cache_clear()
+    services.cache_clear()
+    notifier.cache_clear()
+    thumbnails.cache_clear()
+    uploads.reset()
+    aws.reset_clients()
+    secrets.reset()
+
+
+@contextmanager
+def environment(values: Mapping[str, str | None]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    try:
+        for name, value in values.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        reset_core()
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        reset_core()
+
+
+@dataclass
+class Sandbox:
+    meter: Meter
+    ddb: Any
+    sns: Any
+    topic_arn: str
+    apns_app: str
+
+    def call(self, function: str, event: dict[str, Any]) -> dict[str, Any]:
+        """Run a handler for setup (its calls are recorded like any other, and simply not looked at)."""
+        with captured_output():
+            result: dict[str, Any] = handler_module(function).lambda_handler(event, FakeLambdaContext())
+        return result
+
+    def connect(self, user: str, connection_id: str) -> None:
+        assert self.call("connect", connect_event(user, connection_id))["statusCode"] == 200
+
+    def disconnect(self, user: str, connection_id: str) -> None:
+        self.call("disconnect", disconnect_event(user, connection_id))
+
+    def request(self, user: str, connection_id: str, body: dict[str, Any], function: str) -> dict[str, Any]:
+        response = self.call(function, message_event(user, connection_id, body))
+        answer: dict[str, Any] = json.loads(response["body"]) if response.get("body") else {}
+        if answer.get("type") == "error":
+            raise RuntimeError(f"{function} refused {body.get('action')}: {answer}")
+        return answer
+
+    def create_group(self, creator: str, connection_id: str, members: list[str], name: str) -> str:
+        answer = self.request(creator, connection_id, {"action": "createGroup", "members": members, "name": name},
+                              "conversations")
+        conversation_id: str = answer["conversation"]["conversationId"]
+        return conversation_id
+
+    def open_direct(self, user: str, connection_id: str, peer: str) -> str:
+        answer = self.request(user, connection_id, {"action": "openDirect", "userId": peer}, "conversations")
+        conversation_id: str = answer["conversation"]["conversationId"]
+        return conversation_id
+
+    def register_apns(self, user: str, connection_id: str, token: str) -> None:
+        self.request(user, connection_id, {"action": "registerDevice", "platform": "apns", "token": token},
+                     "devices")
+
+
+_partition = threading.local()
+
+
+@contextmanager
+def partition_scoped_queries() -> Iterator[None]:
+    """moto answers every Query by sorting and scanning the whole table in Python, so its run time grows
+    with unrelated items (DynamoDB reads only the queried partition). While this is active, a table Query
+    without an index looks at its partition only. It changes what moto spends, never what it returns."""
+    from moto.dynamodb.models.table import Table
+
+    original_query, original_all_items = Table.query, Table.all_items
+
+    def query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("index_name") is None and hash_key is not None and self.range_key_attr:
+            _partition.scope = (self, list(self.items[hash_key].values()) if hash_key in self.items else [])
+            try:
+                return original_query(self, hash_key, *args, **kwargs)
+            finally:
+                _partition.scope = None
+        return original_query(self, hash_key, *args, **kwargs)
+
+    def all_items(self: Table) -> list[Any]:
+        scope = getattr(_partition, "scope", None)
+        if scope is not None and scope[0] is self:
+            return sorted(scope[1], key=lambda item: (item.hash_key, item.range_key))
+        return original_all_items(self)
+
+    Table.query, Table.all_items = query, all_items  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Table.query, Table.all_items = original_query, original_all_items  # type: ignore[method-assign]
+
+
+@contextmanager
+def moto_sandbox(meter: Meter, *, env: Mapping[str, str | None] | None = None) -> Iterator[Sandbox]:
+    """In-process moto with Parley's table, push applications and topic; ``meter`` sees every call."""
+    with environment({**BASE_ENV, **(env or {})}), mock_aws(), partition_scoped_queries():
+        ddb = boto3.client("dynamodb")
+        ddb.create_table(**table.TABLE.create_table_kwargs(TABLE_NAME))
+        ddb.update_time_to_live(TableName=TABLE_NAME, TimeToLiveSpecification={
+            "Enabled": True, "AttributeName": table.TABLE.ttl_attribute})
+        sns = boto3.client("sns")
+        apns_app = sns.create_platform_application(Name="parley-ios", Platform="APNS", Attributes={
+            "PlatformCredential": "key", "PlatformPrincipal": "cert"})["PlatformApplicationArn"]
+        topic_arn = sns.create_topic(Name="parley-unread-events")["TopicArn"]
+        with environment({"PARLEY_PUSH_APNS_APPLICATION_ARN": apns_app, "PARLEY_UNREAD_TOPIC_ARN": topic_arn}), \
+                meter.installed():
+            aws.reset_clients()  # every client from here on carries the meter's hooks
+            yield Sandbox(meter=meter, ddb=ddb, sns=sns, topic_arn=topic_arn, apns_app=apns_app)
+
+
+def wait_for_idle_bucket(last_send: float, interval_s: float) -> float:
+    """Sleep until a sender's rate-limit bucket is idle again (``interval_s`` after its last send)."""
+    remaining = last_send + interval_s - time.monotonic()
+    if remaining > 0:
+        time.sleep(remaining)
+    return time.monotonic()

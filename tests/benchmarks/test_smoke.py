@@ -1,0 +1,123 @@
+"""The benchmarks keep working: each runs here at tiny sizes (a few seconds), and the capacity-unit
+calculator is checked against hand calculations from the DynamoDB Developer Guide's rules."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks import capacity, coldstart, cost, e2e, fanout, traffic
+from benchmarks.progress import silent
+
+pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
+
+
+# -- item sizes and units --------------------------------------------------------------------------
+
+
+def test_a_string_attribute_is_its_name_plus_its_utf8_bytes() -> None:
+    # "pk" (2) + "USER#ä" (6 bytes: ä is 2 in UTF-8)
+    assert capacity.item_size({"pk": {"S": "USER#ä"}}) == 2 + 7
+
+
+def test_a_number_is_one_byte_per_two_significant_digits_plus_one() -> None:
+    assert capacity.number_size("1795814229923") == 7 + 1  # 13 digits -> 7 bytes, + 1
+    assert capacity.number_size("1000") == 1 + 1  # trailing zeroes trimmed: "1"
+    assert capacity.number_size("-0.0012") == 1 + 1  # leading zeroes trimmed: "12"
+    assert capacity.item_size({"at": {"N": "42"}}) == 2 + 2
+
+
+def test_binary_boolean_and_null_attributes() -> None:
+    assert capacity.item_size({"b": {"B": b"\x00\x01\x02"}, "ok": {"BOOL": True}, "n": {"NULL": True}}) == (
+        1 + 3) + (2 + 1) + (1 + 1)
+
+
+def test_lists_and_maps_cost_three_bytes_plus_one_per_element() -> None:
+    # "members": 7 + 3 + ("alice" 5 + 1) + ("bob" 3 + 1)
+    assert capacity.item_size({"members": {"L": [{"S": "alice"}, {"S": "bob"}]}}) == 7 + 3 + 6 + 4
+    # "b": 1 + 3 + ("text" 4 + "hi" 2 + 1)
+    assert capacity.item_size({"b": {"M": {"text": {"S": "hi"}}}}) == 1 + 3 + 7
+    assert capacity.item_size({"empty": {"M": {}}}) == 5 + 3
+
+
+def test_sets_are_the_sum_of_their_elements() -> None:
+    assert capacity.item_size({"tags": {"SS": ["a", "bc"]}}) == 4 + 3
+    assert capacity.item_size({"ns": {"NS": ["1", "22"]}}) == 2 + 2 + 2
+
+
+def test_a_message_item_computed_by_hand() -> None:
+    item = {"pk": {"S": "CONV#d_abc"}, "sk": {"S": "MSG#000000000001"}, "i": {"S": "q3Z8q3Z8q3Z8q3Z8"},
+            "f": {"S": "alice"}, "t": {"N": "1764275880123"}, "c": {"S": "8f14e45f"},
+            "b": {"M": {"text": {"S": "hi"}}}}
+    by_hand = (2 + 10) + (2 + 16) + (1 + 16) + (1 + 5) + (1 + 8) + (1 + 8) + (1 + 3 + 4 + 2 + 1)
+    assert capacity.item_size(item) == by_hand == 82
+
+
+def test_write_units_round_up_per_kilobyte_and_never_below_one() -> None:
+    assert capacity.write_units(0) == 1  # a failed condition on a missing item still costs one
+    assert capacity.write_units(1024) == 1
+    assert capacity.write_units(1025) == 2
+    assert capacity.put_units(old_size=1500, new_size=200) == 2  # the larger of before and after
+    assert capacity.transact_write_units([100, 1500]) == 2 * (1 + 2)
+
+
+def test_read_units_round_up_per_4kb_and_halve_when_eventually_consistent() -> None:
+    assert capacity.read_units(0, consistent=True) == 1.0
+    assert capacity.read_units(4096, consistent=True) == 1.0
+    assert capacity.read_units(4097, consistent=True) == 2.0
+    assert capacity.read_units(4097, consistent=False) == 1.0
+    assert capacity.query_units([3000, 3000], consistent=True) == 2.0  # the sum, rounded once
+    assert capacity.batch_get_units([3000, 3000], consistent=True) == 2.0  # each item rounded
+    assert capacity.batch_get_units([100, 100, 0], consistent=False) == 1.5
+
+
+# -- each benchmark, tiny ------------------------------------------------------------------------
+
+
+def test_cost_counts_the_real_calls_and_prices_them() -> None:
+    report = cost.run(messages=1, others=200, group_members=5, group_online=2, progress_factory=silent, warmup=2)
+    direct, group, direct_others, group_others = report.scenarios
+    calls = direct.quantities.calls
+    assert calls["dynamodb.PutItem"] == 1  # the message
+    assert calls["dynamodb.UpdateItem"] == 1  # the sender's rate-limit bucket
+    assert calls["apigatewaymanagementapi.PostToConnection"] == 1  # the one recipient connection
+    assert not any("Scan" in name for s in report.scenarios for name in s.quantities.calls)
+    assert direct.quantities.wru == 2 and direct.quantities.apigw_messages == 3
+    assert direct.floor.apigw_messages == 3 and direct.ratio(report.memory_mb) > 1
+    # the group's 3 offline members each get one push, through the notifier's own invocation
+    assert group.quantities.mobile_pushes == 3 and group.quantities.invocations == 2
+    # the preloaded table changes no unit of work
+    assert (direct_others.quantities.wru, direct_others.quantities.rru) == (direct.quantities.wru,
+                                                                             direct.quantities.rru)
+    assert (group_others.quantities.wru, group_others.quantities.rru) == (group.quantities.wru, group.quantities.rru)
+    assert report.preload_items == 200 * 7
+    nolimit = next(s for s in report.sensitivity if s.key == "direct-nolimit")
+    assert nolimit.quantities.wru == 1  # no bucket write
+    assert report.memory_mb == 256
+
+
+def test_cold_start_times_a_handler_over_boto3() -> None:
+    result = coldstart.run(repeats=1, progress_factory=silent, only=["default"])
+    assert result.import_ms["default"][0] > 0 and result.baseline_ms[0] > 0
+    assert result.asset_bytes["default"] > 0 and result.layer_bytes > result.asset_bytes["default"]
+
+
+def test_fanout_posts_to_every_recipient_in_parallel() -> None:
+    [small] = fanout.run(recipient_counts=(4,), runs=1, progress_factory=silent, more_workers=None)
+    assert small.posts_per_run == 4
+    # four 20 ms posts in parallel take far less than four in a row
+    assert small.wall_ms[0] < 4 * fanout.POST_SECONDS * 1000 + 1000
+    assert small.own_cpu_ms[0] > 0
+
+
+def test_traffic_measures_the_real_frames() -> None:
+    result = traffic.run()
+    assert result.message.header_bytes == 4 and result.request.header_bytes == 8  # 126+ bytes: 2+2, +4 mask
+    assert traffic.TEXT.encode() in result.message.payload
+    assert result.delivered_overhead == result.message.wire_bytes + result.ack.wire_bytes - 20
+
+
+def test_end_to_end_delivers_everything_once_and_in_order() -> None:
+    result = e2e.run(clients=2, messages=3, timeout=60)
+    for load in (result.relay, result.parley):
+        assert load is not None
+        assert load.delivered == 6 and (load.lost, load.duplicated, load.out_of_order) == (0, 0, 0), load
