@@ -170,16 +170,18 @@ class FakeThrottleStore(ThrottleStore):
     def __init__(self) -> None:
         self.next_at: dict[tuple[str, str, str], int] = {}
         self.tat: dict[tuple[str, str], int] = {}
+        self.writes = 0  # conditional writes to the shared bucket
 
-    def take(self, kind: str, user_id: str, rate_per_second: float, burst: int, now_ms: int) -> int:
+    def take(self, kind: str, user_id: str, rate_per_second: float, burst: int, now_ms: int, count: int = 1) -> int:
         interval = max(1, round(1000 / rate_per_second))
-        limit = now_ms + (burst - 1) * interval
+        limit = now_ms + (burst - count) * interval
         tat = self.tat.get((kind, user_id), 0)
+        self.writes += 1
         if tat <= now_ms:
-            self.tat[(kind, user_id)] = now_ms + interval
+            self.tat[(kind, user_id)] = now_ms + count * interval
             return 0
         if tat <= limit:
-            self.tat[(kind, user_id)] = tat + interval
+            self.tat[(kind, user_id)] = tat + count * interval
             return 0
         return tat - limit
 

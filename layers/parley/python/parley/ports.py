@@ -105,8 +105,8 @@ class ThrottleStore(ABC):
         """True (and the next ``interval_ms`` reserved) if ``kind`` may happen now for this user and scope."""
 
     @abstractmethod
-    def take(self, kind: str, user_id: str, rate_per_second: float, burst: int, now_ms: int) -> int:
-        """Take one token from the user's ``kind`` bucket: 0 if admitted, else milliseconds to wait."""
+    def take(self, kind: str, user_id: str, rate_per_second: float, burst: int, now_ms: int, count: int = 1) -> int:
+        """Take ``count`` tokens from the user's ``kind`` bucket: 0 if taken, else milliseconds to wait."""
 
 
 class ConnectionGateway(ABC):

@@ -35,12 +35,12 @@ class DynamoThrottleStore(ThrottleStore):
             raise
         return True
 
-    def take(self, kind: str, user_id: str, rate_per_second: float, burst: int, now_ms: int) -> int:
+    def take(self, kind: str, user_id: str, rate_per_second: float, burst: int, now_ms: int, count: int = 1) -> int:
         interval = max(1, round(1000 / rate_per_second))
-        limit = now_ms + (burst - 1) * interval  # the latest arrival time a request may still be admitted at
+        limit = now_ms + (burst - count) * interval  # the latest arrival time ``count`` tokens may still be taken at
         item_key = key(table.throttle_pk(kind, user_id, "bucket"), table.THROTTLE_SK)
         names = {"#ttl": table.TTL_ATTRIBUTE}
-        expires = (limit + interval) // 1000 + 60
+        expires = (limit + count * interval) // 1000 + 60
         ddb = client("dynamodb")
         try:  # an idle bucket (the common case): restart it from now
             with translated():
@@ -48,7 +48,7 @@ class DynamoThrottleStore(ThrottleStore):
                                 UpdateExpression="SET tat = :next, #ttl = :exp",
                                 ConditionExpression="attribute_not_exists(tat) OR tat <= :now",
                                 ExpressionAttributeNames=names,
-                                ExpressionAttributeValues=to_item({":now": now_ms, ":next": now_ms + interval,
+                                ExpressionAttributeValues=to_item({":now": now_ms, ":next": now_ms + count * interval,
                                                                    ":exp": expires}))
             return 0
         except ClientError as exc:
@@ -59,7 +59,7 @@ class DynamoThrottleStore(ThrottleStore):
                 ddb.update_item(TableName=self._table, Key=item_key,
                                 UpdateExpression="SET tat = tat + :interval, #ttl = :exp",
                                 ConditionExpression="tat <= :limit", ExpressionAttributeNames=names,
-                                ExpressionAttributeValues=to_item({":interval": interval, ":limit": limit,
+                                ExpressionAttributeValues=to_item({":interval": count * interval, ":limit": limit,
                                                                    ":exp": expires}),
                                 ReturnValuesOnConditionCheckFailure="ALL_OLD")
             return 0
