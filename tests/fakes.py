@@ -307,13 +307,13 @@ class FakePushGateway(PushGateway):
 
 class FakePushLedger(PushLedger):
     def __init__(self) -> None:
-        self.claimed: set[tuple[str, str]] = set()
+        self.done: dict[str, set[str]] = {}
+        self.writes = 0
 
-    def claim(self, message_id: str, token_hash: str, expires_at: int) -> bool:
-        if (message_id, token_hash) in self.claimed:
-            return False
-        self.claimed.add((message_id, token_hash))
-        return True
+    def pushed(self, message_id: str) -> set[str]:
+        return set(self.done.get(message_id, set()))
 
-    def release(self, message_id: str, token_hash: str) -> None:
-        self.claimed.discard((message_id, token_hash))
+    def record(self, message_id: str, token_hashes: set[str], expires_at: int) -> None:
+        if token_hashes:
+            self.writes += 1
+            self.done.setdefault(message_id, set()).update(token_hashes)

@@ -65,19 +65,22 @@ def test_passive_users_get_nothing_and_disabled_endpoints_are_forgotten(push: Pu
     assert push.notifier.notify(event.model_copy(update={"message_id": "other"})).skipped_passive == 1
 
 
-def test_a_failed_push_is_released_so_the_retry_sends_it(push: PushWorld) -> None:
-    cid = push.world.conversations.open_direct("alice", "bob").conversation_id
-    phone = push.registry.register("bob", Platform.APNS, "a" * 64)
-    push.send("alice", cid, "hi")
+def test_a_retry_after_a_failure_midway_pushes_only_the_rest(push: PushWorld) -> None:
+    gid = push.world.conversations.create_group("alice", ["bob", "carol"], "g").conversation_id
+    bobs = push.registry.register("bob", Platform.APNS, "a" * 64)
+    carols = push.registry.register("carol", Platform.APNS, "c" * 64)
+    push.send("alice", gid, "hi")
     event = UnreadEvent.model_validate(push.publisher.published[-1][1])
-    push.gateway.failing.add(phone.endpoint_arn)
+    push.gateway.failing.add(carols.endpoint_arn)
     with pytest.raises(RuntimeError):
-        push.notifier.notify(event)
+        push.notifier.notify(event)  # bob's went out, carol's failed: the event will be retried
     push.gateway.failing.clear()
-    assert push.notifier.notify(event).pushed == 1
-    assert push.notifier.notify(event).duplicates == 1
-    [(arn, message)] = push.gateway.published
-    assert arn == phone.endpoint_arn and json.loads(message["APNS"])["aps"]["badge"] == 1
+    retried = push.notifier.notify(event)
+    assert (retried.pushed, retried.duplicates) == (1, 1)
+    assert push.notifier.notify(event).duplicates == 2
+    assert [arn for arn, _ in push.gateway.published] == [bobs.endpoint_arn, carols.endpoint_arn]
+    assert json.loads(push.gateway.published[0][1]["APNS"])["aps"]["badge"] == 1
+    assert push.ledger.writes == 2  # one per notify that pushed something, not one per device
 
 
 def test_fanout_reports_who_it_could_not_reach(world: World) -> None:

@@ -43,8 +43,20 @@ class Notifier:
         report = NotifyReport()
         if self._gateway is None:  # push is off on this deployment: the event is for other subscribers
             return report
-        gateway = self._gateway
         now = self._clock()
+        already = self._ledger.pushed(event.message_id)
+        pushed: set[str] = set()
+        try:
+            self._push_all(event, now, already, pushed, report)
+        finally:
+            # one write for the whole event, also when it fails midway: a retry skips what went out
+            self._ledger.record(event.message_id, pushed, now // 1000 + LEDGER_DAYS * 86400)
+        return report
+
+    def _push_all(self, event: UnreadEvent, now: int, already: set[str], pushed: set[str],
+                  report: NotifyReport) -> None:
+        gateway = self._gateway
+        assert gateway is not None
         profiles = self._profiles.get_many(event.recipients)
         for user in dict.fromkeys(event.recipients):
             membership = self._conversations.membership(user, event.conversation_id)
@@ -55,13 +67,12 @@ class Notifier:
                 report.skipped_passive += 1
                 continue
             devices = self._devices.list_for_user(user)
-            if not devices:
+            fresh = [d for d in devices if d.token_hash not in already]
+            report.duplicates += len(devices) - len(fresh)
+            if not fresh:
                 continue
             _, badge = self._inbox.unread_counts(user)
-            for device in devices:
-                if not self._ledger.claim(event.message_id, device.token_hash, now // 1000 + LEDGER_DAYS * 86400):
-                    report.duplicates += 1
-                    continue
+            for device in fresh:
                 message = sns_message(device.endpoint_arn, event, mode, badge, self._with_content)
                 try:
                     gateway.publish(device.endpoint_arn, message)
@@ -72,8 +83,7 @@ class Notifier:
                     report.removed_endpoints += 1
                     continue
                 except Exception:
-                    self._ledger.release(event.message_id, device.token_hash)  # let the retry push this one
                     logger.exception("push failed", extra={"recipient": user})
                     raise
+                pushed.add(device.token_hash)
                 report.pushed += 1
-        return report

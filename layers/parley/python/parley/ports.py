@@ -191,13 +191,15 @@ class PushGateway(ABC):
 
 
 class PushLedger(ABC):
-    """Which (message, device) pushes were already sent, so a retried event never notifies twice."""
+    """Which devices were already pushed for a message, so a retried event never notifies twice."""
 
     @abstractmethod
-    def claim(self, message_id: str, token_hash: str, expires_at: int) -> bool: ...
+    def pushed(self, message_id: str) -> set[str]:
+        """Token hashes already pushed for this message."""
 
     @abstractmethod
-    def release(self, message_id: str, token_hash: str) -> None: ...
+    def record(self, message_id: str, token_hashes: set[str], expires_at: int) -> None:
+        """Add ``token_hashes`` to the message's pushed set (one write, whatever their number)."""
 
 
 class ObjectStore(ABC):

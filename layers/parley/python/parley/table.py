@@ -15,7 +15,7 @@ Item collections (pk / sk):
 * ``TOKEN#<jti>`` / ``~`` -- a single-use chat token already used (TTL'd at its expiry).
 * ``USER#<uid>`` / ``DEVICE#<sha256(token)>`` -- a registered push device (platform, SNS endpoint).
 * ``PUSHTOKEN#<sha256(token)>`` / ``~`` -- which user a device token belongs to now.
-* ``PUSHED#<messageId>`` / ``<sha256(token)>`` -- a push already sent (TTL'd): retries never notify twice.
+* ``PUSHED#<messageId>`` / ``~`` -- the devices already pushed for a message (TTL'd): retries never notify twice.
 * ``UPLOAD#<object key>`` / ``~`` -- an uploaded file's message and thumbnail.
 * ``DIRECT#<sha256(pair)>`` / ``~META`` -- the one direct conversation of a pair of users.
 * ``CONV#<cid>`` / ``~META`` -- the conversation itself. ``~`` sorts after every ``MSG#`` key, so one

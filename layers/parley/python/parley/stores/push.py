@@ -12,8 +12,8 @@ from parley import table
 from parley.aws import client
 from parley.errors import EndpointDisabledError
 from parley.ports import PushGateway, PushLedger
-from parley.stores.codec import key, to_item
-from parley.stores.errors import error_code, put_if_absent, translated
+from parley.stores.codec import key
+from parley.stores.errors import error_code, translated
 
 _EXISTING_ENDPOINT = re.compile(r"Endpoint (arn:[^ ]+) already exists")
 
@@ -49,13 +49,24 @@ class SnsPushGateway(PushGateway):
 
 
 class DynamoPushLedger(PushLedger):
+    """One ledger item per message (``PUSHED#<messageId>`` / ``~``) holding the pushed devices' hashes:
+    one read and one write per message, not one write per device."""
+
     def __init__(self, table_name: str) -> None:
         self._table = table_name
 
-    def claim(self, message_id: str, token_hash: str, expires_at: int) -> bool:
-        return put_if_absent(self._table, to_item({table.PK: table.pushed_pk(message_id), table.SK: token_hash,
-                                                   table.TTL_ATTRIBUTE: expires_at}))
-
-    def release(self, message_id: str, token_hash: str) -> None:
+    def pushed(self, message_id: str) -> set[str]:
         with translated():
-            client("dynamodb").delete_item(TableName=self._table, Key=key(table.pushed_pk(message_id), token_hash))
+            resp = client("dynamodb").get_item(TableName=self._table, ConsistentRead=True,
+                                               Key=key(table.pushed_pk(message_id), table.THROTTLE_SK))
+        return set(resp.get("Item", {}).get("devices", {}).get("SS", []))
+
+    def record(self, message_id: str, token_hashes: set[str], expires_at: int) -> None:
+        if not token_hashes:
+            return
+        with translated():
+            client("dynamodb").update_item(
+                TableName=self._table, Key=key(table.pushed_pk(message_id), table.THROTTLE_SK),
+                UpdateExpression="ADD devices :d SET #ttl = :exp",
+                ExpressionAttributeNames={"#ttl": table.TTL_ATTRIBUTE},
+                ExpressionAttributeValues={":d": {"SS": sorted(token_hashes)}, ":exp": {"N": str(expires_at)}})
