@@ -1,7 +1,8 @@
 """A terminal chat on the Python client: ``parley chat --as alice --to bob``.
 
-It opens the direct conversation, shows its recent history, then prints messages as they arrive and sends
-each line typed. Run it in two terminals (``--as alice --to bob`` and ``--as bob --to alice``).
+It opens the direct conversation, shows its recent history and whether the peer is online, then prints
+messages as they arrive (and when the peer types, reads, comes and goes) and sends each line typed. ``/read``
+marks the conversation read. Run it in two terminals (``--as alice --to bob`` and ``--as bob --to alice``).
 """
 
 from __future__ import annotations
@@ -14,15 +15,38 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from parley_client import Frame, HandshakeRejected, Message, ParleyClient, ServerError
+from parley_client import (
+    HandshakeRejected,
+    Message,
+    ParleyClient,
+    Presence,
+    PresenceStatus,
+    Receipt,
+    ServerError,
+    TypingIndicator,
+)
 
 QUIT_COMMANDS = frozenset({"/quit", "/exit"})
+READ_COMMAND = "/read"
+TYPING_SHOWN_FOR_SECONDS = 5.0  # the protocol's advice: an indicator lasts about 5 s without a new one
+
+
+def _clock(epoch_ms: int) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(epoch_ms / 1000))
 
 
 def format_message(message: Message, me: str) -> str:
-    at = time.strftime("%H:%M:%S", time.localtime(message.sent_at / 1000))
     who = "you" if message.sender_id == me else message.sender_id
-    return f"[{at}] {who}: {message.text}"
+    files = len(message.attachments)
+    extra = f" [{files} attachment{'s' if files > 1 else ''}]" if files else ""
+    return f"[{_clock(message.sent_at)}] {who}: {message.text}{extra}"
+
+
+def format_presence(status: PresenceStatus) -> str:
+    if status.online:
+        return f"* {status.user_id} is online"
+    seen = f" (last seen {_clock(status.last_seen)})" if status.last_seen else ""
+    return f"* {status.user_id} is offline{seen}"
 
 
 async def _stdin_lines() -> asyncio.Queue[str | None]:
@@ -77,12 +101,16 @@ async def chat(url: str, me: str, peer: str, token: str, *, history: int = 20, o
         conversation = await client.open_direct(peer)
         cid = conversation.conversation_id
         page = await client.history(cid, limit=history)
-        say(f"Chatting with {peer} as {me}. Type a message and press Enter; /quit or Ctrl-D to leave.")
+        say(f"Chatting with {peer} as {me}. Type a message and press Enter; {READ_COMMAND} marks it read, "
+            "/quit or Ctrl-D leaves.")
         if page.has_more:
             say(f"  (showing the last {len(page.messages)} messages)")
         for message in page.messages:
             say(format_message(message, me))
         client.track(cid, page.messages[-1].seq if page.messages else 0)
+        status = (await client.presence([peer])).of(peer)
+        if status is not None:
+            say(format_presence(status))
         typed = lines or await _stdin_lines()
         receiving = asyncio.create_task(_show_incoming(client, cid, me, say))
         try:
@@ -108,18 +136,40 @@ async def _send_typed(client: ParleyClient, cid: str, typed: asyncio.Queue[str |
         if not text:
             continue
         try:
-            await client.send(cid, text, timeout=30)
+            if text == READ_COMMAND:
+                await _mark_read(client, cid, say)
+            else:
+                await client.send(cid, text, timeout=30)
         except ServerError as exc:
-            say(f"* not sent: {exc.message} ({exc.code})")
+            say(f"* not done: {exc.message} ({exc.code})")
         except TimeoutError:
             say("* not sent: no answer from the server within 30 s")
 
 
+async def _mark_read(client: ParleyClient, cid: str, say: Callable[[str], None]) -> None:
+    seq = client.last_seq(cid) or 0
+    if not seq:
+        say("* nothing to read yet")
+        return
+    update = await client.read(cid, seq)
+    say(f"* read up to #{update.last_read_seq} ({update.unread} unread)")
+
+
 async def _show_incoming(client: ParleyClient, cid: str, me: str, say: Callable[[str], None]) -> None:
+    typing_shown: dict[str, float] = {}  # who -> when their indicator was last printed
     async for item in client:
         if isinstance(item, Message):
+            typing_shown.pop(item.sender_id, None)  # they sent what they typed
             prefix = "" if item.conversation_id == cid else f"({item.conversation_id}) "
             say(prefix + format_message(item, me))
-        elif isinstance(item, Frame) and item.type == "presence":
-            for user in item.data.get("users", []):
-                say(f"* {user.get('userId')} is {user.get('status')}")
+        elif isinstance(item, TypingIndicator) and item.conversation_id == cid:
+            # one line per burst of typing, not one per indicator
+            now = time.monotonic()
+            if now - typing_shown.get(item.user_id, -TYPING_SHOWN_FOR_SECONDS) >= TYPING_SHOWN_FOR_SECONDS:
+                say(f"* {item.user_id} is typing\N{HORIZONTAL ELLIPSIS}")
+            typing_shown[item.user_id] = now
+        elif isinstance(item, Presence):
+            for status in item.users:
+                say(format_presence(status))
+        elif isinstance(item, Receipt) and item.conversation_id == cid:
+            say(f"* {item.user_id} read up to #{item.seq}")

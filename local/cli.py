@@ -3,12 +3,14 @@
     parley run                      the whole service on this machine (same as make run)
     parley token alice              a chat token for alice, signed with the local secret
     parley chat --as alice --to bob a terminal chat with bob
+    parley pushes [--user bob]      the push notifications the local stack sent (to moto's SNS)
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 
 from local.settings import LOOPBACK, LocalSettings
@@ -35,7 +37,29 @@ def _parser() -> argparse.ArgumentParser:
                                     "$PARLEY_LOCAL_WS_PORT)")
     chat.add_argument("--token", help="a chat token (default: one minted for --as with the local secret)")
     chat.add_argument("--history", type=int, default=20, help="how many earlier messages to show (1-100)")
+
+    pushes = commands.add_parser("pushes", help="list the push notifications moto's SNS platform endpoints "
+                                                "received (the local stack on moto only)")
+    pushes.add_argument("--user", help="only the pushes to this user's devices")
+    pushes.add_argument("--moto", help="moto's URL (default: http://127.0.0.1:$PARLEY_LOCAL_MOTO_PORT, else 8082)")
     return parser
+
+
+def _show_pushes(moto_url: str, user: str | None) -> int:
+    from local.push import pushes
+
+    try:
+        found = [p for p in pushes(moto_url) if user is None or p.user_id == user]
+    except OSError as exc:
+        print(f"Cannot read moto's state at {moto_url} ({exc}). Is the local stack running (make run)?",
+              file=sys.stderr)
+        return 1
+    for push in found:
+        print(f"{push.user_id}  {push.platform}  {push.token[:12]}...  {json.dumps(push.payload)}")
+    if not found:
+        print("No pushes yet: a user gets them for messages sent while none of their devices is connected, "
+              "after registerDevice.")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "token":
         print(dev_token(args.user_id, settings, ttl_seconds=args.ttl))
         return 0
+    if args.command == "pushes":
+        return _show_pushes(args.moto or f"http://{LOOPBACK}:{settings.moto_port or 8082}", args.user)
     from local.chat import chat
 
     url = args.url or settings.url or _default_url(settings)

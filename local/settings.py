@@ -44,6 +44,15 @@ class LocalSettings(BaseModel):
     # The same variables the handlers read, so minted tokens and the authorizer agree.
     issuer: str = Field(default="parley-dev", alias="PARLEY_AUTH_ISSUER")
     audience: str = Field(default="parley", alias="PARLEY_AUTH_AUDIENCE")
+    # The uploads bucket's CORS origins, as the deployment's (empty: any origin).
+    allowed_origins: str = Field(default="", alias="PARLEY_ALLOWED_ORIGINS")
+
+    uploads_bucket: str = Field(default="parley-local-uploads", min_length=3, max_length=63,
+                                pattern=r"^[a-z0-9][a-z0-9.-]+[a-z0-9]$", alias="PARLEY_LOCAL_UPLOADS_BUCKET")
+    # Names the topics (<prefix>-unread-events, <prefix>-moderation), the trigger queues (<prefix>-uploads,
+    # <prefix>-notifier, each with a -dlq) and the push platform applications (<prefix>-ios, <prefix>-android).
+    resource_prefix: str = Field(default="parley-local", pattern=r"^[A-Za-z0-9_-]{1,40}$",
+                                 alias="PARLEY_LOCAL_RESOURCE_PREFIX")
 
     idle_timeout_seconds: float = Field(default=IDLE_TIMEOUT_SECONDS, gt=0, alias="PARLEY_LOCAL_IDLE_TIMEOUT")
     max_connection_seconds: float = Field(default=MAX_CONNECTION_SECONDS, gt=0,
@@ -64,3 +73,7 @@ class LocalSettings(BaseModel):
     @property
     def uses_moto(self) -> bool:
         return not self.aws_endpoint
+
+    @property
+    def origins(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip()]

@@ -1,9 +1,11 @@
 """The whole of Parley on this machine: ``python -m local.stack`` (what ``make run`` runs).
 
-It starts moto (DynamoDB + Secrets Manager) on the loopback interface, provisions the table and the
-token secret, points the production handlers at them through the environment variables of
-``parley.config``, and serves the WebSocket API and its @connections endpoint. Ctrl-C (or SIGTERM) closes
-every socket, stops moto and frees the ports.
+It starts moto on the loopback interface and provisions what the CDK stack deploys: the table, the token
+secret, the uploads bucket, the unread-events and moderation topics and the push platform applications.
+It points the production handlers at them through the environment variables of ``parley.config``, serves
+the WebSocket API and its @connections endpoint, and polls the queues that stand in for S3's and SNS's
+Lambda triggers (thumbnails, notifier). Ctrl-C (or SIGTERM) closes every socket, stops the pollers and
+moto, and frees the ports.
 """
 
 from __future__ import annotations
@@ -19,15 +21,22 @@ import socket
 import sys
 import threading
 import warnings
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self, TypeVar
 
-from local.backend import FAKE_ACCESS_KEY, REAL_AWS, MotoBackend, provision
+import boto3
+
+from local.attachments import provision_uploads
+from local.backend import FAKE_ACCESS_KEY, REAL_AWS, MotoBackend, aws_client, provision, resources_session
 from local.gateway import Limits, WebSocketGateway
 from local.lambdas import FUNCTIONS_DIR, LambdaRuntime
 from local.management import ManagementApi
+from local.push import PUSHES_PATH, provision_platform_applications, pushes_view, subscribe_notifier
 from local.settings import LOOPBACK, LocalSettings
 from local.tokens import DEFAULT_TTL_SECONDS, mint_token
+from local.topics import Topics, provision_topics
+from local.triggers import LONG_POLL_SECONDS, Queue, QueueTrigger, s3_event, sns_event
 from parley import routes
 
 log = logging.getLogger("parley.local")
@@ -44,6 +53,19 @@ def _ensure_port_free(port: int) -> None:
             probe.bind((LOOPBACK, port))
         except OSError as exc:
             raise OSError(exc.errno, f"port {port} is in use") from None
+
+
+@dataclass
+class Resources:
+    """What the stack provisioned besides the table and the secret. A part another endpoint does not offer
+    (DynamoDB Local has no S3) stays None, and the feature is off, as in a deployment without it."""
+
+    uploads_bucket: str | None = None
+    uploads_queue: Queue | None = None  # S3 ObjectCreated (u/) -> thumbnails
+    topics: Topics | None = None
+    notifier_queue: Queue | None = None  # unread-events topic -> notifier
+    notifier_subscription: str | None = None
+    push_applications: dict[str, str] = field(default_factory=dict)  # "apns" / "fcm" -> platform application ARN
 
 
 class Stack:
@@ -67,6 +89,8 @@ class Stack:
         self.management = ManagementApi(self.gateway, s.stage)
         self.aws_endpoint: str | None = None
         self.secret_id = ""
+        self.resources = Resources()
+        self.triggers: list[QueueTrigger] = []
         self._moto: MotoBackend | None = None
         self._saved_env: dict[str, str | None] = {}
         self._started = False
@@ -107,17 +131,27 @@ class Stack:
             fake_credentials = s.aws_endpoint != REAL_AWS
             if s.uses_moto:
                 _ensure_port_free(s.moto_port)
-                self._moto = MotoBackend(s.moto_port)
+                self._moto = MotoBackend(s.moto_port, views={PUSHES_PATH: pushes_view})
                 self.aws_endpoint = await asyncio.to_thread(self._moto.start)
             else:
                 self.aws_endpoint = None if s.aws_endpoint == REAL_AWS else s.aws_endpoint
-            self.secret_id = await asyncio.to_thread(
-                provision, self.aws_endpoint, region=s.region, table_name=s.table_name,
-                secret_name=s.secret_name, token_secret=s.token_secret, fake_credentials=fake_credentials)
+            # Both finish before anything is stopped (a thread cannot be cancelled).
+            secret_id, resources = await asyncio.gather(
+                asyncio.to_thread(provision, self.aws_endpoint, region=s.region, table_name=s.table_name,
+                                  secret_name=s.secret_name, token_secret=s.token_secret,
+                                  fake_credentials=fake_credentials),
+                asyncio.to_thread(self._provision_resources, fake_credentials), return_exceptions=True)
+            for outcome in (secret_id, resources):
+                if isinstance(outcome, BaseException):
+                    raise outcome
+            assert isinstance(secret_id, str) and isinstance(resources, Resources)
+            self.secret_id, self.resources = secret_id, resources
             await self.management.start(s.connections_port)
             self._configure_environment(fake_credentials)
             _reset_core()
             self.runtime.load()
+            for trigger in self.triggers:
+                trigger.start()
             await self.gateway.start(s.ws_port)
         except BaseException:
             await self.stop()
@@ -129,6 +163,7 @@ class Stack:
         self._started = False
         try:
             await self.gateway.stop()
+            await self._stop_triggers()
             await self.management.stop()
             await asyncio.to_thread(self.runtime.shutdown)
             _release_core()
@@ -139,10 +174,75 @@ class Stack:
             self._restore_environment()
             Stack._active = None
 
+    # -- uploads, events and push ---------------------------------------------------------------------
+
+    def _provision_resources(self, fake_credentials: bool) -> Resources:
+        """The bucket, topics, queues and platform applications. With moto every part must work; another
+        endpoint may lack a service (DynamoDB Local) or refuse a part (real SNS checks APNs credentials):
+        that part is skipped with a warning and its feature stays off."""
+        s = self.settings
+        found = Resources()
+        session = resources_session(fake_credentials)
+        clients = {name: aws_client(name, self.aws_endpoint, s.region, fake_credentials, session=session)
+                   for name in ("s3", "sqs", "sns")}
+        s3, sqs, sns = clients["s3"], clients["sqs"], clients["sns"]
+        # A message comes back if its invocation has not ended by then (the runtime times out before).
+        visibility = int(s.integration_timeout_seconds) + 1
+        prefix = s.resource_prefix
+
+        def uploads() -> None:
+            found.uploads_queue = provision_uploads(
+                s3, sqs, bucket=s.uploads_bucket, region=s.region, queue_name=f"{prefix}-uploads",
+                visibility_timeout=visibility, allowed_origins=s.origins)
+            found.uploads_bucket = s.uploads_bucket
+
+        def topics() -> None:
+            found.topics = provision_topics(sns, prefix)
+            found.notifier_queue, found.notifier_subscription = subscribe_notifier(
+                sns, sqs, topic_arn=found.topics.unread_events, queue_name=f"{prefix}-notifier",
+                visibility_timeout=visibility)
+
+        def push() -> None:
+            found.push_applications = provision_platform_applications(sns, prefix)
+
+        try:
+            for part, make in (("uploads", uploads), ("event topics", topics), ("push applications", push)):
+                self._optional(part, make)
+        finally:
+            for client in clients.values():
+                client.close()
+        self.triggers = self._triggers(found, session, fake_credentials)
+        return found
+
+    def _optional(self, part: str, make: Callable[[], None]) -> None:
+        try:
+            make()
+        except Exception as exc:  # ClientError, EndpointConnectionError, a response botocore cannot parse...
+            if self.settings.uses_moto:
+                raise
+            log.warning("%s: off, %s could not provide them (%s)", part, self.aws_endpoint or "AWS", exc)
+
+    def _triggers(self, r: Resources, session: boto3.session.Session, fake_credentials: bool) -> list[QueueTrigger]:
+        """The pollers that stand in for S3's and SNS's Lambda triggers (started once the handlers are loaded)."""
+        wanted: list[tuple[Queue, str, Callable[[dict[str, Any]], dict[str, Any] | None]]] = []
+        if r.uploads_queue is not None:
+            wanted.append((r.uploads_queue, routes.THUMBNAILS, s3_event))
+        if r.notifier_queue is not None and r.notifier_subscription is not None:
+            wanted.append((r.notifier_queue, routes.NOTIFIER, sns_event(r.notifier_subscription)))
+        # Each its own client: a long poll must not wait for anybody's connection pool.
+        return [QueueTrigger(aws_client("sqs", self.aws_endpoint, self.settings.region, fake_credentials,
+                                        session=session, read_timeout=LONG_POLL_SECONDS + 10),
+                             queue, self.runtime, function, make_event)
+                for queue, function, make_event in wanted]
+
+    async def _stop_triggers(self) -> None:
+        triggers, self.triggers = self.triggers, []
+        await asyncio.gather(*(t.stop() for t in triggers))
+
     # -- the handlers' configuration -------------------------------------------------------------
 
     def _configure_environment(self, fake_credentials: bool) -> None:
-        s = self.settings
+        s, r = self.settings, self.resources
         env: dict[str, str | None] = {
             "PARLEY_TABLE_NAME": s.table_name,
             "PARLEY_CALLBACK_URL": self.callback_url,
@@ -151,6 +251,11 @@ class Stack:
             "PARLEY_AUTH_SECRET_ID": self.secret_id,
             "PARLEY_AUTH_ISSUER": s.issuer,
             "PARLEY_AUTH_AUDIENCE": s.audience,
+            "PARLEY_UPLOADS_BUCKET": r.uploads_bucket,
+            "PARLEY_UNREAD_TOPIC_ARN": r.topics.unread_events if r.topics else None,
+            "PARLEY_MODERATION_TOPIC_ARN": r.topics.moderation if r.topics else None,
+            "PARLEY_PUSH_APNS_APPLICATION_ARN": r.push_applications.get("apns"),
+            "PARLEY_PUSH_FCM_APPLICATION_ARN": r.push_applications.get("fcm"),
             "AWS_REGION": s.region,
             "AWS_DEFAULT_REGION": s.region,
             "AWS_ENDPOINT_URL": self.aws_endpoint,
@@ -183,22 +288,27 @@ class Stack:
 def _reset_core() -> None:
     """Forget the core's once-per-process state, so it reads the environment again."""
     from parley import aws, config, wiring
-    from parley.stores import secrets
+    from parley.stores import secrets, uploads
 
     config.get_settings.cache_clear()
     wiring.services.cache_clear()
+    wiring.notifier.cache_clear()
+    wiring.thumbnails.cache_clear()
     secrets.reset()
+    uploads.reset()  # its S3 client (SigV4 for presigning) is cached apart from the others
     aws.reset_clients()
 
 
 def _release_core() -> None:
-    """Stop what the core started: the fan-out pool and the boto3 clients' keep-alive connections."""
+    """Stop what the core started: the fan-out pools and the boto3 clients' keep-alive connections."""
     from parley import aws, wiring
 
     if wiring.services.cache_info().currsize:
         fanout = wiring.services().fanout
         if fanout is not None:
             fanout.close()
+    if wiring.thumbnails.cache_info().currsize:
+        wiring.thumbnails().close()
     aws.reset_clients()  # closes their keep-alive connections
     _reset_core()
 
@@ -260,12 +370,25 @@ def banner(stack: Stack) -> str:
     url_flag = "" if default_url else f" --url {stack.ws_url}"
     aws = f"moto at {stack.aws_endpoint}" if s.uses_moto else (stack.aws_endpoint or "AWS (real endpoints)")
     py = ".venv/bin/python"
-    return "\n".join([
+    r = stack.resources
+    uploads = (f"bucket '{r.uploads_bucket}'; thumbnails made from queue '{s.resource_prefix}-uploads'"
+               if r.uploads_bucket else "off")
+    push = ("off" if not r.push_applications else "APNs + FCM platform applications"
+            + (" on moto's SNS (nothing leaves this machine)" if s.uses_moto else ""))
+    moto_flag = "" if stack.aws_endpoint == f"http://{LOOPBACK}:8082" else f" --moto {stack.aws_endpoint}"
+    lines = [
         "",
         "Parley is running locally (Ctrl-C stops it).",
         f"  WebSocket API   {stack.ws_url}   (stage '{s.stage}'; {stack.ws_url}/{s.stage} works too)",
         f"  @connections    {stack.callback_url}",
         f"  AWS services    {aws}, table '{s.table_name}'",
+        f"  Uploads         {uploads}",
+        f"  Push            {push}",
+    ]
+    if s.uses_moto and r.push_applications:
+        lines.append(f"                  what was pushed: {py} -m local.cli pushes{moto_flag}")
+    return "\n".join([
+        *lines,
         "",
         "Chat between two terminals:",
         f"  {py} -m local.cli chat --as alice --to bob{url_flag}",

@@ -1,27 +1,81 @@
 """Parley's Python client: ``ParleyClient`` keeps one WebSocket connection to Parley, with reconnects,
-catch-up, in-order duplicate-free delivery, acknowledged sends and keepalive."""
+catch-up, in-order duplicate-free delivery, acknowledged sends and keepalive, and a typed helper for every
+action of the protocol (docs/protocol.md)."""
 
 from parley_client.backoff import Backoff
-from parley_client.client import ClientStats, ParleyClient
-from parley_client.errors import ClientClosed, ClientError, ConnectionLost, HandshakeRejected, ServerError
-from parley_client.frames import Ack, Conversation, ConversationsPage, Frame, HistoryPage, Incoming, Message
+from parley_client.client import UNSET, ClientStats, ParleyClient
+from parley_client.errors import (
+    ClientClosed,
+    ClientError,
+    ConnectionLost,
+    HandshakeRejected,
+    ServerError,
+    UploadFailed,
+)
+from parley_client.frames import (
+    Ack,
+    Attachment,
+    AttachmentLink,
+    AttachmentReady,
+    AttachmentUrls,
+    BlockList,
+    Conversation,
+    ConversationPreferences,
+    ConversationsPage,
+    DeviceRegistration,
+    Frame,
+    HistoryPage,
+    Incoming,
+    Message,
+    Preferences,
+    Presence,
+    PresenceStatus,
+    Receipt,
+    Reported,
+    TypingIndicator,
+    UnreadCount,
+    UnreadCounts,
+    UnreadUpdate,
+    Upload,
+    parse_frame,
+)
 from parley_client.timeline import Timeline
 
 __all__ = [
+    "UNSET",
     "Ack",
+    "Attachment",
+    "AttachmentLink",
+    "AttachmentReady",
+    "AttachmentUrls",
     "Backoff",
+    "BlockList",
     "ClientClosed",
     "ClientError",
     "ClientStats",
     "ConnectionLost",
     "Conversation",
+    "ConversationPreferences",
     "ConversationsPage",
+    "DeviceRegistration",
     "Frame",
     "HandshakeRejected",
     "HistoryPage",
     "Incoming",
     "Message",
     "ParleyClient",
+    "Preferences",
+    "Presence",
+    "PresenceStatus",
+    "Receipt",
+    "Reported",
     "ServerError",
     "Timeline",
+    "TypingIndicator",
+    "UnreadCount",
+    "UnreadCounts",
+    "UnreadUpdate",
+    "Upload",
+    "UploadFailed",
+    "parse_frame",
 ]

@@ -4,6 +4,10 @@ It keeps one connection open: it reconnects with exponential backoff and jitter,
 tracked conversation after each reconnect (``history`` with ``after`` = the last seq seen, paging while
 ``hasMore``), delivers messages in ``seq`` order without duplicates, resends a message with the same
 ``clientMsgId`` until it is acked, and sends ``ping`` inside API Gateway's idle timeout.
+
+Every action of docs/protocol.md has a typed helper (``read``, ``presence``, ``set_preferences``,
+``upload_file``, ...). Iterating the client yields messages and the other frames the server pushes,
+typed (``Presence``, ``TypingIndicator``, ``Receipt``, ``UnreadUpdate``, ``AttachmentReady``, ...).
 """
 
 from __future__ import annotations
@@ -16,9 +20,10 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Self
+from enum import Enum
+from typing import Any, Final, Literal, Self
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -29,14 +34,26 @@ from parley_client.backoff import Backoff
 from parley_client.errors import ClientClosed, ConnectionLost, HandshakeRejected, ServerError
 from parley_client.frames import (
     Ack,
+    Attachment,
+    AttachmentUrls,
+    BlockList,
     Conversation,
+    ConversationPreferences,
     ConversationsPage,
-    Frame,
+    DeviceRegistration,
     HistoryPage,
     Incoming,
     Message,
+    Preferences,
+    Presence,
+    Reported,
+    UnreadCounts,
+    UnreadUpdate,
+    Upload,
+    parse_frame,
 )
 from parley_client.timeline import Timeline
+from parley_client.uploads import post_file
 
 log = logging.getLogger("parley_client")
 
@@ -48,6 +65,14 @@ HISTORY_PAGE_MAX = 100
 _FILL_ROUNDS = 5
 GAP_GRACE_SECONDS = 0.1
 _AUTH_FAILURES_BEFORE_GIVING_UP = 3
+UPLOAD_TIMEOUT_SECONDS = 120.0
+
+
+class _Unset(Enum):
+    UNSET = "unset"
+
+
+UNSET: Final = _Unset.UNSET  # "leave unchanged", where None means "clear"
 
 
 @dataclass
@@ -255,7 +280,7 @@ class ParleyClient:
             # API Gateway's own answer when a handler failed: {"message": "Internal server error", ...}
             log.warning("gateway error frame: %s", frame.get("message"))
         else:
-            self._incoming.put_nowait(Frame(type=str(kind), data=frame))
+            self._incoming.put_nowait(parse_frame(frame))
 
     def _on_message(self, message: Message, *, recovered: bool) -> None:
         # First news of a conversation: follow it from this message on.
@@ -360,12 +385,17 @@ class ParleyClient:
 
     # -- requests ---------------------------------------------------------------------------------
 
-    async def send(self, conversation_id: str, text: str, *, client_msg_id: str | None = None,
+    async def send(self, conversation_id: str, text: str | None = None, *,
+                   attachments: Sequence[Attachment] = (), client_msg_id: str | None = None,
                    timeout: float | None = None) -> Ack:
-        """Send a message; resent with the same ``clientMsgId`` until acked (the server stores it once).
-        ``timeout`` bounds the whole effort (None: until acked or the client gives up)."""
+        """Send a message (text, attachments from :meth:`upload_file`, or both); resent with the same
+        ``clientMsgId`` until acked (the server stores it once). ``timeout`` bounds the whole effort (None:
+        until acked or the client gives up)."""
         cmid = client_msg_id or secrets.token_hex(8)
-        frame = {"action": "send", "conversationId": conversation_id, "clientMsgId": cmid, "body": {"text": text}}
+        body: dict[str, Any] = {"text": text} if text else {}
+        if attachments:
+            body["attachments"] = [a.to_request() for a in attachments]
+        frame = {"action": "send", "conversationId": conversation_id, "clientMsgId": cmid, "body": body}
         self._sending.add(cmid)
         try:
             async with asyncio.timeout(timeout):
@@ -442,6 +472,98 @@ class ParleyClient:
         started = time.monotonic()
         await self.request("ping")
         return time.monotonic() - started
+
+    # -- read state, presence, typing -----------------------------------------------------------------
+
+    async def read(self, conversation_id: str, seq: int) -> UnreadUpdate:
+        """Mark the conversation read up to ``seq``; your other devices get the same ``UnreadUpdate`` and the
+        other members a ``Receipt`` (unless you hide read receipts)."""
+        return UnreadUpdate.from_frame(await self.request("read", conversationId=conversation_id, seq=seq))
+
+    async def unread_counts(self) -> UnreadCounts:
+        return UnreadCounts.from_frame(await self.request("unreadCounts"))
+
+    async def presence(self, user_ids: Iterable[str]) -> Presence:
+        """The presence of the users who share a conversation with you (the others are left out)."""
+        return Presence.from_frame(await self.request("presence", userIds=list(user_ids)))
+
+    async def typing(self, conversation_id: str) -> None:
+        """Tell the other members you are typing (send it every few seconds while the user types). Nothing
+        is answered; a refusal (``not_member``, ...) arrives through the iterator as an ``error`` frame."""
+        ws = await self._connection()
+        await ws.send(json.dumps({"action": "typing", "conversationId": conversation_id}, separators=(",", ":")))
+        self._last_sent = time.monotonic()
+
+    # -- preferences, blocks, reports -----------------------------------------------------------------
+
+    async def get_preferences(self) -> Preferences:
+        return Preferences.from_frame(await self.request("getPreferences"))
+
+    async def set_preferences(self, *, visibility: Literal["visible", "invisible"] | None = None,
+                              hide_read_receipts: bool | None = None,
+                              notify: Literal["push", "badge", "passive"] | None = None) -> Preferences:
+        """Change the given settings (None leaves one unchanged); returns all of them."""
+        given: dict[str, Any] = {"visibility": visibility, "hideReadReceipts": hide_read_receipts, "notify": notify}
+        return Preferences.from_frame(await self.request(
+            "setPreferences", **{k: v for k, v in given.items() if v is not None}))
+
+    async def set_conversation_preferences(
+            self, conversation_id: str, *, notify: Literal["push", "badge", "passive"] | _Unset | None = UNSET,
+            muted_until: int | _Unset | None = UNSET) -> ConversationPreferences:
+        """Override ``notify`` for one conversation and/or mute it until ``muted_until`` (epoch ms). Left out:
+        unchanged; None: the override is cleared."""
+        given: dict[str, Any] = {"notify": notify, "mutedUntil": muted_until}
+        return ConversationPreferences.from_frame(await self.request(
+            "setConversationPreferences", conversationId=conversation_id,
+            **{k: v for k, v in given.items() if v is not UNSET}))
+
+    async def block(self, user_id: str) -> BlockList:
+        return BlockList.from_frame(await self.request("block", userId=user_id))
+
+    async def unblock(self, user_id: str) -> BlockList:
+        return BlockList.from_frame(await self.request("unblock", userId=user_id))
+
+    async def list_blocks(self) -> BlockList:
+        return BlockList.from_frame(await self.request("listBlocks"))
+
+    async def report(self, conversation_id: str, seq: int, reason: str | None = None) -> Reported:
+        """Report a message for the host app's moderators (stored once per reporter and message)."""
+        fields: dict[str, Any] = {"conversationId": conversation_id, "seq": seq}
+        if reason is not None:
+            fields["reason"] = reason
+        return Reported.from_frame(await self.request("report", **fields))
+
+    # -- push devices ---------------------------------------------------------------------------------
+
+    async def register_device(self, platform: Literal["apns", "fcm"], token: str) -> DeviceRegistration:
+        """Push notifications to this device while the user has no open connection."""
+        return DeviceRegistration.from_frame(await self.request("registerDevice", platform=platform, token=token))
+
+    async def unregister_device(self, token: str) -> DeviceRegistration:
+        return DeviceRegistration.from_frame(await self.request("unregisterDevice", token=token))
+
+    # -- attachments ----------------------------------------------------------------------------------
+
+    async def request_upload(self, conversation_id: str, content_type: str, size: int) -> Upload:
+        """A presigned POST for one file of this type and size (see :meth:`upload_file`)."""
+        return Upload.from_frame(await self.request("requestUpload", conversationId=conversation_id,
+                                                    contentType=content_type, size=size))
+
+    async def upload_file(self, conversation_id: str, data: bytes, content_type: str, *,
+                          width: int | None = None, height: int | None = None,
+                          timeout: float = UPLOAD_TIMEOUT_SECONDS) -> Attachment:
+        """Upload a file straight to storage (never over the socket) and return the attachment to
+        :meth:`send`. Raises ``ServerError`` (``unsupported_media``, ``file_too_large``, ...) or
+        ``UploadFailed``."""
+        ticket = await self.request_upload(conversation_id, content_type, len(data))
+        await asyncio.to_thread(post_file, ticket.url, ticket.fields, data, content_type, timeout)
+        return Attachment(key=ticket.key, content_type=content_type, size=len(data), width=width, height=height)
+
+    async def attachment_urls(self, conversation_id: str, keys: Iterable[str]) -> AttachmentUrls:
+        """Short-lived download URLs (members only). A photo has no ``url`` until its copy without location
+        data exists."""
+        return AttachmentUrls.from_frame(await self.request("attachmentUrls", conversationId=conversation_id,
+                                                            keys=list(keys)))
 
     async def _call(self, frame: dict[str, Any], key: str, attempt_timeout: float, *, retry: bool) -> dict[str, Any]:
         for attempt in itertools.count():

@@ -31,3 +31,12 @@ class ConnectionLost(ClientError):
 
 class ClientClosed(ClientError):
     """The client was closed, or gave up reconnecting."""
+
+
+class UploadFailed(ClientError):
+    """The storage service refused a file upload (the presigned POST of ``upload_file``)."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(f"the upload was refused: HTTP {status}: {detail}")
+        self.status = status
+        self.detail = detail

@@ -3,8 +3,40 @@ server never breaks an older client."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file a message refers to (docs/attachments.md). ``upload_file`` returns one ready to ``send``;
+    received messages carry them with the inline ``preview`` once the thumbnail exists."""
+
+    key: str
+    content_type: str
+    size: int
+    width: int | None = None
+    height: int | None = None
+    preview: str | None = None  # a data: URI of a few hundred bytes
+
+    @classmethod
+    def from_frame(cls, item: dict[str, Any]) -> Attachment:
+        return cls(key=item["key"], content_type=item["contentType"], size=int(item["size"]),
+                   width=_int(item.get("width")), height=_int(item.get("height")), preview=item.get("preview"))
+
+    def to_request(self) -> dict[str, Any]:
+        """As ``send`` takes it (the server makes previews; it refuses one from the client)."""
+        fields: dict[str, Any] = {"key": self.key, "contentType": self.content_type, "size": self.size}
+        if self.width is not None:
+            fields["width"] = self.width
+        if self.height is not None:
+            fields["height"] = self.height
+        return fields
 
 
 @dataclass(frozen=True)
@@ -17,13 +49,15 @@ class Message:
     client_msg_id: str
     text: str
     body: dict[str, Any] = field(default_factory=dict, compare=False)
+    attachments: tuple[Attachment, ...] = field(default=(), compare=False)
 
     @classmethod
     def from_frame(cls, frame: dict[str, Any]) -> Message:
         body = frame.get("body") or {}
         return cls(conversation_id=frame["conversationId"], seq=int(frame["seq"]), message_id=frame["messageId"],
                    sender_id=frame["senderId"], sent_at=int(frame["sentAt"]), client_msg_id=frame["clientMsgId"],
-                   text=str(body.get("text", "")), body=dict(body))
+                   text=str(body.get("text") or ""), body=dict(body),
+                   attachments=tuple(Attachment.from_frame(a) for a in body.get("attachments") or ()))
 
 
 @dataclass(frozen=True)
@@ -81,10 +115,244 @@ class ConversationsPage:
 
 @dataclass(frozen=True)
 class Frame:
-    """Any other frame the server pushes (presence, typing, receipts, ...), as sent."""
+    """Any other frame the server sends, as sent. The frames the protocol defines arrive as the typed
+    subclasses below (``Presence``, ``TypingIndicator``, ``Receipt``, ...); ``type`` and ``data`` are kept."""
 
     type: str
     data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PresenceStatus:
+    user_id: str
+    status: str  # "online" or "offline"
+    last_seen: int | None = None  # epoch ms, for offline users when known
+
+    @property
+    def online(self) -> bool:
+        return self.status == "online"
+
+
+@dataclass(frozen=True)
+class Presence(Frame):
+    """Pushed when a contact's first connection opens or last one closes; the answer to ``presence``."""
+
+    users: tuple[PresenceStatus, ...]
+
+    @classmethod
+    def from_frame(cls, frame: dict[str, Any]) -> Presence:
+        return cls("presence", frame, tuple(PresenceStatus(u["userId"], u["status"], _int(u.get("lastSeen")))
+                                            for u in frame.get("users", [])))
+
+    def of(self, user_id: str) -> PresenceStatus | None:
+        return next((u for u in self.users if u.user_id == user_id), None)
+
+
+@dataclass(frozen=True)
+class TypingIndicator(Frame):
+    """Pushed while another member types (hide it after about 5 s without a new one)."""
+
+    conversation_id: str
+    user_id: str
+
+    @classmethod
+    def from_frame(cls, frame: dict[str, Any]) -> TypingIndicator:
+        return cls("typing", frame, frame["conversationId"], frame["userId"])
+
+
+@dataclass(frozen=True)
+class Receipt(Frame):
+    """Pushed when another member read the conversation up to ``seq``."""
+
+    conversation_id: str
+    user_id: str
+    seq: int
+
+    @classmethod
+    def from_frame(cls, frame: dict[str, Any]) -> Receipt:
+        return cls("receipt", frame, frame["conversationId"], frame["userId"], int(frame["seq"]))
+
+
+@dataclass(frozen=True)
+class UnreadUpdate(Frame):
+    """The answer to ``read``; pushed to your other devices when you read."""
+
+    conversation_id: str
+    unread: int
+    last_read_seq: int
+
+    @classmethod
+    def from_frame(cls, frame: dict[str, Any]) -> UnreadUpdate:
+        return cls("unread", frame, frame["conversationId"], int(frame["unread"]), int(frame["lastReadSeq"]))
+
+
+@dataclass(frozen=True)
+class UnreadCount:
+    conversation_id: str
+    unread: int
+    last_read_seq: int
+    last_seq: int
+
+
+@dataclass(frozen=True)
+class UnreadCounts(Frame):
+    """The answer to ``unreadCounts``: conversations with unread messages, and the badge ``total``."""
+
+    conversations: tuple[UnreadCount, ...]
+    total: int
+
+    @classmethod
+    def from_frame(cls, frame: dict[str, Any]) -> UnreadCounts:
+        return cls("unreadCounts", frame, tuple(
+            UnreadCount(c["conversationId"], int(c["unread"]), int(c["lastReadSeq"]), int(c["lastSeq"]))
+            for c in frame.get("conversations", [])), int(frame["total"]))
+
+    def of(self, conversation_id: str) -> int:
+        """The unread count of one conversation (0 when it has none unread)."""
+        return next((c.unread for c in self.conversations if c.conversation_id == conversation_id), 0)
+
+
+@dataclass(frozen=True)
+class AttachmentReady(Frame):
+    """Pushed when the thumbnail of an attachment of a sent message is ready."""
+
+    conversation_id: str
+    seq: int
+    key: str
+    preview: str | None = None
+    width: int | None = None
+    height: int | None = None
+
+    @classmethod
+    def from_frame(cls, frame: dict[str, Any]) -> AttachmentReady:
+        return cls("attachment", frame, frame["conversationId"], int(frame["seq"]), frame["key"],
+                   frame.get("preview"), _int(frame.get("width")), _int(frame.get("height")))
+
+
+@dataclass(frozen=True)
+class Preferences(Frame):
+    visibility: str  # "visible" or "invisible"
+    hide_read_receipts: bool
+    notify: str  # "push", "badge" or "passive"
+
+    @classmethod
+    def from_frame(cls, frame: dict[str, Any]) -> Preferences:
+        return cls("preferences", frame, frame["visibility"], bool(frame["hideReadReceipts"]), frame["notify"])
+
+
+@dataclass(frozen=True)
+class ConversationPreferences(Frame):
+    conversation_id: str
+    notify: str | None = None
+    muted_until: int | None = None  # epoch ms
+
+    @classmethod
+    def from_frame(cls, frame: dict[str, Any]) -> ConversationPreferences:
+        return cls("conversationPreferences", frame, frame["conversationId"], frame.get("notify"),
+                   _int(frame.get("mutedUntil")))
+
+
+@dataclass(frozen=True)
+class BlockList(Frame):
+    user_ids: tuple[str, ...]
+
+    @classmethod
+    def from_frame(cls, frame: dict[str, Any]) -> BlockList:
+        return cls("blocks", frame, tuple(frame.get("userIds", [])))
+
+
+@dataclass(frozen=True)
+class Reported(Frame):
+    conversation_id: str
+    seq: int
+
+    @classmethod
+    def from_frame(cls, frame: dict[str, Any]) -> Reported:
+        return cls("reported", frame, frame["conversationId"], int(frame["seq"]))
+
+
+@dataclass(frozen=True)
+class DeviceRegistration(Frame):
+    registered: bool
+    platform: str | None = None  # "apns" or "fcm"
+
+    @classmethod
+    def from_frame(cls, frame: dict[str, Any]) -> DeviceRegistration:
+        return cls("device", frame, bool(frame["registered"]), frame.get("platform"))
+
+
+@dataclass(frozen=True)
+class Upload(Frame):
+    """The answer to ``requestUpload``: POST the file to ``url`` with ``fields`` (``upload_file`` does)."""
+
+    conversation_id: str
+    key: str
+    url: str
+    fields: dict[str, str] = field(compare=False)
+    expires_at: int  # epoch ms
+
+    @classmethod
+    def from_frame(cls, frame: dict[str, Any]) -> Upload:
+        return cls("upload", frame, frame["conversationId"], frame["key"], frame["url"], dict(frame["fields"]),
+                   int(frame["expiresAt"]))
+
+
+@dataclass(frozen=True)
+class AttachmentLink:
+    key: str
+    url: str | None = None  # absent while an image is still being cleaned of its location data
+    thumbnail_url: str | None = None
+    preview: str | None = None
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True)
+class AttachmentUrls(Frame):
+    """The answer to ``attachmentUrls``: short-lived download URLs."""
+
+    conversation_id: str
+    attachments: tuple[AttachmentLink, ...]
+    expires_at: int  # epoch ms
+
+    @classmethod
+    def from_frame(cls, frame: dict[str, Any]) -> AttachmentUrls:
+        return cls("attachmentUrls", frame, frame["conversationId"], tuple(
+            AttachmentLink(a["key"], a.get("url"), a.get("thumbnailUrl"), a.get("preview"), _int(a.get("width")),
+                           _int(a.get("height"))) for a in frame.get("attachments", [])), int(frame["expiresAt"]))
+
+    def of(self, key: str) -> AttachmentLink | None:
+        return next((a for a in self.attachments if a.key == key), None)
+
+
+_TYPED: dict[str, Callable[[dict[str, Any]], Frame]] = {
+    "presence": Presence.from_frame,
+    "typing": TypingIndicator.from_frame,
+    "receipt": Receipt.from_frame,
+    "unread": UnreadUpdate.from_frame,
+    "unreadCounts": UnreadCounts.from_frame,
+    "attachment": AttachmentReady.from_frame,
+    "preferences": Preferences.from_frame,
+    "conversationPreferences": ConversationPreferences.from_frame,
+    "blocks": BlockList.from_frame,
+    "reported": Reported.from_frame,
+    "device": DeviceRegistration.from_frame,
+    "upload": Upload.from_frame,
+    "attachmentUrls": AttachmentUrls.from_frame,
+}
+
+
+def parse_frame(frame: dict[str, Any]) -> Frame:
+    """The typed view of a frame the protocol defines; a plain :class:`Frame` for any other, or for one
+    this client cannot read (a newer server's frame never breaks an older client)."""
+    kind = str(frame.get("type"))
+    make = _TYPED.get(kind)
+    if make is not None:
+        try:
+            return make(frame)
+        except (KeyError, TypeError, ValueError):
+            pass
+    return Frame(type=kind, data=frame)
 
 
 Incoming = Message | Frame

@@ -4,6 +4,7 @@ the thumbnail and the inline preview, and tells members when a sent attachment i
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -15,7 +16,8 @@ from parley.wiring import thumbnails
 def on_upload(event: S3Event) -> int:
     made = 0
     for record in event.records:
-        if thumbnails().uploaded(record.s3.get_object.key) is not None:
+        # S3 event keys are URL-encoded (a space arrives as "+"): decode before using the key
+        if thumbnails().uploaded(unquote_plus(record.s3.get_object.key)) is not None:
             made += 1
     metrics.add_metric(name="UploadsProcessed", unit="Count", value=made)
     return made

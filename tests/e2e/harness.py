@@ -14,9 +14,10 @@ import boto3
 from local.settings import LocalSettings
 from local.stack import Stack, StackThread
 from parley.config import Settings
-from parley_client import Backoff, ParleyClient
+from parley_client import Backoff, Incoming, ParleyClient
 
 T = TypeVar("T")
+F = TypeVar("F")
 
 
 def run(coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
@@ -67,6 +68,36 @@ async def eventually(check: Callable[[], bool | Awaitable[bool]], timeout: float
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(interval)
+
+
+async def next_frame(client: ParleyClient, kind: type[F], where: Callable[[F], bool] = lambda _: True,
+                     timeout: float = 5.0) -> F:
+    """The next incoming item of type ``kind`` (``Presence``, ``Receipt``, ...) that matches ``where``;
+    everything before it is skipped."""
+    async with asyncio.timeout(timeout):
+        async for item in client:
+            if isinstance(item, kind) and where(item):
+                return item
+    raise AssertionError(f"the client closed before a {kind.__name__} arrived")
+
+
+async def received(client: ParleyClient) -> list[Incoming]:
+    """What the client has received and nobody has read yet. After a request's answer (``ping``), that is
+    everything the server sent the connection before it answered."""
+    items: list[Incoming] = []
+    while True:
+        try:
+            items.append(await asyncio.wait_for(anext(client), 0.05))
+        except (TimeoutError, StopAsyncIteration):
+            return items
+
+
+async def settled(stack: Stack, invocations_before: int, timeout: float = 5.0) -> None:
+    """Wait until the stack has invoked a function since ``invocations_before`` (``stack.runtime.invocations``
+    read earlier) and no invocation is running: for what a closed socket or a ``typing`` frame sets off,
+    which answers nothing."""
+    runtime = stack.runtime
+    await eventually(lambda: runtime.invocations > invocations_before and runtime.in_flight == 0, timeout)
 
 
 def open_connection_ids(stack_thread: StackThread, user_id: str) -> set[str]:

@@ -31,6 +31,11 @@ class ThumbnailService:
         self._px = thumbnail_px
         self._clock = clock
 
+    def close(self) -> None:
+        """Stop the fan-out's worker threads (a long-lived host such as the local stack)."""
+        if self._fanout is not None:
+            self._fanout.close()
+
     def uploaded(self, key: str) -> UploadRecord | None:
         if not key.startswith(UPLOAD_PREFIX):
             return None  # our own outputs (p/, t/) never trigger work

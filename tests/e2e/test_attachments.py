@@ -1,0 +1,105 @@
+"""Photos over real sockets and real HTTP: the presigned POST to the uploads bucket, the thumbnail made by
+the local S3 trigger (S3 -> SQS -> the thumbnails function), and downloads without location data."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import urllib.request
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+import pytest
+from PIL import Image
+
+from local.stack import Stack
+from parley_client import AttachmentReady, ServerError
+from tests.e2e.harness import connected, next_frame, run
+
+pytestmark = pytest.mark.timeout(60)
+
+GPS_IFD = 0x8825  # EXIF GPSInfo
+WIDTH, HEIGHT = 640, 480
+
+
+def jpeg_with_location() -> bytes:
+    image = Image.new("RGB", (WIDTH, HEIGHT), (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x010F] = "ParleyCam"  # Make
+    exif[GPS_IFD] = {1: "N", 2: (48.0, 51.0, 24.0), 3: "E", 4: (2.0, 21.0, 7.0)}
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif)
+    return out.getvalue()
+
+
+def download(url: str) -> bytes:
+    assert url.startswith("http://127.0.0.1:")
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        return bytes(answer.read())
+
+
+def test_a_photo_reaches_the_other_member_with_a_preview_and_without_its_location(
+        stack: Stack, user: Callable[[str], str]) -> None:
+    alice_id, bob_id = user("alice"), user("bob")
+    photo = jpeg_with_location()
+    assert Image.open(io.BytesIO(photo)).getexif().get_ifd(GPS_IFD)  # the original says where it was taken
+
+    async def scenario() -> None:
+        alice, bob = await connected(stack, alice_id), await connected(stack, bob_id)
+        try:
+            cid = (await alice.open_direct(bob_id)).conversation_id
+            # when alice uploads a photo to the presigned URL and sends it
+            attachment = await alice.upload_file(cid, photo, "image/jpeg", width=WIDTH, height=HEIGHT)
+            assert attachment.key.startswith(f"u/{cid}/") and attachment.size == len(photo)
+            ack = await alice.send(cid, "look", attachments=[attachment])
+
+            # then bob receives the message with the attachment
+            message = await bob.next_message(timeout=5)
+            assert (message.seq, message.text) == (ack.seq, "look")
+            [received] = message.attachments
+            assert (received.key, received.content_type, received.size) == (attachment.key, "image/jpeg", len(photo))
+
+            # and its preview: in the message if the thumbnail was quicker, else pushed once it is made
+            preview = received.preview
+            if preview is None:
+                ready = await next_frame(bob, AttachmentReady, lambda f: f.key == attachment.key, timeout=10)
+                assert (ready.conversation_id, ready.seq, ready.width, ready.height) == (cid, ack.seq, WIDTH, HEIGHT)
+                preview = ready.preview
+            assert preview is not None and preview.startswith("data:image/webp;base64,")
+
+            # when bob asks for the download URLs
+            links = await bob.attachment_urls(cid, [attachment.key])
+            link = links.of(attachment.key)
+            assert link is not None and link.url is not None and link.thumbnail_url is not None
+            assert "/p/" in urlsplit(link.url).path  # the cleaned copy, never the original upload
+
+            # then the photo he downloads is the picture without its location (or any EXIF)
+            served = Image.open(io.BytesIO(await asyncio.to_thread(download, link.url)))
+            assert served.size == (WIDTH, HEIGHT)
+            assert not served.getexif().get_ifd(GPS_IFD) and GPS_IFD not in served.getexif()
+            thumbnail = Image.open(io.BytesIO(await asyncio.to_thread(download, link.thumbnail_url)))
+            assert thumbnail.format == "WEBP" and max(thumbnail.size) <= 320
+        finally:
+            await asyncio.gather(alice.close(), bob.close())
+
+    run(scenario())
+
+
+def test_a_non_member_can_neither_upload_to_nor_download_from_a_conversation(
+        stack: Stack, user: Callable[[str], str]) -> None:
+    alice_id, bob_id, eve_id = user("alice"), user("bob"), user("eve")
+
+    async def scenario() -> None:
+        alice, eve = await connected(stack, alice_id), await connected(stack, eve_id)
+        try:
+            cid = (await alice.open_direct(bob_id)).conversation_id
+            attachment = await alice.upload_file(cid, jpeg_with_location(), "image/jpeg")
+            with pytest.raises(ServerError) as upload:
+                await eve.request_upload(cid, "image/jpeg", 1000)
+            with pytest.raises(ServerError) as urls:
+                await eve.attachment_urls(cid, [attachment.key])
+            assert (upload.value.code, urls.value.code) == ("not_member", "not_member")
+        finally:
+            await asyncio.gather(alice.close(), eve.close())
+
+    run(scenario())
