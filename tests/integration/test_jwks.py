@@ -31,8 +31,8 @@ class Jwks(http.server.BaseHTTPRequestHandler):
     served: ClassVar[int] = 0
 
     def do_GET(self) -> None:
-        rsa_jwk = {**json.loads(RSAAlgorithm.to_jwk(RSA_KEY.public_key())), "kid": "rsa-1", "alg": "RS256", "use": "sig"}
-        ec_jwk = {**json.loads(ECAlgorithm.to_jwk(EC_KEY.public_key())), "kid": "ec-1", "alg": "ES256", "use": "sig"}
+        rsa_jwk = {**json.loads(RSAAlgorithm.to_jwk(RSA_KEY.public_key())), "kid": "rsa-1", "alg": "RS256"}
+        ec_jwk = {**json.loads(ECAlgorithm.to_jwk(EC_KEY.public_key())), "kid": "ec-1", "alg": "ES256"}
         body = json.dumps({"keys": [rsa_jwk, ec_jwk]}).encode()
         Jwks.served += 1
         self.send_response(200)
