@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import http.server
 import json
-import threading
 import time
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import Any
 
 import jwt
 import pytest
@@ -21,38 +19,23 @@ from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from parley.auth import build_verifier
 from parley.config import Settings
 from parley.errors import TokenError
+from tests.support.json_endpoint import JsonEndpoint, json_endpoint
 
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 EC_KEY = ec.generate_private_key(ec.SECP256R1())
 ISS, AUD = "https://cognito-idp.example/pool", "parley-app"
 
 
-class Jwks(http.server.BaseHTTPRequestHandler):
-    served: ClassVar[int] = 0
-
-    def do_GET(self) -> None:
-        rsa_jwk = {**json.loads(RSAAlgorithm.to_jwk(RSA_KEY.public_key())), "kid": "rsa-1", "alg": "RS256"}
-        ec_jwk = {**json.loads(ECAlgorithm.to_jwk(EC_KEY.public_key())), "kid": "ec-1", "alg": "ES256"}
-        body = json.dumps({"keys": [rsa_jwk, ec_jwk]}).encode()
-        Jwks.served += 1
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        return
+def jwks() -> dict[str, Any]:
+    rsa_jwk = {**json.loads(RSAAlgorithm.to_jwk(RSA_KEY.public_key())), "kid": "rsa-1", "alg": "RS256"}
+    ec_jwk = {**json.loads(ECAlgorithm.to_jwk(EC_KEY.public_key())), "kid": "ec-1", "alg": "ES256"}
+    return {"keys": [rsa_jwk, ec_jwk]}
 
 
 @pytest.fixture
-def jwks_url() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Jwks)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    Jwks.served = 0
-    yield f"http://127.0.0.1:{server.server_address[1]}/.well-known/jwks.json"
-    server.shutdown()
-    server.server_close()
+def jwks_endpoint() -> Iterator[JsonEndpoint]:
+    with json_endpoint(jwks()) as endpoint:
+        yield endpoint
 
 
 def claims(**extra: Any) -> dict[str, Any]:
@@ -60,7 +43,8 @@ def claims(**extra: Any) -> dict[str, Any]:
     return {"sub": "alice", "iss": ISS, "aud": AUD, "iat": now, "exp": now + 300, **extra}
 
 
-def test_jwks_mode_verifies_rs256_and_es256_and_caches_the_keys(jwks_url: str) -> None:
+def test_jwks_mode_verifies_rs256_and_es256_and_caches_the_keys(jwks_endpoint: JsonEndpoint) -> None:
+    jwks_url = f"{jwks_endpoint.url}/.well-known/jwks.json"
     verifier = build_verifier(Settings(PARLEY_AUTH_MODE="jwks", PARLEY_AUTH_JWKS_URL=jwks_url, PARLEY_AUTH_ISSUER=ISS,
                                        PARLEY_AUTH_AUDIENCE=AUD, PARLEY_AUTH_ALGORITHMS="RS256,ES256"),
                               lambda _id: "unused")
@@ -69,7 +53,7 @@ def test_jwks_mode_verifies_rs256_and_es256_and_caches_the_keys(jwks_url: str) -
     assert verifier.verify(rs).user_id == "alice"
     assert verifier.verify(es).user_id == "bob"
     assert verifier.verify(rs).user_id == "alice"
-    assert Jwks.served == 1  # fetched once, then cached
+    assert jwks_endpoint.requests == 1  # fetched once, then cached
     public_pem = RSA_KEY.public_key().public_bytes(serialization.Encoding.PEM,
                                                    serialization.PublicFormat.SubjectPublicKeyInfo)
     header = jwt.utils.base64url_encode(json.dumps({"alg": "HS256", "kid": "rsa-1"}).encode()).decode()

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 
 from tests.integration.conftest import Chat, FakeConnectionsApi, all_items, connection_items, token
 from tests.support.events import authorizer_event, connect_event
 from tests.support.handlers import invoke
+from tests.support.json_endpoint import JsonEndpoint, json_endpoint
 
 
 def effect(policy: dict[str, Any]) -> str:
@@ -138,40 +137,17 @@ def test_in_groups_the_blocker_stops_receiving_the_blocked_users_messages_typing
 
 # --- the moderation hook --------------------------------------------------------------------------
 
-class SlowLambda(http.server.BaseHTTPRequestHandler):
-    """A Lambda Invoke endpoint on 127.0.0.1 that answers after ``delay`` seconds."""
-
-    delay: ClassVar[float] = 0.0
-    answer: ClassVar[dict[str, Any]] = {"verdict": "allow"}
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        time.sleep(self.delay)
-        body = json.dumps(self.answer).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        return
-
-
 @pytest.fixture
-def hook_endpoint(configure: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[type[SlowLambda]]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), SlowLambda)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", f"http://127.0.0.1:{server.server_address[1]}")
+def hook_endpoint(configure: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[JsonEndpoint]:
+    """A Lambda Invoke endpoint on 127.0.0.1 that answers the hook's verdict (after ``delay`` seconds)."""
     from parley.stores import moderation_lambda
+
+    with json_endpoint({"verdict": "allow"}) as endpoint:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", endpoint.url)
+        moderation_lambda._lambda_client.cache_clear()
+        configure(PARLEY_MODERATION_FUNCTION="parley-review", PARLEY_MODERATION_TIMEOUT_MS="300")
+        yield endpoint
     moderation_lambda._lambda_client.cache_clear()
-    configure(PARLEY_MODERATION_FUNCTION="parley-review", PARLEY_MODERATION_TIMEOUT_MS="300")
-    yield SlowLambda
-    server.shutdown()
-    server.server_close()
-    moderation_lambda._lambda_client.cache_clear()
-    SlowLambda.delay, SlowLambda.answer = 0.0, {"verdict": "allow"}
 
 
 def test_a_message_the_hook_denies_is_refused_with_its_reason(aws_env: Any, hook_endpoint: Any,
