@@ -18,10 +18,7 @@ from moto import mock_aws
 
 from benchmarks.lambdas import captured_output
 from benchmarks.metering import Meter
-from parley import aws, table
-from parley.config import get_settings
-from parley.stores import secrets, uploads
-from parley.wiring import notifier, services, thumbnails
+from parley import aws, table, wiring
 from tests.support.events import API_ID, REGION, STAGE, connect_event, disconnect_event, message_event
 from tests.support.handlers import handler_module
 from tests.support.lambda_context import FakeLambdaContext
@@ -48,13 +45,7 @@ BASE_ENV = {
 
 def reset_core() -> None:
     """Forget the core's once-per-process state (settings, wiring, clients)."""
-    get_settings.cache_clear()
-    services.cache_clear()
-    notifier.cache_clear()
-    thumbnails.cache_clear()
-    uploads.reset()
-    aws.reset_clients()
-    secrets.reset()
+    wiring.reset()
 
 
 @contextmanager

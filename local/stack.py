@@ -287,21 +287,14 @@ class Stack:
 
 def _reset_core() -> None:
     """Forget the core's once-per-process state, so it reads the environment again."""
-    from parley import aws, config, wiring
-    from parley.stores import secrets, uploads
+    from parley import wiring
 
-    config.get_settings.cache_clear()
-    wiring.services.cache_clear()
-    wiring.notifier.cache_clear()
-    wiring.thumbnails.cache_clear()
-    secrets.reset()
-    uploads.reset()  # its S3 client (SigV4 for presigning) is cached apart from the others
-    aws.reset_clients()
+    wiring.reset()
 
 
 def _release_core() -> None:
     """Stop what the core started: the fan-out pools and the boto3 clients' keep-alive connections."""
-    from parley import aws, wiring
+    from parley import wiring
 
     if wiring.services.cache_info().currsize:
         fanout = wiring.services().fanout
@@ -309,8 +302,7 @@ def _release_core() -> None:
             fanout.close()
     if wiring.thumbnails.cache_info().currsize:
         wiring.thumbnails().close()
-    aws.reset_clients()  # closes their keep-alive connections
-    _reset_core()
+    _reset_core()  # also closes the clients' keep-alive connections
 
 
 class StackThread:

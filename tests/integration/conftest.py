@@ -13,10 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from parley import aws, table
-from parley.config import get_settings
-from parley.stores import secrets, uploads
-from parley.wiring import notifier, services, thumbnails
+from parley import aws, table, wiring
 from tests.support.events import connect_event, message_event
 from tests.support.handlers import frame, handler_module, invoke
 
@@ -48,13 +45,7 @@ class FakeConnectionsApi:
 
 
 def reset_caches() -> None:
-    get_settings.cache_clear()
-    services.cache_clear()
-    notifier.cache_clear()
-    thumbnails.cache_clear()
-    uploads.reset()
-    aws.reset_clients()
-    secrets.reset()
+    wiring.reset()
     handler_module("authorizer").verifier.cache_clear()
 
 
@@ -153,9 +144,6 @@ def configure(aws_env: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     def apply(**env: str) -> None:
         for name, value in env.items():
             monkeypatch.setenv(name, value)
-        get_settings.cache_clear()
-        services.cache_clear()
-        notifier.cache_clear()
-        thumbnails.cache_clear()
+        wiring.reset()
 
     return apply

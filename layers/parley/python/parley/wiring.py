@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from parley import aws
 from parley.attachments import AttachmentService
 from parley.blocking import BlockingService
 from parley.config import get_settings
@@ -21,6 +22,7 @@ from parley.preferences import PreferencesService
 from parley.presence import PresenceService
 from parley.rate_limits import RateLimiter
 from parley.reports import ReportService
+from parley.stores import moderation_lambda, secrets, uploads
 from parley.stores.blocks import DynamoBlockStore
 from parley.stores.connections import DynamoConnectionStore
 from parley.stores.conversations import DynamoConversationStore
@@ -130,3 +132,16 @@ def thumbnails() -> ThumbnailService:
                      settings.fanout_workers, settings.prune_grace_ms) if settings.callback_url else None)
     return ThumbnailService(S3ObjectStore(settings.uploads_bucket), DynamoUploadRecordStore(name),
                             DynamoConversationStore(name), fanout, settings.thumbnail_px)
+
+
+def reset() -> None:
+    """Forget every once-per-process object (settings, services, cached clients), so the next call reads
+    the environment again: for hosts that change it (tests, the local stack, the benchmarks), never Lambda."""
+    get_settings.cache_clear()
+    services.cache_clear()
+    notifier.cache_clear()
+    thumbnails.cache_clear()
+    secrets.reset()
+    uploads.reset()  # its S3 client (SigV4 for presigning) is cached apart from the others
+    moderation_lambda.reset()
+    aws.reset_clients()

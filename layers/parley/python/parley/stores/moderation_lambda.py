@@ -19,6 +19,10 @@ def _lambda_client(timeout_ms: int) -> Any:
     return boto3.session.Session().client("lambda", config=config)
 
 
+def reset() -> None:
+    _lambda_client.cache_clear()
+
+
 class LambdaModerationHook(ModerationHook):
     def __init__(self, function_name: str, timeout_ms: int) -> None:
         self._function = function_name
