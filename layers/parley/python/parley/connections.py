@@ -21,11 +21,9 @@ class ConnectionService:
         self._clock = clock
 
     def connect(self, user_id: str, connection_id: str) -> Connection:
-        """Record a new connection, within the per-user caps on open connections and on new ones per minute."""
+        """Record a new connection, within the per-user caps on open connections (atomic: racing handshakes
+        cannot pass it) and on new ones per minute."""
         now = self._clock()
-        open_now = [c for c in self._store.list_for_user(user_id, now) if c.connection_id != connection_id]
-        if len(open_now) >= self._max_per_user:
-            raise TooManyConnectionsError(f"At most {self._max_per_user} open connections per user.")
         if self._limiter is not None:
             try:
                 self._limiter.check("connect", user_id)
@@ -33,8 +31,10 @@ class ConnectionService:
                 raise TooManyConnectionsError("New connections are opened too fast.") from exc
         if self._profiles is not None:
             self._profiles.mark_first_seen(user_id, now)
+        # Last: a $connect that fails after this would leave a record of a connection that never opened.
         connection = Connection(connection_id=connection_id, user_id=user_id, connected_at=now)
-        self._store.put(connection, expires_at=now // 1000 + self._ttl)
+        if not self._store.claim(connection, now // 1000 + self._ttl, self._max_per_user, now):
+            raise TooManyConnectionsError(f"At most {self._max_per_user} open connections per user.")
         return connection
 
     def disconnect(self, user_id: str, connection_id: str) -> None:
