@@ -176,8 +176,8 @@ def other_items(index: int, count: int, now_ms: int) -> list[dict[str, Any]]:
     me, peer = f"other-{index:06d}", f"other-{(index + 1) % count:06d}"
     cid = f"d_other{index:06d}"
     return [to_item(i) for i in (
-        {table.PK: table.user_pk(me), table.SK: table.connection_sk(f"O-conn-{index}"), "at": now_ms,
-         table.TTL_ATTRIBUTE: now_ms // 1000 + 7800},
+        {table.PK: table.user_pk(me), table.SK: table.connection_slot_sk(0), "cid": f"O-conn-{index}",
+         "at": now_ms, table.TTL_ATTRIBUTE: now_ms // 1000 + 7800},
         {table.PK: table.user_pk(me), table.SK: table.PROFILE_SK, "since": now_ms},
         {table.PK: table.conversation_pk(cid), table.SK: table.META_SK, "cid": cid, "kind": "direct",
          "members": sorted([me, peer]), "by": me, "at": now_ms},
@@ -186,7 +186,7 @@ def other_items(index: int, count: int, now_ms: int) -> list[dict[str, Any]]:
         {table.PK: table.user_pk(peer), table.SK: table.member_sk(cid), "at": now_ms},
         {table.PK: table.conversation_pk(cid), table.SK: table.message_sk(1), table.ATTR_MESSAGE_ID: f"m{index}",
          table.ATTR_SENDER: me, table.ATTR_SENT_AT: now_ms, table.ATTR_CLIENT_MSG_ID: f"c{index}",
-         table.ATTR_BODY: {"text": "hello there"}},
+         table.ATTR_BODY: {"text": "hello there"}, table.ATTR_RECENT_SENDERS: {me: 1}},
     )]
 
 

@@ -1,5 +1,5 @@
 """Part 3: fan-out. ``send`` to a group whose other members are all online, against an @connections
-API that takes ``POST_SECONDS`` per post (``parley.delivery.client`` is patched, as the integration tests
+API that takes ``POST_SECONDS`` per post (``parley.stores.management_api.client`` is patched, as the integration tests
 patch it). Posts run in parallel (``parley.fanout``, ``PARLEY_FANOUT_WORKERS``), so 50 recipients should
 cost about 5 posts of wall time, not 50.
 
@@ -49,19 +49,19 @@ class SlowConnectionsApi:
 
 @contextmanager
 def slow_connections(delay: float) -> Iterator[SlowConnectionsApi]:
-    import parley.delivery
+    from parley.stores import management_api
 
     fake = SlowConnectionsApi(delay)
-    real = parley.delivery.client
+    real = management_api.client
 
     def client(service: str, endpoint_url: str | None = None) -> Any:
         return fake if service == "apigatewaymanagementapi" else aws.client(service, endpoint_url)
 
-    setattr(parley.delivery, "client", client)  # noqa: B010 (a patch, as the integration tests do)
+    setattr(management_api, "client", client)  # noqa: B010 (a patch, as the integration tests do)
     try:
         yield fake
     finally:
-        setattr(parley.delivery, "client", real)  # noqa: B010
+        setattr(management_api, "client", real)  # noqa: B010
 
 
 @dataclass

@@ -48,6 +48,12 @@ NOTIFIER_TIMEOUT = Duration.seconds(60)
 NOTIFIER_RETRY_ATTEMPTS = 2
 DEAD_LETTER_RETENTION = Duration.days(14)  # SQS's maximum: two weekends to notice and redrive
 
+# The deliver function finishes what send handed off (docs/protocol.md "Delivery guarantees"): one job is
+# one message's remaining members. A job still failing after this many receives goes to the dead letters.
+DELIVER_TIMEOUT = Duration.seconds(30)
+DELIVERY_ATTEMPTS = 5
+DELIVERY_BATCH_SIZE = 10
+
 # The thumbnail maker decodes photos: a 12-megapixel one is about 40 MB of pixels per copy, and it makes a
 # few copies. 1 GB also buys Lambda more CPU, so a photo is ready in about a second.
 THUMBNAILS_MEMORY_MB = 1024

@@ -9,6 +9,7 @@ from constructs import Construct
 
 from infra.constructs.attachments import Attachments
 from infra.constructs.auth import Auth
+from infra.constructs.delivery import Delivery
 from infra.constructs.events import Events
 from infra.constructs.functions import Functions
 from infra.constructs.moderation import Moderation
@@ -30,12 +31,13 @@ class ParleyStack(Stack):
         moderation = Moderation(self, "Moderation", config=config.moderation)
         attachments = Attachments(self, "Attachments", config=config.attachments,
                                   allowed_origins=config.auth.allowed_origins)
+        delivery = Delivery(self, "Delivery")
         functions = Functions(self, "Functions", table=storage.table, auth=auth, stage=api.stage, events=events,
-                              push=push, moderation=moderation, attachments=attachments,
+                              push=push, moderation=moderation, attachments=attachments, delivery=delivery,
                               tuned_settings=config.settings)
         api.add_routes(functions)
         Monitoring(self, "Monitoring", functions=[*functions.by_name.values(), *moderation.functions],
-                   api=api.api, dead_letter_queues=[push.dead_letter_queue])
+                   api=api.api, dead_letter_queues=[push.dead_letter_queue, delivery.dead_letter_queue])
 
         CfnOutput(self, "WebSocketUrl", value=api.stage.url,
                   description="Where chat clients connect (add ?token=<chat token>)")
@@ -50,5 +52,8 @@ class ParleyStack(Stack):
                   description="message.reported events (docs/events.md) for the host app's moderators")
         CfnOutput(self, "NotifierDeadLetterQueueUrl", value=push.dead_letter_queue.queue_url,
                   description="Unread events the push notifier failed on after its retries (kept 14 days)")
+        CfnOutput(self, "DeliveryDeadLetterQueueUrl", value=delivery.dead_letter_queue.queue_url,
+                  description="Deliveries of stored messages that failed every attempt (kept 14 days): redrive "
+                              "them to the delivery queue once the cause is fixed")
         CfnOutput(self, "UploadsBucketName", value=attachments.bucket.bucket_name,
                   description="Where apps upload photos and voice messages through presigned POSTs (private)")

@@ -36,7 +36,15 @@ from local.push import PUSHES_PATH, provision_platform_applications, pushes_view
 from local.settings import LOOPBACK, LocalSettings
 from local.tokens import DEFAULT_TTL_SECONDS, mint_token
 from local.topics import Topics, provision_topics
-from local.triggers import LONG_POLL_SECONDS, Queue, QueueTrigger, s3_event, sns_event
+from local.triggers import (
+    LONG_POLL_SECONDS,
+    Queue,
+    QueueTrigger,
+    provision_work_queue,
+    s3_event,
+    sns_event,
+    sqs_event,
+)
 from parley import routes
 
 log = logging.getLogger("parley.local")
@@ -64,6 +72,7 @@ class Resources:
     uploads_queue: Queue | None = None  # S3 ObjectCreated (u/) -> thumbnails
     topics: Topics | None = None
     notifier_queue: Queue | None = None  # unread-events topic -> notifier
+    delivery_queue: Queue | None = None  # what send hands off -> deliver
     notifier_subscription: str | None = None
     push_applications: dict[str, str] = field(default_factory=dict)  # "apns" / "fcm" -> platform application ARN
 
@@ -205,8 +214,12 @@ class Stack:
         def push() -> None:
             found.push_applications = provision_platform_applications(sns, prefix)
 
+        def delivery() -> None:
+            found.delivery_queue = provision_work_queue(sqs, f"{prefix}-delivery", visibility_timeout=visibility)
+
         try:
-            for part, make in (("uploads", uploads), ("event topics", topics), ("push applications", push)):
+            for part, make in (("uploads", uploads), ("event topics", topics), ("push applications", push),
+                               ("delivery queue", delivery)):
                 self._optional(part, make)
         finally:
             for client in clients.values():
@@ -229,6 +242,8 @@ class Stack:
             wanted.append((r.uploads_queue, routes.THUMBNAILS, s3_event))
         if r.notifier_queue is not None and r.notifier_subscription is not None:
             wanted.append((r.notifier_queue, routes.NOTIFIER, sns_event(r.notifier_subscription)))
+        if r.delivery_queue is not None:
+            wanted.append((r.delivery_queue, routes.DELIVER, sqs_event(r.delivery_queue.arn, self.settings.region)))
         # Each its own client: a long poll must not wait for anybody's connection pool.
         return [QueueTrigger(aws_client("sqs", self.aws_endpoint, self.settings.region, fake_credentials,
                                         session=session, read_timeout=LONG_POLL_SECONDS + 10),
@@ -256,6 +271,7 @@ class Stack:
             "PARLEY_MODERATION_TOPIC_ARN": r.topics.moderation if r.topics else None,
             "PARLEY_PUSH_APNS_APPLICATION_ARN": r.push_applications.get("apns"),
             "PARLEY_PUSH_FCM_APPLICATION_ARN": r.push_applications.get("fcm"),
+            "PARLEY_DELIVERY_QUEUE_URL": r.delivery_queue.url if r.delivery_queue else None,
             "AWS_REGION": s.region,
             "AWS_DEFAULT_REGION": s.region,
             "AWS_ENDPOINT_URL": self.aws_endpoint,

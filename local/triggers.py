@@ -1,20 +1,23 @@
 """How the functions that are not WebSocket routes get their events locally: from SQS queues the stack polls.
 
 In AWS, S3 invokes the thumbnails function for each new upload and SNS invokes the notifier for each unread
-event, both asynchronously (a failed invocation is retried twice). Locally, S3 and SNS deliver to an SQS
-queue instead (moto does that in-process, as AWS would), and a :class:`QueueTrigger` long-polls the queue
-and invokes the function with the event Lambda would have received: for S3 the notification itself (the
-SQS body), for SNS a ``Records[].Sns`` event built from the notification. A failed invocation leaves the
-message in the queue: it comes back after a short delay, and after three attempts the queue's redrive
-policy moves it to ``<queue>-dlq``.
+event, both asynchronously (a failed invocation is retried twice), and Lambda's SQS poller feeds the deliver
+function from the delivery queue. Locally, S3 and SNS deliver to an SQS queue instead (moto does that
+in-process, as AWS would), and a :class:`QueueTrigger` long-polls each queue and invokes the function with
+the event Lambda would have received: for S3 the notification itself (the SQS body), for SNS a
+``Records[].Sns`` event built from the notification, for the delivery queue a ``Records[]`` SQS event. A
+failed invocation leaves the message in the queue: it comes back after a short delay, and after three
+attempts the queue's redrive policy moves it to ``<queue>-dlq``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -60,6 +63,16 @@ def provision_queue(sqs: Any, name: str, *, visibility_timeout: int, sender_serv
     return Queue(url, arn)
 
 
+def provision_work_queue(sqs: Any, name: str, *, visibility_timeout: int) -> Queue:
+    """A queue Parley's own functions send to (the delivery queue), with a dead-letter queue after
+    :data:`MAX_ATTEMPTS` receives. Existing queues are reused and their attributes set again."""
+    dead_letters = _queue(sqs, f"{name}-dlq", {"MessageRetentionPeriod": str(DEAD_LETTER_RETENTION_SECONDS)})
+    return _queue(sqs, name, {
+        "VisibilityTimeout": str(visibility_timeout),
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dead_letters.arn, "maxReceiveCount": MAX_ATTEMPTS}),
+    })
+
+
 def _queue(sqs: Any, name: str, attributes: dict[str, str]) -> Queue:
     url = sqs.create_queue(QueueName=name)["QueueUrl"]
     sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
@@ -103,6 +116,21 @@ def sns_event(subscription_arn: str) -> EventMaker:
                     "SignatureVersion": body.get("SignatureVersion", "1"), "Signature": body.get("Signature", ""),
                     "SigningCertUrl": body.get("SigningCertURL", ""),
                     "UnsubscribeUrl": body.get("UnsubscribeURL", ""), "MessageAttributes": attributes},
+        }]}
+
+    return make
+
+
+def sqs_event(queue_arn: str, region: str) -> EventMaker:
+    """A queue's own messages as Lambda's SQS event source delivers them: one record per message."""
+    def make(body: dict[str, Any]) -> dict[str, Any] | None:
+        raw = json.dumps(body, separators=(",", ":"))
+        return {"Records": [{
+            "messageId": str(uuid.uuid4()), "receiptHandle": "local", "body": raw,
+            "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0", "SenderId": "local",
+                           "ApproximateFirstReceiveTimestamp": "0"},
+            "messageAttributes": {}, "md5OfBody": hashlib.md5(raw.encode()).hexdigest(),  # noqa: S324 (SQS's)
+            "eventSource": "aws:sqs", "eventSourceARN": queue_arn, "awsRegion": region,
         }]}
 
     return make

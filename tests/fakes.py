@@ -6,6 +6,7 @@ from typing import Any
 
 from parley.errors import EndpointDisabledError, NotMemberError, StaleConnectionError
 from parley.models import (
+    BlockRelations,
     Connection,
     Conversation,
     ConversationHead,
@@ -40,8 +41,12 @@ class FakeConnectionStore(ConnectionStore):
     def __init__(self) -> None:
         self.records: dict[tuple[str, str], tuple[Connection, int]] = {}
 
-    def put(self, connection: Connection, expires_at: int) -> None:
-        self.records[(connection.user_id, connection.connection_id)] = (connection, expires_at)
+    def claim(self, connection: Connection, expires_at: int, max_per_user: int, now_ms: int) -> bool:
+        key = (connection.user_id, connection.connection_id)
+        if key not in self.records and len(self.list_for_user(connection.user_id, now_ms)) >= max_per_user:
+            return False
+        self.records[key] = (connection, expires_at)
+        return True
 
     def delete(self, user_id: str, connection_id: str) -> None:
         self.records.pop((user_id, connection_id), None)
@@ -114,7 +119,22 @@ class FakeMessageStore(MessageStore):
     def head(self, conversation_id: str, window: int) -> ConversationHead:
         stored = self.messages.get(conversation_id, {})
         recent = tuple(stored[s] for s in sorted(stored, reverse=True)[:window])
-        return ConversationHead(conversation=self._conversations.get(conversation_id), recent=recent)
+        return ConversationHead(conversation=self._conversations.get(conversation_id), recent=recent,
+                                newest=stored[max(stored)] if stored else None)
+
+    def head_after(self, conversation_id: str, last_seq: int, max_messages: int) -> ConversationHead:
+        stored = self.messages.get(conversation_id, {})
+        after = sorted((s for s in stored if s > last_seq), reverse=True)
+        newest = stored[max(stored)] if stored else None
+        if last_seq and last_seq not in stored:
+            newest = None  # as the table answers: nothing at or after last_seq
+        conversation = self._conversations.get(conversation_id)
+        if len(after) > max_messages:
+            return ConversationHead(conversation=conversation, newest=newest, complete=False)
+        return ConversationHead(conversation=conversation, recent=tuple(stored[s] for s in after), newest=newest)
+
+    def get(self, conversation_id: str, seq: int) -> Message | None:
+        return self.messages.get(conversation_id, {}).get(seq)
 
     def append(self, message: Message) -> None:
         stored = self.messages.setdefault(message.conversation_id, {})
@@ -230,6 +250,9 @@ class FakeBlockStore(BlockStore):
     def has_blocked(self, blocker: str, blocked: str) -> bool:
         return (blocker, blocked) in self.pairs
 
+    def relations(self, user_id: str) -> BlockRelations:
+        return BlockRelations(blocks=frozenset(self.blocks_of(user_id)), blocked_by=frozenset(self.blocked_by(user_id)))
+
 
 class FakeReportStore(ReportStore):
     def __init__(self) -> None:
@@ -287,6 +310,7 @@ class FakeDeviceStore(DeviceStore):
 class FakePushGateway(PushGateway):
     def __init__(self) -> None:
         self.published: list[tuple[str, dict[str, str]]] = []
+        self.collapse_ids: list[str | None] = []
         self.disabled: set[str] = set()
         self.failing: set[str] = set()
         self.deleted: list[str] = []
@@ -297,12 +321,13 @@ class FakePushGateway(PushGateway):
     def delete_endpoint(self, endpoint_arn: str) -> None:
         self.deleted.append(endpoint_arn)
 
-    def publish(self, endpoint_arn: str, message: dict[str, str]) -> None:
+    def publish(self, endpoint_arn: str, message: dict[str, str], collapse_id: str | None = None) -> None:
         if endpoint_arn in self.disabled:
             raise EndpointDisabledError(endpoint_arn)
         if endpoint_arn in self.failing:
             raise RuntimeError("SNS is down")
         self.published.append((endpoint_arn, message))
+        self.collapse_ids.append(collapse_id)
 
 
 class FakePushLedger(PushLedger):

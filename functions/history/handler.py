@@ -18,7 +18,7 @@ def history(caller: Caller, raw: dict[str, Any]) -> HistoryFrame:
     page = services().messaging.history(caller.user_id, request.conversation_id, before=request.before,
                                         after=request.after, limit=request.limit)
     metrics.add_metric(name="HistoryPages", unit="Count", value=1)
-    return HistoryFrame(conversation_id=request.conversation_id, has_more=page.has_more,
+    return HistoryFrame(conversation_id=request.conversation_id, has_more=page.has_more, next_seq=page.next_seq,
                         messages=[MessageFrame.of(m) for m in page.messages], ref=request.request_id)
 
 

@@ -3,6 +3,7 @@ event and finally sends it to the dead-letter queue; the push ledger keeps retri
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import SNSEvent
@@ -13,18 +14,19 @@ from parley.unread_events import UNREAD_EVENT, UnreadEvent
 from parley.wiring import notifier
 
 
-def notify(event: SNSEvent) -> dict[str, int]:
-    totals = {"pushed": 0, "duplicates": 0, "removedEndpoints": 0, "skippedPassive": 0}
+def notify(event: SNSEvent, deadline_s: float | None = None) -> dict[str, int]:
+    totals = {"pushed": 0, "duplicates": 0, "removedEndpoints": 0, "skippedPassive": 0, "skippedRead": 0}
     for record in event.records:
         attributes = record.sns.message_attributes or {}
         kind = attributes.get("type")
         if kind is not None and kind.value != UNREAD_EVENT:
             continue  # another event type on a shared topic
-        report = notifier().notify(UnreadEvent.model_validate_json(record.sns.message))
+        report = notifier().notify(UnreadEvent.model_validate_json(record.sns.message), deadline_s)
         totals["pushed"] += report.pushed
         totals["duplicates"] += report.duplicates
         totals["removedEndpoints"] += report.removed_endpoints
         totals["skippedPassive"] += report.skipped_passive
+        totals["skippedRead"] += report.skipped_read
     for name, value in totals.items():
         metrics.add_metric(name=f"Push{name[0].upper()}{name[1:]}", unit="Count", value=value)
     return totals
@@ -34,4 +36,4 @@ def notify(event: SNSEvent) -> dict[str, int]:
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    return notify(SNSEvent(event))
+    return notify(SNSEvent(event), time.monotonic() + context.get_remaining_time_in_millis() / 1000)

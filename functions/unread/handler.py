@@ -23,14 +23,14 @@ def unread(caller: Caller, raw: dict[str, Any]) -> BaseModel:
         summary = inbox.read(caller.user_id, caller.connection_id, request.conversation_id, request.seq)
         metrics.add_metric(name="Reads", unit="Count", value=1)
         return UnreadFrame(conversation_id=request.conversation_id, unread=summary.unread,
-                           last_read_seq=summary.membership.last_read_seq, ref=request.request_id)
+                           last_read_seq=summary.read_seq, ref=request.request_id)
     if raw.get("action") == "unreadCounts":
         counts = UnreadCountsRequest.model_validate(raw)
         unread_ones, total = inbox.unread_counts(caller.user_id)
         metrics.add_metric(name="UnreadCountQueries", unit="Count", value=1)
         return UnreadCountsFrame(total=total, ref=counts.request_id, conversations=[
             UnreadEntry(conversation_id=s.conversation.conversation_id, unread=s.unread,
-                        last_read_seq=s.membership.last_read_seq, last_seq=s.last_seq) for s in unread_ones])
+                        last_read_seq=s.read_seq, last_seq=s.last_seq) for s in unread_ones])
     raise UnknownActionError()
 
 

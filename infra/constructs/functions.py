@@ -18,6 +18,7 @@ from constructs import Construct
 from infra import compliance, constants, dependencies
 from infra.constructs.attachments import AttachmentAccess, Attachments
 from infra.constructs.auth import Auth
+from infra.constructs.delivery import Delivery
 from infra.constructs.events import Events
 from infra.constructs.moderation import Moderation
 from infra.constructs.push import Push, PushAccess
@@ -46,6 +47,10 @@ class Needs:
     timeout: Duration = constants.TIMEOUT
     # Publishes one message.unread event per stored message with offline members (docs/events.md).
     publishes_unread_events: bool = False
+    # Hands the delivery work it could not finish to the delivery queue (send).
+    hands_off_delivery: bool = False
+    # Fed by the delivery queue (deliver).
+    consumes_deliveries: bool = False
     # Subscribed to the unread-events topic instead of a route: a failed event is retried, then dead-lettered.
     consumes_unread_events: bool = False
     # Publishes message.reported events for the host app's moderators.
@@ -64,7 +69,11 @@ NEEDS: Mapping[str, Needs] = {
     "connect": Needs(TableAccess.READ_WRITE, delivers=True),  # records the connection, announces presence
     "disconnect": Needs(TableAccess.READ_WRITE, delivers=True),
     "send": Needs(TableAccess.READ_WRITE, delivers=True, timeout=constants.SEND_TIMEOUT,
-                  publishes_unread_events=True, reviews_messages=True, attachments=AttachmentAccess.LINK),
+                  publishes_unread_events=True, reviews_messages=True, attachments=AttachmentAccess.LINK,
+                  hands_off_delivery=True),
+    # Not a route: finishes what send handed off (connections, unread events, attachment links).
+    routes.DELIVER: Needs(TableAccess.READ_WRITE, delivers=True, timeout=constants.DELIVER_TIMEOUT,
+                          publishes_unread_events=True, attachments=AttachmentAccess.LINK, consumes_deliveries=True),
     "history": Needs(TableAccess.READ, rate_limited=True),
     "conversations": Needs(TableAccess.READ_WRITE),
     "presence": Needs(TableAccess.READ, rate_limited=True),
@@ -135,7 +144,7 @@ def _connections_arn_pattern(stage: apigwv2.WebSocketStage) -> str:
 class Functions(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, table: dynamodb.ITable, auth: Auth,
                  stage: apigwv2.WebSocketStage, events: Events, push: Push, moderation: Moderation,
-                 attachments: Attachments, tuned_settings: Mapping[str, str]) -> None:
+                 attachments: Attachments, delivery: Delivery, tuned_settings: Mapping[str, str]) -> None:
         super().__init__(scope, construct_id)
         names = deployed_functions()
         self._table = table
@@ -144,6 +153,7 @@ class Functions(Construct):
         self._push = push
         self._moderation = moderation
         self._attachments = attachments
+        self._delivery = delivery
         self._tuned_settings = tuned_settings
         self.parley_layer = lambda_.LayerVersion(
             self, "ParleyLayer",
@@ -185,6 +195,8 @@ class Functions(Construct):
                     attachments.process_uploads_with(function)
             if NEEDS[name].consumes_unread_events:
                 push.subscribe(function)
+            if NEEDS[name].consumes_deliveries:
+                delivery.feed(function)
             self.by_name[name] = function
 
     @property
@@ -202,6 +214,8 @@ class Functions(Construct):
             values["push_content"] = self._push.config.content  # whether events carry the text
         if needs.publishes_reports:
             values["moderation_topic_arn"] = self._events.moderation.topic_arn
+        if needs.hands_off_delivery:
+            values.update(self._delivery.environment())
         if needs.reviews_messages:
             values.update(self._moderation.review_environment())
         values.update(self._push.environment(needs.push))
@@ -232,6 +246,8 @@ class Functions(Construct):
             self._events.unread_events.grant_publish(function)
         if needs.publishes_reports:
             self._events.moderation.grant_publish(function)
+        if needs.hands_off_delivery:
+            self._delivery.grant_hand_off(function)
         if needs.reviews_messages:
             self._moderation.grant_review(function)
         self._push.grant(function, needs.push)

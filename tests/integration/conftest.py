@@ -10,14 +10,16 @@ from typing import Any
 import boto3
 import jwt
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ReadTimeoutError
 from moto import mock_aws
 
 from parley import aws, table, wiring
 from tests.support.events import connect_event, message_event
+from tests.support.faults import Call, Fault, FaultInjector, LambdaKilled
 from tests.support.handlers import frame, handler_module, invoke
 
 TABLE_NAME = "parley-test"
+DELIVERY_QUEUE = "parley-test-delivery"
 SECRET_NAME = "parley/test/token-secret"
 SECRET = "integration-secret-0123456789abcdef0123456789"
 ISSUER, AUDIENCE = "parley-test-issuer", "parley-test"
@@ -25,20 +27,39 @@ ISSUER, AUDIENCE = "parley-test-issuer", "parley-test"
 
 class FakeConnectionsApi:
     """A boto3-like @connections client. moto never answers 410, so stale ids here raise the real
-    ``GoneException`` class of a real client."""
+    ``GoneException`` class of a real client. A fault ``injector`` (tests/support/faults.py) breaks posts as
+    botocore would see them, retried the way its standard mode retries with Parley's client config
+    (``parley.aws``: 3 retries, so 4 attempts)."""
+
+    ATTEMPTS = 4
 
     def __init__(self) -> None:
         real = boto3.client("apigatewaymanagementapi", endpoint_url="https://example.invalid/prod")
         self.exceptions = real.exceptions
         self.posts: list[tuple[str, dict[str, Any]]] = []
         self.stale: set[str] = set()
+        self.injector: FaultInjector | None = None
 
     def post_to_connection(self, ConnectionId: str, Data: bytes) -> dict[str, Any]:
         if ConnectionId in self.stale:
             raise self.exceptions.GoneException(
                 {"Error": {"Code": "GoneException", "Message": "gone"}}, "PostToConnection")
-        self.posts.append((ConnectionId, json.loads(Data)))
-        return {}
+        for attempt in range(1, self.ATTEMPTS + 1):
+            fault = self.injector.decide(Call("apigatewaymanagementapi", "PostToConnection",
+                                              {"ConnectionId": ConnectionId})) if self.injector else None
+            if fault is None:
+                self.posts.append((ConnectionId, json.loads(Data)))
+                return {}
+            if fault is Fault.KILL:
+                raise LambdaKilled("killed at PostToConnection")
+            if fault is Fault.LOST_RESPONSE:
+                self.posts.append((ConnectionId, json.loads(Data)))  # it went out; the answer did not come back
+            if attempt == self.ATTEMPTS:
+                if fault in (Fault.TIMEOUT, Fault.LOST_RESPONSE):
+                    raise ReadTimeoutError(endpoint_url="https://example.invalid/prod")
+                code = "TooManyRequestsException" if fault is Fault.THROTTLE else "InternalServerError"
+                raise ClientError({"Error": {"Code": code, "Message": "injected"}}, "PostToConnection")
+        raise AssertionError("unreachable")
 
     def frames_for(self, connection_id: str) -> list[dict[str, Any]]:
         return [f for cid, f in self.posts if cid == connection_id]
@@ -71,8 +92,11 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, connections_api: FakeConnectionsApi
     def client(service: str, endpoint_url: str | None = None) -> Any:
         return connections_api if service == "apigatewaymanagementapi" else real_client(service, endpoint_url)
 
-    monkeypatch.setattr("parley.delivery.client", client)
+    monkeypatch.setattr("parley.stores.management_api.client", client)
     with mock_aws():
+        queue_url = boto3.client("sqs").create_queue(QueueName=DELIVERY_QUEUE)["QueueUrl"]
+        monkeypatch.setenv("PARLEY_DELIVERY_QUEUE_URL", queue_url)
+        reset_caches()
         ddb = boto3.client("dynamodb")
         ddb.create_table(**table.TABLE.create_table_kwargs(TABLE_NAME))
         ddb.update_time_to_live(TableName=TABLE_NAME, TimeToLiveSpecification={
@@ -134,7 +158,35 @@ class Chat:
         return self.call("history", {"action": "history", "conversationId": conversation_id, **kwargs})
 
 
-__all__ = ["Chat", "ClientError", "all_items", "token"]
+def queued_deliveries() -> list[dict[str, Any]]:
+    """Take every job waiting in the delivery queue, as Lambda's SQS poller does (the records of one event)."""
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName=DELIVERY_QUEUE)["QueueUrl"]
+    records: list[dict[str, Any]] = []
+    while True:
+        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        if not batch:
+            return records
+        for m in batch:
+            records.append({"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+                            "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0",
+                                           "SenderId": "x", "ApproximateFirstReceiveTimestamp": "0"},
+                            "messageAttributes": {}, "md5OfBody": m["MD5OfBody"], "eventSource": "aws:sqs",
+                            "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{DELIVERY_QUEUE}",
+                            "awsRegion": "us-east-1"})
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+
+
+def run_deliveries() -> list[str]:
+    """Run the ``deliver`` function on every queued job; the ids of the records it failed (to be retried)."""
+    records = queued_deliveries()
+    if not records:
+        return []
+    answer = invoke("deliver", {"Records": records})
+    return [f["itemIdentifier"] for f in answer.get("batchItemFailures", [])]
+
+
+__all__ = ["Chat", "ClientError", "all_items", "run_deliveries", "token"]
 
 
 @pytest.fixture

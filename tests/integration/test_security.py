@@ -32,7 +32,7 @@ def test_flooding_is_rate_limited_and_nothing_over_the_limit_is_stored_or_delive
     assert [a["type"] for a in answers[:5]] == ["ack"] * 5
     refused = answers[5:]
     assert {a["code"] for a in refused} == {"rate_limited"}
-    assert all(0 < a["retryAfterMs"] <= 1000 for a in refused) and refused[0]["ref"] == "c5"
+    assert all(0 < a["retryAfterMs"] <= 1000 for a in refused) and refused[0]["clientMsgId"] == "c5"
     assert len([i for i in all_items(aws_env) if i["sk"]["S"].startswith("MSG#")]) == 5
     assert len([f for f in connections_api.frames_for("b1") if f["type"] == "message"]) == 5
 

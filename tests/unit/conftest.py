@@ -65,25 +65,27 @@ class World:
         from parley.preferences import PreferencesService
         from parley.presence import PresenceService
         from parley.typing_indicators import TypingService
-        from tests.fakes import FakeConnectionStore, FakeGateway, FakeProfileStore, FakeThrottleStore
+        from tests.fakes import FakeBlockStore, FakeConnectionStore, FakeGateway, FakeProfileStore, FakeThrottleStore
 
         self.clock = clock
         self.connection_store, self.gateway = FakeConnectionStore(), FakeGateway()
         self.conversation_store = FakeConversationStore()
         self.message_store = FakeMessageStore(self.conversation_store)
-        self.profiles, self.throttles = FakeProfileStore(), FakeThrottleStore()
+        self.profiles, self.throttles, self.blocks = FakeProfileStore(), FakeThrottleStore(), FakeBlockStore()
         self.fanout = Fanout(self.connection_store, self.gateway, workers=4, prune_grace_ms=0)
-        self.conversations = ConversationService(self.conversation_store, max_group_members=10, clock=clock)
+        self.conversations = ConversationService(self.conversation_store, max_group_members=10, blocks=self.blocks,
+                                                 clock=clock)
         self.messaging = MessagingService(self.message_store, self.conversations, max_text_bytes=100,
-                                          idempotency_window=10, clock=clock)
+                                          idempotency_window=10, blocks=self.blocks,
+                                          read_positions=self.conversation_store, clock=clock)
         self.connections = ConnectionService(self.connection_store, ttl_seconds=7800, clock=clock)
         self.presence = PresenceService(self.profiles, self.conversation_store, self.connection_store, self.fanout,
-                                        clock=clock)
+                                        blocks=self.blocks, clock=clock)
         self.fanout.on_pruned = self.presence.disconnected
         self.inbox = InboxService(self.conversation_store, self.message_store, self.conversations, self.profiles,
-                                  self.fanout, clock=clock)
+                                  self.fanout, blocks=self.blocks, clock=clock)
         self.typing = TypingService(self.conversations, self.profiles, self.throttles, self.fanout, interval_ms=3000,
-                                    clock=clock)
+                                    blocks=self.blocks, clock=clock)
         self.preferences = PreferencesService(self.profiles, self.conversation_store, self.conversations,
                                               self.presence)
 

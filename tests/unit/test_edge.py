@@ -46,9 +46,15 @@ def test_bad_frames_get_error_frames(body: Any, code: str) -> None:
     assert run(body) ["code"] == code
 
 
-def test_the_error_echoes_the_client_msg_id_or_request_id() -> None:
-    assert run({"action": "send", "clientMsgId": "cm-1"})["ref"] == "cm-1"
-    assert run({"action": "send", "requestId": "rq-9"})["ref"] == "rq-9"
+def test_an_error_echoes_the_request_id_as_ref_and_a_sends_client_msg_id() -> None:
+    # given a send carrying both ids, when it is refused, then each comes back in its own field
+    frame = run({"action": "send", "clientMsgId": "cm-1", "requestId": "rq-9"})
+    assert (frame["ref"], frame["clientMsgId"]) == ("rq-9", "cm-1")
+    # without a requestId there is no ref; only a send's error carries clientMsgId
+    assert "ref" not in run({"action": "send", "clientMsgId": "cm-1"})
+    assert "clientMsgId" not in run({"action": "history", "clientMsgId": "cm-1", "requestId": "rq-1"})
+    # ids that are not well formed are never echoed back
+    assert "clientMsgId" not in run({"action": "send", "clientMsgId": "bad id\n"})
 
 
 def test_an_unexpected_failure_is_an_internal_error_frame_without_details() -> None:

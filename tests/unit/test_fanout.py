@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import threading
+import time
+
+from parley.errors import ThrottledError
 from parley.fanout import Fanout
 from parley.models import Connection
 from tests.fakes import FakeConnectionStore, FakeGateway
@@ -8,8 +12,8 @@ NOW_MS = 1_700_000_000_000
 
 
 def connected(store: FakeConnectionStore, user: str, conn: str, age_ms: int = 60_000) -> None:
-    store.put(Connection(connection_id=conn, user_id=user, connected_at=NOW_MS - age_ms),
-              expires_at=NOW_MS // 1000 + 60)
+    assert store.claim(Connection(connection_id=conn, user_id=user, connected_at=NOW_MS - age_ms),
+                       expires_at=NOW_MS // 1000 + 60, max_per_user=10, now_ms=NOW_MS)
 
 
 def test_every_connection_of_every_member_gets_the_frame_but_the_origin() -> None:
@@ -43,11 +47,75 @@ def test_a_failing_post_does_not_stop_the_others_and_keeps_the_record() -> None:
     result = Fanout(store, gateway).deliver(["bob", "carol"], b"frame", NOW_MS)
     assert result.failed == 1 and result.delivered == 1
     assert ("bob", "b-broken") in store.records
+    # bob did not get it live: he is reported unreached (the unread path), carol reached
+    assert result.unreached == ("bob",) and result.pending == ()
+
+
+def test_a_member_with_one_connection_failing_is_unreached_even_if_another_got_it() -> None:
+    store, gateway = FakeConnectionStore(), FakeGateway()
+    connected(store, "bob", "b-phone")
+    connected(store, "bob", "b-tablet")
+    gateway.broken.add("b-tablet")
+    result = Fanout(store, gateway).deliver(["bob"], b"frame", NOW_MS)
+    assert gateway.received_by("b-phone") == [b"frame"]
+    assert result.unreached == ("bob",)
+
+
+def test_a_member_without_open_connections_is_unreached_and_the_senders_own_connection_counts() -> None:
+    store, gateway = FakeConnectionStore(), FakeGateway()
+    connected(store, "alice", "a-phone")  # the sender, on the connection that sends
+    result = Fanout(store, gateway).deliver(["alice", "dave"], b"frame", NOW_MS, exclude_connection="a-phone")
+    assert gateway.posts == []
+    assert result.unreached == ("dave",)
+
+
+class SlowLookups(FakeConnectionStore):
+    """Lookups of ``failing`` users raise (a throttled Query); those of ``held`` users wait for ``release``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failing: set[str] = set()
+        self.held: set[str] = set()
+        self.release = threading.Event()
+
+    def list_for_user(self, user_id: str, now_ms: int) -> list[Connection]:
+        if user_id in self.failing:
+            raise ThrottledError()
+        if user_id in self.held:
+            self.release.wait(10)
+        return super().list_for_user(user_id, now_ms)
+
+
+def test_a_member_whose_lookup_fails_is_pending_not_unreached() -> None:
+    store, gateway = SlowLookups(), FakeGateway()
+    connected(store, "bob", "b-phone")
+    connected(store, "carol", "c-phone")
+    store.failing.add("bob")
+    result = Fanout(store, gateway).deliver(["bob", "carol"], b"frame", NOW_MS)
+    assert result.pending == ("bob",) and result.unreached == ()
+    assert gateway.received_by("c-phone") == [b"frame"]
+
+
+def test_members_not_done_by_the_deadline_are_pending() -> None:
+    store, gateway = SlowLookups(), FakeGateway()
+    connected(store, "bob", "b-phone")
+    connected(store, "carol", "c-phone")
+    store.held.add("bob")
+    fanout = Fanout(store, gateway)
+    try:
+        result = fanout.deliver(["bob", "carol"], b"frame", NOW_MS, deadline_s=time.monotonic() + 1.0)
+    finally:
+        store.release.set()
+    assert result.pending == ("bob",)
+    assert gateway.received_by("c-phone") == [b"frame"]
+    fanout.close()  # bob's task finishes in the background: the frame still goes out (apps drop repeats)
+    assert gateway.received_by("b-phone") == [b"frame"]
 
 
 def test_expired_connection_records_are_not_posted_to() -> None:
     store, gateway = FakeConnectionStore(), FakeGateway()
-    store.put(Connection(connection_id="old", user_id="bob", connected_at=0), expires_at=NOW_MS // 1000 - 1)
+    store.records[("bob", "old")] = (Connection(connection_id="old", user_id="bob", connected_at=0),
+                                     NOW_MS // 1000 - 1)
     Fanout(store, gateway).deliver(["bob"], b"frame", NOW_MS)
     assert gateway.posts == []
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from parley.errors import InvalidFrameError, InvalidSeqError, NotMemberError
-from parley.models import MessageBody, NotifyMode, Profile
+from parley.models import MessageBody, NotifyMode, Profile, Visibility
 from tests.unit.conftest import World
 
 
@@ -107,3 +107,21 @@ def test_conversation_preferences_override_and_mute(world: World) -> None:
         is NotifyMode.BADGE
     with pytest.raises(NotMemberError):
         world.preferences.update_conversation("mallory", cid, notify=None, muted_until=None, fields=set())
+
+
+def test_an_invisible_users_read_sends_no_receipts_but_still_updates_their_own_devices(world: World) -> None:
+    cid = world.conversations.open_direct("alice", "bob").conversation_id
+    send(world, "bob", cid, 2)
+    world.connect("bob", "b1")
+    world.connect("alice", "a1")
+    world.connect("alice", "a2")
+    world.preferences.update("alice", visibility=Visibility.INVISIBLE, hide_read_receipts=None, notify=None)
+    world.inbox.read("alice", "a1", cid, 2)
+    # invisible users look offline on every route: a receipt would say "alice is here, reading"
+    assert world.frames("b1", "receipt") == []
+    assert [f["unread"] for f in world.frames("a2", "unread")] == [0]
+    # visible again, her next read sends one
+    world.preferences.update("alice", visibility=Visibility.VISIBLE, hide_read_receipts=None, notify=None)
+    send(world, "bob", cid, 1)
+    world.inbox.read("alice", "a1", cid, 3)
+    assert [f["seq"] for f in world.frames("b1", "receipt")] == [3]

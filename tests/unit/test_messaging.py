@@ -3,7 +3,14 @@ from __future__ import annotations
 import pytest
 
 from parley.conversations import ConversationService
-from parley.errors import ConflictError, ConversationNotFoundError, NotMemberError, TextTooLongError
+from parley.errors import (
+    ConflictError,
+    ConversationNotFoundError,
+    InvalidSeqError,
+    NotMemberError,
+    StaleLastSeqError,
+    TextTooLongError,
+)
 from parley.messaging import MessagingService
 from parley.models import MessageBody
 from tests.fakes import FakeMessageStore
@@ -99,3 +106,48 @@ def test_history_pages_in_sequence_order(conversations: ConversationService, mes
     assert [m.seq for m in older.messages] == [2, 3, 4] and older.has_more
     catch_up = messaging.history("bob", conv.conversation_id, before=None, after=4, limit=10)
     assert [m.seq for m in catch_up.messages] == [5, 6, 7] and not catch_up.has_more
+
+
+def test_a_resend_with_last_seq_is_recognised_however_many_messages_arrived_since(
+        conversations: ConversationService, messaging: MessagingService, message_store: FakeMessageStore) -> None:
+    conv = conversations.open_direct("alice", "bob")
+    cid = conv.conversation_id
+    messaging.send("bob", cid, "b-0", body())
+    # alice had seen seq 1 when she first sent; her ack was lost, and 50 messages arrive before she resends
+    original = messaging.send("alice", cid, "queued-offline", body("hello"), last_seq=1)
+    for i in range(50):
+        messaging.send("bob", cid, f"b-{i + 1}", body())
+    again = messaging.send("alice", cid, "queued-offline", body("hello"), last_seq=1)
+    assert again.duplicate and again.message == original.message
+    assert len(message_store.messages[cid]) == 52
+    # without lastSeq only the newest 10 are looked at (the window of older clients): stored again
+    assert not messaging.send("alice", cid, "queued-offline", body("hello")).duplicate
+
+
+def test_last_seq_beyond_the_newest_message_is_refused_and_stores_nothing(
+        conversations: ConversationService, messaging: MessagingService, message_store: FakeMessageStore) -> None:
+    cid = conversations.open_direct("alice", "bob").conversation_id
+    messaging.send("bob", cid, "b-0", body())
+    with pytest.raises(InvalidSeqError):
+        messaging.send("alice", cid, "c", body(), last_seq=7)
+    assert len(message_store.messages[cid]) == 1
+
+
+def test_last_seq_too_far_behind_asks_the_client_to_catch_up(
+        conversations: ConversationService, messaging: MessagingService, message_store: FakeMessageStore,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("parley.messaging.RESEND_SCAN_MAX", 5)
+    cid = conversations.open_direct("alice", "bob").conversation_id
+    for i in range(6):
+        messaging.send("bob", cid, f"b-{i}", body())
+    with pytest.raises(StaleLastSeqError):
+        messaging.send("alice", cid, "c", body(), last_seq=0)
+    assert len(message_store.messages[cid]) == 6
+    assert messaging.send("alice", cid, "c", body(), last_seq=1).message.seq == 7  # within reach: stored
+
+
+def test_last_seq_zero_checks_a_whole_short_conversation(conversations: ConversationService,
+                                                         messaging: MessagingService) -> None:
+    cid = conversations.open_direct("alice", "bob").conversation_id
+    first = messaging.send("alice", cid, "c", body(), last_seq=0)
+    assert messaging.send("alice", cid, "c", body(), last_seq=0).message == first.message

@@ -1,5 +1,6 @@
-"""Blocking: a blocked user cannot open or write to a direct conversation with the blocker, and in
-groups the blocker no longer receives the blocked user's messages, typing or presence."""
+"""Blocking. A blocked user cannot open or write to a direct conversation with the blocker, nor put them in
+a group. In groups the blocker no longer sees the blocked user's messages (live, in history, as last
+message, in unread counts and push). Presence, typing and read receipts stop in both directions."""
 
 from __future__ import annotations
 

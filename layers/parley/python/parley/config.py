@@ -48,6 +48,15 @@ class Settings(BaseModel):
     # while a connection's $connect is still running, and that connection is about to open.
     prune_grace_ms: int = Field(default=10_000, ge=0, le=600_000, alias="PARLEY_PRUNE_GRACE_MS")
     fanout_workers: int = Field(default=16, ge=1, le=64, alias="PARLEY_FANOUT_WORKERS")
+    # --- delivery (docs/protocol.md "Delivery guarantees") ---
+    # The queue (SQS) where `send` hands delivery work it could not finish, for the `deliver` function.
+    delivery_queue_url: str | None = Field(default=None, alias="PARLEY_DELIVERY_QUEUE_URL")
+    # How long `send` delivers before it hands the rest to the queue and acks (also bounded by the Lambda's
+    # remaining time).
+    delivery_budget_ms: int = Field(default=3000, ge=100, le=25_000, alias="PARLEY_DELIVERY_BUDGET_MS")
+    # A resend of a stored message delivers it again if the original is at most this old (a resend after a
+    # lost ack comes within seconds or minutes; an old one only needs its ack).
+    redeliver_window_seconds: int = Field(default=600, ge=0, le=86_400, alias="PARLEY_REDELIVER_WINDOW_SECONDS")
 
     # --- abuse protection (docs/security.md) ---
     # Per-user token buckets, "route=rate_per_second:burst", shared by every connection and Lambda instance.

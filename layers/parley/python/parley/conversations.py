@@ -40,9 +40,15 @@ class ConversationService:
             raise InvalidMembersError("A group needs at least one member besides you.")
         if len(everyone) > self._max_members:
             raise InvalidMembersError(f"A group has at most {self._max_members} members, you included.")
+        self.ensure_not_blocked_by(me, everyone)
         return self._store.create(Conversation(
             conversation_id=new_conversation_id(ConversationKind.GROUP), kind=ConversationKind.GROUP,
             members=tuple(everyone), created_by=me, created_at=self._clock(), name=name))
+
+    def ensure_not_blocked_by(self, me: str, users: list[str]) -> None:
+        """Nobody is put in a conversation with someone who blocked them. Which user it is stays unsaid."""
+        if self._blocks is not None and self._blocks.blocked_by(me) & set(users):
+            raise BlockedError("Someone you named does not accept conversations with you.")
 
     def require_member(self, conversation_id: str, me: str) -> Conversation:
         conversation = self._store.get(conversation_id)

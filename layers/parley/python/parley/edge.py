@@ -4,14 +4,16 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from aws_lambda_powertools.utilities.data_classes.api_gateway_websocket_event import APIGatewayWebSocketEvent
 from pydantic import BaseModel, ValidationError
 
 from parley.errors import (
+    DeliveryHandOffError,
     FrameTooLargeError,
     InvalidFrameError,
     InvalidJsonError,
@@ -22,7 +24,7 @@ from parley.errors import (
     error_message,
 )
 from parley.observability import logger, metrics
-from parley.protocol import MAX_FRAME_BYTES, ErrorFrame, frame_ref
+from parley.protocol import MAX_FRAME_BYTES, ErrorFrame, FrameRefs
 from parley.wiring import services
 
 USER_ID_KEY = "userId"  # the authorizer context key that carries the verified user id
@@ -34,16 +36,23 @@ class Caller:
 
     user_id: str
     connection_id: str
+    # When this invocation's time is up (``time.monotonic()`` seconds), if the Lambda context says.
+    deadline_s: float | None = None
 
 
-def caller_of(event: APIGatewayWebSocketEvent) -> Caller:
+class HasRemainingTime(Protocol):
+    def get_remaining_time_in_millis(self) -> int: ...
+
+
+def caller_of(event: APIGatewayWebSocketEvent, context: HasRemainingTime | None = None) -> Caller:
     authorizer = event.request_context.get("authorizer") or {}
     user_id = authorizer.get(USER_ID_KEY) if isinstance(authorizer, dict) else None
     connection_id = event.request_context.connection_id
     if not isinstance(user_id, str) or not user_id or not connection_id:
         raise UnauthorizedError()
     logger.append_keys(connection_id=connection_id, user_id=user_id)
-    return Caller(user_id=user_id, connection_id=connection_id)
+    deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000 if context is not None else None
+    return Caller(user_id=user_id, connection_id=connection_id, deadline_s=deadline)
 
 
 def parse_frame(body: str | None) -> dict[str, Any]:
@@ -74,27 +83,31 @@ def response(frame: BaseModel) -> dict[str, Any]:
     return {"statusCode": 200, "body": body}
 
 
-def error_response(exc: BaseException, ref: str | None) -> dict[str, Any]:
+def error_response(exc: BaseException, refs: FrameRefs) -> dict[str, Any]:
     metrics.add_metric(name="ErrorFrames", unit="Count", value=1)
     retry_after = exc.retry_after_ms if isinstance(exc, ParleyError) else None
-    return response(ErrorFrame(code=error_code(exc), message=error_message(exc), ref=ref, retry_after_ms=retry_after))
+    return response(ErrorFrame(code=error_code(exc), message=error_message(exc), ref=refs.ref,
+                               client_msg_id=refs.client_msg_id, retry_after_ms=retry_after))
 
 
 RouteFn = Callable[[Caller, dict[str, Any]], BaseModel | None]  # None: nothing to answer
 
 
-def run_route(event: dict[str, Any], route: RouteFn, limit: str | None = None) -> dict[str, Any]:
-    """Run one message route: every failure becomes an error frame, never an unhandled exception.
+def run_route(event: dict[str, Any], route: RouteFn, limit: str | None = None,
+              context: HasRemainingTime | None = None) -> dict[str, Any]:
+    """Run one message route: every failure becomes an error frame, never an unhandled exception -- except
+    ``DeliveryHandOffError``, which fails the invocation on purpose (the message is stored but neither
+    delivered nor queued: no ack, so the client resends and the resend delivers it).
 
     ``limit`` names the caller's rate-limit bucket. It is charged before the frame is validated, so a
     flood of malformed frames is limited like any other."""
-    ref: str | None = None
+    refs = FrameRefs()
     try:
         ws = APIGatewayWebSocketEvent(event)
-        caller = caller_of(ws)
+        caller = caller_of(ws, context)
         try:
             raw, unparsable = parse_frame(ws.body), None
-            ref = frame_ref(raw)
+            refs = FrameRefs.of(raw)
         except ParleyError as exc:
             raw, unparsable = {}, exc
         if limit is not None:
@@ -104,13 +117,16 @@ def run_route(event: dict[str, Any], route: RouteFn, limit: str | None = None) -
         answer = route(caller, raw)
         return {"statusCode": 200} if answer is None else response(answer)
     except ValidationError as exc:
-        return error_response(InvalidFrameError(validation_message(exc)), ref)
+        return error_response(InvalidFrameError(validation_message(exc)), refs)
     except ParleyError as exc:
         logger.info("request refused", extra={"code": exc.code})
-        return error_response(exc, ref)
+        return error_response(exc, refs)
+    except DeliveryHandOffError:
+        logger.exception("a stored message could be neither delivered nor queued")
+        raise
     except Exception as exc:
         logger.exception("unhandled error in route")
-        return error_response(exc, ref)
+        return error_response(exc, refs)
 
 
 def run_lifecycle(event: dict[str, Any], action: Callable[[Caller], None]) -> dict[str, Any]:

@@ -74,6 +74,13 @@ class InvalidSeqError(ParleyError):
     code = "invalid_seq"
 
 
+class StaleLastSeqError(ParleyError):
+    """``lastSeq`` is too far behind the conversation to check for an earlier copy of this message: read
+    history after it; if your clientMsgId is there the message was stored, else send it with a newer lastSeq."""
+
+    code = "stale_last_seq"
+
+
 class ConflictError(ParleyError):
     """The write lost a race too many times; retry the request."""
 
@@ -97,7 +104,8 @@ class RateLimitedError(ParleyError):
 
 
 class BlockedError(ParleyError):
-    """This user has blocked you: you cannot open or write to a direct conversation with them."""
+    """This user has blocked you: you cannot open or write to a direct conversation with them, or put
+    them in a group."""
 
     code = "blocked"
 
@@ -164,6 +172,16 @@ class InvalidAttachmentError(ParleyError):
     """An attachment was not uploaded by you for this conversation, or does not match its declared type and size."""
 
     code = "invalid_attachment"
+
+
+class DeliveryHandOffError(Exception):
+    """A stored message could neither be delivered nor queued for delivery (two AWS services failing at
+    once). Not a client error: the sending invocation fails, so the sender gets no ack and resends, and the
+    resend redoes the delivery."""
+
+
+class DeliveryIncompleteError(Exception):
+    """A redelivery left work undone: its queue record is offered again."""
 
 
 class StaleConnectionError(Exception):

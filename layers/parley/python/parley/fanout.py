@@ -1,14 +1,19 @@
 """Fan-out: deliver one frame to every open connection of a set of users, in parallel.
 
-A connection that answers 410 Gone is deleted (unless it is only seconds old: API Gateway also answers
-410 while a connection's $connect is still running) and the others still receive the frame.
+Each user is one task: look up their connections, then post to each. A connection that answers 410 Gone
+is deleted (unless it is only seconds old: API Gateway also answers 410 while a connection's $connect is
+still running) and the others still receive the frame. The result says, per user, whether the frame
+reached them, whether it cannot (no open connection, or a post failed), or whether that is not known yet
+(their lookup failed, or had not finished by the deadline): the caller decides what each means.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from enum import Enum
 
 from parley.errors import StaleConnectionError
 from parley.models import Connection
@@ -16,12 +21,27 @@ from parley.observability import logger
 from parley.ports import ConnectionGateway, ConnectionStore
 
 
+class Reach(Enum):
+    DELIVERED = "delivered"  # every open connection of the user got the frame (or was gone)
+    UNREACHED = "unreached"  # no open connection, or a post failed: the user did not get it live
+    PENDING = "pending"  # not known: the connection lookup failed or did not finish in time
+
+
 @dataclass(frozen=True)
 class FanoutResult:
-    delivered: int
-    stale: int
-    failed: int
-    unreached: tuple[str, ...] = ()  # users no post reached: no open connection (or only stale ones)
+    delivered: int  # posts that went through
+    stale: int  # connections found gone and pruned
+    failed: int  # posts that failed otherwise
+    unreached: tuple[str, ...] = ()  # users who did not get the frame live
+    pending: tuple[str, ...] = ()  # users whose delivery is not known: deliver to them again
+
+
+@dataclass(frozen=True)
+class _UserOutcome:
+    reach: Reach
+    ok: int = 0
+    pruned: tuple[Connection, ...] = ()
+    failed: int = 0
 
 
 class Fanout:
@@ -38,24 +58,45 @@ class Fanout:
         per_user = self._pool.map(lambda uid: self._connections.list_for_user(uid, now_ms), list(user_ids))
         return [c for conns in per_user for c in conns]
 
-    def deliver(self, user_ids: Iterable[str], data: bytes, now_ms: int,
-                exclude_connection: str | None = None) -> FanoutResult:
+    def deliver(self, user_ids: Iterable[str], data: bytes, now_ms: int, exclude_connection: str | None = None,
+                deadline_s: float | None = None) -> FanoutResult:
+        """Post ``data`` to every open connection of ``user_ids`` but ``exclude_connection``. Work not done
+        by ``deadline_s`` (``time.monotonic()`` seconds) is left running and reported as pending."""
         users = list(dict.fromkeys(user_ids))
-        connections = self.connections_of(users, now_ms)
-        targets = [c for c in connections if c.connection_id != exclude_connection]
-        outcomes = list(self._pool.map(lambda c: self._post(c, data, now_ms), targets))
-        pruned = [c.user_id for c, outcome in zip(targets, outcomes, strict=True) if outcome == "stale"]
+        tasks: dict[Future[_UserOutcome], str] = {
+            self._pool.submit(self._deliver_to, uid, data, now_ms, exclude_connection): uid for uid in users}
+        timeout = None if deadline_s is None else max(0.0, deadline_s - time.monotonic())
+        done, _late = wait(tasks, timeout=timeout)
+        outcomes: dict[str, _UserOutcome] = {}
+        for task in done:
+            try:
+                outcomes[tasks[task]] = task.result()
+            except Exception:  # the lookup failed (throttled, 5xx, timeout): not known who got it
+                logger.exception("connection lookup failed")
+        pruned = [c.user_id for o in outcomes.values() for c in o.pruned]
         if pruned and self.on_pruned is not None:
             self.on_pruned(pruned)  # after the posts, in this thread: never waits on the pool from inside it
-        reached = {c.user_id for c, outcome in zip(targets, outcomes, strict=True) if outcome == "ok"}
-        reached.update(c.user_id for c in connections if c.connection_id == exclude_connection)
-        return FanoutResult(delivered=outcomes.count("ok"), stale=outcomes.count("stale"),
-                            failed=outcomes.count("failed"),
-                            unreached=tuple(u for u in users if u not in reached))
+        return FanoutResult(
+            delivered=sum(o.ok for o in outcomes.values()), stale=len(pruned),
+            failed=sum(o.failed for o in outcomes.values()),
+            unreached=tuple(u for u in users if u in outcomes and outcomes[u].reach is Reach.UNREACHED),
+            pending=tuple(u for u in users if u not in outcomes))
 
     def close(self) -> None:
         """Stop the worker threads (a long-lived host such as the local stack; Lambda never needs it)."""
         self._pool.shutdown(wait=True)
+
+    def _deliver_to(self, user_id: str, data: bytes, now_ms: int, exclude: str | None) -> _UserOutcome:
+        connections = self._connections.list_for_user(user_id, now_ms)
+        targets = [c for c in connections if c.connection_id != exclude]
+        results = [(c, self._post(c, data, now_ms)) for c in targets]
+        ok = sum(1 for _, r in results if r == "ok")
+        stale = tuple(c for c, r in results if r == "stale")
+        failed = sum(1 for _, r in results if r == "failed")
+        sending_here = len(targets) < len(connections)  # the sender's own connection: it got the ack
+        reached = failed == 0 and (ok > 0 or sending_here) and all(r in ("ok", "stale") for _, r in results)
+        return _UserOutcome(reach=Reach.DELIVERED if reached else Reach.UNREACHED, ok=ok, pruned=stale,
+                            failed=failed)
 
     def _post(self, connection: Connection, data: bytes, now_ms: int) -> str:
         try:
@@ -64,7 +105,10 @@ class Fanout:
         except StaleConnectionError:
             if now_ms - connection.connected_at < self._grace:
                 return "opening"  # its $connect may still be running: it is about to open, keep it
-            self._connections.delete(connection.user_id, connection.connection_id)
+            try:
+                self._connections.delete(connection.user_id, connection.connection_id)
+            except Exception:  # its TTL removes it anyway
+                logger.exception("pruning a stale connection failed")
             logger.info("pruned stale connection", extra={"stale_connection_id": connection.connection_id})
             return "stale"
         except Exception:  # one bad post must not stop the others

@@ -1,6 +1,11 @@
 """A member's inbox: the conversation list with unread counts and last messages, the badge total, and
-``read``. An unread count is derived (the conversation's last seq minus the member's last-read seq), so
-sending to a group of 100 writes no counters at all."""
+``read``.
+
+An unread count is derived: the conversation's newest seq minus the member's read position (their last
+``read``, or their own newest message if later: ``parley.read_state``), so sending to a group of 100
+writes no counters and one's own messages are never unread. In groups, messages of users the member
+blocked are hidden from them: they count as neither unread nor last message.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +17,16 @@ from parley.clock import Clock, now_ms
 from parley.conversations import ConversationService
 from parley.errors import InvalidFrameError, InvalidSeqError
 from parley.fanout import Fanout
-from parley.models import ConversationPage, ConversationSummary
-from parley.ports import ConversationStore, MessageStore, ProfileStore
+from parley.messaging import hidden_senders
+from parley.models import Conversation, ConversationPage, ConversationSummary, Membership, Message, Visibility
+from parley.ports import BlockStore, ConversationStore, MessageStore, ProfileStore
 from parley.protocol import ReceiptFrame, UnreadFrame
+from parley.read_state import read_position
+
+# How many of a conversation's newest messages are read to count around hidden ones; unread messages
+# beyond that many count as visible.
+HIDDEN_SCAN_MAX = 500
+_SCAN_PAGE = 100
 
 
 def _sort_key(s: ConversationSummary) -> tuple[int, str]:
@@ -38,21 +50,57 @@ def _decode_cursor(cursor: str) -> tuple[int, str]:
 
 class InboxService:
     def __init__(self, store: ConversationStore, messages: MessageStore, conversations: ConversationService,
-                 profiles: ProfileStore, fanout: Fanout | None, clock: Clock = now_ms) -> None:
+                 profiles: ProfileStore, fanout: Fanout | None, blocks: BlockStore | None = None,
+                 clock: Clock = now_ms) -> None:
         self._store = store
         self._messages = messages
         self._conversations = conversations
         self._profiles = profiles
         self._fanout = fanout
+        self._blocks = blocks
         self._clock = clock
 
-    def summaries(self, me: str) -> list[ConversationSummary]:
+    def summaries(self, me: str, blocked: frozenset[str] | None = None) -> list[ConversationSummary]:
+        """Every conversation of ``me``. ``blocked``: the users ``me`` blocked, when the caller knows them
+        (None: read them)."""
         memberships = {m.conversation_id: m for m in self._store.memberships(me)}
         conversations = self._store.get_many(list(memberships))
         latest = self._messages.latest(list(conversations))
-        found = [ConversationSummary(conversation=c, membership=memberships[cid], last_message=latest.get(cid))
-                 for cid, c in conversations.items()]
+        if blocked is None:
+            blocked = frozenset(self._blocks.blocks_of(me)) if self._blocks else frozenset()
+        found = [self.summary(c, memberships[cid], latest.get(cid), blocked) for cid, c in conversations.items()]
         return sorted(found, key=_sort_key)
+
+    def summary(self, conversation: Conversation, membership: Membership, newest: Message | None,
+                blocked: frozenset[str]) -> ConversationSummary:
+        me = membership.user_id
+        read_seq = read_position(membership.last_read_seq, newest, me)
+        last_seq = newest.seq if newest else 0
+        hidden = hidden_senders(conversation, blocked)
+        last_visible, unread = newest, max(0, last_seq - read_seq)
+        if hidden and newest is not None and (newest.sender_id in hidden or unread):
+            last_visible, unread = self._around_hidden(conversation.conversation_id, read_seq, last_seq, hidden)
+        return ConversationSummary(conversation=conversation, membership=membership, last_message=last_visible,
+                                   last_seq=last_seq, unread=unread, read_seq=read_seq)
+
+    def _around_hidden(self, conversation_id: str, read_seq: int, last_seq: int,
+                       hidden: frozenset[str]) -> tuple[Message | None, int]:
+        """The newest visible message and the visible unread count, reading back from the newest message."""
+        newest_visible: Message | None = None
+        hidden_unread = scanned = 0
+        before = last_seq + 1
+        while scanned < HIDDEN_SCAN_MAX and (newest_visible is None or before > read_seq + 1):
+            page = self._messages.page(conversation_id, before=before, after=None, limit=_SCAN_PAGE)
+            for message in reversed(page.messages):
+                if message.sender_id in hidden:
+                    hidden_unread += message.seq > read_seq
+                elif newest_visible is None:
+                    newest_visible = message
+            scanned += len(page.messages)
+            if not page.has_more or not page.messages:
+                break
+            before = page.messages[0].seq
+        return newest_visible, max(0, last_seq - read_seq - hidden_unread)
 
     def page(self, me: str, limit: int, cursor: str | None) -> ConversationPage:
         ordered = self.summaries(me)
@@ -63,25 +111,30 @@ class InboxService:
         more = len(ordered) > limit
         return ConversationPage(conversations=tuple(chosen), cursor=_encode_cursor(chosen[-1]) if more else None)
 
-    def unread_counts(self, me: str) -> tuple[list[ConversationSummary], int]:
-        unread = [s for s in self.summaries(me) if s.unread > 0]
+    def unread_counts(self, me: str, blocked: frozenset[str] | None = None) -> tuple[list[ConversationSummary], int]:
+        unread = [s for s in self.summaries(me, blocked) if s.unread > 0]
         return unread, sum(s.unread for s in unread)
 
     def read(self, me: str, connection_id: str, conversation_id: str, seq: int) -> ConversationSummary:
         conversation = self._conversations.require_member(conversation_id, me)
-        last = self._messages.latest([conversation_id]).get(conversation_id)
-        if seq > (last.seq if last else 0):
+        newest = self._messages.latest([conversation_id]).get(conversation_id)
+        if seq > (newest.seq if newest else 0):
             raise InvalidSeqError()
         membership = self._store.mark_read(me, conversation_id, seq)
-        summary = ConversationSummary(conversation=conversation, membership=membership, last_message=last)
+        relations = self._blocks.relations(me) if self._blocks else None
+        summary = self.summary(conversation, membership, newest, relations.blocks if relations else frozenset())
         if self._fanout is not None:
             now = self._clock()
             update = UnreadFrame(conversation_id=conversation_id, unread=summary.unread,
-                                 last_read_seq=membership.last_read_seq)
+                                 last_read_seq=summary.read_seq)
             self._fanout.deliver([me], update.to_json().encode(), now, exclude_connection=connection_id)
             profile = self._profiles.get(me)
-            if membership.last_read_seq == seq and not profile.hide_read_receipts:
+            # Receipts tell others you are around: none while invisible, none with hidden receipts, and none
+            # between you and anyone with a block between you (either way).
+            if membership.last_read_seq == seq and not profile.hide_read_receipts \
+                    and profile.visibility is Visibility.VISIBLE:
                 receipt = ReceiptFrame(conversation_id=conversation_id, user_id=me, seq=seq)
-                others = [u for u in conversation.members if u != me]
+                either = relations.either if relations else frozenset()
+                others = [u for u in conversation.members if u != me and u not in either]
                 self._fanout.deliver(others, receipt.to_json().encode(), now)
         return summary

@@ -65,6 +65,10 @@ class Message(BaseModel):
     sent_at: int  # epoch milliseconds, server clock
     client_msg_id: str
     body: MessageBody
+    # The newest own seq of the conversation's most recent senders, this one's included, carried forward
+    # from message to message (``parley.read_state``): what makes "your own messages are never unread"
+    # cost no write. Internal: never sent to clients.
+    recent_senders: dict[str, int] = Field(default_factory=dict)
 
 
 class Connection(BaseModel):
@@ -76,16 +80,19 @@ class Connection(BaseModel):
 
 
 class ConversationHead(BaseModel):
-    """A conversation with its newest messages (newest first): all ``send`` needs, in one read."""
+    """A conversation and the messages ``send`` must see, in one strongly consistent read: the newest
+    message, and every message a resend may be the repeat of (newest first)."""
 
     model_config = ConfigDict(frozen=True)
 
     conversation: Conversation | None
-    recent: tuple[Message, ...] = ()
+    recent: tuple[Message, ...] = ()  # newest first
+    newest: Message | None = None  # the conversation's newest message (None: none yet)
+    complete: bool = True  # False: more messages lie between the client's lastSeq and ``recent``
 
     @property
     def last_seq(self) -> int:
-        return self.recent[0].seq if self.recent else 0
+        return self.newest.seq if self.newest else 0
 
 
 class MessagePage(BaseModel):
@@ -93,6 +100,9 @@ class MessagePage(BaseModel):
 
     messages: tuple[Message, ...]  # in sequence order
     has_more: bool
+    # Where the next page starts when ``has_more``: the last seq this page covered going forward (``after``),
+    # the first going backward (``before``). Hidden messages make it differ from the messages' own seqs.
+    next_seq: int | None = None
 
 
 
@@ -119,6 +129,8 @@ class Profile(BaseModel):
     notify: NotifyMode = NotifyMode.PUSH
     last_seen: int | None = None  # epoch ms; moves only while visible
     first_seen: int | None = None  # epoch ms of the first connection: an account-age signal for moderation
+    # How many users this user blocked (kept with each block and unblock); None: not known, read the blocks.
+    blocks_count: int | None = None
 
 
 class Membership(BaseModel):
@@ -153,21 +165,16 @@ class Presence(BaseModel):
 
 
 class ConversationSummary(BaseModel):
-    """A conversation as one member sees it in their list: unread count and last message."""
+    """A conversation as one member sees it in their list: unread count and the newest message they may see."""
 
     model_config = ConfigDict(frozen=True)
 
     conversation: Conversation
     membership: Membership
-    last_message: Message | None
-
-    @property
-    def last_seq(self) -> int:
-        return self.last_message.seq if self.last_message else 0
-
-    @property
-    def unread(self) -> int:
-        return max(0, self.last_seq - self.membership.last_read_seq)
+    last_message: Message | None  # the newest message this member may see (not one of a user they blocked)
+    last_seq: int  # the conversation's newest seq (hidden messages included): what `read` may go up to
+    unread: int  # messages from others after the member's read position, hidden ones excluded
+    read_seq: int  # the member's read position: their last-read seq, or their own newest message if later
 
     @property
     def last_activity(self) -> int:
@@ -179,6 +186,38 @@ class ConversationPage(BaseModel):
 
     conversations: tuple[ConversationSummary, ...]  # newest activity first
     cursor: str | None = None
+
+
+class BlockRelations(BaseModel):
+    """One user's blocks in both directions."""
+
+    model_config = ConfigDict(frozen=True)
+
+    blocks: frozenset[str] = frozenset()  # users this user blocked: their messages are hidden from this user
+    blocked_by: frozenset[str] = frozenset()  # users who blocked this user
+
+    @property
+    def either(self) -> frozenset[str]:
+        """Users with a block between them and this user, whichever way: no presence, typing or receipts."""
+        return self.blocks | self.blocked_by
+
+
+class DeliveryJob(BaseModel):
+    """Delivery work for a stored message that its ``send`` could not finish: members to deliver to live
+    (look up their connections and post; the unread path for those not reached) and members known to need
+    the unread event. Carried by the delivery queue as camelCase JSON."""
+
+    model_config = ConfigDict(frozen=True, alias_generator=to_camel, populate_by_name=True)
+
+    conversation_id: str
+    seq: int = Field(ge=1)
+    live: tuple[str, ...] = ()
+    unread: tuple[str, ...] = ()
+    exclude_connection: str | None = None  # the sending connection: it got the ack instead
+
+    @property
+    def empty(self) -> bool:
+        return not self.live and not self.unread
 
 
 class Report(BaseModel):

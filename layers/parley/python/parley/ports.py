@@ -1,14 +1,16 @@
 """The core's ports: what services need from storage and delivery. DynamoDB and API Gateway adapters
-live in ``parley.stores`` and ``parley.delivery``; tests use the in-memory fakes in ``tests/fakes.py``."""
+live in ``parley.stores``; tests use the in-memory fakes in ``tests/fakes.py``."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
 from parley.models import (
+    BlockRelations,
     Connection,
     Conversation,
     ConversationHead,
+    DeliveryJob,
     Device,
     Membership,
     Message,
@@ -23,7 +25,9 @@ from parley.models import (
 
 class ConnectionStore(ABC):
     @abstractmethod
-    def put(self, connection: Connection, expires_at: int) -> None: ...
+    def claim(self, connection: Connection, expires_at: int, max_per_user: int, now_ms: int) -> bool:
+        """Record the connection unless its user already has ``max_per_user`` open ones (False then).
+        Atomic: handshakes racing each other can never take a user past the cap."""
 
     @abstractmethod
     def delete(self, user_id: str, connection_id: str) -> None: ...
@@ -69,6 +73,15 @@ class MessageStore(ABC):
     @abstractmethod
     def head(self, conversation_id: str, window: int) -> ConversationHead:
         """The conversation and its newest ``window`` messages, newest first, in one strongly consistent read."""
+
+    @abstractmethod
+    def head_after(self, conversation_id: str, last_seq: int, max_messages: int) -> ConversationHead:
+        """The conversation, its newest message and every message after ``last_seq`` (newest first), strongly
+        consistent. ``complete`` is False when more than ``max_messages`` follow ``last_seq`` (then ``recent``
+        holds none of them). A ``last_seq`` beyond the newest message gives ``newest.seq < last_seq``."""
+
+    @abstractmethod
+    def get(self, conversation_id: str, seq: int) -> Message | None: ...
 
     @abstractmethod
     def append(self, message: Message) -> None:
@@ -139,6 +152,10 @@ class BlockStore(ABC):
     @abstractmethod
     def has_blocked(self, blocker: str, blocked: str) -> bool: ...
 
+    @abstractmethod
+    def relations(self, user_id: str) -> BlockRelations:
+        """Both directions at once (one read): whom ``user_id`` blocked and who blocked them."""
+
 
 class ReportStore(ABC):
     @abstractmethod
@@ -186,8 +203,9 @@ class PushGateway(ABC):
     def delete_endpoint(self, endpoint_arn: str) -> None: ...
 
     @abstractmethod
-    def publish(self, endpoint_arn: str, message: dict[str, str]) -> None:
-        """Publish a per-platform message (MessageStructure=json). Raises EndpointDisabledError."""
+    def publish(self, endpoint_arn: str, message: dict[str, str], collapse_id: str | None = None) -> None:
+        """Publish a per-platform message (MessageStructure=json). ``collapse_id``: pushes that carry the same
+        one are shown once (APNs ``apns-collapse-id``). Raises EndpointDisabledError."""
 
 
 class PushLedger(ABC):
@@ -200,6 +218,13 @@ class PushLedger(ABC):
     @abstractmethod
     def record(self, message_id: str, token_hashes: set[str], expires_at: int) -> None:
         """Add ``token_hashes`` to the message's pushed set (one write, whatever their number)."""
+
+
+class DeliveryQueue(ABC):
+    """The at-least-once path for delivery work a ``send`` could not finish (``parley.delivery``)."""
+
+    @abstractmethod
+    def enqueue(self, job: DeliveryJob) -> None: ...
 
 
 class ObjectStore(ABC):

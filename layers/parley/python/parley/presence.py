@@ -1,4 +1,5 @@
-"""Presence: online while at least one connection is open; invisible users look offline to everyone.
+"""Presence: online while at least one connection is open; invisible users look offline to everyone, and
+two users with a block between them (either way) see nothing of each other's presence.
 
 Events go to the open connections of the user's contacts (the members of their conversations). The
 work is bounded by the user's own conversations, never by the number of users in the system.
@@ -66,7 +67,7 @@ class PresenceService:
 
     def query(self, me: str, user_ids: list[str]) -> list[Presence]:
         """Presence of the asked users who share a conversation with ``me``; the others are left out."""
-        allowed = self.contacts(me) - (self._blocks.blocks_of(me) if self._blocks else set())
+        allowed = self.contacts(me) - (self._blocks.relations(me).either if self._blocks else frozenset())
         asked = [u for u in dict.fromkeys(user_ids) if u in allowed]
         profiles = self._profiles.get_many(asked)
         return [self._as_seen_by_others(profiles[u]) for u in asked]
@@ -80,7 +81,7 @@ class PresenceService:
         if self._fanout is None:
             return
         audience = self.contacts(presence.user_id)
-        if self._blocks is not None:
-            audience -= self._blocks.blocked_by(presence.user_id)
+        if self._blocks is not None:  # a block either way: neither sees the other come and go
+            audience -= self._blocks.relations(presence.user_id).either
         frame = PresenceFrame(users=[PresenceEntry.of(presence)]).to_json().encode()
         self._fanout.deliver(audience, frame, self._clock(), exclude_connection=exclude)

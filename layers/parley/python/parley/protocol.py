@@ -6,6 +6,8 @@ docs/protocol.md is the contract these models implement.
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -72,6 +74,9 @@ class SendRequest(_Inbound):
     conversation_id: Identifier
     client_msg_id: Identifier
     body: SendBody
+    # The newest seq the app had of this conversation when it FIRST sent this clientMsgId (the same value on
+    # every resend): a resend is then recognised however many messages arrived since.
+    last_seq: Annotated[int, Field(ge=0)] | None = None
 
 
 class HistoryRequest(_Inbound):
@@ -89,7 +94,7 @@ class OpenDirectRequest(_Inbound):
 
 class CreateGroupRequest(_Inbound):
     action: Literal["createGroup"]
-    members: Annotated[list[UserId], Field(min_length=1, max_length=999)]
+    members: Annotated[list[UserId], Field(max_length=999)]  # empty: invalid_members, from the service
     name: GroupName | None = None
 
 
@@ -122,6 +127,7 @@ class AckFrame(_Outbound):
     seq: int
     message_id: str
     sent_at: int
+    ref: str | None = None
 
 
 class MessageFrame(_Outbound):
@@ -145,6 +151,7 @@ class HistoryFrame(_Outbound):
     conversation_id: str
     messages: list[MessageFrame]
     has_more: bool
+    next_seq: int | None = None  # with hasMore: pass it as `after` (going forward) or `before` (going back)
     ref: str | None = None
 
 
@@ -168,7 +175,7 @@ class ConversationInfo(_Outbound):
     @classmethod
     def summary(cls, s: ConversationSummary) -> ConversationInfo:
         return cls.of(s.conversation).model_copy(update={
-            "unread": s.unread, "last_read_seq": s.membership.last_read_seq,
+            "unread": s.unread, "last_read_seq": s.read_seq,
             "last_message": MessageFrame.of(s.last_message) if s.last_message else None})
 
 
@@ -195,18 +202,33 @@ class ErrorFrame(_Outbound):
     code: str
     message: str
     ref: str | None = None
+    client_msg_id: str | None = None  # on an error answering a `send`
     retry_after_ms: int | None = None
 
 
-def frame_ref(raw: Any) -> str | None:
-    """The client's correlation id, echoed on errors: ``clientMsgId`` or ``requestId``, if well formed."""
-    if not isinstance(raw, dict):
-        return None
-    for key in ("clientMsgId", "requestId"):
-        value = raw.get(key)
-        if isinstance(value, str) and 0 < len(value) <= 64 and value.isprintable():
-            return value
-    return None
+_IDENTIFIER = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+
+
+@dataclass(frozen=True)
+class FrameRefs:
+    """What an error echoes of the request it answers, when well formed: its ``requestId`` as ``ref`` and,
+    for a ``send``, its ``clientMsgId``."""
+
+    ref: str | None = None
+    client_msg_id: str | None = None
+
+    @classmethod
+    def of(cls, raw: Any) -> FrameRefs:
+        if not isinstance(raw, dict):
+            return cls()
+        request_id, client_msg_id = raw.get("requestId"), raw.get("clientMsgId")
+        return cls(ref=request_id if _is_identifier(request_id) else None,
+                   client_msg_id=client_msg_id if raw.get("action") == "send" and _is_identifier(client_msg_id)
+                   else None)
+
+
+def _is_identifier(value: Any) -> bool:
+    return isinstance(value, str) and _IDENTIFIER.fullmatch(value) is not None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -40,10 +40,11 @@ ROUTES: MappingProxyType[str, str] = MappingProxyType({
 AUTHORIZER = "authorizer"  # the $connect REQUEST authorizer's function
 NOTIFIER = "notifier"  # subscribed to the unread-events topic, not a route
 THUMBNAILS = "thumbnails"  # triggered by uploads to the bucket, not a route
+DELIVER = "deliver"  # fed by the delivery queue (what a send could not finish), not a route
 
 # Routes whose function's answer is sent back to the caller (every route but the connection lifecycle).
 TWO_WAY_ROUTES = frozenset(k for k in ROUTES if k not in (CONNECT, DISCONNECT))
 
 
 def function_names() -> list[str]:
-    return sorted({*ROUTES.values(), AUTHORIZER, NOTIFIER, THUMBNAILS})
+    return sorted({*ROUTES.values(), AUTHORIZER, NOTIFIER, THUMBNAILS, DELIVER})

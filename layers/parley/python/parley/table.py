@@ -5,9 +5,11 @@ The CDK storage construct, the moto-backed tests and the local stack all build t
 
 Item collections (pk / sk):
 
-* ``USER#<uid>`` / ``CONN#<connectionId>`` -- an open WebSocket connection (TTL'd).
+* ``USER#<uid>`` / ``CONN#slot-<n>`` -- an open WebSocket connection in one of the user's numbered slots
+  (at most ``PARLEY_MAX_CONNECTIONS_PER_USER``; TTL'd), naming its connection id.
 * ``USER#<uid>`` / ``MEMBER#<conversationId>`` -- "uid is a member of conversation": lists my conversations.
-* ``CONV#<cid>`` / ``MSG#<seq:012d>`` -- a message; history is a range read on this collection.
+* ``CONV#<cid>`` / ``MSG#<seq:012d>`` -- a message; history is a range read on this collection. It carries the
+  recent senders' newest own seqs (``parley.read_state``).
 * ``USER#<uid>`` / ``~PROFILE`` -- the user's preferences (visibility, notifications) and ``lastSeen``.
 * ``THROTTLE#<kind>#<uid>#<scope>`` / ``~`` -- a short-lived throttle marker (TTL'd).
 * ``USER#<uid>`` / ``BLOCK#<other>`` and ``USER#<other>`` / ``BLOCKEDBY#<uid>`` -- uid blocked other.
@@ -79,8 +81,9 @@ def conversation_pk(conversation_id: str) -> str:
     return f"CONV#{conversation_id}"
 
 
-def connection_sk(connection_id: str) -> str:
-    return f"{CONN_PREFIX}{connection_id}"
+def connection_slot_sk(slot: int) -> str:
+    """One of a user's numbered connection slots (``parley.stores.connections``)."""
+    return f"{CONN_PREFIX}slot-{slot:03d}"
 
 
 def direct_pair_pk(user_a: str, user_b: str) -> str:
@@ -147,3 +150,4 @@ ATTR_SENDER = "f"
 ATTR_SENT_AT = "t"
 ATTR_CLIENT_MSG_ID = "c"
 ATTR_BODY = "b"
+ATTR_RECENT_SENDERS = "o"  # {user id: newest own seq} of the recent senders (parley.read_state)

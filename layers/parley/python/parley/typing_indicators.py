@@ -1,5 +1,6 @@
-"""Typing indicators: relayed to the other members' open connections, never stored, throttled per user
-and conversation in shared state (so every device and Lambda instance counts toward the same limit)."""
+"""Typing indicators: relayed to the other members' open connections (never to or from a user with a block
+between them, either way), never stored, throttled per user and conversation in shared state (so every
+device and Lambda instance counts toward the same limit)."""
 
 from __future__ import annotations
 
@@ -31,8 +32,8 @@ class TypingService:
         now = self._clock()
         if not self._throttles.acquire("typing", me, conversation_id, self._interval, now):
             return False
-        blocked_by = self._blocks.blocked_by(me) if self._blocks else set()
-        recipients = [u for u in conversation.members if u != me and u not in blocked_by]
+        either = self._blocks.relations(me).either if self._blocks else frozenset()  # a block either way
+        recipients = [u for u in conversation.members if u != me and u not in either]
         if recipients:
             frame = TypingFrame(conversation_id=conversation_id, user_id=me).to_json().encode()
             self._fanout.deliver(recipients, frame, now)

@@ -8,10 +8,10 @@ from functools import lru_cache
 from parley import aws
 from parley.attachments import AttachmentService
 from parley.blocking import BlockingService
-from parley.config import get_settings
+from parley.config import Settings, get_settings
 from parley.connections import ConnectionService
 from parley.conversations import ConversationService
-from parley.delivery import ManagementApiGateway
+from parley.delivery import DeliveryService
 from parley.devices import DeviceService
 from parley.fanout import Fanout
 from parley.inbox import InboxService
@@ -26,7 +26,9 @@ from parley.stores import moderation_lambda, secrets, uploads
 from parley.stores.blocks import DynamoBlockStore
 from parley.stores.connections import DynamoConnectionStore
 from parley.stores.conversations import DynamoConversationStore
+from parley.stores.delivery_queue import SqsDeliveryQueue
 from parley.stores.devices import DynamoDeviceStore
+from parley.stores.management_api import ManagementApiGateway
 from parley.stores.messages import DynamoMessageStore
 from parley.stores.moderation_lambda import LambdaModerationHook
 from parley.stores.profiles import DynamoProfileStore
@@ -55,7 +57,7 @@ class Services:
     limits: RateLimiter
     attachments: AttachmentService
     devices: DeviceService
-    unread_events: UnreadEventPublisher | None  # None where no unread-events topic is configured
+    delivery: DeliveryService
     fanout: Fanout | None  # None where no callback URL is configured (nothing can be delivered)
 
 
@@ -67,8 +69,7 @@ def services() -> Services:
     message_store, profiles = DynamoMessageStore(name, settings.fanout_workers), DynamoProfileStore(name)
     blocks, throttles = DynamoBlockStore(name), DynamoThrottleStore(name)
     limits = RateLimiter(throttles, settings.rate_limit_table)
-    fanout = (Fanout(connection_store, ManagementApiGateway(settings.callback_url), settings.fanout_workers,
-                     settings.prune_grace_ms) if settings.callback_url else None)
+    fanout = _fanout(connection_store, settings)
     conversations = ConversationService(conversation_store, settings.max_group_members, blocks=blocks)
     presence = PresenceService(profiles, conversation_store, connection_store, fanout, blocks=blocks)
     if fanout is not None:
@@ -78,6 +79,7 @@ def services() -> Services:
     moderation = ModerationService(hook, profiles, fail_open=settings.moderation_fail_open,
                                    max_text_bytes=settings.max_text_bytes)
     publisher = SnsPublisher(settings.moderation_topic_arn) if settings.moderation_topic_arn else None
+    attachments = _attachments(conversations, settings)
     return Services(
         connections=ConnectionService(connection_store, settings.connection_ttl_seconds,
                                       max_per_user=settings.max_connections_per_user, limiter=limits,
@@ -85,26 +87,56 @@ def services() -> Services:
         conversations=conversations,
         messaging=MessagingService(message_store, conversations, max_text_bytes=settings.max_text_bytes,
                                    idempotency_window=settings.idempotency_window, blocks=blocks,
-                                   moderation=moderation if moderation.enabled else None),
+                                   moderation=moderation if moderation.enabled else None,
+                                   read_positions=conversation_store),
         presence=presence,
-        inbox=InboxService(conversation_store, message_store, conversations, profiles, fanout),
+        inbox=InboxService(conversation_store, message_store, conversations, profiles, fanout, blocks=blocks),
         typing=TypingService(conversations, profiles, throttles, fanout, settings.typing_interval_ms, blocks=blocks),
         preferences=PreferencesService(profiles, conversation_store, conversations, presence),
         blocking=BlockingService(blocks),
         reports=ReportService(conversations, message_store, DynamoReportStore(name), publisher),
         limits=limits,
-        attachments=AttachmentService(
-            conversations, S3ObjectStore(settings.uploads_bucket) if settings.uploads_bucket else None,
-            DynamoUploadRecordStore(name), max_bytes=settings.upload_max_bytes,
-            upload_ttl_seconds=settings.upload_url_ttl_seconds,
-            download_ttl_seconds=settings.download_url_ttl_seconds),
+        attachments=attachments,
         devices=DeviceService(DynamoDeviceStore(name), SnsPushGateway() if settings.push_applications else None,
                               settings.push_applications),
-        unread_events=(UnreadEventPublisher(SnsPublisher(settings.unread_topic_arn),
-                                            include_text=settings.push_content == "full")
-                       if settings.unread_topic_arn else None),
+        delivery=_delivery(fanout, attachments, settings),
         fanout=fanout,
     )
+
+
+def _fanout(connection_store: DynamoConnectionStore, settings: Settings) -> Fanout | None:
+    if not settings.callback_url:
+        return None
+    return Fanout(connection_store, ManagementApiGateway(settings.callback_url), settings.fanout_workers,
+                  settings.prune_grace_ms)
+
+
+def _attachments(conversations: ConversationService, settings: Settings) -> AttachmentService:
+    return AttachmentService(
+        conversations, S3ObjectStore(settings.uploads_bucket) if settings.uploads_bucket else None,
+        DynamoUploadRecordStore(settings.table_name), max_bytes=settings.upload_max_bytes,
+        upload_ttl_seconds=settings.upload_url_ttl_seconds, download_ttl_seconds=settings.download_url_ttl_seconds)
+
+
+def _delivery(fanout: Fanout | None, attachments: AttachmentService, settings: Settings) -> DeliveryService:
+    name = settings.table_name
+    return DeliveryService(
+        fanout,
+        UnreadEventPublisher(SnsPublisher(settings.unread_topic_arn), include_text=settings.push_content == "full")
+        if settings.unread_topic_arn else None,
+        attachments,
+        SqsDeliveryQueue(settings.delivery_queue_url) if settings.delivery_queue_url else None,
+        messages=DynamoMessageStore(name, settings.fanout_workers), conversations=DynamoConversationStore(name),
+        budget_ms=settings.delivery_budget_ms, redeliver_window_seconds=settings.redeliver_window_seconds)
+
+
+@lru_cache(maxsize=1)
+def deliverer() -> DeliveryService:
+    """The ``deliver`` function's wiring (its own Lambda, fed by the delivery queue)."""
+    settings = get_settings()
+    fanout = _fanout(DynamoConnectionStore(settings.table_name), settings)
+    conversations = ConversationService(DynamoConversationStore(settings.table_name), settings.max_group_members)
+    return _delivery(fanout, _attachments(conversations, settings), settings)
 
 
 @lru_cache(maxsize=1)
@@ -115,7 +147,8 @@ def notifier() -> Notifier:
     conversation_store, profiles = DynamoConversationStore(name), DynamoProfileStore(name)
     message_store = DynamoMessageStore(name, settings.fanout_workers)
     inbox = InboxService(conversation_store, message_store,
-                         ConversationService(conversation_store, settings.max_group_members), profiles, None)
+                         ConversationService(conversation_store, settings.max_group_members), profiles, None,
+                         blocks=DynamoBlockStore(name))
     gateway = SnsPushGateway() if settings.push_applications else None
     return Notifier(profiles, conversation_store, DynamoDeviceStore(name), gateway, DynamoPushLedger(name),
                     inbox, with_content=settings.push_content == "full")
@@ -128,8 +161,7 @@ def thumbnails() -> ThumbnailService:
     if not settings.uploads_bucket:
         raise ValueError("PARLEY_UPLOADS_BUCKET is required by the thumbnail function")
     name = settings.table_name
-    fanout = (Fanout(DynamoConnectionStore(name), ManagementApiGateway(settings.callback_url),
-                     settings.fanout_workers, settings.prune_grace_ms) if settings.callback_url else None)
+    fanout = _fanout(DynamoConnectionStore(name), settings)
     return ThumbnailService(S3ObjectStore(settings.uploads_bucket), DynamoUploadRecordStore(name),
                             DynamoConversationStore(name), fanout, settings.thumbnail_px)
 
@@ -140,6 +172,7 @@ def reset() -> None:
     get_settings.cache_clear()
     services.cache_clear()
     notifier.cache_clear()
+    deliverer.cache_clear()
     thumbnails.cache_clear()
     secrets.reset()
     uploads.reset()  # its S3 client (SigV4 for presigning) is cached apart from the others

@@ -1,4 +1,4 @@
-"""The @connections management API adapter: posts frames to WebSocket connections."""
+"""The @connections management API adapter: posts frames to WebSocket connections (410 Gone -> stale)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from parley import table
 from parley.aws import client
 from parley.models import ConversationHead, Message, MessageBody, MessagePage
 from parley.ports import MessageStore, SeqTakenError
-from parley.stores.codec import from_item, to_item
+from parley.stores.codec import from_item, key, to_item
 from parley.stores.conversations import conversation_from_item
 from parley.stores.errors import put_if_absent, translated
 
@@ -21,7 +21,12 @@ def _message_from_item(conversation_id: str, item: dict[str, Any]) -> Message:
     return Message(
         conversation_id=conversation_id, seq=table.seq_of(item[table.SK]), message_id=item[table.ATTR_MESSAGE_ID],
         sender_id=item[table.ATTR_SENDER], sent_at=int(item[table.ATTR_SENT_AT]),
-        client_msg_id=item[table.ATTR_CLIENT_MSG_ID], body=MessageBody.model_validate(item[table.ATTR_BODY]))
+        client_msg_id=item[table.ATTR_CLIENT_MSG_ID], body=MessageBody.model_validate(item[table.ATTR_BODY]),
+        recent_senders={str(u): int(s) for u, s in item.get(table.ATTR_RECENT_SENDERS, {}).items()})
+
+
+def _is_message(item: dict[str, Any]) -> bool:
+    return str(item[table.SK]).startswith(table.MSG_PREFIX)
 
 
 class DynamoMessageStore(MessageStore):
@@ -38,9 +43,37 @@ class DynamoMessageStore(MessageStore):
         items = [from_item(raw) for raw in resp["Items"]]
         if not items or items[0][table.SK] != table.META_SK:
             return ConversationHead(conversation=None)
-        recent = tuple(_message_from_item(conversation_id, i) for i in items[1:]
-                       if str(i[table.SK]).startswith(table.MSG_PREFIX))
-        return ConversationHead(conversation=conversation_from_item(items[0]), recent=recent)
+        recent = tuple(_message_from_item(conversation_id, i) for i in items[1:] if _is_message(i))
+        return ConversationHead(conversation=conversation_from_item(items[0]), recent=recent,
+                                newest=recent[0] if recent else None)
+
+    def head_after(self, conversation_id: str, last_seq: int, max_messages: int) -> ConversationHead:
+        # Forward from the message at last_seq: the messages after it, then ~META (which sorts after every
+        # MSG# key) close the page. One strongly consistent Query when few messages follow last_seq.
+        with translated():
+            resp = client("dynamodb").query(
+                TableName=self._table, ConsistentRead=True, ScanIndexForward=True, Limit=max_messages + 2,
+                KeyConditionExpression="pk = :pk AND sk >= :from",
+                ExpressionAttributeValues={":pk": {"S": table.conversation_pk(conversation_id)},
+                                           ":from": {"S": table.message_sk(max(last_seq, 1))}})
+        items = [from_item(raw) for raw in resp["Items"]]
+        if not items or items[-1][table.SK] != table.META_SK:
+            if "LastEvaluatedKey" not in resp:
+                return ConversationHead(conversation=None)  # no ~META: no such conversation
+            # More than max_messages follow last_seq: the conversation and its newest message only.
+            head = self.head(conversation_id, 1)
+            return head.model_copy(update={"recent": (), "complete": False})
+        messages = [_message_from_item(conversation_id, i) for i in items[:-1] if _is_message(i)]
+        return ConversationHead(conversation=conversation_from_item(items[-1]),
+                                recent=tuple(reversed([m for m in messages if m.seq > last_seq])),
+                                newest=messages[-1] if messages else None)
+
+    def get(self, conversation_id: str, seq: int) -> Message | None:
+        with translated():
+            resp = client("dynamodb").get_item(
+                TableName=self._table, ConsistentRead=True,
+                Key=key(table.conversation_pk(conversation_id), table.message_sk(seq)))
+        return _message_from_item(conversation_id, from_item(resp["Item"])) if "Item" in resp else None
 
     def append(self, message: Message) -> None:
         item = to_item({
@@ -48,6 +81,7 @@ class DynamoMessageStore(MessageStore):
             table.ATTR_MESSAGE_ID: message.message_id, table.ATTR_SENDER: message.sender_id,
             table.ATTR_SENT_AT: message.sent_at, table.ATTR_CLIENT_MSG_ID: message.client_msg_id,
             table.ATTR_BODY: message.body.model_dump(by_alias=True, exclude_none=True),
+            table.ATTR_RECENT_SENDERS: message.recent_senders or None,
         })
         if not put_if_absent(self._table, item):
             raise SeqTakenError(message.seq)

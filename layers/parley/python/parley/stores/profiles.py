@@ -12,17 +12,19 @@ from parley.stores.codec import from_item, key, set_expression
 from parley.stores.errors import translated
 
 _BATCH_GET_MAX = 100
+BLOCKS_COUNT = "blk"  # kept by parley.stores.blocks in the same transaction as each block and unblock
 _FIELDS = {"visibility": "vis", "hide_read_receipts": "hrr", "notify": "ntf", "last_seen": "seen"}
 
 
 def _profile(user_id: str, item: dict[str, Any] | None) -> Profile:
     if not item:
-        return Profile(user_id=user_id)
+        return Profile(user_id=user_id, blocks_count=0)
     return Profile(
         user_id=user_id, visibility=Visibility(item.get("vis", Visibility.VISIBLE.value)),
         hide_read_receipts=bool(item.get("hrr", False)), notify=NotifyMode(item.get("ntf", NotifyMode.PUSH.value)),
         last_seen=int(item["seen"]) if "seen" in item else None,
-        first_seen=int(item["since"]) if "since" in item else None)
+        first_seen=int(item["since"]) if "since" in item else None,
+        blocks_count=int(item[BLOCKS_COUNT]) if BLOCKS_COUNT in item else None)
 
 
 class DynamoProfileStore(ProfileStore):
@@ -36,7 +38,7 @@ class DynamoProfileStore(ProfileStore):
         return _profile(user_id, from_item(resp["Item"]) if "Item" in resp else None)
 
     def get_many(self, user_ids: list[str]) -> dict[str, Profile]:
-        found: dict[str, Profile] = {uid: Profile(user_id=uid) for uid in user_ids}
+        found: dict[str, Profile] = {uid: _profile(uid, None) for uid in user_ids}
         unique = list(dict.fromkeys(user_ids))
         for start in range(0, len(unique), _BATCH_GET_MAX):
             pending: dict[str, Any] = {self._table: {"Keys": [
@@ -66,5 +68,6 @@ class DynamoProfileStore(ProfileStore):
         with translated():
             client("dynamodb").update_item(
                 TableName=self._table, Key=key(table.user_pk(user_id), table.PROFILE_SK),
-                UpdateExpression="SET since = if_not_exists(since, :now)",
-                ExpressionAttributeValues={":now": {"N": str(now_ms)}})
+                UpdateExpression=f"SET since = if_not_exists(since, :now), {BLOCKS_COUNT} = "
+                                 f"if_not_exists({BLOCKS_COUNT}, :zero)",
+                ExpressionAttributeValues={":now": {"N": str(now_ms)}, ":zero": {"N": "0"}})

@@ -15,6 +15,8 @@ from parley.ports import PushGateway, PushLedger
 from parley.stores.codec import key
 from parley.stores.errors import error_code, translated
 
+# SNS passes this attribute to APNs as the apns-collapse-id header: pushes with the same one show once.
+APNS_COLLAPSE_ID = "AWS.SNS.MOBILE.APNS.COLLAPSE_ID"
 _EXISTING_ENDPOINT = re.compile(r"Endpoint (arn:[^ ]+) already exists")
 
 
@@ -38,10 +40,13 @@ class SnsPushGateway(PushGateway):
     def delete_endpoint(self, endpoint_arn: str) -> None:
         client("sns").delete_endpoint(EndpointArn=endpoint_arn)
 
-    def publish(self, endpoint_arn: str, message: dict[str, str]) -> None:
+    def publish(self, endpoint_arn: str, message: dict[str, str], collapse_id: str | None = None) -> None:
+        attributes = {}
+        if collapse_id and ":endpoint/APNS" in endpoint_arn:  # APNS and APNS_SANDBOX
+            attributes[APNS_COLLAPSE_ID] = {"DataType": "String", "StringValue": collapse_id}
         try:
             client("sns").publish(TargetArn=endpoint_arn, MessageStructure="json",
-                                  Message=json.dumps(message, separators=(",", ":")))
+                                  Message=json.dumps(message, separators=(",", ":")), MessageAttributes=attributes)
         except ClientError as exc:
             if error_code(exc) == "EndpointDisabled":
                 raise EndpointDisabledError(endpoint_arn) from exc

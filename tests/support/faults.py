@@ -1,0 +1,174 @@
+"""Faults injected where they happen: at the HTTP layer of botocore, below its retries.
+
+A ``FaultInjector`` takes the place of moto's ``before-send`` handler on Parley's own boto3 clients (the
+ones ``parley.aws.client`` caches), so botocore's standard retry mode sees a throttling answer, a 500, a read
+timeout or a lost answer exactly as it would from AWS, and retries what it retries. Each ``Rule`` names
+the service and operation, optionally which calls (``when``), how many matching calls to let through
+first (``skip``) and how many to break (``times``; None: every one, retries included).
+
+* ``THROTTLE`` / ``SERVER_ERROR`` -- the service answers 400 throttling / 500; nothing happened.
+* ``TIMEOUT`` -- no answer within the read timeout; nothing happened.
+* ``LOST_RESPONSE`` -- the call took effect (moto applied it) but its answer never arrived.
+* ``KILL`` -- the Lambda dies here: ``LambdaKilled`` (a BaseException) escapes every handler, as a
+  timeout or an out-of-memory kill ends an invocation mid-way.
+
+The fake @connections API of the integration tier asks the same injector about each post.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+from urllib.parse import parse_qsl
+
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.exceptions import ReadTimeoutError
+from moto.core.botocore_stubber import MockRawResponse
+from moto.core.models import botocore_stubber
+
+from parley import aws
+
+
+class Fault(StrEnum):
+    THROTTLE = "throttle"
+    SERVER_ERROR = "5xx"
+    TIMEOUT = "timeout"
+    LOST_RESPONSE = "lost-response"
+    KILL = "kill"
+
+
+class LambdaKilled(BaseException):
+    """The invocation ends here, as a Lambda timeout or a crash ends it: nothing after this point runs."""
+
+
+@dataclass(frozen=True)
+class Call:
+    service: str
+    operation: str
+    params: dict[str, Any]  # the request body, decoded (JSON or form fields)
+
+
+def always(_call: Call) -> bool:
+    return True
+
+
+@dataclass
+class Rule:
+    service: str
+    operation: str
+    fault: Fault
+    when: Callable[[Call], bool] = always
+    skip: int = 0
+    times: int | None = 1
+    matched: int = 0
+    injected: int = 0
+
+    def applies(self, call: Call) -> bool:
+        if call.service != self.service or call.operation != self.operation or not self.when(call):
+            return False
+        self.matched += 1
+        if self.matched <= self.skip or (self.times is not None and self.injected >= self.times):
+            return False
+        self.injected += 1
+        return True
+
+    def __str__(self) -> str:
+        return f"{self.fault} on {self.service}.{self.operation}" + (f" after {self.skip}" if self.skip else "")
+
+
+_JSON_SERVICES = {"dynamodb": "com.amazonaws.dynamodb.v20120810", "sqs": "com.amazonaws.sqs",
+                  "secretsmanager": "com.amazonaws.secretsmanager"}
+_THROTTLING = {"dynamodb": "ProvisionedThroughputExceededException", "sns": "Throttling"}
+
+
+@dataclass
+class FaultInjector:
+    rules: list[Rule] = field(default_factory=list)
+    log: list[tuple[Call, Fault | None]] = field(default_factory=list)
+
+    def decide(self, call: Call) -> Fault | None:
+        fault = next((rule.fault for rule in self.rules if rule.applies(call)), None)
+        self.log.append((call, fault))
+        return fault
+
+    @property
+    def injected(self) -> int:
+        return sum(rule.injected for rule in self.rules)
+
+    def __call__(self, event_name: str, request: AWSPreparedRequest, **_: Any) -> AWSResponse | None:
+        _, service, operation = event_name.split(".", 2)
+        call = Call(service, operation, _params(request))
+        fault = self.decide(call)
+        if fault is None:
+            return botocore_stubber(event_name, request)  # moto answers, as it would without us
+        if fault is Fault.KILL:
+            raise LambdaKilled(f"killed at {service}.{operation}")
+        if fault is Fault.TIMEOUT:
+            raise ReadTimeoutError(endpoint_url=request.url)
+        if fault is Fault.LOST_RESPONSE:
+            botocore_stubber(event_name, request)  # moto applies it...
+            raise ReadTimeoutError(endpoint_url=request.url)  # ...and the answer is lost on the way back
+        status, code = (400, _THROTTLING.get(service, "ThrottlingException")) if fault is Fault.THROTTLE \
+            else (500, "InternalServerError")
+        return _error_response(request.url, service, status, code)
+
+
+def _params(request: AWSPreparedRequest) -> dict[str, Any]:
+    body = request.body or b""
+    text = body.decode() if isinstance(body, bytes) else str(body)
+    if not text:
+        return {}
+    try:
+        decoded = json.loads(text)
+    except ValueError:
+        return dict(parse_qsl(text))
+    return decoded if isinstance(decoded, dict) else {}
+
+
+def _error_response(url: str, service: str, status: int, code: str) -> AWSResponse:
+    if service in _JSON_SERVICES:
+        headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "fault"}
+        body = json.dumps({"__type": f"{_JSON_SERVICES[service]}#{code}", "message": "injected fault"})
+    else:  # the query protocol (SNS): an XML error document
+        headers = {"Content-Type": "text/xml", "x-amzn-RequestId": "fault"}
+        kind = "Sender" if status < 500 else "Receiver"
+        body = (f"<ErrorResponse><Error><Type>{kind}</Type><Code>{code}</Code><Message>injected fault</Message>"
+                "</Error><RequestId>fault</RequestId></ErrorResponse>")
+    return AWSResponse(url, status, headers, MockRawResponse(body))
+
+
+@contextmanager
+def injected(*rules: Rule, services: tuple[str, ...] = ("dynamodb", "sns", "sqs")) -> Iterator[FaultInjector]:
+    """Break the calls ``rules`` name, on Parley's own clients of ``services``, until the block ends."""
+    injector = FaultInjector(list(rules))
+    aws.reset_clients()
+    for service in services:
+        # botocore runs every before-send handler and takes the first answer, so moto would still carry out a
+        # call we fail: the injector stands in for moto's handler on these clients and calls it itself.
+        events = aws.client(service).meta.events
+        events.unregister("before-send", botocore_stubber)
+        events.register_first("before-send", injector)
+    try:
+        yield injector
+    finally:
+        aws.reset_clients()
+
+
+def is_query_of(prefix: str) -> Callable[[Call], bool]:
+    """A DynamoDB Query of one item kind (``CONN#`` connections, ``MEMBER#`` memberships, ...)."""
+    def check(call: Call) -> bool:
+        values = call.params.get("ExpressionAttributeValues", {})
+        return any(isinstance(v, dict) and str(v.get("S", "")).startswith(prefix) for v in values.values())
+    return check
+
+
+def is_item_of(prefix: str) -> Callable[[Call], bool]:
+    """A single-item DynamoDB call on an item whose sort key starts with ``prefix`` (``MSG#``, ``~PROFILE``)."""
+    def check(call: Call) -> bool:
+        item = call.params.get("Item") or call.params.get("Key") or {}
+        return str(item.get("sk", {}).get("S", "")).startswith(prefix)
+    return check
