@@ -1,5 +1,6 @@
 """How every Lambda function of the stack runs: python3.13 on arm64, JSON logs in a log group of its own
-with retention, X-Ray, and a role of its own that may write to that log group only."""
+with retention, X-Ray without responses or errors, and a role of its own that may write to that log group
+only."""
 
 from __future__ import annotations
 
@@ -17,6 +18,13 @@ from infra import compliance, constants
 
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.ARM_64
+# Powertools' Tracer records a traced function's response and exception in X-Ray unless told otherwise; both
+# may carry message text. parley.observability's tracer never records them anyway; this also covers any other
+# Tracer or traced method, and is set last so that no function's own environment can switch it back on.
+CONTENT_FREE_TRACING = {
+    "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
+    "POWERTOOLS_TRACER_CAPTURE_ERROR": "false",
+}
 
 
 def lambda_function(scope: Construct, construct_id: str, *, code: Path, description: str, timeout: Duration,
@@ -46,7 +54,7 @@ def lambda_function(scope: Construct, construct_id: str, *, code: Path, descript
         timeout=timeout,
         role=role,
         layers=list(layers),
-        environment=dict(environment),
+        environment={**environment, **CONTENT_FREE_TRACING},
         logging_format=lambda_.LoggingFormat.JSON,
         application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
         system_log_level_v2=lambda_.SystemLogLevel.WARN,

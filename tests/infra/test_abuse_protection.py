@@ -10,6 +10,7 @@ import pytest
 
 from infra import constants
 from infra.constructs.functions import deployed_functions
+from infra.constructs.runtime import CONTENT_FREE_TRACING
 from parley import routes
 from tests.infra.policies import actions, resources_of, statements, statements_with
 from tests.infra.synthesis import CONFIGURED_CONTEXT, Synth
@@ -95,7 +96,8 @@ def test_example_hook_runs_plain_python_on_arm64_with_json_logs_kept(example_hoo
     assert (props["Runtime"], props["Architectures"], props["Handler"]) == (
         "python3.13", ["arm64"], "handler.lambda_handler")
     assert "Layers" not in props
-    assert props["Environment"]["Variables"] == {"HOOK_MAX_LINKS": str(constants.EXAMPLE_HOOK_MAX_LINKS)}
+    assert props["Environment"]["Variables"] == {"HOOK_MAX_LINKS": str(constants.EXAMPLE_HOOK_MAX_LINKS),
+                                                 **CONTENT_FREE_TRACING}
     assert props["LoggingConfig"]["LogFormat"] == "JSON"
     log_group = example_hook.resources[props["LoggingConfig"]["LogGroup"]["Ref"]]
     assert log_group["Properties"]["RetentionInDays"] > 0

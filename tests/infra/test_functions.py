@@ -88,6 +88,14 @@ def test_function_identifies_itself_to_powertools(synth: Synth, handler: str) ->
 
 
 @pytest.mark.parametrize("handler", HANDLERS)
+def test_function_never_records_responses_or_errors_in_traces(synth: Synth, handler: str) -> None:
+    # given a deployed function / then Powertools' Tracer records neither its response nor its exception in
+    # X-Ray, whatever the code asks: either may carry message text (docs/security.md)
+    env = environment(synth, handler)
+    assert (env["POWERTOOLS_TRACER_CAPTURE_RESPONSE"], env["POWERTOOLS_TRACER_CAPTURE_ERROR"]) == ("false", "false")
+
+
+@pytest.mark.parametrize("handler", HANDLERS)
 def test_every_parley_variable_is_one_the_settings_model_reads(synth: Synth, handler: str) -> None:
     # a misspelt variable would be silently ignored and the default used instead
     known = {f.alias for f in Settings.model_fields.values()}

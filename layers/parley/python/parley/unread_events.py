@@ -16,7 +16,10 @@ UNREAD_EVENT = "message.unread"
 
 
 class UnreadEvent(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+    # The notifier raises on an event it cannot read; the error reaches X-Ray, the logs and the dead-letter
+    # queue's ErrorMessage, so it must not quote the event (its text is the message's).
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True,
+                              hide_input_in_errors=True)
 
     type: Literal["message.unread"] = "message.unread"
     version: Literal[1] = 1
