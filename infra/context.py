@@ -11,6 +11,8 @@ Chat tokens
 * ``authIssuer`` -- the required ``iss`` claim (default ``parley``; required in ``jwks`` mode).
 * ``authAudience`` -- the required ``aud`` claim (default ``parley``).
 * ``authAlgorithms`` -- comma-separated allowed algorithms (default ``HS256`` / ``RS256`` by mode).
+* ``authMaxTokenLifetimeSeconds`` -- in both modes, every token must carry ``iat`` and live (``exp - iat``)
+  at most this many seconds (10 to 86400; default: no cap).
 
 Abuse protection (docs/security.md)
 
@@ -18,7 +20,7 @@ Abuse protection (docs/security.md)
   the authorizer remembers used ``jti`` values in the table (it may write ``TOKEN#`` items, nothing else).
   Default ``false``.
 * ``maxTokenLifetimeSeconds`` -- the longest ``exp - iat`` a single-use token may have (default 300; only
-  with ``singleUseTokens``).
+  with ``singleUseTokens``). With ``authMaxTokenLifetimeSeconds`` too, the smaller of the two applies.
 * ``allowedOrigins`` -- comma-separated ``scheme://host[:port]`` origins allowed to open a socket (default:
   none, no Origin check).
 * ``allowMissingOrigin`` -- whether a handshake without an ``Origin`` header (native apps) is accepted
@@ -86,6 +88,7 @@ TUNABLE_SETTINGS = frozenset({
 
 # Settings with a context key of their own: the stack passes them to the functions that read them only.
 NAMED_SETTINGS = {
+    "auth_max_token_lifetime_seconds": "authMaxTokenLifetimeSeconds",
     "allowed_origins": "allowedOrigins",
     "allow_missing_origin": "allowMissingOrigin",
     "single_use_tokens": "singleUseTokens",
@@ -170,6 +173,7 @@ class AuthConfig:
     audience: str
     algorithms: str
     jwks_url: str | None = None
+    token_lifetime_cap_seconds: int | None = None  # every token, both modes: exp - iat at most this
     # --- abuse protection at $connect ---
     single_use_tokens: bool = False
     max_token_lifetime_seconds: int = _default("max_token_lifetime_seconds")
@@ -195,13 +199,15 @@ class AuthConfig:
             audience=str(read("authAudience") or constants.DEFAULT_AUTH_AUDIENCE),
             algorithms=str(read("authAlgorithms") or default_algorithms),
             jwks_url=str(jwks_url) if jwks_url else None,
+            token_lifetime_cap_seconds=_setting(read, "authMaxTokenLifetimeSeconds",
+                                                "auth_max_token_lifetime_seconds"),
             single_use_tokens=single_use,
             max_token_lifetime_seconds=_setting(read, "maxTokenLifetimeSeconds", "max_token_lifetime_seconds"),
             allowed_origins=origins,
             allow_missing_origin=_flag(read, "allowMissingOrigin", default=_default("allow_missing_origin")),
         )
         # The authorizer's own rule (algorithms allowed for the mode): a typo fails synth, not every connect.
-        TokenVerifier(Settings(auth_mode=mode, auth_algorithms=config.algorithms), key_for=lambda _token: None)
+        TokenVerifier(Settings(auth_mode=mode, auth_algorithms=config.algorithms), keys_for=lambda _token: [])
         return config
 
 

@@ -13,7 +13,7 @@ import asyncio
 import json
 import sys
 
-from local.settings import LOOPBACK, LocalSettings
+from local.settings import LOOPBACK, LocalSettings, LocalSettingsError
 from local.tokens import DEFAULT_TTL_SECONDS, dev_token
 
 
@@ -68,7 +68,11 @@ def main(argv: list[str] | None = None) -> int:
         from local.stack import main as run_stack
 
         return run_stack([])
-    settings = LocalSettings.from_env()
+    try:
+        settings = LocalSettings.from_env()
+    except LocalSettingsError as exc:
+        print(f"parley {args.command}: {exc}", file=sys.stderr)
+        return 1
     if args.command == "token":
         print(dev_token(args.user_id, settings, ttl_seconds=args.ttl))
         return 0

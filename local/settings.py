@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 # Every server of the local stack binds here, and nowhere else.
 LOOPBACK = "127.0.0.1"
@@ -21,6 +21,17 @@ DEV_TOKEN_SECRET = "parley-local-dev-secret-do-not-use-in-aws-0123456789"
 MAX_MESSAGE_BYTES = 128 * 1024  # API Gateway's WebSocket message limit, both directions
 IDLE_TIMEOUT_SECONDS = 10 * 60  # API Gateway's idle connection timeout
 MAX_CONNECTION_SECONDS = 2 * 60 * 60  # API Gateway's maximum connection duration
+
+
+class LocalSettingsError(ValueError):
+    """A ``PARLEY_*`` variable the local stack cannot use: one line naming each variable and its rule, never
+    its value (one of them is the token secret)."""
+
+    @classmethod
+    def of(cls, exc: ValidationError) -> LocalSettingsError:
+        problems = [f"{'.'.join(map(str, err['loc']))}: {err['msg']}"
+                    for err in exc.errors(include_input=False, include_url=False)]
+        return cls("Invalid local stack configuration: " + "; ".join(problems) + " (see docs/local-stack.md)")
 
 
 class LocalSettings(BaseModel):
@@ -40,6 +51,7 @@ class LocalSettings(BaseModel):
     stage: str = Field(default="local", pattern=r"^[A-Za-z0-9_-]+$", alias="PARLEY_LOCAL_STAGE")
     table_name: str = Field(default="parley-local", alias="PARLEY_LOCAL_TABLE")
     secret_name: str = Field(default="parley/local/token-secret", alias="PARLEY_LOCAL_SECRET_NAME")
+    # HS256 wants a key of at least 32 bytes (RFC 7518, section 3.2).
     token_secret: str = Field(default=DEV_TOKEN_SECRET, min_length=32, alias="PARLEY_LOCAL_TOKEN_SECRET")
     # The same variables the handlers read, so minted tokens and the authorizer agree.
     issuer: str = Field(default="parley-dev", alias="PARLEY_AUTH_ISSUER")
@@ -68,7 +80,11 @@ class LocalSettings(BaseModel):
 
     @classmethod
     def from_env(cls) -> Self:
-        return cls.model_validate(dict(os.environ))
+        """The settings from the environment; :class:`LocalSettingsError` when a variable breaks its rule."""
+        try:
+            return cls.model_validate(dict(os.environ))
+        except ValidationError as exc:
+            raise LocalSettingsError.of(exc) from None
 
     @property
     def uses_moto(self) -> bool:

@@ -33,7 +33,7 @@ from local.gateway import Limits, WebSocketGateway
 from local.lambdas import FUNCTIONS_DIR, LambdaRuntime
 from local.management import ManagementApi
 from local.push import PUSHES_PATH, provision_platform_applications, pushes_view, subscribe_notifier
-from local.settings import LOOPBACK, LocalSettings
+from local.settings import LOOPBACK, LocalSettings, LocalSettingsError
 from local.tokens import DEFAULT_TTL_SECONDS, mint_token
 from local.topics import Topics, provision_topics
 from local.triggers import (
@@ -440,6 +440,10 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     try:
         settings = LocalSettings.from_env()
+    except LocalSettingsError as exc:
+        print(f"Cannot start: {exc}", file=sys.stderr)
+        return 1
+    try:
         asyncio.run(serve(settings))
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:

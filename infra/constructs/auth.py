@@ -33,9 +33,10 @@ class Auth(Construct):
             compliance.acknowledge(
                 self.secret, "AwsSolutions-SMG4",
                 "The HS256 key is shared with the host app's backend, which signs tokens with it, so "
-                "rotation needs that backend's cooperation and no rotation Lambda can do it alone; "
-                "rotate by putting a new value (the authorizer re-reads it after "
-                "PARLEY_AUTH_KEY_CACHE_SECONDS).",
+                "rotation needs that backend's cooperation and no rotation Lambda can do it alone. It is "
+                "rotated in two steps (docs/deploying.md): put a new value, and once the authorizer has "
+                "read it (PARLEY_AUTH_KEY_CACHE_SECONDS) switch the backend to it; the authorizer accepts "
+                "the AWSCURRENT and AWSPREVIOUS versions, so live tokens keep working.",
             )
 
     def grant_verify(self, grantee: iam.IGrantable) -> None:
@@ -61,6 +62,8 @@ class Auth(Construct):
             values["auth_secret_id"] = self.secret.secret_arn
         if self.config.jwks_url:
             values["auth_jwks_url"] = self.config.jwks_url
+        if self.config.token_lifetime_cap_seconds is not None:
+            values["auth_max_token_lifetime_seconds"] = str(self.config.token_lifetime_cap_seconds)
         if self.config.allowed_origins:
             values["allowed_origins"] = ",".join(self.config.allowed_origins)
             values["allow_missing_origin"] = str(self.config.allow_missing_origin).lower()

@@ -24,6 +24,7 @@ CONFIGURED_CONTEXT = {
     "pushApnsApplicationArn": "arn:aws:sns:us-east-1:123456789012:app/APNS/parley-ios",
     "pushFcmApplicationArn": "arn:aws:sns:us-east-1:123456789012:app/GCM/parley-android",
     "pushContent": "ids",
+    "authMaxTokenLifetimeSeconds": "900",
     "singleUseTokens": "true",
     "maxTokenLifetimeSeconds": "120",
     "allowedOrigins": "https://app.example,https://admin.example",

@@ -50,6 +50,21 @@ def test_single_use_authorizer_is_told_the_table_and_the_lifetime(configured: Sy
     assert env["PARLEY_MAX_TOKEN_LIFETIME_SECONDS"] == CONFIGURED_CONTEXT["maxTokenLifetimeSeconds"]
 
 
+# --- token lifetime cap (every mode) ---
+
+def test_token_lifetimes_are_not_capped_by_default(synth: Synth) -> None:
+    assert "PARLEY_AUTH_MAX_TOKEN_LIFETIME_SECONDS" not in environment(synth, "Functions/authorizer")
+
+
+def test_the_token_lifetime_cap_reaches_the_authorizer_only(configured: Synth) -> None:
+    # given -c authMaxTokenLifetimeSeconds=900 / then the authorizer refuses tokens that live longer
+    env = environment(configured, "Functions/authorizer")
+    assert env["PARLEY_AUTH_MAX_TOKEN_LIFETIME_SECONDS"] == CONFIGURED_CONTEXT["authMaxTokenLifetimeSeconds"]
+    others = [h for h in deployed_functions() if h != routes.AUTHORIZER
+              and "PARLEY_AUTH_MAX_TOKEN_LIFETIME_SECONDS" in environment(configured, f"Functions/{h}")]
+    assert others == []
+
+
 # --- Origin allowlist ---
 
 def test_every_origin_is_accepted_by_default(synth: Synth) -> None:

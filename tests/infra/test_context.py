@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import aws_cdk as cdk
 import pytest
 
 from infra import constants
+from infra.app import build
 from infra.context import (
     AttachmentsConfig,
     AuthConfig,
@@ -87,6 +89,7 @@ def test_settings_the_stack_owns_cannot_be_set_through_context(name: str) -> Non
     ("PARLEY_ALLOWED_ORIGINS", "allowedOrigins"), ("PARLEY_PUSH_CONTENT", "pushContent"),
     ("PARLEY_MODERATION_FUNCTION", "moderationFunctionArn"), ("PARLEY_MAX_TOKEN_LIFETIME_SECONDS",
                                                               "maxTokenLifetimeSeconds"),
+    ("PARLEY_AUTH_MAX_TOKEN_LIFETIME_SECONDS", "authMaxTokenLifetimeSeconds"),
     ("PARLEY_UPLOAD_MAX_BYTES", "uploadMaxBytes"), ("PARLEY_THUMBNAIL_PX", "thumbnailPx"),
     ("PARLEY_UPLOAD_URL_TTL_SECONDS", "uploadUrlTtlSeconds"),
     ("PARLEY_DOWNLOAD_URL_TTL_SECONDS", "downloadUrlTtlSeconds"),
@@ -136,6 +139,23 @@ def test_a_malformed_push_setting_fails_the_synth(values: dict[str, str]) -> Non
 def test_single_use_tokens_from_the_command_line_or_cdk_json() -> None:
     assert AuthConfig.from_context(context(singleUseTokens="true")).single_use_tokens is True
     assert AuthConfig.from_context({"singleUseTokens": True}.get).single_use_tokens is True
+
+
+def test_the_token_lifetime_cap_is_off_by_default_and_applies_in_both_modes() -> None:
+    assert AuthConfig.from_context(context()).token_lifetime_cap_seconds is None
+    assert AuthConfig.from_context(context(authMaxTokenLifetimeSeconds="900")).token_lifetime_cap_seconds == 900
+    jwks = AuthConfig.from_context({"authMode": "jwks", "jwksUrl": "https://idp.example/jwks.json",
+                                    "authIssuer": "https://idp.example", "authMaxTokenLifetimeSeconds": 3600}.get)
+    assert jwks.token_lifetime_cap_seconds == 3600  # a cdk.json number
+
+
+@pytest.mark.parametrize("value", ["5", "86401", "an hour", "-1", ""])
+def test_a_token_lifetime_cap_the_authorizer_would_refuse_fails_the_synth(value: str) -> None:
+    with pytest.raises(ValueError, match="authMaxTokenLifetimeSeconds"):
+        AuthConfig.from_context(context(authMaxTokenLifetimeSeconds=value))
+    # and the app itself (what `cdk synth -c authMaxTokenLifetimeSeconds=...` runs) stops before synthesizing
+    with pytest.raises(ValueError, match="authMaxTokenLifetimeSeconds"):
+        build(cdk.App(context={"authMaxTokenLifetimeSeconds": value}))
 
 
 @pytest.mark.parametrize("values", [

@@ -19,6 +19,9 @@ from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from parley.auth import build_verifier
 from parley.config import Settings
 from parley.errors import TokenError
+from tests.integration.conftest import reset_caches
+from tests.support.events import authorizer_event
+from tests.support.handlers import invoke
 from tests.support.json_endpoint import JsonEndpoint, json_endpoint
 
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -63,3 +66,27 @@ def test_jwks_mode_verifies_rs256_and_es256_and_caches_the_keys(jwks_endpoint: J
         verifier.verify(f"{header}.{payload}.{jwt.utils.base64url_encode(signature).decode()}")
     with pytest.raises(TokenError):  # a kid the JWKS does not have
         verifier.verify(jwt.encode(claims(), RSA_KEY, algorithm="RS256", headers={"kid": "unknown"}))
+
+
+def test_the_authorizer_caps_token_lifetimes_in_jwks_mode(aws_env: Any, monkeypatch: pytest.MonkeyPatch,
+                                                         jwks_endpoint: JsonEndpoint) -> None:
+    # given the authorizer in jwks mode with PARLEY_AUTH_MAX_TOKEN_LIFETIME_SECONDS=900
+    jwks_url = f"{jwks_endpoint.url}/.well-known/jwks.json"
+    for name, value in {"PARLEY_AUTH_MODE": "jwks", "PARLEY_AUTH_JWKS_URL": jwks_url, "PARLEY_AUTH_ISSUER": ISS,
+                        "PARLEY_AUTH_AUDIENCE": AUD, "PARLEY_AUTH_ALGORITHMS": "RS256",
+                        "PARLEY_AUTH_MAX_TOKEN_LIFETIME_SECONDS": "900"}.items():
+        monkeypatch.setenv(name, value)
+    reset_caches()
+    now = int(time.time())
+
+    def effect(**overrides: Any) -> str:
+        signed = jwt.encode({k: v for k, v in claims(**overrides).items() if v is not None}, RSA_KEY,
+                            algorithm="RS256", headers={"kid": "rsa-1"})
+        policy = invoke("authorizer", authorizer_event(query={"token": signed}))
+        answer: str = policy["policyDocument"]["Statement"][0]["Effect"]
+        return answer
+
+    # then an identity provider's token living 15 minutes connects; a longer one, or one without iat, is denied
+    assert effect(iat=now, exp=now + 900) == "Allow"
+    assert effect(iat=now, exp=now + 901) == "Deny"
+    assert effect(iat=None, exp=now + 60) == "Deny"

@@ -203,6 +203,35 @@ def test_oversized_and_malformed_frames_are_refused_and_change_nothing(aws_env: 
     assert all_items(aws_env) == before
 
 
+# --- user ids that hide or reorder characters -----------------------------------------------------
+
+# Each looks like "bob" on a screen, or hides what follows it (docs/protocol.md, Connecting: the user id rule).
+SPOOFED_IDS = ["bob\n", "bob\x00", "\u202ebob", "b\u2066ob\u2069", "b\u200bob", "bob\u00a0", "bob#1", "b" * 129]
+FRAMES_NAMING_USERS = {
+    "openDirect": ("conversations", lambda user: {"action": "openDirect", "userId": user}),
+    "createGroup": ("conversations", lambda user: {"action": "createGroup", "members": ["carol", user]}),
+    "presence": ("presence", lambda user: {"action": "presence", "userIds": ["carol", user]}),
+    "block": ("blocks", lambda user: {"action": "block", "userId": user}),
+    "unblock": ("blocks", lambda user: {"action": "unblock", "userId": user}),
+}
+
+
+@pytest.mark.parametrize("action", sorted(FRAMES_NAMING_USERS))
+def test_a_frame_naming_a_spoofed_user_id_is_refused_and_changes_nothing(aws_env: Any, action: str) -> None:
+    # given alice, who shares a conversation with carol and has blocked mallory
+    alice = Chat("alice", "a1").connect()
+    alice.open_direct("carol")
+    alice.call("blocks", {"action": "block", "userId": "mallory"})
+    before = all_items(aws_env)
+    function, frame = FRAMES_NAMING_USERS[action]
+    for spoofed in SPOOFED_IDS:
+        # when a frame names a user id that breaks the rule
+        answer = alice.call(function, {**frame(spoofed), "requestId": "r-1"})
+        # then it is refused as invalid, and nothing is stored
+        assert (answer["type"], answer["code"], answer["ref"]) == ("error", "invalid_frame", "r-1"), repr(spoofed)
+        assert all_items(aws_env) == before, repr(spoofed)
+
+
 # --- reports --------------------------------------------------------------------------------------
 
 def test_a_report_is_stored_once_and_published_for_moderators(configure: Any, aws_env: Any) -> None:

@@ -1,14 +1,15 @@
 """Chat-token verification for the ``$connect`` authorizer.
 
-Two modes, chosen at deploy time: HS256 with a shared secret kept in Secrets Manager, or RS256/ES256
-against a JWKS URL (for example a Cognito user pool), with the keys cached. Algorithms come from
-configuration, never from the token; ``exp``, ``iss``, ``aud`` and ``sub`` are required.
+Two modes, chosen at deploy time: HS256 with a shared secret kept in Secrets Manager (its current and
+previous versions, so that the secret can be rotated without refusing live tokens), or RS256/ES256 against
+a JWKS URL (for example a Cognito user pool), with the keys cached. Algorithms come from configuration,
+never from the token; ``exp``, ``iss``, ``aud`` and ``sub`` are required, and ``iat`` too when a token
+lifetime cap is configured.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,8 +17,8 @@ import jwt
 
 from parley.config import AuthMode, Settings
 from parley.errors import TokenError
+from parley.user_ids import is_user_id
 
-_USER_ID = re.compile(r"^[^\s#]{1,128}$")
 _SYMMETRIC = {"HS256", "HS384", "HS512"}
 _ASYMMETRIC = {"RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512"}
 _REQUIRED_CLAIMS = ["exp", "iss", "aud", "sub"]
@@ -53,37 +54,60 @@ def origin_allowed(headers: Mapping[str, str] | None, allowed: frozenset[str], a
 
 
 class TokenVerifier:
-    """Verifies a chat token: signature with a pinned algorithm, ``exp``, ``iss``, ``aud`` and ``sub``."""
+    """Verifies a chat token: signature with a pinned algorithm, ``exp``, ``iss``, ``aud`` and ``sub``, and
+    with a lifetime cap configured, ``iat`` and ``exp - iat``.
 
-    def __init__(self, settings: Settings, key_for: Callable[[str], Any]) -> None:
+    ``keys_for`` gives the keys a token may be signed with, tried in order: one from a JWKS, or the current
+    and the previous version of the HS256 secret."""
+
+    def __init__(self, settings: Settings, keys_for: Callable[[str], Sequence[Any]]) -> None:
         self._settings = settings
         self._algorithms = settings.algorithms
         allowed = _SYMMETRIC if settings.auth_mode is AuthMode.HS256 else _ASYMMETRIC
         if not self._algorithms or not set(self._algorithms) <= allowed:
             raise ValueError(f"PARLEY_AUTH_ALGORITHMS must be a subset of {sorted(allowed)} "
                              f"in {settings.auth_mode.value} mode")
-        self._key_for = key_for
+        self._keys_for = keys_for
+        self._max_lifetime = settings.auth_max_token_lifetime_seconds
+        self._required = _REQUIRED_CLAIMS + (["iat"] if self._max_lifetime is not None else [])
 
     def verify(self, token: str) -> VerifiedToken:
         try:
             header = jwt.get_unverified_header(token)
             if header.get("alg") not in self._algorithms:
                 raise TokenError("algorithm not allowed")
-            claims = jwt.decode(
-                token, key=self._key_for(token), algorithms=self._algorithms,
-                audience=self._settings.auth_audience, issuer=self._settings.auth_issuer,
-                leeway=self._settings.auth_leeway_seconds, options={"require": _REQUIRED_CLAIMS})
+            claims = self._decode(token)
         except TokenError:
             raise
         except (jwt.PyJWTError, ValueError, TypeError, KeyError) as exc:
             raise TokenError(type(exc).__name__) from None
         subject = claims.get("sub")
-        if not isinstance(subject, str) or not _USER_ID.match(subject):
+        if not is_user_id(subject):
             raise TokenError("sub is not a valid user id")
         jti, iat = claims.get("jti"), claims.get("iat")
-        return VerifiedToken(user_id=subject, expires_at=int(claims["exp"]),
-                             issued_at=int(iat) if isinstance(iat, (int, float)) else None,
-                             jti=jti if isinstance(jti, str) and 0 < len(jti) <= 128 else None)
+        verified = VerifiedToken(user_id=subject, expires_at=int(claims["exp"]),
+                                 issued_at=int(iat) if isinstance(iat, (int, float)) else None,
+                                 jti=jti if isinstance(jti, str) and 0 < len(jti) <= 128 else None)
+        if self._max_lifetime is not None and (
+                verified.issued_at is None or verified.expires_at - verified.issued_at > self._max_lifetime):
+            raise TokenError("token lives longer than PARLEY_AUTH_MAX_TOKEN_LIFETIME_SECONDS")
+        return verified
+
+    def _decode(self, token: str) -> dict[str, Any]:
+        """The claims, checked against the first key whose signature matches (the signature is checked
+        before any claim, so only a wrong key moves on to the next)."""
+        keys = self._keys_for(token)
+        for index, key in enumerate(keys):
+            try:
+                claims: dict[str, Any] = jwt.decode(
+                    token, key=key, algorithms=self._algorithms,
+                    audience=self._settings.auth_audience, issuer=self._settings.auth_issuer,
+                    leeway=self._settings.auth_leeway_seconds, options={"require": self._required})
+                return claims
+            except jwt.InvalidSignatureError:
+                if index == len(keys) - 1:
+                    raise
+        raise TokenError("no key to verify with")
 
 
 def check_single_use(token: VerifiedToken, max_lifetime_seconds: int, first_use: Callable[[str, int], bool]) -> None:
@@ -97,8 +121,9 @@ def check_single_use(token: VerifiedToken, max_lifetime_seconds: int, first_use:
         raise TokenError("token already used")
 
 
-def build_verifier(settings: Settings, secret_reader: Callable[[str], str]) -> TokenVerifier:
-    """A verifier for the configured mode. ``secret_reader`` fetches (and caches) a Secrets Manager value."""
+def build_verifier(settings: Settings, secret_reader: Callable[[str], Sequence[str]]) -> TokenVerifier:
+    """A verifier for the configured mode. ``secret_reader`` fetches (and caches) a Secrets Manager secret's
+    values: the current version first, then the previous one when there is one."""
     if settings.auth_mode is AuthMode.HS256:
         secret_id = settings.auth_secret_id
         if not secret_id:
@@ -109,7 +134,7 @@ def build_verifier(settings: Settings, secret_reader: Callable[[str], str]) -> T
     jwks = jwt.PyJWKClient(settings.auth_jwks_url, cache_keys=True,
                            lifespan=max(settings.auth_key_cache_seconds, 1), timeout=5)
 
-    def signing_key(token: str) -> Any:
-        return jwks.get_signing_key_from_jwt(token).key
+    def signing_key(token: str) -> list[Any]:
+        return [jwks.get_signing_key_from_jwt(token).key]
 
     return TokenVerifier(settings, signing_key)

@@ -35,6 +35,9 @@ class Settings(BaseModel):
     auth_leeway_seconds: int = Field(default=30, ge=0, le=300, alias="PARLEY_AUTH_LEEWAY_SECONDS")
     # How long a fetched secret or JWKS is cached inside a warm Lambda.
     auth_key_cache_seconds: int = Field(default=300, ge=0, alias="PARLEY_AUTH_KEY_CACHE_SECONDS")
+    # Every token (both modes) must carry iat and live (exp - iat) at most this long; None: no cap.
+    auth_max_token_lifetime_seconds: int | None = Field(default=None, ge=10, le=86_400,
+                                                        alias="PARLEY_AUTH_MAX_TOKEN_LIFETIME_SECONDS")
 
     max_group_members: int = Field(default=100, ge=2, le=1000, alias="PARLEY_MAX_GROUP_MEMBERS")
     max_text_bytes: int = Field(default=4096, ge=1, le=32_000, alias="PARLEY_MAX_TEXT_BYTES")

@@ -25,10 +25,10 @@ from parley.models import (
     Profile,
     Visibility,
 )
+from parley.user_ids import UserId
 
 # Identifiers chosen by clients or the server: short, URL-safe.
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
-UserId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\s#]+$")]
 GroupName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 
 MAX_FRAME_BYTES = 32 * 1024  # one API Gateway frame; text is capped far lower by settings
