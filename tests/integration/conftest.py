@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError, ReadTimeoutError
 from moto import mock_aws
 
 from parley import aws, table, wiring
-from tests.support.events import connect_event, message_event
+from tests.support.events import connect_event, message_event, sqs_record
 from tests.support.faults import Call, Fault, FaultInjector, LambdaKilled
 from tests.support.handlers import frame, handler_module, invoke
 
@@ -168,12 +168,7 @@ def queued_deliveries() -> list[dict[str, Any]]:
         if not batch:
             return records
         for m in batch:
-            records.append({"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-                            "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0",
-                                           "SenderId": "x", "ApproximateFirstReceiveTimestamp": "0"},
-                            "messageAttributes": {}, "md5OfBody": m["MD5OfBody"], "eventSource": "aws:sqs",
-                            "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{DELIVERY_QUEUE}",
-                            "awsRegion": "us-east-1"})
+            records.append(sqs_record(m["Body"], m["MessageId"], DELIVERY_QUEUE))
             sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
 
 

@@ -24,9 +24,10 @@ from PIL import Image
 from pydantic import ValidationError
 
 from parley import routes
+from parley.models import DeliveryJob
 from parley.stores import moderation_lambda
 from tests.integration.conftest import token
-from tests.support.events import authorizer_event, connect_event, disconnect_event, message_event
+from tests.support.events import authorizer_event, connect_event, disconnect_event, message_event, sqs_record
 from tests.support.handlers import frame
 from tests.support.json_endpoint import JsonEndpoint, json_endpoint
 from tests.support.tracing import HANDLER_SUBSEGMENT, TracedLambdas, lambda_tracing, parley_log
@@ -187,6 +188,11 @@ def chat_through_every_function(lambdas: TracedLambdas, queue: str, hook: JsonEn
     broken = json.dumps({k: v for k, v in event.items() if k != "seq"})
     with pytest.raises(ValidationError):  # Lambda retries it, then parks it in the dead-letter queue
         lambdas.invoke(routes.NOTIFIER, sns_event(notification, broken))
+
+    # the deliver function finishing a delivery handed off by send: the marker is in the stored message
+    job = DeliveryJob(conversation_id=group, seq=1, live=("bob",), unread=("carol",))
+    answer = lambdas.invoke(routes.DELIVER, {"Records": [sqs_record(job.model_dump_json(by_alias=True))]})
+    assert answer == {"batchItemFailures": []}
 
     carol = Client(lambdas, "carol", "c2", exercised).connect()
     assert carol.call({"action": "unregisterDevice", "token": APNS_TOKEN})["registered"] is False

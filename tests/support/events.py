@@ -84,3 +84,12 @@ def authorizer_event(query: dict[str, str] | None = None, headers: dict[str, str
         "stageVariables": {},
         "requestContext": _request_context(f"conn-{uuid.uuid4().hex[:8]}", "$connect", "CONNECT", None),
     }
+
+
+def sqs_record(body: str, message_id: str | None = None, queue: str = "parley-delivery") -> dict[str, Any]:
+    """One record of the SQS event Lambda's poller hands a queue-fed function (the ``deliver`` function)."""
+    return {"messageId": message_id or str(uuid.uuid4()), "receiptHandle": "handle", "body": body,
+            "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0", "SenderId": "x",
+                           "ApproximateFirstReceiveTimestamp": "0"},
+            "messageAttributes": {}, "md5OfBody": "0" * 32, "eventSource": "aws:sqs",
+            "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue}", "awsRegion": REGION}
