@@ -22,7 +22,7 @@ from infra.context import DeploymentConfig
 class ParleyStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, config: DeploymentConfig, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        storage = Storage(self, "Storage")
+        storage = Storage(self, "Storage", config=config.storage)
         auth = Auth(self, "Auth", config=config.auth, table=storage.table)
         api = WebSocketApi(self, "WebSocket", throttle=config.throttle)
         events = Events(self, "Events")
@@ -32,10 +32,10 @@ class ParleyStack(Stack):
                                   allowed_origins=config.auth.allowed_origins)
         functions = Functions(self, "Functions", table=storage.table, auth=auth, stage=api.stage, events=events,
                               push=push, moderation=moderation, attachments=attachments,
-                              tuned_settings=config.settings)
+                              concurrency=config.concurrency, tuned_settings=config.settings)
         api.add_routes(functions)
         Monitoring(self, "Monitoring", functions=[*functions.by_name.values(), *moderation.functions],
-                   api=api.api, dead_letter_queues=[push.dead_letter_queue])
+                   api=api.api, dead_letter_queues=[push.dead_letter_queue, attachments.dead_letter_queue])
 
         CfnOutput(self, "WebSocketUrl", value=api.stage.url,
                   description="Where chat clients connect (add ?token=<chat token>)")
@@ -50,5 +50,7 @@ class ParleyStack(Stack):
                   description="message.reported events (docs/events.md) for the host app's moderators")
         CfnOutput(self, "NotifierDeadLetterQueueUrl", value=push.dead_letter_queue.queue_url,
                   description="Unread events the push notifier failed on after its retries (kept 14 days)")
+        CfnOutput(self, "ThumbnailsDeadLetterQueueUrl", value=attachments.dead_letter_queue.queue_url,
+                  description="Upload events the thumbnail maker failed on after its retries (kept 14 days)")
         CfnOutput(self, "UploadsBucketName", value=attachments.bucket.bucket_name,
                   description="Where apps upload photos and voice messages through presigned POSTs (private)")
