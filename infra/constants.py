@@ -58,6 +58,32 @@ DELIVERY_BATCH_SIZE = 10
 # few copies. 1 GB also buys Lambda more CPU, so a photo is ready in about a second.
 THUMBNAILS_MEMORY_MB = 1024
 THUMBNAILS_TIMEOUT = Duration.seconds(60)
+# A failed upload event is retried twice (making the copies again overwrites the same keys), then parked in the
+# thumbnails dead-letter queue for an operator, like the notifier's.
+THUMBNAILS_RETRY_ATTEMPTS = 2
+
+# Reserved concurrency (docs/deploying.md, "Concurrency"): function -> (context key, default). Every function
+# draws on the account's one pool of concurrent executions (1000 by default), so a flood of frames on any route
+# could leave none for the handshake. A reservation is both a floor and a ceiling for its function:
+# * headroom: the $connect authorizer and connect always have executions of their own, so users can still
+#   connect (and reconnect after a deploy or a dropped network) while other routes are flooded;
+# * caps: typing, ping/$default and presence are flood-prone and losing a frame of theirs costs nothing that
+#   matters (an indicator not shown, a ping the next one replaces, a status asked again), and $default and
+#   ping are not rate limited per user at all. Capped, a flood of them cannot take the executions that send,
+#   history and the rest share.
+# history is not capped: it is how a reconnecting client catches up on missed messages, and it surges exactly
+# when many clients reconnect; its per-user rate limit bounds it instead. send is never capped.
+# The defaults reserve 190 executions; Lambda keeps at least 100 unreserved, so they need an account
+# concurrency limit of at least 290 (new accounts may have less: deploy with -c reservedConcurrency=false).
+RESERVED_CONCURRENCY: dict[str, tuple[str, int]] = {
+    "authorizer": ("authorizerConcurrency", 50),
+    "connect": ("connectConcurrency", 50),
+    "typing": ("typingConcurrency", 50),
+    "default": ("pingConcurrency", 20),
+    "presence": ("presenceConcurrency", 20),
+}
+# Lambda keeps this many of the account's concurrent executions unreserved, whatever is reserved.
+UNRESERVED_CONCURRENCY_MINIMUM = 100
 
 # --- Attachments bucket (docs/attachments.md) ---
 # Uploads never sent, with their copies, still carry parley-state=pending: deleted after a day.

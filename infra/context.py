@@ -32,6 +32,20 @@ Abuse protection (docs/security.md)
   and whether a failing hook lets the message through (default ``true``); only with a hook.
 * ``stageRateLimit`` / ``stageBurstLimit`` -- API Gateway throttling of every route, all clients together.
 
+Concurrency (docs/deploying.md, "Concurrency")
+
+* ``authorizerConcurrency`` / ``connectConcurrency`` -- executions reserved for the ``$connect`` authorizer and
+  the ``connect`` function, so a flood of frames cannot starve the handshake (default 50 each).
+* ``typingConcurrency`` / ``pingConcurrency`` / ``presenceConcurrency`` -- the most concurrent executions of
+  ``typing``, ``default`` (``ping`` and ``$default``) and ``presence``, flood-prone routes (default 50, 20, 20).
+  Each is a whole number of at least 1, or ``off``: no reservation for that function.
+* ``reservedConcurrency`` -- ``false``: reserve nothing at all (default ``true``), for accounts whose
+  concurrency limit is too low to reserve any (Lambda keeps 100 executions unreserved).
+
+Storage
+
+* ``tableDeletionProtection`` -- DynamoDB deletion protection on the table (default ``true``).
+
 Push notifications (docs/push.md)
 
 * ``pushApnsApplicationArn`` -- an SNS platform application for APNs (``arn:aws:sns:REGION:ACCOUNT:app/APNS/NAME``,
@@ -43,8 +57,9 @@ Push notifications (docs/push.md)
 
 Attachments (docs/attachments.md)
 
-* ``uploadMaxBytes`` -- the largest file an app may upload (default 10 MiB; 1024 to 5 GiB): the presigned
-  POST's ``content-length-range``, checked again by ``send``.
+* ``uploadMaxBytes`` -- the largest file an app may upload (default 10 MiB; 1024 bytes to 100 MiB, as the
+  thumbnail maker reads a photo into memory whole): the presigned POST's ``content-length-range``, checked
+  again by ``send``.
 * ``uploadUrlTtlSeconds`` -- how long a presigned upload is valid (default 300; 30 to 3600).
 * ``downloadUrlTtlSeconds`` -- how long a presigned download URL is valid (default 900; 30 to 43200).
 * ``thumbnailPx`` -- the longer side of a thumbnail (default 320; 32 to 2048).
@@ -237,6 +252,48 @@ class ThrottleConfig:
         )
 
 
+_OFF = "off"
+
+
+@dataclass(frozen=True)
+class ConcurrencyConfig:
+    """Reserved concurrency per function name (``constants.RESERVED_CONCURRENCY``); a function not named here
+    draws on the account's unreserved executions."""
+
+    reserved: Mapping[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.reserved.values())
+
+    @classmethod
+    def from_context(cls, read: ContextReader) -> ConcurrencyConfig:
+        keys = tuple(key for key, _ in constants.RESERVED_CONCURRENCY.values())
+        if not _flag(read, "reservedConcurrency", default=True):
+            _only_with(read, keys, False, "reservedConcurrency=true")
+            return cls(reserved={})
+        reserved = {}
+        for function, (key, default) in constants.RESERVED_CONCURRENCY.items():
+            executions = _executions(read, key, default)
+            if executions is not None:
+                reserved[function] = executions
+        return cls(reserved=reserved)
+
+
+def _executions(read: ContextReader, key: str, default: int) -> int | None:
+    """A reservation: a whole number of executions, at least 1, or ``off`` (None). Zero is refused: Lambda
+    would throttle every invocation, switching the route off."""
+    value = read(key)
+    if value is None:
+        return default
+    text = str(value).strip().lower()
+    if text == _OFF:
+        return None
+    if isinstance(value, bool) or not text.isdigit() or int(text) < 1:
+        raise ValueError(f"{key} must be a whole number of executions, at least 1, or off, not {value!r}")
+    return int(text)
+
+
 @dataclass(frozen=True)
 class PlatformApplication:
     """An SNS platform application (``arn:aws:sns:REGION:ACCOUNT:app/APNS/NAME``) the deploying team owns."""
@@ -348,16 +405,29 @@ class AttachmentsConfig:
 
 
 @dataclass(frozen=True)
+class StorageConfig:
+    deletion_protection: bool = True
+
+    @classmethod
+    def from_context(cls, read: ContextReader) -> StorageConfig:
+        return cls(deletion_protection=_flag(read, "tableDeletionProtection", default=True))
+
+
+@dataclass(frozen=True)
 class DeploymentConfig:
     auth: AuthConfig
     throttle: ThrottleConfig
     push: PushConfig
     moderation: ModerationConfig
     attachments: AttachmentsConfig
+    concurrency: ConcurrencyConfig
+    storage: StorageConfig
     settings: Mapping[str, str]  # tuned PARLEY_* variables, for every function
 
     @classmethod
     def from_context(cls, read: ContextReader) -> DeploymentConfig:
         return cls(auth=AuthConfig.from_context(read), throttle=ThrottleConfig.from_context(read),
                    push=PushConfig.from_context(read), moderation=ModerationConfig.from_context(read),
-                   attachments=AttachmentsConfig.from_context(read), settings=tuned_settings(read))
+                   attachments=AttachmentsConfig.from_context(read),
+                   concurrency=ConcurrencyConfig.from_context(read), storage=StorageConfig.from_context(read),
+                   settings=tuned_settings(read))

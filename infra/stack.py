@@ -23,7 +23,7 @@ from infra.context import DeploymentConfig
 class ParleyStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, config: DeploymentConfig, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        storage = Storage(self, "Storage")
+        storage = Storage(self, "Storage", config=config.storage)
         auth = Auth(self, "Auth", config=config.auth, table=storage.table)
         api = WebSocketApi(self, "WebSocket", throttle=config.throttle)
         events = Events(self, "Events")
@@ -34,10 +34,11 @@ class ParleyStack(Stack):
         delivery = Delivery(self, "Delivery")
         functions = Functions(self, "Functions", table=storage.table, auth=auth, stage=api.stage, events=events,
                               push=push, moderation=moderation, attachments=attachments, delivery=delivery,
-                              tuned_settings=config.settings)
+                              concurrency=config.concurrency, tuned_settings=config.settings)
         api.add_routes(functions)
         Monitoring(self, "Monitoring", functions=[*functions.by_name.values(), *moderation.functions],
-                   api=api.api, dead_letter_queues=[push.dead_letter_queue, delivery.dead_letter_queue])
+                   api=api.api, dead_letter_queues=[push.dead_letter_queue, attachments.dead_letter_queue,
+                                                    delivery.dead_letter_queue])
 
         CfnOutput(self, "WebSocketUrl", value=api.stage.url,
                   description="Where chat clients connect (add ?token=<chat token>)")
@@ -55,5 +56,7 @@ class ParleyStack(Stack):
         CfnOutput(self, "DeliveryDeadLetterQueueUrl", value=delivery.dead_letter_queue.queue_url,
                   description="Deliveries of stored messages that failed every attempt (kept 14 days): redrive "
                               "them to the delivery queue once the cause is fixed")
+        CfnOutput(self, "ThumbnailsDeadLetterQueueUrl", value=attachments.dead_letter_queue.queue_url,
+                  description="Upload events the thumbnail maker failed on after its retries (kept 14 days)")
         CfnOutput(self, "UploadsBucketName", value=attachments.bucket.bucket_name,
                   description="Where apps upload photos and voice messages through presigned POSTs (private)")

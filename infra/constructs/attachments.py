@@ -1,6 +1,7 @@
 """Photos and voice messages (docs/attachments.md): the private uploads bucket apps POST files to with
-presigned requests, its access logs, the lifecycle that removes abandoned uploads, and what each function
-may do with which objects (``u/`` uploads, ``p/`` served copies, ``t/`` thumbnails)."""
+presigned requests, its access logs, the lifecycle that removes abandoned uploads, the dead-letter queue of
+the thumbnail maker, and what each function may do with which objects (``u/`` uploads, ``p/`` served copies,
+``t/`` thumbnails)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3_notifications
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import compliance, constants
@@ -115,6 +117,14 @@ class Attachments(Construct):
         )
         self._notifications_policy.add_statements(iam.PolicyStatement(
             actions=["s3:PutBucketNotification"], resources=[self.bucket.bucket_arn]))
+        # Where an upload event ends when the thumbnail maker failed on it after its retries (S3 invokes it
+        # asynchronously: without this, Lambda would drop the event and the photo would never be served).
+        self.dead_letter_queue = sqs.Queue(
+            self, "ThumbnailsDeadLetterQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=constants.DEAD_LETTER_RETENTION,
+        )
 
     @staticmethod
     def _lifecycle_rules(config: AttachmentsConfig) -> list[s3.LifecycleRule]:

@@ -13,6 +13,7 @@ from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import compliance, constants, dependencies
@@ -23,6 +24,7 @@ from infra.constructs.events import Events
 from infra.constructs.moderation import Moderation
 from infra.constructs.push import Push, PushAccess
 from infra.constructs.runtime import ARCHITECTURE, RUNTIME, lambda_function
+from infra.context import ConcurrencyConfig
 from parley import routes
 from parley.config import Settings
 from parley.table import throttle_pk
@@ -144,9 +146,14 @@ def _connections_arn_pattern(stage: apigwv2.WebSocketStage) -> str:
 class Functions(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, table: dynamodb.ITable, auth: Auth,
                  stage: apigwv2.WebSocketStage, events: Events, push: Push, moderation: Moderation,
-                 attachments: Attachments, delivery: Delivery, tuned_settings: Mapping[str, str]) -> None:
+                 attachments: Attachments, delivery: Delivery, concurrency: ConcurrencyConfig,
+                 tuned_settings: Mapping[str, str]) -> None:
         super().__init__(scope, construct_id)
         names = deployed_functions()
+        unknown = sorted(set(concurrency.reserved) - set(names))
+        if unknown:
+            raise ValueError(f"reserved concurrency for functions this stack does not deploy: {unknown}")
+        self._concurrency = concurrency
         self._table = table
         self._stage = stage
         self._events = events
@@ -256,7 +263,7 @@ class Functions(Construct):
     def _function(self, name: str, needs: Needs, environment: Mapping[str, str], *,
                   extra_layers: Sequence[lambda_.ILayerVersion] = ()) -> lambda_.Function:
         handled = sorted(route for route, handler in routes.ROUTES.items() if handler == name)
-        asynchronous = needs.consumes_unread_events
+        dead_letters = self._dead_letters(needs)
         return lambda_function(
             self, name,
             code=constants.FUNCTIONS_DIR / name,
@@ -273,6 +280,16 @@ class Functions(Construct):
             runtime_reason="python3.13 on purpose: the pinned Powertools layer is its python313 build, and the "
                            "compiled wheels of the authorizer (cryptography) and the thumbnail maker (Pillow) "
                            "are built for CPython 3.13.",
-            dead_letter_queue=self._push.dead_letter_queue if asynchronous else None,
-            retry_attempts=constants.NOTIFIER_RETRY_ATTEMPTS if asynchronous else None,
+            dead_letter_queue=dead_letters[0] if dead_letters else None,
+            retry_attempts=dead_letters[1] if dead_letters else None,
+            reserved_concurrency=self._concurrency.reserved.get(name),
         )
+
+    def _dead_letters(self, needs: Needs) -> tuple[sqs.IQueue, int] | None:
+        """For a function invoked asynchronously (by SNS or S3, not a route): where an event ends after how
+        many retries. A route's caller gets the error instead."""
+        if needs.consumes_unread_events:
+            return self._push.dead_letter_queue, constants.NOTIFIER_RETRY_ATTEMPTS
+        if needs.attachments is AttachmentAccess.PROCESS:
+            return self._attachments.dead_letter_queue, constants.THUMBNAILS_RETRY_ATTEMPTS
+        return None

@@ -1,5 +1,5 @@
-"""Alarms on what a chat user would notice: failing handlers, an API that cannot reach them, and push
-notifications that were given up on.
+"""Alarms on what a chat user would notice: failing handlers, an API that cannot reach them, and events
+that were given up on (push notifications, photos never given a served copy and thumbnail).
 
 They have no actions yet: subscribe an SNS topic (or a pager) where Parley is operated.
 """
@@ -43,7 +43,8 @@ class Monitoring(Construct):
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         ))
-        # A dead letter is an event given up on (a push that never went out): worth a look every time.
+        # A dead letter is an event given up on (a push that never went out, a photo never served): worth a
+        # look every time.
         for queue in dead_letter_queues:
             self.alarms.append(cloudwatch.Alarm(
                 self, f"{queue.node.id}-messages",

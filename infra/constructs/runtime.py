@@ -31,11 +31,13 @@ def lambda_function(scope: Construct, construct_id: str, *, code: Path, descript
                     environment: Mapping[str, str], runtime_reason: str,
                     layers: Sequence[lambda_.ILayerVersion] = (), memory_mb: int = constants.MEMORY_MB,
                     dead_letter_queue: sqs.IQueue | None = None,
-                    retry_attempts: int | None = None) -> lambda_.Function:
+                    retry_attempts: int | None = None,
+                    reserved_concurrency: int | None = None) -> lambda_.Function:
     """A function built from the folder ``code`` (handler ``handler.lambda_handler``).
 
     ``runtime_reason`` says why it stays on python3.13 (cdk-nag AwsSolutions-L1 asks for the newest runtime).
-    ``dead_letter_queue`` and ``retry_attempts`` apply to asynchronous invocations (an SNS subscription).
+    ``dead_letter_queue`` and ``retry_attempts`` apply to asynchronous invocations (SNS, S3).
+    ``reserved_concurrency``: executions kept for this function, and the most it may run at once.
     """
     log_group = logs.LogGroup(scope, f"{construct_id}-logs", retention=constants.LOG_RETENTION)
     # An own role with write access to its own log group only, instead of the managed
@@ -62,6 +64,7 @@ def lambda_function(scope: Construct, construct_id: str, *, code: Path, descript
         tracing=lambda_.Tracing.ACTIVE,
         dead_letter_queue=dead_letter_queue,
         retry_attempts=retry_attempts,
+        reserved_concurrent_executions=reserved_concurrency,
     )
     compliance.acknowledge(
         role, "AwsSolutions-IAM5[Resource::*]",

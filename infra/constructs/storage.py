@@ -6,6 +6,7 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
+from infra.context import StorageConfig
 from parley.table import TABLE
 
 _ATTRIBUTE_TYPES = {
@@ -16,7 +17,7 @@ _ATTRIBUTE_TYPES = {
 
 
 class Storage(Construct):
-    def __init__(self, scope: Construct, construct_id: str) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, config: StorageConfig) -> None:
         super().__init__(scope, construct_id)
         # The key types come from the same definition the tests and the local stack create tables from.
         definition = TABLE.create_table_kwargs(table_name="parley")
@@ -31,6 +32,8 @@ class Storage(Construct):
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True),
             encryption=dynamodb.TableEncryption.AWS_MANAGED,
-            # Conversations and messages outlive any one deployment of the stack.
+            # Conversations and messages outlive any one deployment of the stack, and DeleteTable is refused
+            # (by any tool, the console included) until deletion protection is switched off.
             removal_policy=RemovalPolicy.RETAIN,
+            deletion_protection=config.deletion_protection,
         )

@@ -3,7 +3,8 @@
 Synthesizing through the CLI (not in-process) proves what a fresh machine does: cdk.json's app command,
 asset staging, the authorizer's dependency build and the cdk-nag plugin, which fails the synth on any
 unacknowledged finding. That synth is the default deployment. Deployments configured through context
-(push, single-use tokens, a moderation hook) are synthesized once each, in-process, from the same app code.
+(push, single-use tokens, a moderation hook, a new account) are synthesized once each, in-process, from the
+same app code.
 """
 
 from __future__ import annotations
@@ -13,7 +14,14 @@ import subprocess
 
 import pytest
 
-from tests.infra.synthesis import CONFIGURED_CONTEXT, EXAMPLE_HOOK_CONTEXT, REPO_ROOT, Synth, synth_in_process
+from tests.infra.synthesis import (
+    CONFIGURED_CONTEXT,
+    EXAMPLE_HOOK_CONTEXT,
+    NEW_ACCOUNT_CONTEXT,
+    REPO_ROOT,
+    Synth,
+    synth_in_process,
+)
 
 _CLI_ENV = {"JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1", "CDK_DISABLE_CLI_TELEMETRY": "true"}
 
@@ -56,3 +64,9 @@ def configured(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 def example_hook(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     """The stack with the example moderation hook deployed and wired."""
     return _in_process(tmp_path_factory, "example-hook", EXAMPLE_HOOK_CONTEXT)
+
+
+@pytest.fixture(scope="session")
+def new_account(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """The stack with no reserved concurrency and a table without deletion protection."""
+    return _in_process(tmp_path_factory, "new-account", NEW_ACCOUNT_CONTEXT)

@@ -16,8 +16,8 @@ from infra.app import build
 from infra.constants import REPO_ROOT
 from infra.constants import STACK_NAME as STACK
 
-__all__ = ["CONFIGURED_CONTEXT", "EXAMPLE_HOOK_CONTEXT", "NOTIFICATIONS_HANDLER", "REPO_ROOT", "STACK", "Synth",
-           "render", "synth_in_process"]
+__all__ = ["CONFIGURED_CONTEXT", "EXAMPLE_HOOK_CONTEXT", "NEW_ACCOUNT_CONTEXT", "NOTIFICATIONS_HANDLER", "REPO_ROOT",
+           "STACK", "Synth", "render", "synth_in_process"]
 
 # Every optional feature on, as `cdk deploy -c key=value ...` would set them.
 CONFIGURED_CONTEXT = {
@@ -39,8 +39,13 @@ CONFIGURED_CONTEXT = {
     "downloadUrlTtlSeconds": "600",
     "thumbnailPx": "256",
     "attachmentRetentionDays": "365",
+    "connectConcurrency": "80",
+    "typingConcurrency": "10",
+    "presenceConcurrency": "off",
 }
 EXAMPLE_HOOK_CONTEXT = {"deployExampleModerationHook": "true"}
+# A trial deployment in a new account: a concurrency limit too low to reserve anything, a table one may delete.
+NEW_ACCOUNT_CONTEXT = {"reservedConcurrency": "false", "tableDeletionProtection": "false"}
 # The function CDK adds to every stack with S3 bucket notifications; it sets them at deploy time.
 NOTIFICATIONS_HANDLER = "BucketNotificationsHandler050a0587b7544547bf325f094a3db834"
 

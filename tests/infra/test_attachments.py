@@ -142,6 +142,43 @@ def test_s3_may_invoke_the_thumbnail_maker_for_this_bucket_only(synth: Synth) ->
         ("s3.amazonaws.com", {"Fn::GetAtt": [synth.logical_id(UPLOADS_BUCKET), "Arn"]}, {"Ref": "AWS::AccountId"})]
 
 
+THUMBNAILS_DLQ = "Attachments/ThumbnailsDeadLetterQueue"
+
+
+def test_a_failing_upload_event_is_retried_twice_then_dead_lettered(synth: Synth) -> None:
+    # given the thumbnail maker raises on an upload event (S3 invokes it asynchronously)
+    thumbnails = synth.logical_id(f"Functions/{routes.THUMBNAILS}")
+    (invoke_config,) = [c["Properties"] for c in synth.of_type("AWS::Lambda::EventInvokeConfig").values()
+                        if c["Properties"]["FunctionName"] == {"Ref": thumbnails}]
+    # then Lambda retries it twice, and then parks it in the thumbnails dead-letter queue instead of dropping it
+    assert invoke_config["MaximumRetryAttempts"] == constants.THUMBNAILS_RETRY_ATTEMPTS == 2
+    queue_arn = {"Fn::GetAtt": [synth.logical_id(THUMBNAILS_DLQ), "Arn"]}
+    assert synth.resources[thumbnails]["Properties"]["DeadLetterConfig"] == {"TargetArn": queue_arn}
+    # and the function may send to that queue (and no other)
+    assert resources_of(synth, routes.THUMBNAILS, "sqs:SendMessage") == [render(queue_arn)]
+
+
+def test_thumbnail_dead_letters_are_encrypted_tls_only_and_kept_two_weeks(synth: Synth) -> None:
+    queue_id = synth.logical_id(THUMBNAILS_DLQ)
+    queue = synth.resources[queue_id]["Properties"]
+    assert queue["SqsManagedSseEnabled"] is True
+    assert queue["MessageRetentionPeriod"] == 14 * 24 * 3600
+    (policy,) = [p["Properties"] for p in synth.of_type("AWS::SQS::QueuePolicy").values()
+                 if p["Properties"]["Queues"] == [{"Ref": queue_id}]]
+    assert [(s["Effect"], s["Condition"]) for s in policy["PolicyDocument"]["Statement"]] == [
+        ("Deny", {"Bool": {"aws:SecureTransport": "false"}})]
+
+
+def test_a_thumbnail_dead_letter_raises_an_alarm_and_its_queue_is_an_output(synth: Synth) -> None:
+    queue_name = {"Fn::GetAtt": [synth.logical_id(THUMBNAILS_DLQ), "QueueName"]}
+    alarms = [a["Properties"] for a in synth.of_type("AWS::CloudWatch::Alarm").values()]
+    assert [(a["MetricName"], a["Threshold"]) for a in alarms
+            if {"Name": "QueueName", "Value": queue_name} in a.get("Dimensions", [])] == [
+        ("ApproximateNumberOfMessagesVisible", 1)]
+    output = synth.template_json["Outputs"]["ThumbnailsDeadLetterQueueUrl"]
+    assert output["Value"] == {"Ref": synth.logical_id(THUMBNAILS_DLQ)}
+
+
 def test_the_notifications_handler_may_only_configure_this_buckets_notifications(synth: Synth) -> None:
     # given CDK's deploy-time handler / then its role has one permission, on this bucket, and no managed policy
     role_id = synth.resource(NOTIFICATIONS_HANDLER)["Properties"]["Role"]["Fn::GetAtt"][0]

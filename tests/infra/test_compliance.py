@@ -12,7 +12,7 @@ from tests.infra.synthesis import NOTIFICATIONS_HANDLER, STACK, Synth, render
 pytestmark = pytest.mark.infra
 
 # The default deployment, and the ones configured through context (tests/infra/conftest.py).
-SYNTHS = ["synth", "configured", "example_hook"]
+SYNTHS = ["synth", "configured", "example_hook", "new_account"]
 
 # A new kind of exception is a decision for review: it has to be added here.
 ACKNOWLEDGED_RULES = {

@@ -3,22 +3,28 @@
 
 from __future__ import annotations
 
+import re
+
+import annotated_types
 import aws_cdk as cdk
 import pytest
 
 from infra import constants
 from infra.app import build
 from infra.context import (
+    NAMED_SETTINGS,
     AttachmentsConfig,
     AuthConfig,
+    ConcurrencyConfig,
     ContextReader,
     DeploymentConfig,
     ModerationConfig,
     PushConfig,
+    StorageConfig,
     ThrottleConfig,
     tuned_settings,
 )
-from parley.config import AuthMode
+from parley.config import AuthMode, Settings
 
 pytestmark = pytest.mark.infra
 
@@ -210,9 +216,39 @@ def test_attachment_settings_from_the_command_line_or_cdk_json() -> None:
     assert AttachmentsConfig.from_context({"attachmentRetentionDays": 30}.get).retention_days == 30
 
 
+def documented_ranges() -> dict[str, tuple[int, int]]:
+    """Context key -> the "(LOW to HIGH" range its row in docs/deploying.md's context table states."""
+    ranges = {}
+    for line in (constants.REPO_ROOT / "docs" / "deploying.md").read_text().splitlines():
+        found = re.match(r"\| `(\w+)` \|.*?\((\d+) to (\d+)\b", line)
+        if found:
+            ranges[found[1]] = (int(found[2]), int(found[3]))
+    return ranges
+
+
+def model_range(field: str) -> tuple[int, int]:
+    metadata = Settings.model_fields[field].metadata
+    (low,) = [m.ge for m in metadata if isinstance(m, annotated_types.Ge)]
+    (high,) = [m.le for m in metadata if isinstance(m, annotated_types.Le)]
+    return int(low), int(high)
+
+
+@pytest.mark.parametrize(("field", "key"), [(f, k) for f, k in NAMED_SETTINGS.items()
+                                            if k in documented_ranges()])
+def test_documented_ranges_are_the_ones_the_synth_accepts(field: str, key: str) -> None:
+    # given docs/deploying.md's range for a context key / then Settings refuses exactly what lies outside it
+    assert documented_ranges()[key] == model_range(field)
+
+
+def test_upload_max_bytes_is_documented_as_the_model_bounds_it() -> None:
+    # the thumbnail maker reads a photo into memory whole: 100 MiB, not presigned POST's 5 GB, is the limit
+    assert documented_ranges()["uploadMaxBytes"] == model_range("upload_max_bytes") == (1024, 100 * 1024 * 1024)
+
+
 @pytest.mark.parametrize("values", [
     {"uploadMaxBytes": "10MB"},  # not a number of bytes
     {"uploadMaxBytes": "100"},  # below the handlers' minimum
+    {"uploadMaxBytes": str(100 * 1024 * 1024 + 1)},  # above their maximum (docs/deploying.md: 100 MiB)
     {"uploadUrlTtlSeconds": "86400"},  # above the handlers' maximum
     {"downloadUrlTtlSeconds": "5"},  # below it
     {"thumbnailPx": "4096"},  # above it
@@ -223,3 +259,54 @@ def test_attachment_settings_from_the_command_line_or_cdk_json() -> None:
 def test_attachment_context_the_handlers_would_refuse_fails_the_synth(values: dict[str, str]) -> None:
     with pytest.raises(ValueError, match=next(iter(values))):
         AttachmentsConfig.from_context(context(**values))
+
+
+# --- concurrency ---
+
+def test_the_handshake_gets_headroom_and_flood_prone_routes_a_cap_by_default() -> None:
+    config = ConcurrencyConfig.from_context(context())
+    assert config.reserved == {"authorizer": 50, "connect": 50, "typing": 50, "default": 20, "presence": 20}
+    # docs/deploying.md: the defaults need an account concurrency limit of at least 290
+    assert config.total + constants.UNRESERVED_CONCURRENCY_MINIMUM == 290
+
+
+def test_reservations_from_the_command_line_or_cdk_json() -> None:
+    config = ConcurrencyConfig.from_context(context(authorizerConcurrency="100", pingConcurrency="5"))
+    assert (config.reserved["authorizer"], config.reserved["default"]) == (100, 5)
+    assert ConcurrencyConfig.from_context({"typingConcurrency": 200}.get).reserved["typing"] == 200
+
+
+def test_one_reservation_can_be_switched_off() -> None:
+    config = ConcurrencyConfig.from_context(context(presenceConcurrency="off", connectConcurrency="OFF"))
+    assert config.reserved == {"authorizer": 50, "typing": 50, "default": 20}
+
+
+@pytest.mark.parametrize("value", ["false", False])
+def test_every_reservation_can_be_switched_off_at_once(value: object) -> None:
+    # a new account whose concurrency limit leaves nothing to reserve
+    assert ConcurrencyConfig.from_context({"reservedConcurrency": value}.get).reserved == {}
+
+
+@pytest.mark.parametrize("values", [
+    {"connectConcurrency": "0"},  # zero executions would throttle every handshake
+    {"typingConcurrency": "-5"},
+    {"typingConcurrency": "2.5"},
+    {"authorizerConcurrency": "fifty"},
+    {"pingConcurrency": "none"},  # off is spelt "off"
+    {"presenceConcurrency": True},
+    {"reservedConcurrency": "no"},  # not a boolean
+    {"reservedConcurrency": "false", "typingConcurrency": "10"},  # a cap that would do nothing
+])
+def test_concurrency_context_that_would_not_work_fails_the_synth(values: dict[str, object]) -> None:
+    with pytest.raises(ValueError, match=next(iter(values)) if len(values) == 1 else "typingConcurrency"):
+        ConcurrencyConfig.from_context(values.get)
+
+
+# --- storage ---
+
+def test_the_table_is_protected_from_deletion_unless_switched_off() -> None:
+    assert StorageConfig.from_context(context()).deletion_protection is True
+    assert StorageConfig.from_context(context(tableDeletionProtection="false")).deletion_protection is False
+    assert StorageConfig.from_context({"tableDeletionProtection": False}.get).deletion_protection is False
+    with pytest.raises(ValueError, match="tableDeletionProtection"):
+        StorageConfig.from_context(context(tableDeletionProtection="off"))

@@ -42,3 +42,15 @@ def test_deleting_or_replacing_the_stack_keeps_the_messages(synth: Synth) -> Non
     table = the_table(synth)
     assert table["DeletionPolicy"] == "Retain"
     assert table["UpdateReplacePolicy"] == "Retain"
+
+
+def test_the_table_refuses_to_be_deleted_by_default(synth: Synth) -> None:
+    # given the default deployment / then DeleteTable fails, from any tool, until protection is switched off
+    assert the_table(synth)["Properties"]["DeletionProtectionEnabled"] is True
+
+
+def test_deletion_protection_can_be_switched_off(new_account: Synth) -> None:
+    # given -c tableDeletionProtection=false / then the table can be deleted (it is still kept with the stack)
+    table = the_table(new_account)
+    assert table["Properties"].get("DeletionProtectionEnabled", False) is False
+    assert table["DeletionPolicy"] == "Retain"

@@ -116,7 +116,8 @@ def test_every_device_of_a_user_gets_its_own_platform_format(aws_env: Any, push:
     assert [m["aps"]["badge"] for m in received["APNS"]] == [1, 2]
     fcm = received["GCM"][1]["fcmV1Message"]["message"]
     assert fcm["notification"] == {"title": "alice", "body": "there"}
-    assert fcm["data"] == {"conversationId": cid, "seq": "2", "messageId": fcm["data"]["messageId"], "badge": "2"}
+    assert fcm["data"] == {"conversationId": cid, "seq": "2", "messageId": fcm["data"]["messageId"], "badge": "2",
+                           "notify": "push"}
 
 
 @pytest.mark.parametrize("mode, expect", [("push", "alert"), ("badge", "silent"), ("passive", None)])
@@ -219,7 +220,11 @@ def test_the_content_free_mode_sends_only_ids(aws_env: Any, push: Push, configur
     text = json.dumps(received)
     assert "top secret" not in text and "alice" not in text
     assert received["APNS"][0]["aps"]["alert"] == {"loc-key": "PARLEY_NEW_MESSAGE"}
-    assert "notification" not in received["GCM"][0]["fcmV1Message"]["message"]
+    fcm = received["GCM"][0]["fcmV1Message"]["message"]
+    # data-only: Android shows nothing by itself, the app's code runs first and shows the alert
+    assert "notification" not in fcm and "notification" not in fcm.get("android", {})
+    assert fcm["data"] == {"conversationId": cid, "seq": "1", "messageId": fcm["data"]["messageId"], "badge": "1",
+                           "notify": "push"}
 
 
 def test_logout_unregisters_the_device_and_a_token_moves_between_users(aws_env: Any, push: Push) -> None:

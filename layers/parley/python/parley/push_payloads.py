@@ -36,16 +36,18 @@ def apns(event: UnreadEvent, mode: NotifyMode, badge: int, with_content: bool) -
 
 
 def fcm(event: UnreadEvent, mode: NotifyMode, badge: int, with_content: bool) -> dict[str, object]:
-    data = {**_ids(event), "badge": str(badge)}
+    """An FCM HTTP v1 message. Android shows a notification itself only when Parley has a title and text for
+    it; otherwise (``badge`` mode, the content-free mode) the message is data-only, so the app's own code
+    runs first and decides what to show: ``data.notify`` says whether that is an alert (``push``) or only
+    the badge (``badge``)."""
+    data = {**_ids(event), "badge": str(badge), "notify": mode.value}
     message: dict[str, object] = {"data": data}
-    if mode is NotifyMode.PUSH:
-        if with_content and _body(event):
-            message["notification"] = {"title": _title(event), "body": _body(event)}
-            android: dict[str, object] = {"tag": event.conversation_id, "notification_count": badge}
-        else:
-            android = {"title_loc_key": GENERIC_ALERT_KEY.lower(), "tag": event.conversation_id,
-                       "notification_count": badge}
-        message["android"] = {"notification": android}
+    if mode is NotifyMode.PUSH and with_content and _body(event):
+        message["notification"] = {"title": _title(event), "body": _body(event)}
+        message["android"] = {"notification": {"tag": event.conversation_id, "notification_count": badge}}
+    elif mode is NotifyMode.PUSH:
+        # data messages default to normal priority, which Doze may hold back; this one ends in an alert
+        message["android"] = {"priority": "high"}
     return {"fcmV1Message": {"message": message}}
 
 
