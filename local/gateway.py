@@ -68,12 +68,16 @@ class Faults:
     * ``lost_disconnects``: ``$disconnect`` is best effort in AWS. A connection of these principals that
       dies without a closing handshake (1006) gets none, so its record stays until a fan-out meets its
       410 (or its TTL).
+    * ``slow_posts``: the next POST to one of these principals' connections waits first (once).
     * ``connect_delays``: seconds between ``$connect`` returning and the connection opening. A POST in that
       window gets 410, as in AWS ("posted before the connection was established").
     """
 
     lost_disconnects: set[str] = field(default_factory=set)
     connect_delays: dict[str, float] = field(default_factory=dict)
+    # ``slow_posts``: the next @connections POST to a connection of these principals takes this many seconds
+    # (once each): an API Gateway slow enough that ``send`` runs out of its delivery budget.
+    slow_posts: dict[str, float] = field(default_factory=dict)
 
 
 class Delivery(Enum):
@@ -334,6 +338,9 @@ class WebSocketGateway:
         live = self.connection(connection_id)
         if live is None:
             return Delivery.GONE
+        slow = self.faults.slow_posts.pop(str((live.info.authorizer or {}).get("principalId")), None)
+        if slow:
+            await asyncio.sleep(slow)
         transport = live.websocket.transport
         if transport.get_write_buffer_size() > self.limits.max_message_bytes * 8:
             return Delivery.BUFFER_FULL  # the client is not reading: API Gateway's LimitExceededException

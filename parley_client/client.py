@@ -20,6 +20,7 @@ import json
 import logging
 import secrets
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -65,6 +66,7 @@ HISTORY_PAGE_MAX = 100
 _FILL_ROUNDS = 5
 GAP_GRACE_SECONDS = 0.1
 _AUTH_FAILURES_BEFORE_GIVING_UP = 3
+_REMEMBERED_SENDS = 4096  # clientMsgIds whose first lastSeq a repeated send() reuses
 UPLOAD_TIMEOUT_SECONDS = 120.0
 
 
@@ -121,6 +123,7 @@ class ParleyClient:
         self._timelines: dict[str, Timeline] = {}
         self._filling: set[str] = set()
         self._sending: set[str] = set()  # clientMsgIds of our sends not acked yet
+        self._first_sent_at: OrderedDict[str, int] = OrderedDict()  # clientMsgId -> its lastSeq
         self._ids = itertools.count(1)
         self._last_sent = time.monotonic()
         self.stats = ClientStats()
@@ -268,7 +271,9 @@ class ParleyClient:
 
     def _dispatch(self, frame: dict[str, Any]) -> None:
         kind = frame.get("type")
-        key = frame.get("clientMsgId") if kind == "ack" else frame.get("ref")
+        # A send is answered by its clientMsgId (an ack, or an error to a send); anything else by its ref.
+        key = frame.get("clientMsgId") if kind == "ack" or (kind == "error" and "clientMsgId" in frame) \
+            else frame.get("ref")
         waiter = self._waiting.get(key) if isinstance(key, str) and kind != "message" else None
         if waiter is not None:
             if not waiter.done():
@@ -351,7 +356,9 @@ class ParleyClient:
                     self._on_message(message, recovered=True)
                 if page.messages:
                     after = max(after, page.messages[-1].seq)
-                if not page.has_more or not page.messages:
+                if page.next_seq is not None:
+                    after = max(after, page.next_seq)  # past messages hidden from us
+                if not page.has_more or (page.next_seq is None and not page.messages):
                     break
             # Up to `after` history is complete: a seq it did not have does not exist.
             for ready in timeline.skip_missing(up_to=after):
@@ -387,15 +394,29 @@ class ParleyClient:
 
     async def send(self, conversation_id: str, text: str | None = None, *,
                    attachments: Sequence[Attachment] = (), client_msg_id: str | None = None,
-                   timeout: float | None = None) -> Ack:
+                   last_seq: int | None = None, timeout: float | None = None) -> Ack:
         """Send a message (text, attachments from :meth:`upload_file`, or both); resent with the same
         ``clientMsgId`` until acked (the server stores it once). ``timeout`` bounds the whole effort (None:
-        until acked or the client gives up)."""
+        until acked or the client gives up).
+
+        Sending a ``client_msg_id`` again (an app's own outbox) is recognised as a resend however many
+        messages arrived since: this client remembers the ``lastSeq`` it first sent it with; an app that
+        restarted passes the ``last_seq`` it stored with the message."""
         cmid = client_msg_id or secrets.token_hex(8)
         body: dict[str, Any] = {"text": text} if text else {}
         if attachments:
             body["attachments"] = [a.to_request() for a in attachments]
-        frame = {"action": "send", "conversationId": conversation_id, "clientMsgId": cmid, "body": body}
+        frame: dict[str, Any] = {"action": "send", "conversationId": conversation_id, "clientMsgId": cmid,
+                                 "body": body}
+        # The newest seq we have, fixed at the first attempt and sent unchanged with every resend: the server
+        # then recognises a resend however many messages arrived in between.
+        if last_seq is None:
+            last_seq = self._first_sent_at.get(cmid, self.last_seq(conversation_id))
+        if last_seq is not None:
+            frame["lastSeq"] = last_seq
+            self._first_sent_at[cmid] = last_seq
+            while len(self._first_sent_at) > _REMEMBERED_SENDS:
+                self._first_sent_at.popitem(last=False)
         self._sending.add(cmid)
         try:
             async with asyncio.timeout(timeout):
@@ -432,9 +453,13 @@ class ParleyClient:
         while True:
             page = await self.history(conversation_id, before=before, after=after, limit=limit)
             yield page
-            if not page.has_more or not page.messages:
+            if not page.has_more:
                 return
-            if after is not None:
+            if page.next_seq is not None:
+                after, before = (page.next_seq, before) if after is not None else (after, page.next_seq)
+            elif not page.messages:
+                return
+            elif after is not None:
                 after = page.messages[-1].seq
             else:
                 before = page.messages[0].seq

@@ -82,11 +82,18 @@ class Conversation:
     created_by: str
     created_at: int
     name: str | None = None
+    # in listConversations: your unread count, your read position and the newest message you may see
+    unread: int | None = None
+    last_read_seq: int | None = None
+    last_message: Message | None = None
 
     @classmethod
     def from_frame(cls, info: dict[str, Any]) -> Conversation:
+        last = info.get("lastMessage")
         return cls(conversation_id=info["conversationId"], kind=info["kind"], members=tuple(info["members"]),
-                   created_by=info["createdBy"], created_at=int(info["createdAt"]), name=info.get("name"))
+                   created_by=info["createdBy"], created_at=int(info["createdAt"]), name=info.get("name"),
+                   unread=info.get("unread"), last_read_seq=info.get("lastReadSeq"),
+                   last_message=Message.from_frame(last) if last else None)
 
 
 @dataclass(frozen=True)
@@ -94,12 +101,16 @@ class HistoryPage:
     conversation_id: str
     messages: tuple[Message, ...]  # oldest first
     has_more: bool
+    # With has_more: where the next page starts (``after`` going forward, ``before`` going back). It differs
+    # from the messages' own seqs when messages hidden from you (users you blocked) were skipped.
+    next_seq: int | None = None
 
     @classmethod
     def from_frame(cls, frame: dict[str, Any]) -> HistoryPage:
-        return cls(conversation_id=frame["conversationId"],
-                   messages=tuple(Message.from_frame(m) for m in frame.get("messages", [])),
-                   has_more=bool(frame.get("hasMore")))
+        messages = tuple(Message.from_frame(m) for m in frame.get("messages", []))
+        next_seq = frame.get("nextSeq")
+        return cls(conversation_id=frame["conversationId"], messages=messages, has_more=bool(frame.get("hasMore")),
+                   next_seq=int(next_seq) if isinstance(next_seq, int) else None)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,8 @@ class AttachmentAccess(Enum):
     PRESIGN = "presign"
     # send: checks each attachment with a HEAD and tags the upload and its copies "sent".
     LINK = "link"
+    # deliver: finishes what send handed off, which may include tagging the upload and its copies "sent".
+    MARK_SENT = "mark_sent"
     # thumbnails: reads each upload, writes its served copy and thumbnail, tags them "sent" once used.
     PROCESS = "process"
 
@@ -47,6 +49,9 @@ _OBJECT_GRANTS: dict[AttachmentAccess, list[tuple[list[str], list[str]]]] = {
     ],
     AttachmentAccess.LINK: [
         (["s3:GetObject"], [_UPLOADS]),  # HeadObject
+        (["s3:PutObjectTagging"], [_UPLOADS, _SERVED, _THUMBNAILS]),
+    ],
+    AttachmentAccess.MARK_SENT: [
         (["s3:PutObjectTagging"], [_UPLOADS, _SERVED, _THUMBNAILS]),
     ],
     AttachmentAccess.PROCESS: [

@@ -75,7 +75,8 @@ NEEDS: Mapping[str, Needs] = {
                   hands_off_delivery=True),
     # Not a route: finishes what send handed off (connections, unread events, attachment links).
     routes.DELIVER: Needs(TableAccess.READ_WRITE, delivers=True, timeout=constants.DELIVER_TIMEOUT,
-                          publishes_unread_events=True, attachments=AttachmentAccess.LINK, consumes_deliveries=True),
+                          publishes_unread_events=True, attachments=AttachmentAccess.MARK_SENT,
+                          consumes_deliveries=True),
     "history": Needs(TableAccess.READ, rate_limited=True),
     "conversations": Needs(TableAccess.READ_WRITE),
     "presence": Needs(TableAccess.READ, rate_limited=True),

@@ -119,4 +119,4 @@ def stored_connection_ids(stack: Stack, user_id: str) -> set[str]:
             ExpressionAttributeValues={":pk": {"S": f"USER#{user_id}"}, ":c": {"S": "CONN#"}})["Items"]
     finally:
         dynamodb.close()
-    return {item["sk"]["S"].removeprefix("CONN#") for item in items}
+    return {item["cid"]["S"] for item in items}

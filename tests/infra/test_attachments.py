@@ -18,7 +18,7 @@ pytestmark = pytest.mark.infra
 
 UPLOADS_BUCKET = "Attachments/Uploads"
 ACCESS_LOGS = "Attachments/AccessLogs"
-S3_USERS = {"uploads", "send", routes.THUMBNAILS}
+S3_USERS = {"uploads", "send", routes.THUMBNAILS, routes.DELIVER}
 DAY = 1
 
 
@@ -225,6 +225,15 @@ def test_send_checks_attachments_and_tags_them_sent_without_writing_any(synth: S
     # and a key that does not exist is a 404 (attachment_not_found), not a 403, for which S3 wants ListBucket
     assert resources_of(synth, "send", "s3:ListBucket") == [f"${{{synth.logical_id(UPLOADS_BUCKET)}.Arn}}"]
     assert actions(synth, "send", "s3:") == {"s3:GetObject", "s3:PutObjectTagging", "s3:ListBucket"}
+
+
+def test_deliver_only_tags_what_a_handed_off_message_sends(synth: Synth) -> None:
+    # given a send that handed its delivery off before tying its attachments to the message
+    # then deliver may tag the upload and its copies "sent", and do nothing else with the bucket
+    assert sorted(resources_of(synth, routes.DELIVER, "s3:PutObjectTagging")) == sorted(
+        objects(synth, prefix) for prefix in ("p/", "t/", "u/"))
+    assert actions(synth, routes.DELIVER, "s3:") == {"s3:PutObjectTagging"}
+    assert set(environment(synth, routes.DELIVER)) >= {"PARLEY_UPLOADS_BUCKET"}
 
 
 def test_no_other_function_touches_the_bucket(synth: Synth) -> None:

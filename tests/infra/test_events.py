@@ -7,6 +7,7 @@ import pytest
 
 from infra import constants
 from infra.constructs.functions import deployed_functions
+from parley import routes
 from tests.infra.policies import actions, resources_of
 from tests.infra.synthesis import Synth, render
 
@@ -55,9 +56,9 @@ def test_reports_publishes_to_the_moderation_topic_only(synth: Synth) -> None:
 
 
 def test_only_the_producers_may_publish_events(synth: Synth) -> None:
-    # given a deployment without push / then only send and reports use SNS at all
+    # given a deployment without push / then only send (and deliver, which finishes its work) and reports use SNS
     using_sns = {handler for handler in deployed_functions() if actions(synth, handler, "sns:")}
-    assert using_sns == {"send", "reports"}
+    assert using_sns == {"send", "reports", routes.DELIVER}
 
 
 def test_events_leave_out_the_text_in_the_content_free_mode(configured: Synth) -> None:

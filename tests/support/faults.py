@@ -10,7 +10,9 @@ first (``skip``) and how many to break (``times``; None: every one, retries incl
 * ``TIMEOUT`` -- no answer within the read timeout; nothing happened.
 * ``LOST_RESPONSE`` -- the call took effect (moto applied it) but its answer never arrived.
 * ``KILL`` -- the Lambda dies here: ``LambdaKilled`` (a BaseException) escapes every handler, as a
-  timeout or an out-of-memory kill ends an invocation mid-way.
+  timeout or an out-of-memory kill ends an invocation mid-way. From then on the injector is ``dead``: every
+  later call of that invocation dies too (a ``finally`` block or another thread gets no AWS call through),
+  until ``revive()`` starts the next invocation.
 
 The fake @connections API of the integration tier asks the same injector about each post.
 """
@@ -31,6 +33,7 @@ from moto.core.botocore_stubber import MockRawResponse
 from moto.core.models import botocore_stubber
 
 from parley import aws
+from parley.stores import uploads
 
 
 class Fault(StrEnum):
@@ -89,11 +92,18 @@ _THROTTLING = {"dynamodb": "ProvisionedThroughputExceededException", "sns": "Thr
 class FaultInjector:
     rules: list[Rule] = field(default_factory=list)
     log: list[tuple[Call, Fault | None]] = field(default_factory=list)
+    dead: bool = False
 
     def decide(self, call: Call) -> Fault | None:
-        fault = next((rule.fault for rule in self.rules if rule.applies(call)), None)
+        fault = Fault.KILL if self.dead else next((rule.fault for rule in self.rules if rule.applies(call)), None)
+        if fault is Fault.KILL:
+            self.dead = True
         self.log.append((call, fault))
         return fault
+
+    def revive(self) -> None:
+        """A new invocation: a killed one's calls stop failing."""
+        self.dead = False
 
     @property
     def injected(self) -> int:
@@ -112,8 +122,11 @@ class FaultInjector:
         if fault is Fault.LOST_RESPONSE:
             botocore_stubber(event_name, request)  # moto applies it...
             raise ReadTimeoutError(endpoint_url=request.url)  # ...and the answer is lost on the way back
-        status, code = (400, _THROTTLING.get(service, "ThrottlingException")) if fault is Fault.THROTTLE \
-            else (500, "InternalServerError")
+        if service == "s3":  # S3 throttles with 503 SlowDown
+            status, code = (503, "SlowDown") if fault is Fault.THROTTLE else (500, "InternalError")
+        else:
+            status, code = (400, _THROTTLING.get(service, "ThrottlingException")) if fault is Fault.THROTTLE \
+                else (500, "InternalServerError")
         return _error_response(request.url, service, status, code)
 
 
@@ -133,6 +146,9 @@ def _error_response(url: str, service: str, status: int, code: str) -> AWSRespon
     if service in _JSON_SERVICES:
         headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "fault"}
         body = json.dumps({"__type": f"{_JSON_SERVICES[service]}#{code}", "message": "injected fault"})
+    elif service == "s3":
+        headers = {"Content-Type": "application/xml", "x-amz-request-id": "fault"}
+        body = f"<Error><Code>{code}</Code><Message>injected fault</Message><RequestId>fault</RequestId></Error>"
     else:  # the query protocol (SNS): an XML error document
         headers = {"Content-Type": "text/xml", "x-amzn-RequestId": "fault"}
         kind = "Sender" if status < 500 else "Receiver"
@@ -145,17 +161,19 @@ def _error_response(url: str, service: str, status: int, code: str) -> AWSRespon
 def injected(*rules: Rule, services: tuple[str, ...] = ("dynamodb", "sns", "sqs")) -> Iterator[FaultInjector]:
     """Break the calls ``rules`` name, on Parley's own clients of ``services``, until the block ends."""
     injector = FaultInjector(list(rules))
-    aws.reset_clients()
-    for service in services:
+    clients = [uploads._s3() if service == "s3" else aws.client(service)  # S3 has a client of its own (SigV4)
+               for service in services]
+    for client in clients:
         # botocore runs every before-send handler and takes the first answer, so moto would still carry out a
         # call we fail: the injector stands in for moto's handler on these clients and calls it itself.
-        events = aws.client(service).meta.events
-        events.unregister("before-send", botocore_stubber)
-        events.register_first("before-send", injector)
+        client.meta.events.unregister("before-send", botocore_stubber)
+        client.meta.events.register_first("before-send", injector)
     try:
         yield injector
     finally:
-        aws.reset_clients()
+        for client in clients:
+            client.meta.events.unregister("before-send", injector)
+            client.meta.events.register("before-send", botocore_stubber)
 
 
 def is_query_of(prefix: str) -> Callable[[Call], bool]:

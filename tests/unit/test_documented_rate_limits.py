@@ -14,7 +14,7 @@ from parley.config import Settings
 REPO = Path(__file__).resolve().parents[2]
 DOCS = [REPO / "docs" / "protocol.md", REPO / "docs" / "security.md"]
 # run_route(event, <route>, limit="<bucket>") in functions/<name>/handler.py; no limit= means none
-_RUN_ROUTE = re.compile(r"run_route\(event, \w+(?:, limit=\"(?P<bucket>\w+)\")?\)")
+_RUN_ROUTE = re.compile(r"run_route\(event, \w+(?:, limit=\"(?P<bucket>\w+)\")?(?:, \w+=\w+)*\)")
 _NOT_LIMITED = "none"
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from parley.errors import RateLimitedError
@@ -55,3 +58,35 @@ def test_a_slow_limit_is_never_leased() -> None:
     with pytest.raises(RateLimitedError):
         limiter.check("connect", "alice")
     assert shared.writes == 3
+
+
+class SlowBucket(FakeThrottleStore):
+    """A shared bucket whose write takes a while (a DynamoDB round trip): held until ``gate`` opens."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = threading.Event()
+
+    def take(self, kind: str, user_id: str, rate_per_second: float, burst: int, now_ms: int, count: int = 1) -> int:
+        self.gate.wait(5)
+        return super().take(kind, user_id, rate_per_second, burst, now_ms, count)
+
+
+def test_requests_arriving_together_share_one_lease() -> None:
+    # given ten requests of one user at once on one host (threads), within the burst of their bucket
+    throttles = SlowBucket()
+    limiter = RateLimiter(throttles, {"history": (10.0, 40)}, clock=lambda: 1_000_000)
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        answers = [pool.submit(_refused, limiter) for _ in range(10)]
+        threading.Timer(0.2, throttles.gate.set).start()  # all ten are waiting on the bucket by then
+        refused = [a for a in answers if a.result()]
+    # then none is refused, and they took a single lease from the shared bucket
+    assert refused == [] and throttles.writes == 1
+
+
+def _refused(limiter: RateLimiter) -> bool:
+    try:
+        limiter.check("history", "alice")
+    except RateLimitedError:
+        return True
+    return False

@@ -90,8 +90,11 @@ class DeliveryService:
             frame = MessageFrame.of(message).to_json().encode()
             result = self._fanout.deliver(job.live, frame, self._clock(), job.exclude_connection, deadline_s)
             delivered, stale, unreached, pending = result.delivered, result.stale, result.unreached, result.pending
+            if message.sender_id in unreached:  # a post to the sender's other device failed: try it again
+                pending = (*pending, message.sender_id)
         elif job.live:
             unreached = job.live  # nothing can be delivered live on this deployment
+        # The sender is never on the unread path: their own message is not news to them.
         unread = tuple(u for u in dict.fromkeys((*job.unread, *unreached)) if u != message.sender_id)
         published: tuple[str, ...] = ()
         events = self._unread_events

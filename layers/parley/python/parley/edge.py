@@ -17,6 +17,7 @@ from parley.errors import (
     FrameTooLargeError,
     InvalidFrameError,
     InvalidJsonError,
+    OutcomeUnknownError,
     ParleyError,
     TooManyConnectionsError,
     UnauthorizedError,
@@ -96,8 +97,9 @@ RouteFn = Callable[[Caller, dict[str, Any]], BaseModel | None]  # None: nothing 
 def run_route(event: dict[str, Any], route: RouteFn, limit: str | None = None,
               context: HasRemainingTime | None = None) -> dict[str, Any]:
     """Run one message route: every failure becomes an error frame, never an unhandled exception -- except
-    ``DeliveryHandOffError``, which fails the invocation on purpose (the message is stored but neither
-    delivered nor queued: no ack, so the client resends and the resend delivers it).
+    two that fail the invocation on purpose, because no frame would be true: ``DeliveryHandOffError`` (the
+    message is stored but neither delivered nor queued) and ``OutcomeUnknownError`` (whether it is stored
+    cannot be read). Either way the client gets no ack, resends, and the resend finds and delivers it.
 
     ``limit`` names the caller's rate-limit bucket. It is charged before the frame is validated, so a
     flood of malformed frames is limited like any other."""
@@ -121,8 +123,8 @@ def run_route(event: dict[str, Any], route: RouteFn, limit: str | None = None,
     except ParleyError as exc:
         logger.info("request refused", extra={"code": exc.code})
         return error_response(exc, refs)
-    except DeliveryHandOffError:
-        logger.exception("a stored message could be neither delivered nor queued")
+    except (DeliveryHandOffError, OutcomeUnknownError):
+        logger.exception("the outcome of a send cannot be told to the client: no answer, the client resends")
         raise
     except Exception as exc:
         logger.exception("unhandled error in route")

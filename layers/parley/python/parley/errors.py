@@ -180,6 +180,12 @@ class DeliveryHandOffError(Exception):
     resend redoes the delivery."""
 
 
+class OutcomeUnknownError(Exception):
+    """Whether a message was stored cannot be known right now (its write failed ambiguously and reading it
+    back failed too). Not a client error: no frame may say it was or was not stored, so the invocation
+    fails, and the client resends with the same clientMsgId."""
+
+
 class DeliveryIncompleteError(Exception):
     """A redelivery left work undone: its queue record is offered again."""
 

@@ -12,8 +12,10 @@ from parley.errors import (
     ConflictError,
     InvalidSeqError,
     NotMemberError,
+    OutcomeUnknownError,
     StaleLastSeqError,
     TextTooLongError,
+    ThrottledError,
 )
 from parley.models import Conversation, ConversationHead, ConversationKind, Message, MessageBody, MessagePage
 from parley.moderation import ModerationService
@@ -61,6 +63,7 @@ class MessagingService:
         conversation = ensure_member(head.conversation, me)
         blocked_by = self._blocks.blocked_by(me) if self._blocks else set()
         recipients = tuple(u for u in conversation.members if u not in blocked_by)
+        failure: Exception | None = None
         for attempt in range(_APPEND_ATTEMPTS):
             if attempt:
                 head = self._head(conversation_id, last_seq)  # a concurrent send took our seq
@@ -82,8 +85,27 @@ class MessagingService:
                 self._messages.append(message)
             except SeqTakenError:
                 continue
+            except ThrottledError:
+                raise  # refused outright: nothing stored
+            except Exception as exc:  # a 5xx, a timeout, a lost answer: stored or not, it cannot tell
+                stored = self._stored(conversation_id, last_seq, me, client_msg_id, exc)
+                if stored is None:
+                    failure = exc  # not stored (read back): try again
+                    continue
+                message = stored
             return SendOutcome(message=message, duplicate=False, recipients=recipients, conversation=conversation)
+        if failure is not None:
+            raise failure  # the store keeps failing (and nothing was stored): an internal error, resend later
         raise ConflictError()
+
+    def _stored(self, conversation_id: str, last_seq: int | None, me: str, client_msg_id: str,
+                failure: Exception) -> Message | None:
+        """After a write whose outcome is unknown: the message if it was stored, None if it was not. Raises
+        ``OutcomeUnknownError`` when even that cannot be read (then no answer may claim either)."""
+        try:
+            return self._resent(self._head(conversation_id, last_seq), me, client_msg_id)
+        except Exception as exc:
+            raise OutcomeUnknownError(f"{type(failure).__name__}, then {type(exc).__name__}") from exc
 
     def _head(self, conversation_id: str, last_seq: int | None) -> ConversationHead:
         if last_seq is None:

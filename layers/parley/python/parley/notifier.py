@@ -4,9 +4,9 @@ platform's format.
 
 No device is notified twice for a message. The ledger records the devices pushed for a message (one
 write per event) and a retried event skips them; the notifier stops before its deadline so the ledger
-is always written; and every push carries the message id as its collapse id (APNs ``apns-collapse-id``,
-FCM ``tag`` and ``messageId`` in its data), so even a push repeated after a lost SNS answer or a killed
-invocation is shown once.
+is written; an event whose pushes all went out never fails for its ledger; and every push carries the
+message id as its collapse id (APNs ``apns-collapse-id``, FCM ``tag`` and ``messageId`` in its data), so
+even a push repeated after a lost SNS answer or a killed invocation is shown once.
 """
 
 from __future__ import annotations
@@ -64,12 +64,23 @@ class Notifier:
         already = self._ledger.pushed(event.message_id)
         pushed: set[str] = set()
         stop_at = None if deadline_s is None else deadline_s - LEDGER_MARGIN_S
+        expires_at = now // 1000 + LEDGER_DAYS * 86400
         try:
             self._push_all(event, now, already, pushed, report, stop_at)
-        finally:
-            # one write for the whole event, also when it fails midway: a retry skips what went out
-            self._ledger.record(event.message_id, pushed, now // 1000 + LEDGER_DAYS * 86400)
+        except BaseException:
+            self._record(event.message_id, pushed, expires_at)  # the retry skips what went out
+            raise
+        # Every push went out: a ledger that cannot be written must not fail the event, or its retry would
+        # push everyone again.
+        self._record(event.message_id, pushed, expires_at)
         return report
+
+    def _record(self, message_id: str, pushed: set[str], expires_at: int) -> None:
+        """One ledger write for the whole event (best effort: the collapse ids cover a lost one)."""
+        try:
+            self._ledger.record(message_id, pushed, expires_at)
+        except Exception:
+            logger.exception("recording pushed devices failed", extra={"pushed": len(pushed)})
 
     def _push_all(self, event: UnreadEvent, now: int, already: set[str], pushed: set[str],
                   report: NotifyReport, stop_at: float | None) -> None:

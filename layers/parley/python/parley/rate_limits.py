@@ -31,6 +31,7 @@ class RateLimiter:
         self._limits = {kind: spec for kind, spec in limits.items() if spec[0] > 0}
         self._clock = clock
         self._leases: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self._taking: OrderedDict[tuple[str, str], threading.Lock] = OrderedDict()
         self._lock = threading.Lock()
 
     def check(self, kind: str, user_id: str) -> None:
@@ -40,6 +41,14 @@ class RateLimiter:
             return
         if self._spend_leased(kind, user_id):
             return
+        # One lease at a time per user and kind in this instance: requests that arrive together (threads of
+        # one host, as in the local stack) share it instead of each taking a lease of its own.
+        with self._lock_for(kind, user_id):
+            if self._spend_leased(kind, user_id):
+                return
+            self._take(kind, user_id, spec)
+
+    def _take(self, kind: str, user_id: str, spec: tuple[float, int]) -> None:
         rate, burst = spec
         now = self._clock()
         size = lease_size(rate, burst)
@@ -55,6 +64,15 @@ class RateLimiter:
             if wait == 0:
                 return
         raise RateLimitedError(wait)
+
+    def _lock_for(self, kind: str, user_id: str) -> threading.Lock:
+        with self._lock:
+            lock = self._taking.get((kind, user_id))
+            if lock is None:
+                lock = self._taking[(kind, user_id)] = threading.Lock()
+                while len(self._taking) > MAX_LEASES:
+                    self._taking.popitem(last=False)
+            return lock
 
     def _spend_leased(self, kind: str, user_id: str) -> bool:
         with self._lock:

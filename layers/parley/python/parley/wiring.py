@@ -166,15 +166,18 @@ def thumbnails() -> ThumbnailService:
                             DynamoConversationStore(name), fanout, settings.thumbnail_px)
 
 
-def reset() -> None:
+def reset(*, keep_clients: bool = False) -> None:
     """Forget every once-per-process object (settings, services, cached clients), so the next call reads
-    the environment again: for hosts that change it (tests, the local stack, the benchmarks), never Lambda."""
+    the environment again: for hosts that change it (tests, the local stack, the benchmarks), never Lambda.
+    ``keep_clients``: keep the boto3 clients (the AWS endpoint and credentials did not change)."""
     get_settings.cache_clear()
     services.cache_clear()
     notifier.cache_clear()
     deliverer.cache_clear()
     thumbnails.cache_clear()
     secrets.reset()
+    if keep_clients:
+        return
     uploads.reset()  # its S3 client (SigV4 for presigning) is cached apart from the others
     moderation_lambda.reset()
     aws.reset_clients()

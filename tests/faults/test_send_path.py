@@ -1,0 +1,29 @@
+"""Faults at every AWS call of the send path: the promises hold after each."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.faults.harness import FaultCase, Point, Run, cases, key_of, topic_publish
+from tests.support.faults import is_item_of, is_query_of
+
+SEND_POINTS: list[Point] = [
+    ("rate-limit bucket", "dynamodb", "UpdateItem", key_of("THROTTLE#")),
+    ("conversation head", "dynamodb", "Query", is_query_of("CONV#")),
+    ("who blocked the sender", "dynamodb", "Query", is_query_of("BLOCKEDBY#")),
+    ("attachment check", "s3", "HeadObject", None),
+    ("message write", "dynamodb", "PutItem", is_item_of("MSG#")),
+    ("upload record", "dynamodb", "UpdateItem", key_of("UPLOAD#")),
+    ("attachment tags", "s3", "PutObjectTagging", None),
+    ("connections of a member", "dynamodb", "Query", is_query_of("CONN#")),
+    ("post to a connection", "apigatewaymanagementapi", "PostToConnection", None),
+    ("pruning a stale connection", "dynamodb", "DeleteItem", is_item_of("CONN#")),
+    ("unread event", "sns", "Publish", topic_publish),
+]
+
+
+@pytest.mark.parametrize("case", cases("send", SEND_POINTS), ids=str)
+def test_the_promises_hold_with_a_fault_on_the_send_path(case: FaultCase, run: Run) -> None:
+    run.play()
+    assert case.rule.injected, f"{case} never happened"
+    run.check()
