@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
 from parley.devices import DeviceService
 from parley.fanout import Fanout
 from parley.models import MessageBody, NotifyMode, Platform
-from parley.notifier import Notifier
+from parley.notifier import LEDGER_MARGIN_S, Notifier, OutOfTimeError
 from parley.unread_events import UnreadEvent, UnreadEventPublisher
 from tests.fakes import FakeDeviceStore, FakePublisher, FakePushGateway, FakePushLedger
 from tests.unit.conftest import World
@@ -89,3 +90,51 @@ def test_fanout_reports_who_it_could_not_reach(world: World) -> None:
     world.gateway.stale.add("b-stale")
     result = Fanout(world.connection_store, world.gateway).deliver(["alice", "bob", "carol"], b"x", world.clock())
     assert result.unreached == ("bob", "carol")
+
+
+def test_every_push_carries_the_message_id_as_its_collapse_id(push: PushWorld) -> None:
+    cid = push.world.conversations.open_direct("alice", "bob").conversation_id
+    push.registry.register("bob", Platform.APNS, "a" * 64)
+    push.send("alice", cid, "hi")
+    event = UnreadEvent.model_validate(push.publisher.published[-1][1])
+    push.notifier.notify(event)
+    assert push.gateway.collapse_ids == [event.message_id]
+
+
+def test_a_recipient_who_read_it_meanwhile_is_not_pushed(push: PushWorld) -> None:
+    cid = push.world.conversations.open_direct("alice", "bob").conversation_id
+    push.registry.register("bob", Platform.APNS, "a" * 64)
+    push.send("alice", cid, "hi")
+    event = UnreadEvent.model_validate(push.publisher.published[-1][1])
+    push.world.inbox.read("bob", "b-tablet", cid, event.seq)  # on another device, before the push went out
+    assert push.notifier.notify(event).skipped_read == 1 and push.gateway.published == []
+
+
+class FailingLedger(FakePushLedger):
+    def record(self, message_id: str, token_hashes: set[str], expires_at: int) -> None:
+        raise RuntimeError("DynamoDB is throttling")
+
+
+def test_an_event_whose_pushes_all_went_out_does_not_fail_for_its_ledger(push: PushWorld) -> None:
+    # given a ledger that cannot be written: failing the event would make Lambda retry it and push again
+    gid = push.world.conversations.create_group("alice", ["bob", "carol"], "g").conversation_id
+    push.registry.register("bob", Platform.APNS, "a" * 64)
+    push.registry.register("carol", Platform.FCM, "c" * 64)
+    push.send("alice", gid, "hi")
+    event = UnreadEvent.model_validate(push.publisher.published[-1][1])
+    notifier = Notifier(push.world.profiles, push.world.conversation_store, push.devices, push.gateway,
+                        FailingLedger(), push.world.inbox, with_content=True, clock=push.world.clock)
+    assert notifier.notify(event).pushed == 2
+
+
+def test_near_its_deadline_the_notifier_stops_and_records_what_went_out(push: PushWorld) -> None:
+    gid = push.world.conversations.create_group("alice", ["bob", "carol"], "g").conversation_id
+    push.registry.register("bob", Platform.APNS, "a" * 64)
+    push.registry.register("carol", Platform.APNS, "c" * 64)
+    push.send("alice", gid, "hi")
+    event = UnreadEvent.model_validate(push.publisher.published[-1][1])
+    # given an invocation that ends sooner than the ledger margin: nothing is pushed, the event is retried
+    with pytest.raises(OutOfTimeError):
+        push.notifier.notify(event, deadline_s=time.monotonic() + LEDGER_MARGIN_S / 2)
+    assert push.gateway.published == []
+    assert push.notifier.notify(event).pushed == 2
