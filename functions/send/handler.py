@@ -30,7 +30,8 @@ def send(caller: Caller, raw: dict[str, Any]) -> AckFrame:
     if report:
         metrics.add_metric(name="Deliveries", unit="Count", value=report.delivered)
         metrics.add_metric(name="StaleConnections", unit="Count", value=report.stale)
-        metrics.add_metric(name="DeliveriesHandedOff", unit="Count", value=int(report.handed_off))
+        if report.handed_off:  # rare: a metric line only then (CloudWatch sums the absent as none)
+            metrics.add_metric(name="DeliveriesHandedOff", unit="Count", value=1)
     metrics.add_metric(name="DuplicateSends" if sent.duplicate else "MessagesSent", unit="Count", value=1)
     return AckFrame(client_msg_id=message.client_msg_id, conversation_id=message.conversation_id,
                     seq=message.seq, message_id=message.message_id, sent_at=message.sent_at, ref=request.request_id)

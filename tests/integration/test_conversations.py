@@ -4,6 +4,8 @@ import base64
 import json
 from typing import Any
 
+import pytest
+
 from tests.integration.conftest import Chat, all_items
 
 
@@ -38,6 +40,14 @@ def test_groups_over_the_limit_and_bad_cursors_are_refused_without_writes(aws_en
     assert too_many["code"] == "invalid_members"
     forged = alice.call("conversations", {"action": "listConversations", "cursor": "eyJwayI6IlVTRVIjYm9iIn0="})
     assert forged["code"] == "invalid_frame"
+    assert all_items(aws_env) == []
+
+
+@pytest.mark.parametrize("members", [[], ["alice"]])
+def test_an_empty_group_is_invalid_members_as_documented(aws_env: Any, members: list[str]) -> None:
+    # docs/protocol.md's error table: invalid_members for "an empty group"
+    answer = Chat("alice", "a1").call("conversations", {"action": "createGroup", "members": members})
+    assert answer["code"] == "invalid_members"
     assert all_items(aws_env) == []
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import string
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from pydantic import BaseModel
 from parley.edge import Caller, run_route
 from parley.protocol import PongFrame, SendRequest
 from tests.support.events import message_event
+from tests.support.handlers import handler_module
 
 
 def echo_route(caller: Caller, raw: dict[str, Any]) -> BaseModel:
@@ -69,3 +71,21 @@ def test_no_verified_identity_is_unauthorized() -> None:
 def test_validation_errors_never_echo_the_offending_value() -> None:
     frame = run({"action": "send", "conversationId": "c", "clientMsgId": "c", "body": {"text": 12345678}})
     assert "12345678" not in frame["message"]
+
+
+@pytest.mark.parametrize("action", [None, 7, ["send"], {"x": 1}, ""])
+def test_a_frame_without_a_string_action_is_invalid_frame_as_documented(action: Any) -> None:
+    # docs/protocol.md: "a frame without one, or with a non-string one, is answered invalid_frame"
+    body = {"conversationId": "c"} if action is None else {"action": action}
+    assert run(body, route=handler_module("default").default)["code"] == "invalid_frame"
+
+
+def test_client_msg_id_takes_exactly_the_documented_characters() -> None:
+    # docs/protocol.md: 1-64 characters of A-Z a-z 0-9 _ . : -
+    documented = set(string.ascii_letters + string.digits + "_.:-")
+    for char in map(chr, range(0x20, 0x7F)):
+        frame = run({"action": "send", "conversationId": "c", "clientMsgId": f"a{char}b", "body": {"text": "t"}})
+        assert (frame["type"] == "pong") == (char in documented), repr(char)
+    for cmid in ("", "x" * 64, "x" * 65):
+        frame = run({"action": "send", "conversationId": "c", "clientMsgId": cmid, "body": {"text": "t"}})
+        assert (frame["type"] == "pong") == (len(cmid) == 64)

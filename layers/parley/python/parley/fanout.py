@@ -54,10 +54,6 @@ class Fanout:
         # Told which users lost a connection to pruning (presence uses it to announce "offline").
         self.on_pruned: Callable[[list[str]], None] | None = None
 
-    def connections_of(self, user_ids: Iterable[str], now_ms: int) -> list[Connection]:
-        per_user = self._pool.map(lambda uid: self._connections.list_for_user(uid, now_ms), list(user_ids))
-        return [c for conns in per_user for c in conns]
-
     def deliver(self, user_ids: Iterable[str], data: bytes, now_ms: int, exclude_connection: str | None = None,
                 deadline_s: float | None = None) -> FanoutResult:
         """Post ``data`` to every open connection of ``user_ids`` but ``exclude_connection``. Work not done

@@ -11,7 +11,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from botocore.exceptions import ClientError
+
 from parley.aws import client
+from parley.stores.errors import error_code
 
 CURRENT, PREVIOUS = "AWSCURRENT", "AWSPREVIOUS"
 
@@ -29,8 +32,10 @@ def _previous_value(secret_id: str) -> str | None:
     """None when no version is labelled previous: the secret was never rotated."""
     try:
         return _value(secret_id, PREVIOUS)
-    except client("secretsmanager").exceptions.ResourceNotFoundException:
-        return None
+    except ClientError as exc:  # by code: a client made since (another session) has other exception classes
+        if error_code(exc) == "ResourceNotFoundException":
+            return None
+        raise
 
 
 def secret_reader(max_age_seconds: int, clock: Callable[[], float] = time.monotonic
