@@ -383,6 +383,8 @@ def banner(stack: Stack) -> str:
                if r.uploads_bucket else "off")
     push = ("off" if not r.push_applications else "APNs + FCM platform applications"
             + (" on moto's SNS (nothing leaves this machine)" if s.uses_moto else ""))
+    delivery = (f"'{s.resource_prefix}-delivery': what send cannot deliver in time, finished by the deliver "
+                "function" if r.delivery_queue else "off (send hands nothing off: a failed delivery waits for a resend)")
     moto_flag = "" if stack.aws_endpoint == f"http://{LOOPBACK}:8082" else f" --moto {stack.aws_endpoint}"
     lines = [
         "",
@@ -392,6 +394,7 @@ def banner(stack: Stack) -> str:
         f"  AWS services    {aws}, table '{s.table_name}'",
         f"  Uploads         {uploads}",
         f"  Push            {push}",
+        f"  Delivery queue  {delivery}",
     ]
     if s.uses_moto and r.push_applications:
         lines.append(f"                  what was pushed: {py} -m local.cli pushes{moto_flag}")
