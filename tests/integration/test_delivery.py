@@ -3,16 +3,17 @@ could not finish goes to the delivery queue, which the ``deliver`` function fini
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
 import boto3
 import pytest
 
-from tests.integration.conftest import Chat, FakeConnectionsApi, all_items, run_deliveries
-from tests.support.events import message_event
+from tests.integration.conftest import Chat, FakeConnectionsApi, all_items, queued_deliveries, run_deliveries
+from tests.support.events import message_event, sqs_record
 from tests.support.faults import Fault, LambdaKilled, Rule, injected, is_item_of, is_query_of
-from tests.support.handlers import handler_module
+from tests.support.handlers import handler_module, invoke
 from tests.support.lambda_context import FakeLambdaContext
 
 
@@ -107,7 +108,9 @@ def test_delivery_that_runs_out_of_time_is_handed_to_the_queue(
         answer = handler_module("send").lambda_handler(message_event("alice", "a-phone", body), context)
     finally:
         release.set()
-    # then the sender is acked at once and bob's delivery is queued for the deliver function
+    # then the sender is acked, and bob's delivery was queued for the deliver function
     assert '"type":"ack"' in answer["body"]
-    assert run_deliveries() == []
+    [job] = [json.loads(r["body"]) for r in queued_deliveries()]
+    assert (job["seq"], job["live"]) == (1, ["bob"])
+    assert invoke("deliver", {"Records": [sqs_record(json.dumps(job))]}) == {"batchItemFailures": []}
     assert 1 in [f["seq"] for f in connections_api.frames_for("b-phone")]

@@ -9,6 +9,7 @@ reached them, whether it cannot (no open connection, or a post failed), or wheth
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -59,10 +60,14 @@ class Fanout:
         """Post ``data`` to every open connection of ``user_ids`` but ``exclude_connection``. Work not done
         by ``deadline_s`` (``time.monotonic()`` seconds) is left running and reported as pending."""
         users = list(dict.fromkeys(user_ids))
+        abandoned = threading.Event()  # set at the deadline: late tasks stop before their next call
         tasks: dict[Future[_UserOutcome], str] = {
-            self._pool.submit(self._deliver_to, uid, data, now_ms, exclude_connection): uid for uid in users}
+            self._pool.submit(self._deliver_to, uid, data, now_ms, exclude_connection, abandoned): uid
+            for uid in users}
         timeout = None if deadline_s is None else max(0.0, deadline_s - time.monotonic())
-        done, _late = wait(tasks, timeout=timeout)
+        done, late = wait(tasks, timeout=timeout)
+        if late:
+            abandoned.set()  # the caller delivers to these users again; a post already under way still lands
         outcomes: dict[str, _UserOutcome] = {}
         for task in done:
             try:
@@ -82,10 +87,17 @@ class Fanout:
         """Stop the worker threads (a long-lived host such as the local stack; Lambda never needs it)."""
         self._pool.shutdown(wait=True)
 
-    def _deliver_to(self, user_id: str, data: bytes, now_ms: int, exclude: str | None) -> _UserOutcome:
+    def _deliver_to(self, user_id: str, data: bytes, now_ms: int, exclude: str | None,
+                    abandoned: threading.Event) -> _UserOutcome:
+        if abandoned.is_set():  # started only after the deadline
+            return _UserOutcome(reach=Reach.PENDING)
         connections = self._connections.list_for_user(user_id, now_ms)
         targets = [c for c in connections if c.connection_id != exclude]
-        results = [(c, self._post(c, data, now_ms)) for c in targets]
+        results = []
+        for connection in targets:
+            if abandoned.is_set():  # past the deadline: this user is delivered to again, later
+                return _UserOutcome(reach=Reach.PENDING)
+            results.append((connection, self._post(connection, data, now_ms)))
         ok = sum(1 for _, r in results if r == "ok")
         stale = tuple(c for c, r in results if r == "stale")
         failed = sum(1 for _, r in results if r == "failed")
