@@ -384,7 +384,8 @@ def banner(stack: Stack) -> str:
     push = ("off" if not r.push_applications else "APNs + FCM platform applications"
             + (" on moto's SNS (nothing leaves this machine)" if s.uses_moto else ""))
     delivery = (f"'{s.resource_prefix}-delivery': what send cannot deliver in time, finished by the deliver "
-                "function" if r.delivery_queue else "off (send hands nothing off: a failed delivery waits for a resend)")
+                "function" if r.delivery_queue
+                else "off (send hands nothing off: a failed delivery waits for a resend)")
     moto_flag = "" if stack.aws_endpoint == f"http://{LOOPBACK}:8082" else f" --moto {stack.aws_endpoint}"
     lines = [
         "",
