@@ -33,7 +33,7 @@ class Sizes:
     e2e_clients: int = 20
     e2e_messages: int = 25
     fuzz_frames: int = 10_000
-    fuzz_round_frames: int = 1_000  # frames per fresh stack (the table stays small, so scanning it stays quick)
+    fuzz_round_frames: int = 500  # frames per fresh stack (the table stays small, so scanning it stays quick)
     fuzz_seed: int = 20261201
 
 

@@ -3,8 +3,9 @@
 Each round starts the whole local stack (``local.stack.StackThread``) and connects five users over real
 WebSockets: alice, bob and carol share a direct conversation and a group with some messages; mallory and oscar
 share a direct conversation of their own and nothing else. Then one caller at a time, in bursts, sends frames
-from ``benchmarks.fuzz_frames``: valid frames of every action mixed with malformed ones. Most rounds raise every
-rate limit (so frames reach validation rather than ``rate_limited``); every fifth runs the production defaults.
+from ``benchmarks.fuzz_frames``: valid frames of every action mixed with malformed ones, half the bursts made
+from one action. Most rounds raise every rate limit (so frames reach validation rather than ``rate_limited``);
+every fifth runs the production defaults, where one-action bursts drain buckets.
 
 For each frame it records the answer: what the socket received before the answer to a ``ping`` (a fence) sent
 once the frame's invocation had finished. Unhandled, and reported one by one: an ``internal_error`` code or a
@@ -42,7 +43,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from benchmarks.e2e import generous_rate_limits
-from benchmarks.fuzz_frames import Frame, FrameGenerator, World
+from benchmarks.fuzz_frames import ACTIONS, Frame, FrameGenerator, World
 from benchmarks.progress import Progress, ProgressFactory, silent
 from local.backend import FAKE_ACCESS_KEY
 from local.gateway import INTERNAL_ERROR, select_route
@@ -55,6 +56,7 @@ USERS = ("alice", "bob", "carol", "mallory", "oscar")
 CALLER_WEIGHTS = (3, 3, 2, 2, 1)
 STRANGERS = ("zoë", "用户42", "user@example.com", "dave")  # valid user ids that never connect
 PRODUCTION_EVERY = 5  # every fifth round runs the production rate limits
+FOCUSED_BURSTS = 0.5  # bursts whose frames are all made from one action
 SETTLE_SECONDS = 40.0  # longer than the local stack's 29 s integration timeout
 FENCE_SECONDS = 10.0
 THROTTLE_PREFIX = table.throttle_pk("", "", "").split("#", 1)[0] + "#"  # rate-limit buckets, typing markers
@@ -363,6 +365,7 @@ class Round:
             snapshot = self.scans.scan()
             while self.index < frames:
                 caller = self.rng.choices(USERS, weights=CALLER_WEIGHTS)[0]
+                self.generator.focus = self.rng.choice(ACTIONS) if self.rng.random() < FOCUSED_BURSTS else None
                 await self._drain(caller)
                 for _ in range(min(self.rng.randint(1, 25), frames - self.index)):
                     snapshot = await self._fuzz(caller, self.generator.frame(caller), snapshot)
@@ -490,7 +493,7 @@ def rate_limits(production: bool) -> str:
     return str(Settings.model_fields["rate_limits"].default) if production else generous_rate_limits()
 
 
-def run(*, frames: int, seed: int, round_frames: int = 1000, progress_factory: ProgressFactory = silent,
+def run(*, frames: int, seed: int, round_frames: int = 500, progress_factory: ProgressFactory = silent,
         journal: Path | None = None) -> FuzzResult:
     """``frames`` frames in rounds of ``round_frames``, each round on a fresh stack. ``journal``: a file to write
     every frame's round, number, caller, kind, action, answer and start to, one JSON object a line."""

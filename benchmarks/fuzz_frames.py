@@ -101,6 +101,9 @@ class FrameGenerator:
     def __init__(self, rng: random.Random, world: World) -> None:
         self.rng = rng
         self.world = world
+        # An action to make every frame of from now on, where the kind allows: a burst of one action drains
+        # its rate-limit bucket (the production limits are per user and action class).
+        self.focus: str | None = None
         self._kinds: dict[str, tuple[float, Callable[[str], Frame]]] = {
             "valid": (30, self._valid_frame), "wrong_type": (8, self._wrong_type),
             "missing_field": (5, self._missing_field), "unknown_field": (5, self._unknown_field),
@@ -150,7 +153,7 @@ class FrameGenerator:
     # -- valid frames ----------------------------------------------------------------------------
 
     def _valid_frame(self, caller: str) -> Frame:
-        action = self.rng.choice(ACTIONS)
+        action = self._pick()
         return self._frame(action, "valid", self.valid(action, caller))
 
     def _conversation(self, caller: str) -> str:
@@ -303,7 +306,7 @@ class FrameGenerator:
         return Frame(action, kind, json.dumps(frame, **dumps))
 
     def _pick(self, actions: tuple[str, ...] = ACTIONS) -> str:
-        return self.rng.choice(actions)
+        return self.focus if self.focus in actions else self.rng.choice(actions)
 
     def _wrong_type(self, caller: str) -> Frame:
         action = self._pick()
