@@ -17,7 +17,7 @@ from typing import Any
 
 from benchmarks.paths import DOCS_PERFORMANCE, OUT_DIR
 
-PARTS = ("cost", "coldstart", "fanout", "e2e", "traffic")
+PARTS = ("cost", "coldstart", "fanout", "e2e", "traffic", "fuzz")
 BEGIN, END = "<!-- benchmarks:begin -->", "<!-- benchmarks:end -->"
 
 
@@ -32,10 +32,13 @@ class Sizes:
     fanout_recipients: tuple[int, ...] = (2, 50)
     e2e_clients: int = 20
     e2e_messages: int = 25
+    fuzz_frames: int = 10_000
+    fuzz_round_frames: int = 500  # frames per fresh stack (the table stays small, so scanning it stays quick)
+    fuzz_seed: int = 20261201
 
 
 QUICK = Sizes(messages=2, others=200, group_members=6, group_online=3, coldstart_repeats=1, fanout_runs=2,
-              fanout_recipients=(2, 5), e2e_clients=4, e2e_messages=3)
+              fanout_recipients=(2, 5), e2e_clients=4, e2e_messages=3, fuzz_frames=200, fuzz_round_frames=100)
 
 
 def run(parts: tuple[str, ...], sizes: Sizes, *, progress: bool, functions: list[str] | None = None) -> Any:
@@ -81,6 +84,12 @@ def _run_part(part: str, sizes: Sizes, results: Any, bars: Any, functions: list[
         from benchmarks import e2e
 
         results.e2e = e2e.run(clients=sizes.e2e_clients, messages=sizes.e2e_messages)
+    if "fuzz" in parts:
+        from benchmarks import fuzz
+
+        OUT_DIR.mkdir(parents=True, exist_ok=True)
+        results.fuzz = fuzz.run(frames=sizes.fuzz_frames, seed=sizes.fuzz_seed, round_frames=sizes.fuzz_round_frames,
+                                progress_factory=bars, journal=OUT_DIR / "fuzz-frames.jsonl")
 
 
 def update_docs(markdown: str) -> None:
@@ -100,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--others", type=int, help="users/conversations/connections to preload (default 100000)")
     parser.add_argument("--messages", type=int, help="measured messages per cost scenario (default 20)")
     parser.add_argument("--repeats", type=int, help="fresh processes per handler for cold start (default 15)")
+    parser.add_argument("--frames", type=int, help="frames the fuzz sends (default 10000)")
+    parser.add_argument("--seed", type=int, help=f"the fuzz's seed (default {Sizes.fuzz_seed})")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("--update-docs", action="store_true", help="write the results into docs/performance.md")
     args = parser.parse_args(argv)
@@ -114,6 +125,10 @@ def main(argv: list[str] | None = None) -> int:
         sizes = dataclasses.replace(sizes, messages=args.messages)
     if args.repeats is not None:
         sizes = dataclasses.replace(sizes, coldstart_repeats=args.repeats)
+    if args.frames is not None:
+        sizes = dataclasses.replace(sizes, fuzz_frames=args.frames)
+    if args.seed is not None:
+        sizes = dataclasses.replace(sizes, fuzz_seed=args.seed)
     os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
     from benchmarks.report import render
 

@@ -15,6 +15,7 @@ from benchmarks.coldstart import ColdStartResult
 from benchmarks.cost import CostReport
 from benchmarks.e2e import E2EResult, LoadResult
 from benchmarks.fanout import FanoutResult
+from benchmarks.fuzz import FuzzResult, Incident
 from benchmarks.traffic import TrafficResult
 
 COLD_START_GOAL_MS = 60.0
@@ -29,6 +30,7 @@ class Results:
     fanout: list[FanoutResult] | None = None
     e2e: E2EResult | None = None
     traffic: TrafficResult | None = None
+    fuzz: FuzzResult | None = None
     seconds: float = 0.0
     failures: dict[str, str] = field(default_factory=dict)
 
@@ -205,6 +207,52 @@ def traffic_section(t: TrafficResult) -> str:
     return "\n".join(out)
 
 
+def _codes(answers: dict[str, int], top: int = 4) -> str:
+    ordered = sorted(answers.items(), key=lambda kv: (-kv[1], kv[0]))
+    shown = ", ".join(f"{answer.removeprefix('error:')} {n:,}" for answer, n in ordered[:top])
+    return shown + (", ..." if len(ordered) > top else "")
+
+
+def _refused(answers: dict[str, int]) -> int:
+    return sum(n for answer, n in answers.items() if answer.startswith("error:"))
+
+
+def _incident(i: Incident) -> str:
+    detail = i.detail.replace("\n", " ").replace("|", "\\|")[:400]
+    return (f"* round {i.round}, frame {i.index}, {i.caller}, {i.kind} `{i.action}`: **{i.what}**, answered "
+            f"`{i.answer}`. Frame: `{i.frame[:200]}`. {detail}")
+
+
+def fuzz_section(f: FuzzResult) -> str:
+    out = ["### Fuzzing over real sockets", "",
+           f"{f.frames:,} frames (seed {f.seed}, started {f.started}) in {f.rounds} rounds, each on a fresh local "
+           f"stack; {f.production_limit_frames:,} of them with the production rate limits, the rest with every "
+           f"limit raised. {f.elapsed_s / 60:.1f} min, {f.scan_s / 60:.1f} of them scanning the table (at most "
+           f"{f.table_items_max} items besides `THROTTLE#`). Plus {f.setup_frames} setup frames, {f.reconnects} "
+           f"reconnects after a close, {f.pushed} frames pushed between bursts, {f.extra_answers} frames answered "
+           f"more than once, {f.log_warnings} WARNING log records. Every frame and its answer: "
+           f"`benchmarks/out/fuzz-frames.jsonl`.", "",
+           _table(["", "measured", "goal", ""], [
+               ["unhandled errors", str(len(f.unhandled)), "0", _verdict(not f.unhandled)],
+               ["state changes from refused frames", f"{len(f.state_changes)} (of {f.refused:,} refused frames, each "
+                f"compared)", "0", _verdict(not f.state_changes)]]), "",
+           "Answers (error frames by code, others by type; `none`: a `typing` relayed, which answers nothing; "
+           "`closed 1009`: over 128 KB):", "",
+           _table(["answer", "frames"], [[a, f"{n:,}"] for a, n in f.answers.items()]), "",
+           "By action (the action a frame was made from; `-`: an unknown action):", "",
+           _table(["action", "frames", "error frames", "most frequent answers"],
+                  [[a, f"{sum(row.values()):,}", f"{_refused(row):,}", _codes(row)]
+                   for a, row in sorted(f.by_action.items())]), "",
+           "By kind of frame:", "",
+           _table(["kind", "frames", "error frames", "most frequent answers"],
+                  [[k, f"{sum(row.values()):,}", f"{_refused(row):,}", _codes(row)]
+                   for k, row in sorted(f.by_kind.items(), key=lambda kv: -sum(kv[1].values()))])]
+    if f.unhandled or f.state_changes:
+        out += ["", "What went wrong (at most 20 shown; all in `results.json`):", ""]
+        out += [_incident(i) for i in [*f.unhandled, *f.state_changes][:20]]
+    return "\n".join(out)
+
+
 def render(results: Results) -> str:
     parts = [f"Machine: {machine()}. Whole run: {results.seconds / 60:.1f} min.", "", "### Prices", "",
              price_table()]
@@ -218,6 +266,8 @@ def render(results: Results) -> str:
         parts += ["", e2e_section(results.e2e)]
     if results.traffic:
         parts += ["", traffic_section(results.traffic)]
+    if results.fuzz:
+        parts += ["", fuzz_section(results.fuzz)]
     for part, error in results.failures.items():
         parts += ["", f"**{part} failed in this run:** {error}"]
     return "\n".join(parts) + "\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks import capacity, coldstart, cost, e2e, fanout, traffic
+from benchmarks import capacity, coldstart, cost, e2e, fanout, fuzz, traffic
 from benchmarks.progress import silent
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
@@ -122,3 +122,14 @@ def test_end_to_end_delivers_everything_once_and_in_order() -> None:
     for load in (result.relay, result.parley):
         assert load is not None
         assert load.delivered == 6 and (load.lost, load.duplicated, load.out_of_order) == (0, 0, 0), load
+
+
+def test_fuzz_answers_every_frame_with_a_stable_code_and_refused_frames_change_nothing() -> None:
+    # given two rounds of a few dozen frames, the second with the production rate limits
+    result = fuzz.run(frames=60, seed=7, round_frames=30)
+    # then every frame got an answer, none of them unhandled, and no refused frame changed the table
+    assert (result.frames, result.rounds, result.production_limit_frames) == (60, 2, 30)
+    assert sum(result.answers.values()) == 60
+    assert not result.unhandled, result.unhandled
+    assert not result.state_changes, result.state_changes
+    assert result.refused > 0

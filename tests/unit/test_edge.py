@@ -48,6 +48,17 @@ def test_bad_frames_get_error_frames(body: Any, code: str) -> None:
     assert run(body) ["code"] == code
 
 
+@pytest.mark.parametrize("digits", [4301, 20_000])
+def test_a_number_too_long_to_parse_is_an_invalid_frame_not_an_internal_error(digits: int) -> None:
+    # given a frame that is valid JSON but holds a number of more digits than Python converts (4300)
+    body = '{"action": "send", "conversationId": "c", "clientMsgId": "c", "body": {"text": "t"}, "lastSeq": ' + (
+        "9" * digits) + "}"
+    # when it reaches a route, then it is refused as out of range, with the stable code for that
+    frame = run(body)
+    assert frame["code"] == "invalid_frame"
+    assert "9999" not in frame["message"]
+
+
 def test_an_error_echoes_the_request_id_as_ref_and_a_sends_client_msg_id() -> None:
     # given a send carrying both ids, when it is refused, then each comes back in its own field
     frame = run({"action": "send", "clientMsgId": "cm-1", "requestId": "rq-9"})

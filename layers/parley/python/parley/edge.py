@@ -65,6 +65,8 @@ def parse_frame(body: str | None) -> dict[str, Any]:
         raw = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         raise InvalidJsonError() from None
+    except ValueError:  # valid JSON, but a number of more digits than Python converts (4300): out of any range
+        raise InvalidFrameError("A number in the frame has too many digits.") from None
     if not isinstance(raw, dict):
         raise InvalidFrameError("A frame must be a JSON object.")
     return raw
