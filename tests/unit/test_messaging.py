@@ -151,3 +151,15 @@ def test_last_seq_zero_checks_a_whole_short_conversation(conversations: Conversa
     cid = conversations.open_direct("alice", "bob").conversation_id
     first = messaging.send("alice", cid, "c", body(), last_seq=0)
     assert messaging.send("alice", cid, "c", body(), last_seq=0).message == first.message
+
+
+def test_a_non_member_learns_nothing_from_last_seq(conversations: ConversationService,
+                                                   messaging: MessagingService) -> None:
+    # given a conversation with 3 messages that mallory is not in
+    cid = conversations.open_direct("alice", "bob").conversation_id
+    for i in range(3):
+        messaging.send("bob", cid, f"b-{i}", body())
+    # then whatever lastSeq she tries, the answer is not_member: it never reveals how far the conversation goes
+    for last_seq in (0, 2, 3, 4, 10**6):
+        with pytest.raises(NotMemberError):
+            messaging.send("mallory", cid, "m", body(), last_seq=last_seq)

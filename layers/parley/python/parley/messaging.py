@@ -59,8 +59,10 @@ class MessagingService:
         the newest ``idempotency_window`` messages."""
         if body.text and len(body.text.encode()) > self._max_text_bytes:
             raise TextTooLongError(f"Text is limited to {self._max_text_bytes} bytes of UTF-8.")
-        head = self._head(conversation_id, last_seq)
-        conversation = ensure_member(head.conversation, me)
+        head = self._messages.head(conversation_id, self._window) if last_seq is None \
+            else self._messages.head_after(conversation_id, last_seq, RESEND_SCAN_MAX)
+        conversation = ensure_member(head.conversation, me)  # first: lastSeq tells nothing to a non-member
+        self._check_last_seq(head, last_seq)
         blocked_by = self._blocks.blocked_by(me) if self._blocks else set()
         recipients = tuple(u for u in conversation.members if u not in blocked_by)
         failure: Exception | None = None
@@ -111,11 +113,17 @@ class MessagingService:
         if last_seq is None:
             return self._messages.head(conversation_id, self._window)
         head = self._messages.head_after(conversation_id, last_seq, RESEND_SCAN_MAX)
-        if head.conversation is not None and head.last_seq < last_seq:
+        self._check_last_seq(head, last_seq)
+        return head
+
+    @staticmethod
+    def _check_last_seq(head: ConversationHead, last_seq: int | None) -> None:
+        if last_seq is None:
+            return
+        if head.last_seq < last_seq:
             raise InvalidSeqError("lastSeq is beyond the conversation's newest message.")
         if not head.complete:
             raise StaleLastSeqError()
-        return head
 
     def _keep_read_positions(self, conversation_id: str, evicted: dict[str, int]) -> None:
         """Senders dropped from the recent-senders map keep their read position in their membership (before
