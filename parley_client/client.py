@@ -420,14 +420,42 @@ class ParleyClient:
         self._sending.add(cmid)
         try:
             async with asyncio.timeout(timeout):
-                reply = await self._call(frame, cmid, self._ack_timeout, retry=True)
+                ack = await self._send_until_acked(frame, cmid)
         finally:
             self._sending.discard(cmid)
-        ack = Ack.from_frame(reply)
         timeline = self._timelines.setdefault(conversation_id, Timeline(last_seq=None))
         for ready in timeline.acked(ack.seq, ack.message_id):
             self._incoming.put_nowait(ready)
         return ack
+
+    async def _send_until_acked(self, frame: dict[str, Any], cmid: str) -> Ack:
+        while True:
+            try:
+                return Ack.from_frame(await self._call(frame, cmid, self._ack_timeout, retry=True))
+            except ServerError as error:
+                if error.code != "stale_last_seq":
+                    raise
+            # More than the server checks (1,000 messages) arrived after our lastSeq: look for the message
+            # ourselves. Found: it was stored, so that is the ack. Not found: it never was, send it afresh.
+            conversation_id, last_seq = frame["conversationId"], int(frame["lastSeq"])
+            stored, newest = await self._find_sent(conversation_id, cmid, after=last_seq)
+            if stored is not None:
+                return Ack(conversation_id=conversation_id, client_msg_id=cmid, seq=stored.seq,
+                           message_id=stored.message_id, sent_at=stored.sent_at)
+            frame = {**frame, "lastSeq": newest}
+            self._first_sent_at[cmid] = newest
+
+    async def _find_sent(self, conversation_id: str, cmid: str, *, after: int) -> tuple[Message | None, int]:
+        """The stored message with ``clientMsgId`` ``cmid`` after seq ``after`` (or None), and the newest
+        seq read on the way."""
+        newest = after
+        async for page in self.history_pages(conversation_id, after=after):
+            for message in page.messages:
+                if message.client_msg_id == cmid:
+                    return message, max(newest, message.seq)
+                newest = max(newest, message.seq)
+            newest = max(newest, page.next_seq or 0)
+        return None, newest
 
     async def request(self, action: str, *, retry: bool = True, timeout: float | None = None,
                       **fields: Any) -> dict[str, Any]:

@@ -119,3 +119,30 @@ def test_a_block_holds_in_groups(stack: Stack, user: Callable[[str], str]) -> No
             await asyncio.gather(alice.close(), carol.close(), mallory.close())
 
     run(scenario())
+
+
+def test_the_client_settles_a_stale_last_seq_itself(
+        stack: Stack, user: Callable[[str], str], monkeypatch: pytest.MonkeyPatch) -> None:
+    # the server checks 5 messages after lastSeq here, not 1,000: the client has to look itself
+    monkeypatch.setattr("parley.messaging.RESEND_SCAN_MAX", 5)
+    alice_id, bob_id = user("alice"), user("bob")
+
+    async def scenario() -> None:
+        alice, bob = await connected(stack, alice_id), await connected(stack, bob_id)
+        try:
+            cid = (await alice.open_direct(bob_id)).conversation_id
+            first = await alice.send(cid, "stored, ack lost", client_msg_id="outbox-stale-1", last_seq=0)
+            for i in range(8):
+                await bob.send(cid, f"message {i}")
+            # a resend far behind: the server answers stale_last_seq, the client finds it in history
+            again = await alice.send(cid, "stored, ack lost", client_msg_id="outbox-stale-1")
+            assert (again.seq, again.message_id, again.sent_at) == (first.seq, first.message_id, first.sent_at)
+            # a message never stored, sent with the same old lastSeq: the client sends it with a newer one
+            fresh = await alice.send(cid, "never stored", client_msg_id="outbox-stale-2", last_seq=0)
+            assert fresh.seq == 10
+            texts = [m.text async for page in alice.history_pages(cid, after=0) for m in page.messages]
+            assert texts.count("stored, ack lost") == 1 and texts.count("never stored") == 1 and len(texts) == 10
+        finally:
+            await asyncio.gather(alice.close(), bob.close())
+
+    run(scenario())
