@@ -164,8 +164,8 @@ class CompactAckFrame(_Compact):
 
 
 class CompactMessageFrame(_Compact):
-    """``message`` in the compact format: no messageId (``<c>.<s>``) and, but in the caller's own messages in
-    ``history``, no clientMsgId."""
+    """``message`` in the compact format: no messageId (it is ``<c>.<s>``), and no clientMsgId except on the
+    caller's own messages in ``history``."""
 
     t: Literal["msg"] = "msg"
     c: str  # conversationId
@@ -177,6 +177,7 @@ class CompactMessageFrame(_Compact):
 
 
 def ack_frame(m: Message, frame_format: FrameFormat, ref: str | None = None) -> AckFrame | CompactAckFrame:
+    """The answer to the ``send`` that stored (or resent) ``m``, in the sending connection's format."""
     if frame_format is FrameFormat.FULL:
         return AckFrame(client_msg_id=m.client_msg_id, conversation_id=m.conversation_id, seq=m.seq,
                         message_id=m.message_id, sent_at=m.sent_at, ref=ref)
@@ -190,7 +191,7 @@ def message_frame(m: Message, frame_format: FrameFormat, *,
     if frame_format is FrameFormat.FULL:
         return MessageFrame.of(m)
     return CompactMessageFrame(c=m.conversation_id, s=m.seq, f=m.sender_id, at=m.sent_at, b=m.body,
-                               r=m.client_msg_id if reader is not None and reader == m.sender_id else None)
+                               r=m.client_msg_id if reader == m.sender_id else None)
 
 
 def message_frames(m: Message) -> dict[FrameFormat, bytes]:
