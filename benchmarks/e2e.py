@@ -14,6 +14,7 @@ and messages -- the ceiling of this machine and library. The local stack's rate 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import secrets
 import statistics
@@ -111,20 +112,23 @@ async def _parley_load(stack: Any, clients: int, messages: int, timeout: float) 
     deliveries: list[Delivery] = []
     started: dict[str, float] = {}
     sent: dict[str, list[str]] = {u: [] for u in users}
+    sent_as: dict[str, str] = {}  # messageId -> clientMsgId, from the acks
     expected = clients * messages
 
     async def receive(user: str) -> None:
         async for item in conns[user]:
             if isinstance(item, Message) and item.sender_id != user:
+                # A compact message frame carries no clientMsgId: its id stands in until the ack names it.
                 deliveries.append(Delivery(user, item.conversation_id, item.seq, item.sender_id,
-                                           item.client_msg_id, time.perf_counter()))
+                                           item.client_msg_id or item.message_id, time.perf_counter()))
 
     async def send(user: str) -> None:
         for n in range(messages):
             cmid = f"{user[-8:]}.{n}"
             sent[user].append(cmid)
             started[cmid] = time.perf_counter()
-            await conns[user].send(conversation[user], TEXT, client_msg_id=cmid)
+            ack = await conns[user].send(conversation[user], TEXT, client_msg_id=cmid)
+            sent_as[ack.message_id] = cmid
 
     readers = [asyncio.create_task(receive(u)) for u in users]
     begin = time.perf_counter()
@@ -141,6 +145,8 @@ async def _parley_load(stack: Any, clients: int, messages: int, timeout: float) 
     for task in readers:
         task.cancel()
     await asyncio.gather(*readers, return_exceptions=True)
+    deliveries = [dataclasses.replace(d, client_msg_id=sent_as.get(d.client_msg_id, d.client_msg_id))
+                  for d in deliveries]
     result = check("local stack + parley_client", clients, messages, sent, peers, deliveries, started, elapsed)
     result.errors = errors
     return result

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchmarks.cost import TEXT, send_interval_s
-from benchmarks.lambdas import Invocation, invoke, route_body
+from benchmarks.lambdas import Invocation, invoke, is_ack, route_body
 from benchmarks.metering import Meter
 from benchmarks.progress import ProgressFactory
 from benchmarks.sandbox import Sandbox, moto_sandbox, wait_for_idle_bucket
@@ -106,7 +106,7 @@ def measure(sb: Sandbox, recipients: int, runs: int, progress: Any) -> FanoutRes
             body = {"action": "send", "conversationId": cid, "clientMsgId": f"fan.{recipients}.{n}",
                     "body": {"text": TEXT}}
             invocation = invoke(sb.meter, "send", message_event(users[0], f"F{recipients}-conn-0", body))
-            if route_body(invocation).get("type") != "ack":
+            if not is_ack(route_body(invocation)):
                 raise RuntimeError(f"send was not acked: {route_body(invocation)}")
             if n:
                 results.append(invocation)

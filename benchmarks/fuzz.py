@@ -50,6 +50,7 @@ from parley.config import Settings
 USERS = ("alice", "bob", "carol", "mallory", "oscar")
 CALLER_WEIGHTS = (3, 3, 2, 2, 1)
 STRANGERS = ("zoë", "用户42", "user@example.com", "dave")  # valid user ids that never connect
+FULL_FORMAT_USERS = frozenset({"bob"})  # connect with ?format=full; the others take the default (compact)
 PRODUCTION_EVERY = 5  # every fifth round runs the production rate limits
 FOCUSED_BURSTS = 0.5  # bursts whose frames are all made from one action
 FENCE_SECONDS = 10.0
@@ -127,7 +128,8 @@ class Socket:
     async def open(self) -> None:
         for _ in range(10):  # the production connect bucket refills one every 5 s
             try:
-                self._ws = await connect(f"{self._stack.ws_url}?token={self._stack.mint_token(self.user)}",
+                fmt = "&format=full" if self.user in FULL_FORMAT_USERS else ""
+                self._ws = await connect(f"{self._stack.ws_url}?token={self._stack.mint_token(self.user)}{fmt}",
                                          ping_interval=None, max_queue=None, max_size=None, open_timeout=30)
                 return
             except InvalidStatus as exc:
@@ -163,6 +165,14 @@ class Socket:
                 back.append(frame)
 
 
+def _json_object(payload: str | bytes) -> dict[str, Any]:
+    try:
+        parsed = json.loads(payload)
+    except (ValueError, RecursionError):
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
 def answer_of(back: list[Any]) -> str:
     if not back:
         return "none"
@@ -173,7 +183,7 @@ def answer_of(back: list[Any]) -> str:
         return INTERNAL_ERROR
     if first.get("type") == "error":
         return f"error:{first.get('code')}"
-    return str(first.get("type"))
+    return str(first.get("type", first.get("t")))  # a compact ack carries its type as `t`
 
 
 def trouble(answer: str, routed: str) -> str | None:
@@ -251,7 +261,7 @@ class Round:
         back = await socket.fence()
         if len(back) != 1 or back[0].get("type") == "error":
             raise RuntimeError(f"setup frame {frame['action']} answered {back}")
-        self.world.learn(caller, back[0])
+        self.world.learn(caller, back[0], frame)
         self.result.setup_frames += 1
         return dict(back[0])
 
@@ -322,7 +332,7 @@ class Round:
         answer = answer_of(back)
         self.result.extra_answers += len(back) > 1
         if back and isinstance(back[0], dict):
-            self.world.learn(caller, back[0])
+            self.world.learn(caller, back[0], _json_object(frame.payload))
         problem = trouble(answer, select_route(frame.payload, routes.ROUTES))
         if problem is not None:
             self._incident(problem, caller, frame, answer, json.dumps(back)[:2000])

@@ -77,22 +77,24 @@ class World:
     def foreign_to(self, user: str) -> list[str]:
         return sorted(c for c, members in self.members.items() if user not in members)
 
-    def learn(self, caller: str, answer: dict[str, Any]) -> None:
-        kind = answer.get("type")
+    def learn(self, caller: str, answer: dict[str, Any], request: dict[str, Any]) -> None:
+        """Learn from ``answer`` to ``request``, in either frame format (compact: ``t``, ``c``, ``s``...)."""
+        kind = answer.get("type", answer.get("t"))
         if kind == "conversation":
             info = answer.get("conversation") or {}
             self.members[info["conversationId"]] = set(info.get("members", ()))
             self.newest.setdefault(info["conversationId"], 0)
-        elif kind == "ack":
-            self._seen(answer["conversationId"], answer["seq"])
+        elif kind == "ack":  # a compact ack does not repeat the conversation: the request names it
+            self._seen(answer.get("conversationId", request.get("conversationId")), answer.get("seq", answer.get("s")))
         elif kind == "conversations" and answer.get("cursor"):
             self.cursors.setdefault(caller, []).append(answer["cursor"])
         elif kind == "history":
             for message in answer.get("messages", ()):
-                self._seen(message["conversationId"], message["seq"])
+                self._seen(message.get("conversationId", message.get("c")), message.get("seq", message.get("s")))
 
-    def _seen(self, conversation_id: str, seq: int) -> None:
-        self.newest[conversation_id] = max(self.newest.get(conversation_id, 0), seq)
+    def _seen(self, conversation_id: Any, seq: Any) -> None:
+        if isinstance(conversation_id, str) and isinstance(seq, int):
+            self.newest[conversation_id] = max(self.newest.get(conversation_id, 0), seq)
 
 
 class FrameGenerator:

@@ -119,3 +119,8 @@ def route_body(invocation: Invocation) -> dict[str, Any]:
         return {}
     body: dict[str, Any] = json.loads(response["body"])
     return body
+
+
+def is_ack(answer: dict[str, Any]) -> bool:
+    """Whether a route's answer is an ``ack``, in either frame format (compact: ``t``; full: ``type``)."""
+    return answer.get("t", answer.get("type")) == "ack"

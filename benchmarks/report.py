@@ -194,16 +194,27 @@ def e2e_section(e: E2EResult) -> str:
 
 
 def traffic_section(t: TrafficResult) -> str:
-    rows = [[f.name, f.direction, str(len(f.payload)), str(f.header_bytes), str(f.wire_bytes)]
-            for f in (t.request, t.ack, t.message)]
-    out = ["### Traffic of one 20-character message", "",
-           _table(["frame", "direction", "JSON bytes", "frame header", "on the wire"], rows), "",
-           f"Delivered message + ack, beyond the {t.text_bytes} text bytes: **{t.delivered_overhead} bytes** "
-           f"(goal <= {TRAFFIC_GOAL_BYTES}: {_verdict(t.delivered_overhead <= TRAFFIC_GOAL_BYTES)}); the message "
-           f"frame alone: {t.message.wire_bytes - t.text_bytes} bytes. All three frames: {t.total_bytes} bytes.",
-           "", "Bytes per field (`\"key\":value` and its separator):", ""]
-    for f in (t.ack, t.message):
-        out.append(f"* {f.name}: " + ", ".join(f"`{k}` {n}" for k, n in f.fields()))
+    before, after = t.full, t.compact
+    pairs = [(before.request, after.request), (before.ack, after.ack), (before.message, after.message)]
+    rows = [[b.name, b.direction, str(len(b.payload)), str(b.header_bytes), str(b.wire_bytes), str(len(a.payload)),
+             str(a.header_bytes), f"**{a.wire_bytes}**"] for b, a in pairs]
+    rows.append([f"message + ack, beyond the {t.text_bytes} text bytes", "", "", "", str(before.delivered_overhead),
+                 "", "", f"**{after.delivered_overhead}**"])
+    met = after.delivered_overhead <= TRAFFIC_GOAL_BYTES
+    out = [f"### Traffic of one 20-character message (seq {t.seq:,})", "",
+           _table(["frame", "direction", "full: JSON", "header", "on the wire", "compact (default): JSON", "header",
+                   "on the wire"], rows), "",
+           f"Delivered message + ack in the default format, beyond the {t.text_bytes} text bytes: "
+           f"**{after.delivered_overhead} bytes** (goal <= {TRAFFIC_GOAL_BYTES}: {_verdict(met)}), "
+           f"{before.delivered_overhead} in the full format. The message frame alone: "
+           f"{after.message.wire_bytes - t.text_bytes} bytes (full: {before.message.wire_bytes - t.text_bytes}). "
+           f"All three frames: {after.total_bytes} bytes (full: {before.total_bytes}).", "",
+           "Bytes per field (`\"key\":value` and its separator):", ""]
+    for f in (before, after):
+        for frame in (f.ack, f.message):
+            out.append(f"* {f.frame_format} {frame.name}: " + ", ".join(f"`{k}` {n}" for k, n in frame.fields()))
+    out += ["", f"Stored message item: {t.item_bytes} bytes ({t.item_bytes_with_random_id} with the random "
+                "16-character message id older versions stored; the id is now derived)."]
     return "\n".join(out)
 
 

@@ -51,6 +51,8 @@ from parley_client.frames import (
     UnreadCounts,
     UnreadUpdate,
     Upload,
+    answered_send,
+    frame_type,
     parse_frame,
 )
 from parley_client.timeline import Timeline
@@ -60,6 +62,7 @@ log = logging.getLogger("parley_client")
 
 USER_AGENT = "parley-client-python/0.1"
 TokenProvider = Callable[[], str | Awaitable[str]]
+FrameFormat = Literal["compact", "full"]  # docs/protocol.md, "Frame formats"
 # Errors after which the same request may simply be sent again (``rate_limited`` after its ``retryAfterMs``).
 RETRYABLE_CODES = frozenset({"throttled", "conflict", "internal_error", "rate_limited", "moderation_unavailable"})
 HISTORY_PAGE_MAX = 100
@@ -97,9 +100,12 @@ class ParleyClient:
     def __init__(self, url: str, token: str | TokenProvider, *, auth_via: Literal["query", "header"] = "query",
                  keepalive_interval: float = 240.0, request_timeout: float = 10.0, ack_timeout: float = 5.0,
                  backoff: Backoff | None = None, reconnect: bool = True, open_timeout: float = 10.0,
-                 max_size: int = 1 << 20, user_agent: str = USER_AGENT,
+                 max_size: int = 1 << 20, user_agent: str = USER_AGENT, frame_format: FrameFormat = "compact",
                  on_connection_change: Callable[[bool], None] | None = None) -> None:
+        if frame_format not in ("compact", "full"):
+            raise ValueError(f"frame_format is 'compact' or 'full', not {frame_format!r}")
         self._url = url
+        self._frame_format = frame_format
         self._token = token
         self._auth_via = auth_via
         self._keepalive_interval = keepalive_interval
@@ -173,13 +179,13 @@ class ParleyClient:
         token = self._token() if callable(self._token) else self._token
         if inspect.isawaitable(token):
             token = await token
-        url, headers = self._url, {}
+        headers = {}
+        query = [*parse_qsl(urlsplit(self._url).query), ("format", self._frame_format)]
         if self._auth_via == "header":
             headers["Authorization"] = f"Bearer {token}"
         else:
-            parts = urlsplit(self._url)
-            query = [*parse_qsl(parts.query), ("token", str(token))]
-            url = urlunsplit(parts._replace(query=urlencode(query)))
+            query.append(("token", str(token)))
+        url = urlunsplit(urlsplit(self._url)._replace(query=urlencode(query)))
         try:
             return await connect(url, additional_headers=headers, user_agent_header=self._user_agent,
                                  open_timeout=self._open_timeout, max_size=self._max_size, proxy=None)
@@ -270,10 +276,9 @@ class ParleyClient:
             pass
 
     def _dispatch(self, frame: dict[str, Any]) -> None:
-        kind = frame.get("type")
+        kind = frame_type(frame)
         # A send is answered by its clientMsgId (an ack, or an error to a send); anything else by its ref.
-        key = frame.get("clientMsgId") if kind == "ack" or (kind == "error" and "clientMsgId" in frame) \
-            else frame.get("ref")
+        key = answered_send(frame) or frame.get("ref")
         waiter = self._waiting.get(key) if isinstance(key, str) and kind != "message" else None
         if waiter is not None:
             if not waiter.done():
@@ -292,7 +297,7 @@ class ParleyClient:
         timeline = self._timelines.setdefault(message.conversation_id, Timeline(last_seq=None))
         before = timeline.duplicates
         # A catch-up can read our own message before its ack arrives: it is ours, not news.
-        own = message.client_msg_id in self._sending
+        own = message.client_msg_id is not None and message.client_msg_id in self._sending
         arrived = timeline.acked(message.seq, message.message_id) if own else timeline.offer(message)
         for ready in arrived:
             if recovered and ready.message_id == message.message_id:
@@ -431,7 +436,8 @@ class ParleyClient:
     async def _send_until_acked(self, frame: dict[str, Any], cmid: str) -> Ack:
         while True:
             try:
-                return Ack.from_frame(await self._call(frame, cmid, self._ack_timeout, retry=True))
+                reply = await self._call(frame, cmid, self._ack_timeout, retry=True)
+                return Ack.from_frame(reply, conversation_id=frame["conversationId"])
             except ServerError as error:
                 if error.code != "stale_last_seq":
                     raise

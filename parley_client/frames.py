@@ -1,5 +1,9 @@
 """Typed views of the frames Parley sends (docs/protocol.md). Unknown fields are ignored, so a newer
-server never breaks an older client."""
+server never breaks an older client.
+
+``ack`` and ``message`` frames come in two formats (docs/protocol.md, "Frame formats"): ``compact`` (short
+keys, no messageId, the clientMsgId only where it matters) and ``full``. Both are read into the same
+objects, whichever the connection asked for."""
 
 from __future__ import annotations
 
@@ -10,6 +14,35 @@ from typing import Any
 
 def _int(value: Any) -> int | None:
     return None if value is None else int(value)
+
+
+def message_id_of(conversation_id: str, seq: int) -> str:
+    """A message's id, as the server derives it: ``<conversationId>.<seq>``."""
+    return f"{conversation_id}.{seq}"
+
+
+# The compact format's type names (its frames carry their type as ``t``; every other frame as ``type``).
+_COMPACT_TYPES = {"ack": "ack", "msg": "message"}
+
+
+def frame_type(frame: dict[str, Any]) -> str | None:
+    """The type of a frame in either format: ``ack`` and ``message`` for compact ones too."""
+    kind = frame.get("type")
+    if kind is None and isinstance(frame.get("t"), str):
+        return _COMPACT_TYPES.get(frame["t"], frame["t"])
+    return kind if isinstance(kind, str) else None
+
+
+def answered_send(frame: dict[str, Any]) -> str | None:
+    """The clientMsgId of the send that an ack or an error answers (None for any other frame)."""
+    kind = frame_type(frame)
+    if kind == "ack":
+        cmid = frame.get("r", frame.get("clientMsgId"))
+    elif kind == "error":
+        cmid = frame.get("clientMsgId")
+    else:
+        return None
+    return cmid if isinstance(cmid, str) else None
 
 
 @dataclass(frozen=True)
@@ -43,20 +76,30 @@ class Attachment:
 class Message:
     conversation_id: str
     seq: int
-    message_id: str
+    message_id: str  # <conversationId>.<seq>
     sender_id: str
     sent_at: int  # epoch ms, server clock
-    client_msg_id: str
+    # The sender's clientMsgId. In the compact format only your own messages in history carry it (None elsewhere).
+    client_msg_id: str | None
     text: str
     body: dict[str, Any] = field(default_factory=dict, compare=False)
     attachments: tuple[Attachment, ...] = field(default=(), compare=False)
 
     @classmethod
     def from_frame(cls, frame: dict[str, Any]) -> Message:
-        body = frame.get("body") or {}
-        return cls(conversation_id=frame["conversationId"], seq=int(frame["seq"]), message_id=frame["messageId"],
-                   sender_id=frame["senderId"], sent_at=int(frame["sentAt"]), client_msg_id=frame["clientMsgId"],
-                   text=str(body.get("text") or ""), body=dict(body),
+        """A ``message`` frame (or an item of ``history`` / ``lastMessage``) in either format."""
+        if "t" in frame:  # compact: the id is derived, the clientMsgId only on your own messages in history
+            return cls._of(frame["c"], int(frame["s"]), None, frame["f"], frame["at"], frame.get("r"), frame.get("b"))
+        return cls._of(frame["conversationId"], int(frame["seq"]), frame.get("messageId"), frame["senderId"],
+                       frame["sentAt"], frame.get("clientMsgId"), frame.get("body"))
+
+    @classmethod
+    def _of(cls, conversation_id: str, seq: int, message_id: str | None, sender_id: str, sent_at: Any,
+            client_msg_id: str | None, body: dict[str, Any] | None) -> Message:
+        body = body or {}
+        return cls(conversation_id=conversation_id, seq=seq,
+                   message_id=message_id or message_id_of(conversation_id, seq), sender_id=sender_id,
+                   sent_at=int(sent_at), client_msg_id=client_msg_id, text=str(body.get("text") or ""), body=dict(body),
                    attachments=tuple(Attachment.from_frame(a) for a in body.get("attachments") or ()))
 
 
@@ -69,7 +112,14 @@ class Ack:
     sent_at: int
 
     @classmethod
-    def from_frame(cls, frame: dict[str, Any]) -> Ack:
+    def from_frame(cls, frame: dict[str, Any], conversation_id: str | None = None) -> Ack:
+        """An ``ack`` in either format. A compact one does not repeat the conversation: pass the one sent to."""
+        if "t" in frame:
+            if conversation_id is None:
+                raise ValueError("a compact ack needs the conversation id of its send")
+            seq = int(frame["s"])
+            return cls(conversation_id=conversation_id, client_msg_id=frame["r"], seq=seq,
+                       message_id=message_id_of(conversation_id, seq), sent_at=int(frame["at"]))
         return cls(conversation_id=frame["conversationId"], client_msg_id=frame["clientMsgId"], seq=int(frame["seq"]),
                    message_id=frame["messageId"], sent_at=int(frame["sentAt"]))
 
@@ -356,7 +406,7 @@ _TYPED: dict[str, Callable[[dict[str, Any]], Frame]] = {
 def parse_frame(frame: dict[str, Any]) -> Frame:
     """The typed view of a frame the protocol defines; a plain :class:`Frame` for any other, or for one
     this client cannot read (a newer server's frame never breaks an older client)."""
-    kind = str(frame.get("type"))
+    kind = str(frame_type(frame))
     make = _TYPED.get(kind)
     if make is not None:
         try:

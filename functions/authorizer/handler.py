@@ -1,6 +1,7 @@
 """The ``$connect`` REQUEST authorizer: checks the Origin (when an allowlist is configured), verifies the
-chat token (and, in single-use mode, that it was never used before), and passes the user id (``sub``)
-to every route through the authorizer context. A missing token is 401; anything refused is 403."""
+chat token (and, in single-use mode, that it was never used before), and passes the user id (``sub``) and
+the frame format asked for (``?format=``) to every route through the authorizer context. A missing token is
+401; anything refused, an unknown format included, is 403."""
 
 from __future__ import annotations
 
@@ -13,9 +14,16 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from parley.auth import TokenVerifier, build_verifier, check_single_use, origin_allowed, token_from_request
+from parley.auth import (
+    TokenVerifier,
+    build_verifier,
+    check_single_use,
+    frame_format_from_request,
+    origin_allowed,
+    token_from_request,
+)
 from parley.config import get_settings
-from parley.edge import USER_ID_KEY
+from parley.edge import FRAME_FORMAT_KEY, USER_ID_KEY
 from parley.errors import TokenError
 from parley.observability import logger, metrics, tracer
 from parley.stores.secrets import secret_reader
@@ -44,6 +52,9 @@ def authorize(event: APIGatewayAuthorizerRequestEvent) -> dict[str, Any]:
     if not token:
         metrics.add_metric(name="AuthMissingToken", unit="Count", value=1)
         raise Exception("Unauthorized")
+    frame_format = frame_format_from_request(event.query_string_parameters)
+    if frame_format is None:
+        return _deny(event, "unknown frame format")
     try:
         verified = verifier().verify(token)
         if settings.single_use_tokens:
@@ -52,7 +63,8 @@ def authorize(event: APIGatewayAuthorizerRequestEvent) -> dict[str, Any]:
     except TokenError as exc:
         return _deny(event, str(exc))
     policy = APIGatewayAuthorizerResponseWebSocket.from_route_arn(
-        event.method_arn, principal_id=verified.user_id, context={USER_ID_KEY: verified.user_id})
+        event.method_arn, principal_id=verified.user_id,
+        context={USER_ID_KEY: verified.user_id, FRAME_FORMAT_KEY: frame_format.value})
     policy.allow_all_routes()
     return policy.asdict()
 

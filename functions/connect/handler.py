@@ -1,5 +1,6 @@
-"""``$connect``: runs after the authorizer accepted the token; records the connection and, for the
-user's first open connection, tells their contacts they are online (unless invisible)."""
+"""``$connect``: runs after the authorizer accepted the token; records the connection (with the frame format
+the authorizer passed on) and, for the user's first open connection, tells their contacts they are online
+(unless invisible)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from parley.wiring import services
 
 def connect(caller: Caller) -> None:
     app = services()
-    app.connections.connect(caller.user_id, caller.connection_id)
+    app.connections.connect(caller.user_id, caller.connection_id, caller.frame_format)
     app.presence.connected(caller.user_id, caller.connection_id)
     metrics.add_metric(name="Connections", unit="Count", value=1)
 

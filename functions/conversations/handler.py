@@ -37,7 +37,8 @@ def conversations(caller: Caller, raw: dict[str, Any]) -> BaseModel:
     if action == "listConversations":
         listing = ListConversationsRequest.model_validate(raw)
         page = services().inbox.page(caller.user_id, listing.limit, listing.cursor)
-        return ConversationsFrame(conversations=[ConversationInfo.summary(s) for s in page.conversations],
+        return ConversationsFrame(conversations=[ConversationInfo.summary(s, caller.frame_format)
+                                                 for s in page.conversations],
                                   cursor=page.cursor, ref=listing.request_id)
     raise UnknownActionError()
 

@@ -13,11 +13,11 @@ from parley.attachments import DeclaredAttachment
 from parley.edge import Caller, run_route
 from parley.models import MessageBody
 from parley.observability import logger, metrics, tracer
-from parley.protocol import AckFrame, SendRequest
+from parley.protocol import AckFrame, CompactAckFrame, SendRequest, ack_frame
 from parley.wiring import services
 
 
-def send(caller: Caller, raw: dict[str, Any]) -> AckFrame:
+def send(caller: Caller, raw: dict[str, Any]) -> AckFrame | CompactAckFrame:
     request = SendRequest.model_validate(raw)
     app = services()
     attachments = app.attachments.verify(caller.user_id, request.conversation_id, [
@@ -33,8 +33,7 @@ def send(caller: Caller, raw: dict[str, Any]) -> AckFrame:
         if report.handed_off:  # rare: a metric line only then (CloudWatch sums the absent as none)
             metrics.add_metric(name="DeliveriesHandedOff", unit="Count", value=1)
     metrics.add_metric(name="DuplicateSends" if sent.duplicate else "MessagesSent", unit="Count", value=1)
-    return AckFrame(client_msg_id=message.client_msg_id, conversation_id=message.conversation_id,
-                    seq=message.seq, message_id=message.message_id, sent_at=message.sent_at, ref=request.request_id)
+    return ack_frame(message, caller.frame_format, ref=request.request_id)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

@@ -3,6 +3,8 @@ calculator is checked against hand calculations from the DynamoDB Developer Guid
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from benchmarks import capacity, coldstart, cost, e2e, fanout, fuzz, traffic
@@ -110,11 +112,16 @@ def test_fanout_posts_to_every_recipient_in_parallel() -> None:
     assert small.own_cpu_ms[0] > 0
 
 
-def test_traffic_measures_the_real_frames() -> None:
+def test_traffic_measures_the_real_frames_in_both_formats() -> None:
     result = traffic.run()
-    assert result.message.header_bytes == 4 and result.request.header_bytes == 8  # 126+ bytes: 2+2, +4 mask
-    assert traffic.TEXT.encode() in result.message.payload
-    assert result.delivered_overhead == result.message.wire_bytes + result.ack.wire_bytes - 20
+    for measured in (result.full, result.compact):
+        assert measured.message.header_bytes == 4 and measured.request.header_bytes == 8  # 126+: 2+2, +4 mask
+        assert traffic.TEXT.encode() in measured.message.payload
+        assert measured.delivered_overhead == measured.message.wire_bytes + measured.ack.wire_bytes - 20
+    # the full frames name every field, the default (compact) ones keep message + ack within 200 bytes
+    assert json.loads(result.full.message.payload)["messageId"].endswith(".99999")
+    assert result.compact.ack.header_bytes == 2 and result.compact.delivered_overhead <= 200
+    assert result.item_bytes_with_random_id - result.item_bytes == len("i") + 16
 
 
 def test_end_to_end_delivers_everything_once_and_in_order() -> None:

@@ -121,14 +121,17 @@ def test_a_block_holds_in_groups(stack: Stack, user: Callable[[str], str]) -> No
     run(scenario())
 
 
+@pytest.mark.parametrize("frame_format", ["compact", "full"])
 def test_the_client_settles_a_stale_last_seq_itself(
-        stack: Stack, user: Callable[[str], str], monkeypatch: pytest.MonkeyPatch) -> None:
-    # the server checks 5 messages after lastSeq here, not 1,000: the client has to look itself
+        stack: Stack, user: Callable[[str], str], monkeypatch: pytest.MonkeyPatch, frame_format: str) -> None:
+    # the server checks 5 messages after lastSeq here, not 1,000: the client has to look itself (in history,
+    # by its clientMsgId: the compact format names it on your own messages)
     monkeypatch.setattr("parley.messaging.RESEND_SCAN_MAX", 5)
     alice_id, bob_id = user("alice"), user("bob")
 
     async def scenario() -> None:
-        alice, bob = await connected(stack, alice_id), await connected(stack, bob_id)
+        alice = await connected(stack, alice_id, frame_format=frame_format)
+        bob = await connected(stack, bob_id)
         try:
             cid = (await alice.open_direct(bob_id)).conversation_id
             first = await alice.send(cid, "stored, ack lost", client_msg_id="outbox-stale-1", last_seq=0)

@@ -127,8 +127,10 @@ class Run:
                 self.env.api.injector = None
 
     def _setup(self) -> None:
-        for user, connection in (("alice", "a1"), ("alice", "a2"), ("bob", "b0"), ("bob", "b1")):
-            assert self.invoke("connect", connect_event(self.user(user), self.conn(connection)),
+        # alice's other device reads full frames, every other connection compact ones (the default)
+        for user, connection, fmt in (("alice", "a1", "compact"), ("alice", "a2", "full"), ("bob", "b0", "compact"),
+                                      ("bob", "b1", "compact")):
+            assert self.invoke("connect", connect_event(self.user(user), self.conn(connection), fmt),
                                faulty=False)["statusCode"] == 200
         for user, platform, token in (("carol", "apns", self.prefix * 8), ("dave", "fcm", f"fcm-{self.prefix}" * 5)):
             device = self.call(user, "x", {"action": "registerDevice", "platform": platform, "token": token})
@@ -162,7 +164,7 @@ class Run:
             answer = self.call("alice", "a1", frame, faulty=faulty and attempt == 0)
             if answer == KILLED:
                 continue  # no ack: API Gateway's "Internal server error"; the app resends
-            if answer["type"] == "ack":
+            if answer.get("t") == "ack":
                 self.acks[cmid] = answer
                 return
             # an error frame means that nothing was stored
@@ -223,10 +225,10 @@ class Run:
         cmids = [m["c"]["S"] for m in stored.values()]
         assert sorted(cmids) == sorted(set(cmids)) == sorted(self.acks), f"stored {cmids}, acked {sorted(self.acks)}"
         for cmid, ack in self.acks.items():
-            assert stored[ack["seq"]]["i"]["S"] == ack["messageId"] and stored[ack["seq"]]["c"]["S"] == cmid
+            assert stored[ack["s"]]["c"]["S"] == cmid and int(stored[ack["s"]]["t"]["N"]) == ack["at"]
         pushes = self._pushes()
-        for seq, item in stored.items():
-            message_id = item["i"]["S"]
+        for seq in stored:
+            message_id = f"{self.conversation}.{seq}"  # derived: <conversationId>.<seq>
             unread = {u for e in self.events if e["seq"] == seq for u in e["recipients"]}
             # each member's open connections got it live, or the member is on the unread path and pushed
             for user, connections in (("alice", ["a2"]), ("bob", ["b1"]), ("carol", []), ("dave", []),
@@ -262,12 +264,15 @@ class Run:
         return {table.seq_of(i["sk"]["S"]): i for i in items}
 
     def _seqs_received(self, connection: str) -> list[int]:
-        return [f["seq"] for f in self.env.api.frames_for(self.conn(connection))
-                if f.get("type") == "message" and f.get("conversationId") == self.conversation]
+        """The seqs of the message frames a connection got, in either format."""
+        frames = self.env.api.frames_for(self.conn(connection))
+        return [f["seq"] if "seq" in f else f["s"] for f in frames
+                if (f.get("type"), f.get("conversationId")) == ("message", self.conversation)
+                or (f.get("t"), f.get("c")) == ("msg", self.conversation)]
 
     def _message(self, seq: int) -> ClientMessage:
         item = self._stored()[seq]
-        return ClientMessage(conversation_id=self.conversation, seq=seq, message_id=item["i"]["S"],
+        return ClientMessage(conversation_id=self.conversation, seq=seq, message_id=f"{self.conversation}.{seq}",
                              sender_id=item["f"]["S"], sent_at=int(item["t"]["N"]), client_msg_id=item["c"]["S"],
                              text="")
 

@@ -65,6 +65,11 @@ class FakeConnectionsApi:
         return [f for cid, f in self.posts if cid == connection_id]
 
 
+def kind(frame: dict[str, Any]) -> Any:
+    """A frame's type: ``type``, or ``t`` for the compact format's ``ack`` and ``msg`` frames."""
+    return frame.get("type", frame.get("t"))
+
+
 def reset_caches() -> None:
     wiring.reset()
     handler_module("authorizer").verifier.cache_clear()
@@ -130,15 +135,17 @@ def connection_items(ddb: Any) -> list[dict[str, Any]]:
 class Chat:
     """Drives the real handlers as one user on one connection."""
 
-    def __init__(self, user: str, connection_id: str) -> None:
-        self.user, self.connection_id = user, connection_id
+    def __init__(self, user: str, connection_id: str, frame_format: str = "compact") -> None:
+        self.user, self.connection_id, self.frame_format = user, connection_id, frame_format
 
     def connect(self) -> Chat:
-        assert invoke("connect", connect_event(self.user, self.connection_id))["statusCode"] == 200
+        event = connect_event(self.user, self.connection_id, self.frame_format)
+        assert invoke("connect", event)["statusCode"] == 200
         return self
 
     def call(self, function: str, body: Any) -> dict[str, Any]:
-        return frame(invoke(function, message_event(self.user, self.connection_id, body)))
+        return frame(invoke(function, message_event(self.user, self.connection_id, body,
+                                                    frame_format=self.frame_format)))
 
     def open_direct(self, peer: str) -> str:
         result = self.call("conversations", {"action": "openDirect", "userId": peer})
@@ -181,7 +188,7 @@ def run_deliveries() -> list[str]:
     return [f["itemIdentifier"] for f in answer.get("batchItemFailures", [])]
 
 
-__all__ = ["Chat", "ClientError", "all_items", "run_deliveries", "token"]
+__all__ = ["Chat", "ClientError", "all_items", "kind", "run_deliveries", "token"]
 
 
 @pytest.fixture

@@ -122,13 +122,13 @@ def test_an_uploaded_photo_is_sent_as_an_attachment_with_its_preview(
     assert invoke("thumbnails", s3_event(key)) == {"processed": 1}  # the S3 trigger ran first
     ack = alice.send_body(cid, {"text": "look", "attachments": [
         {"key": key, "contentType": "image/jpeg", "size": len(data), "width": 1200, "height": 800}]}, "c1")
-    assert ack["type"] == "ack"
-    [delivered] = [f for f in connections_api.frames_for("b1") if f["type"] == "message"]
-    [attachment] = delivered["body"]["attachments"]
+    assert ack["t"] == "ack"
+    [delivered] = [f for f in connections_api.frames_for("b1") if f.get("t") == "msg"]
+    [attachment] = delivered["b"]["attachments"]
     assert attachment["key"] == key and attachment["preview"].startswith("data:image/webp;base64,")
     assert len(attachment["preview"]) < 1000
     history = Chat("bob", "b1").history(cid)
-    assert history["messages"][0]["body"]["attachments"][0]["key"] == key
+    assert history["messages"][0]["b"]["attachments"][0]["key"] == key
 
 
 def test_the_thumbnail_has_the_right_size_and_nothing_served_carries_gps(aws_env: Any, bucket: Any) -> None:
@@ -158,7 +158,7 @@ def test_members_are_told_when_a_sent_photos_thumbnail_is_ready(aws_env: Any, bu
     before = Chat("bob", "b1").call("uploads", {"action": "attachmentUrls", "conversationId": cid, "keys": [key]})
     assert "url" not in before["attachments"][0]  # not served before its metadata is stripped
     invoke("thumbnails", s3_event(key))  # the S3 trigger ran after the send
-    [ready] = [f for f in connections_api.frames_for("b1") if f["type"] == "attachment"]
+    [ready] = [f for f in connections_api.frames_for("b1") if f.get("type") == "attachment"]
     assert (ready["conversationId"], ready["seq"], ready["key"], ready["width"], ready["height"]) == (
         cid, 1, key, 300, 600)
 
@@ -194,7 +194,7 @@ def test_a_voice_message_is_served_as_uploaded(aws_env: Any, bucket: Any) -> Non
     key = upload(alice, cid, audio, "audio/mp4")
     invoke("thumbnails", s3_event(key))
     assert alice.send_body(cid, {"attachments": [{"key": key, "contentType": "audio/mp4", "size": len(audio)}]},
-                           "c1")["type"] == "ack"
+                           "c1")["t"] == "ack"
     [link] = Chat("bob", "b1").call("uploads", {"action": "attachmentUrls", "conversationId": cid,
                                                 "keys": [key]})["attachments"]
     assert requests.get(link["url"], timeout=10).content == audio and "thumbnailUrl" not in link

@@ -22,11 +22,24 @@ def effect(policy: dict[str, Any]) -> str:
     return effect_value
 
 
-def test_a_valid_query_token_is_allowed_and_carries_the_user_id() -> None:
+def test_a_valid_query_token_is_allowed_and_carries_the_user_id_and_the_default_frame_format() -> None:
     policy = invoke("authorizer", authorizer_event(query={"token": token("alice")}))
     assert effect(policy) == "Allow"
     assert policy["principalId"] == "alice"
-    assert policy["context"] == {"userId": "alice"}
+    assert policy["context"] == {"userId": "alice", "frameFormat": "compact"}
+
+
+def test_the_frame_format_asked_for_is_passed_to_every_route() -> None:
+    for asked in ("compact", "full"):
+        policy = invoke("authorizer", authorizer_event(query={"token": token("alice"), "format": asked}))
+        assert effect(policy) == "Allow" and policy["context"]["frameFormat"] == asked
+
+
+def test_an_unknown_frame_format_refuses_the_handshake() -> None:
+    # given a good token, when the app asks for a format Parley does not have, then it is refused (403)
+    for asked in ("cbor", "Full", ""):
+        policy = invoke("authorizer", authorizer_event(query={"token": token("alice"), "format": asked}))
+        assert effect(policy) == "Deny", asked
 
 
 def test_a_valid_bearer_header_is_allowed() -> None:

@@ -35,11 +35,11 @@ def test_a_throttled_connection_lookup_still_acks_and_the_queue_delivers(
     with injected(rule):
         ack = alice.send(cid, "hello", "c1")
     # then alice still gets her ack: the message is stored
-    assert ack["type"] == "ack" and ack["seq"] == 1 and rule.injected >= 3
+    assert ack["t"] == "ack" and ack["s"] == 1 and rule.injected >= 3
     assert connections_api.frames_for("b-phone") == []
     # and the delivery queue finishes the job: bob gets the message live
     assert run_deliveries() == []
-    assert [f["seq"] for f in connections_api.frames_for("b-phone")] == [1]
+    assert [f["s"] for f in connections_api.frames_for("b-phone")] == [1]
 
 
 def test_a_lost_answer_to_the_message_write_is_recognised_as_our_own(
@@ -50,9 +50,9 @@ def test_a_lost_answer_to_the_message_write_is_recognised_as_our_own(
     with injected(rule):
         ack = alice.send(cid, "hello", "c1")
     # then the retry's ConditionalCheckFailed is recognised as our own message: one ack, one message stored
-    assert ack["type"] == "ack" and ack["seq"] == 1 and rule.injected == 1
+    assert ack["t"] == "ack" and ack["s"] == 1 and rule.injected == 1
     assert len(messages_of(aws_env, cid)) == 1
-    assert [f["seq"] for f in connections_api.frames_for("b-phone")] == [1]
+    assert [f["s"] for f in connections_api.frames_for("b-phone")] == [1]
 
 
 def test_an_unread_event_sns_refuses_is_published_from_the_queue(aws_env: Any, configure: Any) -> None:
@@ -65,7 +65,7 @@ def test_an_unread_event_sns_refuses_is_published_from_the_queue(aws_env: Any, c
     alice = Chat("alice", "a-phone").connect()
     cid = alice.open_direct("bob")  # bob is offline
     with injected(Rule("sns", "Publish", Fault.SERVER_ERROR, times=None)):
-        assert alice.send(cid, "hello", "c1")["type"] == "ack"
+        assert alice.send(cid, "hello", "c1")["t"] == "ack"
     leaked = sqs.receive_message(QueueUrl=capture).get("Messages", [])
     assert leaked == [], [m["Body"][:300] for m in leaked]
     assert run_deliveries() == []
@@ -84,8 +84,8 @@ def test_a_send_killed_after_the_store_is_delivered_when_its_client_resends(
     # when the app, which got no ack, resends the same clientMsgId
     ack = alice.send(cid, "hello", "c1")
     # then it gets the ack of the stored message, and the resend delivered it
-    assert ack["seq"] == 1 and len(messages_of(aws_env, cid)) == 1
-    assert [f["seq"] for f in connections_api.frames_for("b-phone")] == [1]
+    assert ack["s"] == 1 and len(messages_of(aws_env, cid)) == 1
+    assert [f["s"] for f in connections_api.frames_for("b-phone")] == [1]
 
 
 def test_delivery_that_runs_out_of_time_is_handed_to_the_queue(
@@ -109,8 +109,8 @@ def test_delivery_that_runs_out_of_time_is_handed_to_the_queue(
     finally:
         release.set()
     # then the sender is acked, and bob's delivery was queued for the deliver function
-    assert '"type":"ack"' in answer["body"]
+    assert '"t":"ack"' in answer["body"]
     [job] = [json.loads(r["body"]) for r in queued_deliveries()]
     assert (job["seq"], job["live"]) == (1, ["bob"])
     assert invoke("deliver", {"Records": [sqs_record(json.dumps(job))]}) == {"batchItemFailures": []}
-    assert 1 in [f["seq"] for f in connections_api.frames_for("b-phone")]
+    assert 1 in [f["s"] for f in connections_api.frames_for("b-phone")]

@@ -17,16 +17,13 @@ def test_send_acks_with_the_next_seq_and_delivers_to_every_other_connection(
         aws_env: Any, connections_api: FakeConnectionsApi) -> None:
     alice, _, bob, cid = setup_pair()
     ack = alice.send(cid, "hello bob", "cm-1")
-    assert ack["type"] == "ack" and ack["seq"] == 1 and ack["clientMsgId"] == "cm-1"
-    assert ack["conversationId"] == cid and ack["messageId"] and ack["sentAt"] > 0
-    assert bob.send(cid, "hi", "cm-2")["seq"] == 2
+    assert ack == {"t": "ack", "r": "cm-1", "s": 1, "at": ack["at"]} and ack["at"] > 0
+    assert bob.send(cid, "hi", "cm-2")["s"] == 2
     [to_bob] = connections_api.frames_for("b-phone")
-    assert to_bob == {"type": "message", "conversationId": cid, "seq": 1, "messageId": ack["messageId"],
-                      "senderId": "alice", "sentAt": ack["sentAt"], "clientMsgId": "cm-1",
-                      "body": {"text": "hello bob"}}
+    assert to_bob == {"t": "msg", "c": cid, "s": 1, "f": "alice", "at": ack["at"], "b": {"text": "hello bob"}}
     # the sender's other device gets both messages, the sending connection only its acks
-    assert [f["seq"] for f in connections_api.frames_for("a-laptop")] == [1, 2]
-    assert [f["seq"] for f in connections_api.frames_for("a-phone")] == [2]
+    assert [f["s"] for f in connections_api.frames_for("a-laptop")] == [1, 2]
+    assert [f["s"] for f in connections_api.frames_for("a-phone")] == [2]
 
 
 def test_a_resend_returns_the_original_ack_stores_nothing_and_delivers_the_same_message_again(
@@ -37,7 +34,7 @@ def test_a_resend_returns_the_original_ack_stores_nothing_and_delivers_the_same_
     # when the ack was lost and the app resends: the same ack, nothing new stored...
     assert alice.send(cid, "once", "cm-1") == ack
     assert all_items(aws_env) == before
-    # ...and the same message (same seq and messageId) delivered again, in case the first attempt died
+    # ...and the same message (same seq, so the same messageId) delivered again, in case the first attempt died
     # before delivering it: apps drop a seq they already have
     def by_connection(posts: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
         return sorted(posts, key=lambda p: p[0])
@@ -51,7 +48,7 @@ def test_the_sender_is_the_verified_user_never_the_body(aws_env: Any, connection
                                  "body": {"text": "hi"}, "senderId": "bob", "sentAt": 1})
     assert forged["code"] == "invalid_frame"
     alice.send(cid, "hi", "y")
-    assert connections_api.frames_for("b-phone")[0]["senderId"] == "alice"
+    assert connections_api.frames_for("b-phone")[0]["f"] == "alice"
 
 
 def test_a_non_member_can_neither_send_nor_read(aws_env: Any, connections_api: FakeConnectionsApi) -> None:
@@ -76,9 +73,9 @@ def test_a_gone_connection_is_pruned_and_the_others_still_receive(
     alice, _, _, cid = setup_pair()
     Chat("bob", "b-stale").connect()
     connections_api.stale.add("b-stale")
-    assert alice.send(cid, "still there?", "cm-1")["seq"] == 1
-    assert [f["seq"] for f in connections_api.frames_for("b-phone")] == [1]
-    assert [f["seq"] for f in connections_api.frames_for("a-laptop")] == [1]
+    assert alice.send(cid, "still there?", "cm-1")["s"] == 1
+    assert [f["s"] for f in connections_api.frames_for("b-phone")] == [1]
+    assert [f["s"] for f in connections_api.frames_for("a-laptop")] == [1]
     assert {i["cid"]["S"] for i in connection_items(aws_env) if i["pk"]["S"] == "USER#bob"} == {"b-phone"}
 
 
@@ -95,16 +92,16 @@ def test_history_pages_backwards_and_catches_up_forwards(aws_env: Any) -> None:
         alice.send(cid, f"m{i}", f"cm-{i}")
     latest = bob.history(cid, limit=3, requestId="h1")
     assert latest["type"] == "history" and latest["ref"] == "h1"
-    assert [m["seq"] for m in latest["messages"]] == [5, 6, 7] and latest["hasMore"] is True
+    assert [m["s"] for m in latest["messages"]] == [5, 6, 7] and latest["hasMore"] is True
     older = bob.history(cid, before=5, limit=3)
-    assert [m["seq"] for m in older["messages"]] == [2, 3, 4] and older["hasMore"] is True
+    assert [m["s"] for m in older["messages"]] == [2, 3, 4] and older["hasMore"] is True
     oldest = bob.history(cid, before=2, limit=3)
-    assert [m["seq"] for m in oldest["messages"]] == [1] and oldest["hasMore"] is False
+    assert [m["s"] for m in oldest["messages"]] == [1] and oldest["hasMore"] is False
     caught_up = bob.history(cid, after=3, limit=2)
-    assert [m["seq"] for m in caught_up["messages"]] == [4, 5] and caught_up["hasMore"] is True
+    assert [m["s"] for m in caught_up["messages"]] == [4, 5] and caught_up["hasMore"] is True
     rest = bob.history(cid, after=5)
-    assert [m["seq"] for m in rest["messages"]] == [6, 7] and rest["hasMore"] is False
-    assert rest["messages"][0]["body"] == {"text": "m6"} and rest["messages"][0]["senderId"] == "alice"
+    assert [m["s"] for m in rest["messages"]] == [6, 7] and rest["hasMore"] is False
+    assert rest["messages"][0]["b"] == {"text": "m6"} and rest["messages"][0]["f"] == "alice"
     assert bob.history(cid, after=7)["messages"] == []
 
 

@@ -116,7 +116,7 @@ def test_every_device_of_a_user_gets_its_own_platform_format(aws_env: Any, push:
     assert [m["aps"]["badge"] for m in received["APNS"]] == [1, 2]
     fcm = received["GCM"][1]["fcmV1Message"]["message"]
     assert fcm["notification"] == {"title": "alice", "body": "there"}
-    assert fcm["data"] == {"conversationId": cid, "seq": "2", "messageId": fcm["data"]["messageId"], "badge": "2",
+    assert fcm["data"] == {"conversationId": cid, "seq": "2", "messageId": f"{cid}.2", "badge": "2",
                            "notify": "push"}
 
 
@@ -223,7 +223,7 @@ def test_the_content_free_mode_sends_only_ids(aws_env: Any, push: Push, configur
     fcm = received["GCM"][0]["fcmV1Message"]["message"]
     # data-only: Android shows nothing by itself, the app's code runs first and shows the alert
     assert "notification" not in fcm and "notification" not in fcm.get("android", {})
-    assert fcm["data"] == {"conversationId": cid, "seq": "1", "messageId": fcm["data"]["messageId"], "badge": "1",
+    assert fcm["data"] == {"conversationId": cid, "seq": "1", "messageId": f"{cid}.1", "badge": "1",
                            "notify": "push"}
 
 
@@ -243,4 +243,4 @@ def test_without_push_configuration_registration_is_refused_and_sending_works(aw
     bob = Chat("bob", "b1")
     assert register(bob, "apns", APNS_TOKEN)["code"] == "push_unavailable"
     alice = Chat("alice", "a1")
-    assert alice.send(alice.open_direct("bob"), "hi", "c1")["type"] == "ack"
+    assert alice.send(alice.open_direct("bob"), "hi", "c1")["t"] == "ack"

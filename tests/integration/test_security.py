@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import Chat, FakeConnectionsApi, all_items, connection_items, token
+from tests.integration.conftest import Chat, FakeConnectionsApi, all_items, connection_items, kind, token
 from tests.support.events import authorizer_event, connect_event
 from tests.support.handlers import invoke
 from tests.support.json_endpoint import JsonEndpoint, json_endpoint
@@ -29,12 +29,12 @@ def test_flooding_is_rate_limited_and_nothing_over_the_limit_is_stored_or_delive
     alice, _ = Chat("alice", "a1").connect(), Chat("bob", "b1").connect()
     cid = alice.open_direct("bob")
     answers = [alice.send(cid, f"spam {i}", f"c{i}") for i in range(8)]
-    assert [a["type"] for a in answers[:5]] == ["ack"] * 5
+    assert [kind(a) for a in answers[:5]] == ["ack"] * 5
     refused = answers[5:]
     assert {a["code"] for a in refused} == {"rate_limited"}
     assert all(0 < a["retryAfterMs"] <= 1000 for a in refused) and refused[0]["clientMsgId"] == "c5"
     assert len([i for i in all_items(aws_env) if i["sk"]["S"].startswith("MSG#")]) == 5
-    assert len([f for f in connections_api.frames_for("b1") if f["type"] == "message"]) == 5
+    assert len([f for f in connections_api.frames_for("b1") if kind(f) == "msg"]) == 5
 
 
 def test_the_limit_holds_across_a_users_connections(configure: Any, aws_env: Any) -> None:
@@ -112,11 +112,11 @@ def test_a_blocked_user_can_neither_open_nor_write_to_a_direct_conversation(
     assert alice.send(cid, "let me in", "c1")["code"] == "blocked"
     assert alice.call("typing", {"action": "typing", "conversationId": cid}) == {}
     assert all_items(aws_env) == before
-    assert [f for f in connections_api.frames_for("b1") if f["type"] in ("message", "typing")] == []
+    assert [f for f in connections_api.frames_for("b1") if kind(f) in ("msg", "typing")] == []
     # bob may still write to alice, and unblocking restores the conversation
-    assert bob.send(cid, "bye", "c2")["type"] == "ack"
+    assert kind(bob.send(cid, "bye", "c2")) == "ack"
     bob.call("blocks", {"action": "unblock", "userId": "alice"})
-    assert alice.send(cid, "thanks", "c3")["type"] == "ack"
+    assert kind(alice.send(cid, "thanks", "c3")) == "ack"
 
 
 def test_in_groups_the_blocker_stops_receiving_the_blocked_users_messages_typing_and_presence(
@@ -126,10 +126,10 @@ def test_in_groups_the_blocker_stops_receiving_the_blocked_users_messages_typing
     gid = group["conversation"]["conversationId"]
     bob.call("blocks", {"action": "block", "userId": "alice"})
     alice = Chat("alice", "a1").connect()
-    assert alice.send(gid, "hello group", "c1")["type"] == "ack"
+    assert kind(alice.send(gid, "hello group", "c1")) == "ack"
     alice.call("typing", {"action": "typing", "conversationId": gid})
-    assert {f["type"] for f in connections_api.frames_for("c1")} >= {"message", "typing", "presence"}
-    assert [f for f in connections_api.frames_for("b1") if f["type"] in ("message", "typing", "presence")] == []
+    assert {kind(f) for f in connections_api.frames_for("c1")} >= {"msg", "typing", "presence"}
+    assert [f for f in connections_api.frames_for("b1") if kind(f) in ("msg", "typing", "presence")] == []
     assert bob.call("presence", {"action": "presence", "userIds": ["alice", "carol"]})["users"] == [
         {"userId": "carol", "status": "online"}]
     assert carol.user == "carol"
@@ -159,7 +159,7 @@ def test_a_message_the_hook_denies_is_refused_with_its_reason(aws_env: Any, hook
     refused = alice.send(cid, "buy at spam.example", "c1")
     assert refused["code"] == "message_rejected" and refused["message"] == "No links, please."
     assert all_items(aws_env) == before
-    assert [f for f in connections_api.frames_for("b1") if f["type"] == "message"] == []
+    assert [f for f in connections_api.frames_for("b1") if kind(f) == "msg"] == []
 
 
 def test_a_message_the_hook_replaces_is_stored_rewritten(aws_env: Any, hook_endpoint: Any,
@@ -167,8 +167,8 @@ def test_a_message_the_hook_replaces_is_stored_rewritten(aws_env: Any, hook_endp
     hook_endpoint.answer = {"verdict": "replace", "text": "[removed]"}
     alice, _ = Chat("alice", "a1").connect(), Chat("bob", "b1").connect()
     cid = alice.open_direct("bob")
-    assert alice.send(cid, "something rude", "c1")["type"] == "ack"
-    assert [f["body"] for f in connections_api.frames_for("b1") if f["type"] == "message"] == [{"text": "[removed]"}]
+    assert kind(alice.send(cid, "something rude", "c1")) == "ack"
+    assert [f["b"] for f in connections_api.frames_for("b1") if kind(f) == "msg"] == [{"text": "[removed]"}]
 
 
 def test_a_hook_that_times_out_fails_open_or_closed_as_configured(configure: Any, aws_env: Any,
@@ -177,7 +177,7 @@ def test_a_hook_that_times_out_fails_open_or_closed_as_configured(configure: Any
     hook_endpoint.delay, hook_endpoint.answer = 1.0, {"verdict": "deny", "reason": "too late"}
     alice = Chat("alice", "a1")
     cid = alice.open_direct("bob")
-    assert alice.send(cid, "fail open", "c1")["type"] == "ack"
+    assert kind(alice.send(cid, "fail open", "c1")) == "ack"
     configure(PARLEY_MODERATION_FAIL_OPEN="false")
     before = all_items(aws_env)
     assert alice.send(cid, "fail closed", "c2")["code"] == "moderation_unavailable"

@@ -140,9 +140,9 @@ def chat_through_every_function(lambdas: TracedLambdas, queue: str, hook: JsonEn
     direct = alice.call({"action": "openDirect", "userId": "bob"})["conversation"]["conversationId"]
 
     assert alice.call({"action": "send", "conversationId": group, "clientMsgId": "m1", "body": {"text": TEXT}},
-                      )["type"] == "ack"
+                      )["t"] == "ack"
     assert alice.call({"action": "send", "conversationId": direct, "clientMsgId": "m2", "body": {"text": TEXT}},
-                      )["type"] == "ack"
+                      )["t"] == "ack"
     # a photo with the marker in its caption; the S3 trigger runs after the send
     data = png()
     ticket = alice.call({"action": "requestUpload", "conversationId": group, "contentType": "image/png",
@@ -151,7 +151,7 @@ def chat_through_every_function(lambdas: TracedLambdas, queue: str, hook: JsonEn
                          timeout=10).status_code in (200, 204)
     assert alice.call({"action": "send", "conversationId": group, "clientMsgId": "m3", "body": {
         "text": TEXT, "attachments": [{"key": ticket["key"], "contentType": "image/png", "size": len(data)}]}},
-    )["type"] == "ack"
+    )["t"] == "ack"
     assert lambdas.invoke(routes.THUMBNAILS, s3_event(ticket["key"])) == {"processed": 1}
     hook.answer = {"verdict": "deny", "reason": f"not that: {MARKER}"}  # a hook may quote the message
     assert alice.call({"action": "send", "conversationId": direct, "clientMsgId": "m4", "body": {"text": TEXT}},

@@ -16,7 +16,7 @@ DOMAIN = f"{API_ID}.execute-api.{REGION}.amazonaws.com"
 
 
 def _request_context(connection_id: str, route_key: str, event_type: str, user_id: str | None,
-                     **extra: Any) -> dict[str, Any]:
+                     frame_format: str | None = "compact", **extra: Any) -> dict[str, Any]:
     now_ms = int(time.time() * 1000)
     ctx: dict[str, Any] = {
         "routeKey": route_key,
@@ -34,16 +34,18 @@ def _request_context(connection_id: str, route_key: str, event_type: str, user_i
         "apiId": API_ID,
         **extra,
     }
-    if user_id is not None:
+    if user_id is not None:  # as the authorizer passes them (frameFormat None: a connection from before formats)
         ctx["authorizer"] = {"userId": user_id, "principalId": user_id}
+        if frame_format is not None:
+            ctx["authorizer"]["frameFormat"] = frame_format
     return ctx
 
 
-def connect_event(user_id: str | None, connection_id: str) -> dict[str, Any]:
+def connect_event(user_id: str | None, connection_id: str, frame_format: str | None = "compact") -> dict[str, Any]:
     return {
         "headers": {"Host": DOMAIN, "Sec-WebSocket-Version": "13"},
         "multiValueHeaders": {"Host": [DOMAIN], "Sec-WebSocket-Version": ["13"]},
-        "requestContext": _request_context(connection_id, "$connect", "CONNECT", user_id),
+        "requestContext": _request_context(connection_id, "$connect", "CONNECT", user_id, frame_format),
         "isBase64Encoded": False,
     }
 
@@ -58,14 +60,16 @@ def disconnect_event(user_id: str | None, connection_id: str) -> dict[str, Any]:
     }
 
 
-def message_event(user_id: str | None, connection_id: str, body: Any, route_key: str | None = None) -> dict[str, Any]:
-    """``body`` is sent as-is when it is a str, JSON-encoded otherwise; the route key follows the action."""
+def message_event(user_id: str | None, connection_id: str, body: Any, route_key: str | None = None,
+                  frame_format: str | None = "compact") -> dict[str, Any]:
+    """``body`` is sent as-is when it is a str, JSON-encoded otherwise; the route key follows the action.
+    ``frame_format`` is the connection's, as the authorizer passed it."""
     raw = body if isinstance(body, str) else json.dumps(body)
     if route_key is None:
         action = body.get("action") if isinstance(body, dict) else None
         route_key = action if isinstance(action, str) else "$default"
     return {
-        "requestContext": _request_context(connection_id, route_key, "MESSAGE", user_id,
+        "requestContext": _request_context(connection_id, route_key, "MESSAGE", user_id, frame_format,
                                            messageId=uuid.uuid4().hex[:16]),
         "body": raw,
         "isBase64Encoded": False,

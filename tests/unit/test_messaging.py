@@ -37,6 +37,16 @@ def test_the_server_sets_sender_and_time(conversations: ConversationService, mes
     assert first.message_id != second.message_id
 
 
+def test_a_message_id_is_derived_from_the_conversation_and_the_seq(conversations: ConversationService,
+                                                                   messaging: MessagingService) -> None:
+    cid = conversations.open_direct("alice", "bob").conversation_id
+    sent = messaging.send("alice", cid, "a", body()).message
+    assert sent.message_id == f"{cid}.1"
+    # the same id on every read of it, and on a resend
+    assert messaging.history("bob", cid, before=None, after=None, limit=10).messages[0].message_id == f"{cid}.1"
+    assert messaging.send("alice", cid, "a", body()).message.message_id == f"{cid}.1"
+
+
 def test_a_resend_returns_the_original_and_stores_nothing(conversations: ConversationService,
                                                           messaging: MessagingService,
                                                           message_store: FakeMessageStore) -> None:

@@ -17,6 +17,7 @@ import jwt
 
 from parley.config import AuthMode, Settings
 from parley.errors import TokenError
+from parley.models import FrameFormat
 from parley.user_ids import is_user_id
 
 _SYMMETRIC = {"HS256", "HS384", "HS512"}
@@ -33,6 +34,14 @@ def token_from_request(query: Mapping[str, str] | None, headers: Mapping[str, st
         if name.lower() == "authorization" and value[:7].lower() == "bearer ":
             return value[7:].strip() or None
     return None
+
+
+def frame_format_from_request(query: Mapping[str, str] | None) -> FrameFormat | None:
+    """The frame format asked for with ``?format=`` (``compact`` when absent); None for any other value."""
+    asked = (query or {}).get("format")
+    if asked is None:
+        return FrameFormat.COMPACT
+    return FrameFormat(asked) if asked in tuple(FrameFormat) else None
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from parley.clock import Clock, now_ms
 from parley.errors import RateLimitedError, TooManyConnectionsError
-from parley.models import Connection
+from parley.models import Connection, FrameFormat
 from parley.ports import ConnectionStore, ProfileStore
 from parley.rate_limits import RateLimiter
 
@@ -20,9 +20,10 @@ class ConnectionService:
         self._profiles = profiles
         self._clock = clock
 
-    def connect(self, user_id: str, connection_id: str) -> Connection:
-        """Record a new connection, within the per-user caps on open connections (atomic: racing handshakes
-        cannot pass it) and on new ones per minute."""
+    def connect(self, user_id: str, connection_id: str,
+                frame_format: FrameFormat = FrameFormat.COMPACT) -> Connection:
+        """Record a new connection and the frame format it chose, within the per-user caps on open connections
+        (atomic: racing handshakes cannot pass it) and on new ones per minute."""
         now = self._clock()
         if self._limiter is not None:
             try:
@@ -32,7 +33,8 @@ class ConnectionService:
         if self._profiles is not None:
             self._profiles.mark_first_seen(user_id, now)
         # Last: a $connect that fails after this would leave a record of a connection that never opened.
-        connection = Connection(connection_id=connection_id, user_id=user_id, connected_at=now)
+        connection = Connection(connection_id=connection_id, user_id=user_id, connected_at=now,
+                                frame_format=frame_format)
         if not self._store.claim(connection, now // 1000 + self._ttl, self._max_per_user, now):
             raise TooManyConnectionsError(f"At most {self._max_per_user} open connections per user.")
         return connection

@@ -26,7 +26,7 @@ from parley.messaging import SendOutcome
 from parley.models import Conversation, DeliveryJob, Message
 from parley.observability import logger
 from parley.ports import ConversationStore, DeliveryQueue, MessageStore
-from parley.protocol import MessageFrame
+from parley.protocol import message_frames
 from parley.unread_events import UnreadEventPublisher
 
 # Time kept back from the Lambda's own timeout to queue what is left (an SQS send, with its retries).
@@ -87,8 +87,8 @@ class DeliveryService:
         unreached: tuple[str, ...] = ()
         pending: tuple[str, ...] = ()
         if job.live and self._fanout is not None:
-            frame = MessageFrame.of(message).to_json().encode()
-            result = self._fanout.deliver(job.live, frame, self._clock(), job.exclude_connection, deadline_s)
+            frames = message_frames(message)  # each connection gets the format it chose
+            result = self._fanout.deliver(job.live, frames, self._clock(), job.exclude_connection, deadline_s)
             delivered, stale, unreached, pending = result.delivered, result.stale, result.unreached, result.pending
             if message.sender_id in unreached:  # a post to the sender's other device failed: try it again
                 pending = (*pending, message.sender_id)

@@ -24,11 +24,13 @@ from parley.errors import (
     error_code,
     error_message,
 )
+from parley.models import FrameFormat
 from parley.observability import logger, metrics
 from parley.protocol import MAX_FRAME_BYTES, ErrorFrame, FrameRefs
 from parley.wiring import services
 
 USER_ID_KEY = "userId"  # the authorizer context key that carries the verified user id
+FRAME_FORMAT_KEY = "frameFormat"  # ... and the one that carries the connection's frame format
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class Caller:
 
     user_id: str
     connection_id: str
+    frame_format: FrameFormat = FrameFormat.COMPACT  # how this connection's ack and message frames are written
     # When this invocation's time is up (``time.monotonic()`` seconds), if the Lambda context says.
     deadline_s: float | None = None
 
@@ -53,7 +56,15 @@ def caller_of(event: APIGatewayWebSocketEvent, context: HasRemainingTime | None 
         raise UnauthorizedError()
     logger.append_keys(connection_id=connection_id, user_id=user_id)
     deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000 if context is not None else None
-    return Caller(user_id=user_id, connection_id=connection_id, deadline_s=deadline)
+    return Caller(user_id=user_id, connection_id=connection_id, frame_format=_frame_format(authorizer),
+                  deadline_s=deadline)
+
+
+def _frame_format(authorizer: Any) -> FrameFormat:
+    """The format the authorizer passed. A connection authorized before formats existed has none: its client
+    expects every field."""
+    chosen = authorizer.get(FRAME_FORMAT_KEY) if isinstance(authorizer, dict) else None
+    return FrameFormat(chosen) if chosen in tuple(FrameFormat) else FrameFormat.FULL
 
 
 def parse_frame(body: str | None) -> dict[str, Any]:

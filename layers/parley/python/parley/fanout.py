@@ -5,21 +5,26 @@ is deleted (unless it is only seconds old: API Gateway also answers 410 while a 
 still running) and the others still receive the frame. The result says, per user, whether the frame
 reached them, whether it cannot (no open connection, or a post failed), or whether that is not known yet
 (their lookup failed, or had not finished by the deadline): the caller decides what each means.
+
+The frame is one for everyone, or one per frame format (``message`` frames): each connection gets the one of
+the format its record names, learnt from the same lookup.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from enum import Enum
 
 from parley.errors import StaleConnectionError
-from parley.models import Connection
+from parley.models import Connection, FrameFormat
 from parley.observability import logger
 from parley.ports import ConnectionGateway, ConnectionStore
+
+Payload = bytes | Mapping[FrameFormat, bytes]  # one frame for every connection, or one per frame format
 
 
 class Reach(Enum):
@@ -55,10 +60,11 @@ class Fanout:
         # Told which users lost a connection to pruning (presence uses it to announce "offline").
         self.on_pruned: Callable[[list[str]], None] | None = None
 
-    def deliver(self, user_ids: Iterable[str], data: bytes, now_ms: int, exclude_connection: str | None = None,
+    def deliver(self, user_ids: Iterable[str], data: Payload, now_ms: int, exclude_connection: str | None = None,
                 deadline_s: float | None = None) -> FanoutResult:
-        """Post ``data`` to every open connection of ``user_ids`` but ``exclude_connection``. Work not done
-        by ``deadline_s`` (``time.monotonic()`` seconds) is left running and reported as pending."""
+        """Post ``data`` (or, per format, the frame of each connection's format) to every open connection of
+        ``user_ids`` but ``exclude_connection``. Work not done by ``deadline_s`` (``time.monotonic()``
+        seconds) is left running and reported as pending."""
         users = list(dict.fromkeys(user_ids))
         abandoned = threading.Event()  # set at the deadline: late tasks stop before their next call
         tasks: dict[Future[_UserOutcome], str] = {
@@ -87,7 +93,7 @@ class Fanout:
         """Stop the worker threads (a long-lived host such as the local stack; Lambda never needs it)."""
         self._pool.shutdown(wait=True)
 
-    def _deliver_to(self, user_id: str, data: bytes, now_ms: int, exclude: str | None,
+    def _deliver_to(self, user_id: str, data: Payload, now_ms: int, exclude: str | None,
                     abandoned: threading.Event) -> _UserOutcome:
         if abandoned.is_set():  # started only after the deadline
             return _UserOutcome(reach=Reach.PENDING)
@@ -97,7 +103,8 @@ class Fanout:
         for connection in targets:
             if abandoned.is_set():  # past the deadline: this user is delivered to again, later
                 return _UserOutcome(reach=Reach.PENDING)
-            results.append((connection, self._post(connection, data, now_ms)))
+            frame = data if isinstance(data, bytes) else data[connection.frame_format]
+            results.append((connection, self._post(connection, frame, now_ms)))
         ok = sum(1 for _, r in results if r == "ok")
         stale = tuple(c for c, r in results if r == "stale")
         failed = sum(1 for _, r in results if r == "failed")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 
 from parley.clock import Clock, now_ms
@@ -80,9 +79,8 @@ class MessagingService:
             seq = head.last_seq + 1
             senders, evicted = next_recent_senders(head.newest, me, seq)
             self._keep_read_positions(conversation_id, evicted)
-            message = Message(conversation_id=conversation_id, seq=seq, message_id=secrets.token_urlsafe(12),
-                              sender_id=me, sent_at=self._clock(), client_msg_id=client_msg_id, body=body,
-                              recent_senders=senders)
+            message = Message(conversation_id=conversation_id, seq=seq, sender_id=me, sent_at=self._clock(),
+                              client_msg_id=client_msg_id, body=body, recent_senders=senders)
             try:
                 self._messages.append(message)
             except SeqTakenError:

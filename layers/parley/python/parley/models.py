@@ -55,12 +55,17 @@ class MessageBody(BaseModel):
         return self
 
 
+def message_id_of(conversation_id: str, seq: int) -> str:
+    """A message's id: ``<conversationId>.<seq>``, derived, never stored. Unambiguous (a seq has no ``.``: split
+    at the last one) and at most 37 characters for the ids Parley makes, within APNs' 64-byte collapse id."""
+    return f"{conversation_id}.{seq}"
+
+
 class Message(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     conversation_id: str
     seq: int = Field(ge=1)
-    message_id: str
     sender_id: str
     sent_at: int  # epoch milliseconds, server clock
     client_msg_id: str
@@ -70,6 +75,18 @@ class Message(BaseModel):
     # cost no write. Internal: never sent to clients.
     recent_senders: dict[str, int] = Field(default_factory=dict)
 
+    @property
+    def message_id(self) -> str:
+        return message_id_of(self.conversation_id, self.seq)
+
+
+class FrameFormat(StrEnum):
+    """How a connection's ``ack`` and ``message`` frames are written (docs/protocol.md, "Frame formats"): a
+    presentation choice made at connect time, nothing else depends on it."""
+
+    COMPACT = "compact"  # the default: short keys, only what the receiver cannot derive
+    FULL = "full"  # every field, camelCase
+
 
 class Connection(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -77,6 +94,7 @@ class Connection(BaseModel):
     connection_id: str
     user_id: str
     connected_at: int  # epoch milliseconds
+    frame_format: FrameFormat = FrameFormat.COMPACT
 
 
 class ConversationHead(BaseModel):

@@ -16,6 +16,7 @@ from pydantic.alias_generators import to_camel
 from parley.models import (
     Conversation,
     ConversationSummary,
+    FrameFormat,
     Membership,
     Message,
     MessageBody,
@@ -146,10 +147,62 @@ class MessageFrame(_Outbound):
                    sender_id=m.sender_id, sent_at=m.sent_at, client_msg_id=m.client_msg_id, body=m.body)
 
 
+class _Compact(_Outbound):
+    """The compact format's keys are written as declared (``t``, ``r``, ``at``...), not camelCased."""
+
+    model_config = ConfigDict(alias_generator=None, frozen=True)
+
+
+class CompactAckFrame(_Compact):
+    """``ack`` in the compact format: only what the sender cannot know, and the clientMsgId it answers."""
+
+    t: Literal["ack"] = "ack"
+    r: str  # clientMsgId
+    s: int  # seq
+    at: int  # sentAt
+    ref: str | None = None
+
+
+class CompactMessageFrame(_Compact):
+    """``message`` in the compact format: no messageId (it is ``<c>.<s>``), and no clientMsgId except on the
+    caller's own messages in ``history``."""
+
+    t: Literal["msg"] = "msg"
+    c: str  # conversationId
+    s: int  # seq
+    f: str  # senderId
+    at: int  # sentAt
+    r: str | None = None  # clientMsgId: in history, on the caller's own messages only
+    b: MessageBody  # body
+
+
+def ack_frame(m: Message, frame_format: FrameFormat, ref: str | None = None) -> AckFrame | CompactAckFrame:
+    """The answer to the ``send`` that stored (or resent) ``m``, in the sending connection's format."""
+    if frame_format is FrameFormat.FULL:
+        return AckFrame(client_msg_id=m.client_msg_id, conversation_id=m.conversation_id, seq=m.seq,
+                        message_id=m.message_id, sent_at=m.sent_at, ref=ref)
+    return CompactAckFrame(r=m.client_msg_id, s=m.seq, at=m.sent_at, ref=ref)
+
+
+def message_frame(m: Message, frame_format: FrameFormat, *,
+                  reader: str | None = None) -> MessageFrame | CompactMessageFrame:
+    """``m`` as a message frame. In the compact format ``reader`` (the caller of ``history``) gets the
+    clientMsgId of their own messages: that is how an app finds out whether a send it lost track of was stored."""
+    if frame_format is FrameFormat.FULL:
+        return MessageFrame.of(m)
+    return CompactMessageFrame(c=m.conversation_id, s=m.seq, f=m.sender_id, at=m.sent_at, b=m.body,
+                               r=m.client_msg_id if reader == m.sender_id else None)
+
+
+def message_frames(m: Message) -> dict[FrameFormat, bytes]:
+    """The live message frame in every format, for a fan-out to connections that chose different ones."""
+    return {f: message_frame(m, f).to_json().encode() for f in FrameFormat}
+
+
 class HistoryFrame(_Outbound):
     type: Literal["history"] = "history"
     conversation_id: str
-    messages: list[MessageFrame]
+    messages: list[MessageFrame] | list[CompactMessageFrame]
     has_more: bool
     next_seq: int | None = None  # with hasMore: pass it as `after` (going forward) or `before` (going back)
     ref: str | None = None
@@ -165,7 +218,7 @@ class ConversationInfo(_Outbound):
     # in listConversations: the caller's unread count, last-read seq and the newest message
     unread: int | None = None
     last_read_seq: int | None = None
-    last_message: MessageFrame | None = None
+    last_message: MessageFrame | CompactMessageFrame | None = None
 
     @classmethod
     def of(cls, c: Conversation) -> ConversationInfo:
@@ -173,10 +226,10 @@ class ConversationInfo(_Outbound):
                    created_by=c.created_by, created_at=c.created_at, name=c.name)
 
     @classmethod
-    def summary(cls, s: ConversationSummary) -> ConversationInfo:
+    def summary(cls, s: ConversationSummary, frame_format: FrameFormat) -> ConversationInfo:
         return cls.of(s.conversation).model_copy(update={
             "unread": s.unread, "last_read_seq": s.read_seq,
-            "last_message": MessageFrame.of(s.last_message) if s.last_message else None})
+            "last_message": message_frame(s.last_message, frame_format) if s.last_message else None})
 
 
 class ConversationFrame(_Outbound):

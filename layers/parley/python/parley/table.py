@@ -144,8 +144,9 @@ def seq_of(sort_key: str) -> int:
     return int(sort_key[len(MSG_PREFIX):])
 
 
-# Short attribute names keep a message item under 1 KB (one write unit) for ordinary texts.
-ATTR_MESSAGE_ID = "i"
+# Short attribute names keep a message item under 1 KB (one write unit) for ordinary texts. A message's id is
+# derived from its key (``parley.models.message_id_of``), not stored (items written before that carry an
+# ``i`` attribute, which is ignored).
 ATTR_SENDER = "f"
 ATTR_SENT_AT = "t"
 ATTR_CLIENT_MSG_ID = "c"

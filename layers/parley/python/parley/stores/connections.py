@@ -2,7 +2,8 @@
 
 A user has ``max_per_user`` numbered slots. ``$connect`` takes a free one (or one whose record has
 expired) with a conditional put, so two handshakes that race each other can never both take the last
-slot: the per-user cap holds without a counter to keep in step. The record names its connection id.
+slot: the per-user cap holds without a counter to keep in step. The record names its connection id and its
+frame format (``fmt``), so fan-out learns each connection's format from the lookup it makes anyway.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from botocore.exceptions import ClientError
 
 from parley import table
 from parley.aws import client
-from parley.models import Connection
+from parley.models import Connection, FrameFormat
 from parley.ports import ConnectionStore
 from parley.stores.codec import from_item, key, to_item
 from parley.stores.errors import error_code, translated
@@ -22,9 +23,11 @@ _CLAIM_ATTEMPTS = 5  # a lost race for a slot is retried with the next free one
 
 
 def _connection(user_id: str, item: dict[str, Any]) -> Connection:
-    # Records written before slots existed are keyed by the connection id itself.
+    # Records written before slots existed are keyed by the connection id itself; those written before frame
+    # formats existed belong to clients that expect every field.
     connection_id = item.get("cid") or str(item[table.SK])[len(table.CONN_PREFIX):]
-    return Connection(connection_id=str(connection_id), user_id=user_id, connected_at=int(item["at"]))
+    return Connection(connection_id=str(connection_id), user_id=user_id, connected_at=int(item["at"]),
+                      frame_format=FrameFormat(item.get("fmt", FrameFormat.FULL)))
 
 
 class DynamoConnectionStore(ConnectionStore):
@@ -49,7 +52,7 @@ class DynamoConnectionStore(ConnectionStore):
     def _put(self, connection: Connection, slot: str, expires_at: int, now_ms: int) -> bool:
         item = to_item({
             table.PK: table.user_pk(connection.user_id), table.SK: slot, "cid": connection.connection_id,
-            "at": connection.connected_at, table.TTL_ATTRIBUTE: expires_at,
+            "at": connection.connected_at, "fmt": connection.frame_format.value, table.TTL_ATTRIBUTE: expires_at,
         })
         try:
             with translated():

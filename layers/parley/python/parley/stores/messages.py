@@ -18,9 +18,10 @@ _MAX_SEQ = 10**table.SEQ_WIDTH - 1
 
 
 def _message_from_item(conversation_id: str, item: dict[str, Any]) -> Message:
+    # Items stored before message ids were derived also carry a random id (``i``): it is not read.
     return Message(
-        conversation_id=conversation_id, seq=table.seq_of(item[table.SK]), message_id=item[table.ATTR_MESSAGE_ID],
-        sender_id=item[table.ATTR_SENDER], sent_at=int(item[table.ATTR_SENT_AT]),
+        conversation_id=conversation_id, seq=table.seq_of(item[table.SK]), sender_id=item[table.ATTR_SENDER],
+        sent_at=int(item[table.ATTR_SENT_AT]),
         client_msg_id=item[table.ATTR_CLIENT_MSG_ID], body=MessageBody.model_validate(item[table.ATTR_BODY]),
         recent_senders={str(u): int(s) for u, s in item.get(table.ATTR_RECENT_SENDERS, {}).items()})
 
@@ -78,7 +79,7 @@ class DynamoMessageStore(MessageStore):
     def append(self, message: Message) -> None:
         item = to_item({
             table.PK: table.conversation_pk(message.conversation_id), table.SK: table.message_sk(message.seq),
-            table.ATTR_MESSAGE_ID: message.message_id, table.ATTR_SENDER: message.sender_id,
+            table.ATTR_SENDER: message.sender_id,
             table.ATTR_SENT_AT: message.sent_at, table.ATTR_CLIENT_MSG_ID: message.client_msg_id,
             table.ATTR_BODY: message.body.model_dump(by_alias=True, exclude_none=True),
             table.ATTR_RECENT_SENDERS: message.recent_senders or None,
