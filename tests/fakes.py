@@ -17,6 +17,7 @@ from parley.models import (
     MessagePage,
     NotifyMode,
     Profile,
+    Recipient,
     Report,
 )
 from parley.ports import (
@@ -31,6 +32,7 @@ from parley.ports import (
     ProfileStore,
     PushGateway,
     PushLedger,
+    RecipientStore,
     ReportStore,
     SeqTakenError,
     ThrottleStore,
@@ -89,14 +91,15 @@ class FakeConversationStore(ConversationStore):
     def membership(self, user_id: str, conversation_id: str) -> Membership | None:
         return self.members.get((user_id, conversation_id))
 
-    def mark_read(self, user_id: str, conversation_id: str, seq: int) -> Membership:
+    def mark_read(self, user_id: str, conversation_id: str, seq: int) -> tuple[Membership, int]:
         current = self.members.get((user_id, conversation_id))
         if current is None:
             raise NotMemberError()
+        before = current.last_read_seq
         if seq > current.last_read_seq:
             current = current.model_copy(update={"last_read_seq": seq})
             self.members[(user_id, conversation_id)] = current
-        return current
+        return current, before
 
     def set_preferences(self, user_id: str, conversation_id: str, *, notify: NotifyMode | None,
                         muted_until: int | None, fields: set[str]) -> Membership:
@@ -166,6 +169,8 @@ class FakeMessageStore(MessageStore):
 class FakeProfileStore(ProfileStore):
     def __init__(self) -> None:
         self.profiles: dict[str, Profile] = {}
+        self.badge_markers: dict[str, str] = {}  # the last message counted into each badge
+        self.badge_writes = 0
 
     def get(self, user_id: str) -> Profile:
         return self.profiles.get(user_id, Profile(user_id=user_id))
@@ -182,6 +187,31 @@ class FakeProfileStore(ProfileStore):
     def mark_first_seen(self, user_id: str, now_ms: int) -> None:
         if self.get(user_id).first_seen is None:
             self.update(user_id, first_seen=now_ms)
+
+    def count_unread(self, user_id: str, marker: str) -> int | None:
+        self.badge_writes += 1
+        if self.badge_markers.get(user_id) == marker:
+            return None
+        self.badge_markers[user_id] = marker
+        return self.update(user_id, badge=self.get(user_id).badge + 1).badge
+
+    def uncount_unread(self, user_id: str) -> None:
+        self.badge_writes += 1
+        self.update(user_id, badge=max(0, self.get(user_id).badge - 1))
+
+    def set_badge(self, user_id: str, badge: int) -> None:
+        self.badge_writes += 1
+        self.update(user_id, badge=badge)
+
+
+class FakeRecipientStore(RecipientStore):
+    def __init__(self, profiles: FakeProfileStore, conversations: FakeConversationStore) -> None:
+        self._profiles = profiles
+        self._conversations = conversations
+
+    def get_many(self, user_ids: list[str], conversation_id: str) -> dict[str, Recipient]:
+        return {u: Recipient(profile=self._profiles.get(u),
+                             membership=self._conversations.membership(u, conversation_id)) for u in user_ids}
 
 
 class FakeThrottleStore(ThrottleStore):
@@ -290,21 +320,32 @@ class FakeModerationHook(ModerationHook):
 
 
 class FakeDeviceStore(DeviceStore):
-    def __init__(self) -> None:
-        self.devices: dict[tuple[str, str], Device] = {}
+    """Devices on the fake profiles, as the DynamoDB store keeps them on the profile items."""
 
-    def put(self, device: Device) -> str | None:
-        previous = next((u for (u, h) in self.devices if h == device.token_hash and u != device.user_id), None)
-        if previous:
-            del self.devices[(previous, device.token_hash)]
-        self.devices[(device.user_id, device.token_hash)] = device
-        return previous
+    def __init__(self, profiles: FakeProfileStore) -> None:
+        self._profiles = profiles
+
+    def put(self, device: Device, max_devices: int) -> list[Device]:
+        for owner in list(self._profiles.profiles):
+            if owner != device.user_id:
+                self._set(owner, [d for d in self.list_for_user(owner) if d.token_hash != device.token_hash])
+        others = [d for d in self.list_for_user(device.user_id) if d.token_hash != device.token_hash]
+        dropped = others[:max(0, len(others) + 1 - max_devices)]
+        self._set(device.user_id, [*others[len(dropped):], device])
+        return dropped
 
     def delete(self, user_id: str, token_hash: str) -> Device | None:
-        return self.devices.pop((user_id, token_hash), None)
+        devices = self.list_for_user(user_id)
+        found = next((d for d in devices if d.token_hash == token_hash), None)
+        if found is not None:
+            self._set(user_id, [d for d in devices if d is not found])
+        return found
 
     def list_for_user(self, user_id: str) -> list[Device]:
-        return [d for (u, _), d in self.devices.items() if u == user_id]
+        return list(self._profiles.get(user_id).devices)
+
+    def _set(self, user_id: str, devices: list[Device]) -> None:
+        self._profiles.profiles[user_id] = self._profiles.get(user_id).model_copy(update={"devices": tuple(devices)})
 
 
 class FakePushGateway(PushGateway):

@@ -10,13 +10,14 @@ voice message. The fault hits the phase the case names, once or on every attempt
   died).
 * ``deliver``: the first run of the deliver function (the send of the second message was made to hand off,
   by failing every connection lookup of it).
-* ``notifier``: the first run of the notifier on the second message's unread event (Lambda retries an
-  asynchronous invocation twice).
+* ``notifier``: the first run of the notifier on the first message's unread event, the one that turns the
+  conversation unread for the offline members, so it counts their badge (Lambda retries an asynchronous
+  invocation twice).
 
 After the queues are drained, ``check`` asserts the promises of docs/protocol.md "Delivery guarantees":
 every acked message stored exactly once; every stored message delivered live to each open connection of
-each member or given to the unread path, and pushed to their devices; no device shown a push twice; and
-each app's view in order.
+each member or given to the unread path, and pushed to their devices; no device shown a push twice; each
+pushed member's badge counting the conversation once; and each app's view in order.
 """
 
 from __future__ import annotations
@@ -192,7 +193,7 @@ class Run:
             for notification in notifications:
                 event = json.loads(notification["Message"])
                 self.events.append(event)
-                faulty = (self.case.phase == "notifier" and event["seq"] == 2 and 2 not in
+                faulty = (self.case.phase == "notifier" and event["seq"] == 1 and 1 not in
                           {json.loads(n)["seq"] for n in notified})
                 notified.add(notification["Message"])
                 for attempt in range(NOTIFIER_ATTEMPTS):
@@ -247,6 +248,10 @@ class Run:
             for (endpoint, message_id), collapse_ids in repeats.items():
                 if "/APNS/" in endpoint:
                     assert set(collapse_ids) == {message_id}, collapse_ids
+        # each pushed member's badge counts the conversation once, however many times its events ran (erin, with
+        # no device, is not pushed: her badge is not kept)
+        for user, badge in (("carol", 1), ("dave", 1), ("erin", 0)):
+            assert self._badge(user) == badge, f"{user}'s badge is {self._badge(user)}"
         # and each app's view of the conversation is in order: live frames, then a catch-up for what it missed
         for connection in ("a2", "b1"):
             timeline = Timeline(last_seq=0)
@@ -275,6 +280,11 @@ class Run:
         return ClientMessage(conversation_id=self.conversation, seq=seq, message_id=f"{self.conversation}.{seq}",
                              sender_id=item["f"]["S"], sent_at=int(item["t"]["N"]), client_msg_id=item["c"]["S"],
                              text="")
+
+    def _badge(self, user: str) -> int:
+        item = self.env.ddb.get_item(TableName=self.table_name, ConsistentRead=True, Key={
+            "pk": {"S": table.user_pk(self.user(user))}, "sk": {"S": table.PROFILE_SK}}).get("Item", {})
+        return int(item.get("bdg", {}).get("N", 0))
 
     def _devices(self, user: str) -> list[str]:
         backend = sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]

@@ -382,7 +382,8 @@ class UnreadEntry(_Outbound):
 class UnreadCountsFrame(_Outbound):
     type: Literal["unreadCounts"] = "unreadCounts"
     conversations: list[UnreadEntry]
-    total: int
+    total: int  # unread messages
+    badge: int  # conversations with unread messages, muted ones left out: what pushes show as the badge
     ref: str | None = None
 
 
