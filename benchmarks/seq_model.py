@@ -184,7 +184,7 @@ def simulate(rate: float, policy: Policy, latencies: Latencies | None = None, *,
     return _Race(rate, policy, latencies or Latencies(), sends, seed).run()
 
 
-def onset(policy: Policy, latencies: Latencies | None = None, *, step: float = 10.0, limit: float = 1000.0,
+def onset(policy: Policy, latencies: Latencies | None = None, *, step: float = 5.0, limit: float = 1000.0,
           sends: int = 20_000, seed: int = 12) -> float | None:
     """The lowest rate (in ``step``s) at which more than ``CONFLICT_SHARE_LIMIT`` of sends answer conflict;
     None if none up to ``limit``."""
@@ -206,7 +206,7 @@ class ModelResult:
 
 
 def run(*, rates: tuple[float, ...] = (10, 25, 50, 100, 150, 200), sends: int = 20_000, seed: int = 12,
-        step: float = 10.0) -> ModelResult:
+        step: float = 5.0) -> ModelResult:
     lat = Latencies()
     policies = (HEAD_REREAD, WALK_FORWARD)
     rows = [simulate(rate, policy, lat, sends=sends, seed=seed) for policy in policies for rate in rates]
