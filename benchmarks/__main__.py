@@ -17,7 +17,7 @@ from typing import Any
 
 from benchmarks.paths import DOCS_PERFORMANCE, OUT_DIR
 
-PARTS = ("cost", "coldstart", "fanout", "e2e", "traffic", "fuzz")
+PARTS = ("cost", "coldstart", "fanout", "e2e", "traffic", "conflicts", "fuzz")
 BEGIN, END = "<!-- benchmarks:begin -->", "<!-- benchmarks:end -->"
 
 
@@ -35,10 +35,15 @@ class Sizes:
     fuzz_frames: int = 10_000
     fuzz_round_frames: int = 500  # frames per fresh stack (the table stays small, so scanning it stays quick)
     fuzz_seed: int = 20261201
+    conflicts_members: int = 5
+    conflicts_rates: tuple[float, ...] = (1, 2, 4, 8)  # messages/s into one group, all members together
+    conflicts_sends: int = 100  # per rate
+    conflicts_model_sends: int = 20_000  # per modelled rate
 
 
 QUICK = Sizes(messages=2, others=200, group_members=6, group_online=3, coldstart_repeats=1, fanout_runs=2,
-              fanout_recipients=(2, 5), e2e_clients=4, e2e_messages=3, fuzz_frames=200, fuzz_round_frames=100)
+              fanout_recipients=(2, 5), e2e_clients=4, e2e_messages=3, fuzz_frames=200, fuzz_round_frames=100,
+              conflicts_members=3, conflicts_rates=(2,), conflicts_sends=6, conflicts_model_sends=2_000)
 
 
 def run(parts: tuple[str, ...], sizes: Sizes, *, progress: bool, functions: list[str] | None = None) -> Any:
@@ -84,6 +89,11 @@ def _run_part(part: str, sizes: Sizes, results: Any, bars: Any, functions: list[
         from benchmarks import e2e
 
         results.e2e = e2e.run(clients=sizes.e2e_clients, messages=sizes.e2e_messages)
+    if "conflicts" in parts:
+        from benchmarks import conflicts
+
+        results.conflicts = conflicts.run(members=sizes.conflicts_members, rates=sizes.conflicts_rates,
+                                          sends=sizes.conflicts_sends, model_sends=sizes.conflicts_model_sends)
     if "fuzz" in parts:
         from benchmarks import fuzz
 

@@ -12,6 +12,7 @@ from importlib import metadata
 
 from benchmarks import prices
 from benchmarks.coldstart import ColdStartResult
+from benchmarks.conflicts import ConflictsResult
 from benchmarks.cost import CostReport
 from benchmarks.e2e import E2EResult, LoadResult
 from benchmarks.fanout import FanoutResult
@@ -30,6 +31,7 @@ class Results:
     fanout: list[FanoutResult] | None = None
     e2e: E2EResult | None = None
     traffic: TrafficResult | None = None
+    conflicts: ConflictsResult | None = None
     fuzz: FuzzResult | None = None
     seconds: float = 0.0
     failures: dict[str, str] = field(default_factory=dict)
@@ -218,6 +220,43 @@ def traffic_section(t: TrafficResult) -> str:
     return "\n".join(out)
 
 
+def conflicts_section(c: ConflictsResult) -> str:
+    from benchmarks import seq_model
+
+    out = [f"### One busy conversation: `conflict` answers ({c.members} members of one group, local stack)", ""]
+    if c.local:
+        out.append(_table(
+            ["offered msg/s", "sends", "acked msg/s", "lost races", "retried by the server", "`conflict` answers",
+             "share", "ack p50 ms", "ack p99 ms", "errors"],
+            [[f"{r.rate:g}", str(r.sends), f"{r.achieved_rate:.2f}", str(r.lost_races), str(r.server_retries),
+              str(r.conflicts), f"{r.conflict_share:.1%}", f"{r.percentile(50):.0f}", f"{r.percentile(99):.0f}",
+              "; ".join(r.errors) or "-"] for r in c.local]))
+    if c.local_error:
+        out += ["", f"Local stack: {c.local_error}"]
+    m = c.model
+    if m is None:
+        return "\n".join(out)
+    lat = m.latencies
+    out += ["", f"Modelled for DynamoDB ({m.sends:,} Poisson sends per rate; Query p50 {lat.query.p50:g} ms / p99 "
+            f"{lat.query.p99:g} ms, PutItem p50 {lat.put.p50:g} / p99 {lat.put.p99:g} ms, {lat.first_cpu_ms:g} ms of "
+            f"CPU before the first put and {lat.retry_cpu_ms:g} ms before each retry):", "",
+            _table(["retry policy", "msg/s", "lost races per send", "`conflict` answers", "retry time p99 ms",
+                    "send p99 ms"],
+                   [[r.policy, f"{r.rate:g}", f"{r.lost_races / r.sends:.2f}", f"{r.conflict_share:.2%}",
+                     f"{r.added_p99_ms:.0f}", f"{r.latency_p99_ms:.0f}"] for r in m.rows]), ""]
+    for policy, onset in m.onsets.items():
+        doubled = m.onsets_doubled.get(policy)
+        met = onset is None or onset > seq_model.GOAL_RATE
+        out.append(f"* {policy}: clients start to see `conflict` (over {seq_model.CONFLICT_SHARE_LIMIT:.1%} of sends) "
+                   f"at **{_onset(onset)}** (every latency doubled: {_onset(doubled)}); goal: none below "
+                   f"{seq_model.GOAL_RATE:g} msg/s: {_verdict(met)}")
+    return "\n".join(out)
+
+
+def _onset(rate: float | None) -> str:
+    return "none up to 1,000 msg/s" if rate is None else f"{rate:g} msg/s"
+
+
 def _codes(answers: dict[str, int], top: int = 4) -> str:
     ordered = sorted(answers.items(), key=lambda kv: (-kv[1], kv[0]))
     shown = ", ".join(f"{answer.removeprefix('error:')} {n:,}" for answer, n in ordered[:top])
@@ -277,6 +316,8 @@ def render(results: Results) -> str:
         parts += ["", e2e_section(results.e2e)]
     if results.traffic:
         parts += ["", traffic_section(results.traffic)]
+    if results.conflicts:
+        parts += ["", conflicts_section(results.conflicts)]
     if results.fuzz:
         parts += ["", fuzz_section(results.fuzz)]
     for part, error in results.failures.items():

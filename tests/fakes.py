@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from parley.errors import EndpointDisabledError, NotMemberError, StaleConnectionError
+from parley.errors import EndpointDisabledError, NotMemberError, StaleConnectionError, ThrottledError
 from parley.models import (
     BlockRelations,
     Connection,
@@ -14,6 +14,7 @@ from parley.models import (
     Device,
     Membership,
     Message,
+    MessageBody,
     MessagePage,
     NotifyMode,
     Profile,
@@ -37,6 +38,7 @@ from parley.ports import (
     SeqTakenError,
     ThrottleStore,
 )
+from parley.read_state import next_recent_senders
 
 
 class FakeConnectionStore(ConnectionStore):
@@ -118,14 +120,27 @@ class FakeMessageStore(MessageStore):
         self._conversations = conversations
         self.messages: dict[str, dict[int, Message]] = {}
         self.steal_next_seqs = 0  # simulate concurrent writers taking the next N seqs
+        # A busy conversation: after every read of its head, another member's message takes the next seq
+        # before the reader's put arrives.
+        self.busy = False
+        self.thieves = ("someone-else",)  # who the stolen seqs are sent by, in turn
+        # (sender, clientMsgId) of messages that each win the race against the next put
+        self.rivals: list[tuple[str, str]] = []
+        # What the next puts meet, one each: "throttle" (refused), "error" (a 5xx: not stored) or "lost" (stored
+        # if the seq is free, but the answer never comes back)
+        self.put_faults: list[str] = []
+        self.head_reads = 0
+        self.puts = 0
 
     def head(self, conversation_id: str, window: int) -> ConversationHead:
+        self._read(conversation_id)
         stored = self.messages.get(conversation_id, {})
         recent = tuple(stored[s] for s in sorted(stored, reverse=True)[:window])
         return ConversationHead(conversation=self._conversations.get(conversation_id), recent=recent,
                                 newest=stored[max(stored)] if stored else None)
 
     def head_after(self, conversation_id: str, last_seq: int, max_messages: int) -> ConversationHead:
+        self._read(conversation_id)
         stored = self.messages.get(conversation_id, {})
         after = sorted((s for s in stored if s > last_seq), reverse=True)
         newest = stored[max(stored)] if stored else None
@@ -136,19 +151,47 @@ class FakeMessageStore(MessageStore):
             return ConversationHead(conversation=conversation, newest=newest, complete=False)
         return ConversationHead(conversation=conversation, recent=tuple(stored[s] for s in after), newest=newest)
 
+    def _read(self, conversation_id: str) -> None:
+        self.head_reads += 1
+        if self.busy and self._conversations.get(conversation_id) is not None:
+            self.steal_next_seqs += 1
+
     def get(self, conversation_id: str, seq: int) -> Message | None:
         return self.messages.get(conversation_id, {}).get(seq)
 
     def append(self, message: Message) -> None:
+        self.puts += 1
         stored = self.messages.setdefault(message.conversation_id, {})
-        if self.steal_next_seqs > 0:
+        fault = self.put_faults.pop(0) if self.put_faults else None
+        if fault == "throttle":
+            raise ThrottledError()
+        if fault == "error":
+            raise ConnectionError("injected: the put failed")
+        if self.rivals and message.seq not in stored:
+            sender, client_msg_id = self.rivals.pop(0)
+            self.steal(message.conversation_id, message.seq, sender, client_msg_id)
+        elif self.steal_next_seqs > 0 and message.seq not in stored:
             self.steal_next_seqs -= 1
-            stored[message.seq] = message.model_copy(update={"sender_id": "someone-else",
-                                                             "client_msg_id": "stolen"})
-            raise SeqTakenError(message.seq)
+            self.steal(message.conversation_id, message.seq)
         if message.seq in stored:
-            raise SeqTakenError(message.seq)
+            if fault == "lost":
+                raise TimeoutError("injected: the answer was lost")
+            raise SeqTakenError(stored[message.seq])
         stored[message.seq] = message
+        if fault == "lost":
+            raise TimeoutError("injected: the answer was lost")
+
+    def steal(self, conversation_id: str, seq: int, sender: str | None = None,
+              client_msg_id: str | None = None) -> Message:
+        """Another send stores ``seq`` (as ``send`` would: its read state carried from the message before)."""
+        stored = self.messages.setdefault(conversation_id, {})
+        sender = sender or self.thieves[len(stored) % len(self.thieves)]
+        senders, _evicted = next_recent_senders(stored.get(seq - 1), sender, seq)
+        stolen = stored[seq] = Message(conversation_id=conversation_id, seq=seq, message_id=f"stolen-{seq}",
+                                       sender_id=sender, sent_at=1_700_000_000_000 + seq,
+                                       client_msg_id=client_msg_id or f"stolen-{seq}", body=MessageBody(text="x"),
+                                       recent_senders=senders)
+        return stolen
 
     def page(self, conversation_id: str, *, before: int | None, after: int | None, limit: int) -> MessagePage:
         seqs = sorted(s for s in self.messages.get(conversation_id, {})

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from benchmarks import capacity, coldstart, cost, e2e, fanout, fuzz, traffic
+from benchmarks import capacity, coldstart, conflicts, cost, e2e, fanout, fuzz, seq_model, traffic
 from benchmarks.progress import silent
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
@@ -129,6 +129,29 @@ def test_end_to_end_delivers_everything_once_and_in_order() -> None:
     for load in (result.relay, result.parley):
         assert load is not None
         assert load.delivered == 6 and (load.lost, load.duplicated, load.out_of_order) == (0, 0, 0), load
+
+
+def test_one_busy_conversation_acks_every_message_once_and_models_the_race() -> None:
+    # given three members sending at once into one group of the local stack
+    result = conflicts.run(members=3, rates=(3,), sends=9, model_sends=500)
+    [row] = result.local
+    # then every message is acked once, at seqs 1..9, and no client saw conflict
+    assert not row.errors, row.errors
+    assert len(row.latencies_ms) == 9 and row.conflicts == 0
+    # and the model ran both retry policies, with the onset of conflicts found for each
+    assert {r.policy for r in result.model.rows} == {seq_model.HEAD_REREAD.name, seq_model.WALK_FORWARD.name}
+    assert set(result.model.onsets) == {seq_model.HEAD_REREAD.name, seq_model.WALK_FORWARD.name}
+
+
+def test_the_model_counts_a_lost_race_for_every_put_that_found_its_seq_taken() -> None:
+    # given two policies at a rate where sends collide / then walking forward never conflicts where re-reading does
+    reread = seq_model.simulate(100, seq_model.HEAD_REREAD, sends=2_000)
+    walk = seq_model.simulate(100, seq_model.WALK_FORWARD, sends=2_000)
+    assert reread.conflicts > 0 and walk.conflicts == 0
+    assert walk.lost_races > 0 and walk.added_p99_ms > 0
+    # and with nobody else writing, nobody loses a race
+    alone = seq_model.simulate(0.01, seq_model.WALK_FORWARD, sends=50)
+    assert (alone.lost_races, alone.conflicts) == (0, 0)
 
 
 def test_fuzz_answers_every_frame_with_a_stable_code_and_refused_frames_change_nothing() -> None:

@@ -8,6 +8,9 @@ voice message. The fault hits the phase the case names, once or on every attempt
 * ``send``: the first attempt at sending the second message. The app resends, as apps do, when it gets no
   ack: a retryable error frame, or no answer at all (API Gateway's "Internal server error" when the Lambda
   died).
+* ``race``: the same, but the second message first loses the race for its seq to a message bob sends (from
+  a third connection) between alice's read of the conversation and her put; the fault hits the put after
+  that, at the next seq.
 * ``deliver``: the first run of the deliver function (the send of the second message was made to hand off,
   by failing every connection lookup of it).
 * ``notifier``: the first run of the notifier on the first message's unread event, the one that turns the
@@ -38,7 +41,7 @@ from parley_client.frames import Message as ClientMessage
 from parley_client.timeline import Timeline
 from tests.integration.conftest import FakeConnectionsApi
 from tests.support.events import connect_event, message_event, sqs_record
-from tests.support.faults import Call, Fault, FaultInjector, LambdaKilled, Rule, always, injected
+from tests.support.faults import Call, Fault, FaultInjector, LambdaKilled, Rule, always, injected, is_item_of
 from tests.support.handlers import invoke
 
 TABLE_NAME = "parley-faults"
@@ -64,13 +67,18 @@ class Environment:
 
 @dataclass(frozen=True)
 class FaultCase:
-    phase: str  # "send", "deliver" or "notifier"
+    phase: str  # "send", "race", "deliver" or "notifier"
     point: str  # what the call does, for the report
     rule: Rule
 
     def __str__(self) -> str:
         return f"{self.phase}: {self.point}: {self.rule.fault}" + (" (every attempt)" if self.rule.times is None
                                                                      else "")
+
+    @property
+    def fault_phase(self) -> str:
+        """The phase of the scenario the fault hits (a race is on the send path)."""
+        return "send" if self.phase == "race" else self.phase
 
 
 @dataclass
@@ -96,7 +104,7 @@ class Run:
     # -- invocations, each one a Lambda invocation the fault may hit ---------------------------------
 
     def invoke(self, function: str, event: dict[str, Any], *, faulty: bool) -> Any:
-        self.injector.rules = [self.case.rule] if faulty else []
+        self.injector.rules = self._rules() if faulty else []
         try:
             return invoke(function, event)
         except LambdaKilled:
@@ -105,6 +113,25 @@ class Run:
         finally:
             self.injector.rules = []
             self.injector.revive()
+
+    def _rules(self) -> list[Rule]:
+        if self.case.phase != "race":
+            return [self.case.rule]
+        # bob's message takes the seq of alice's first message put; the case's fault meets the put after it
+        rival = Rule("dynamodb", "PutItem", Fault.RACE, when=is_item_of(table.MSG_PREFIX), rival=self._rival)
+        return [rival, self.case.rule]
+
+    def _rival(self) -> None:
+        """bob's send, run to its end while alice's put waits (its own calls meet no fault)."""
+        rules, self.injector.rules = self.injector.rules, []
+        try:
+            frame = {"action": "send", "conversationId": self.conversation, "clientMsgId": "rival",
+                     "body": {"text": "me first"}}
+            answer = json.loads(invoke("send", message_event(self.user("bob"), self.conn("b2"), frame))["body"])
+            assert answer["type"] == "ack", answer
+            self.acks["rival"] = answer
+        finally:
+            self.injector.rules = rules
 
     def call(self, user: str, connection: str, body: dict[str, Any], *, faulty: bool = False) -> Any:
         function = "send" if body["action"] == "send" else {
@@ -129,8 +156,11 @@ class Run:
 
     def _setup(self) -> None:
         # alice's other device reads full frames, every other connection compact ones (the default)
-        for user, connection, fmt in (("alice", "a1", "compact"), ("alice", "a2", "full"), ("bob", "b0", "compact"),
-                                      ("bob", "b1", "compact")):
+        connections = [("alice", "a1", "compact"), ("alice", "a2", "full"), ("bob", "b0", "compact"),
+                       ("bob", "b1", "compact")]
+        if self.case.phase == "race":
+            connections.append(("bob", "b2", "compact"))  # where bob's rival message comes from
+        for user, connection, fmt in connections:
             assert self.invoke("connect", connect_event(self.user(user), self.conn(connection), fmt),
                                faulty=False)["statusCode"] == 200
         for user, platform, token in (("carol", "apns", self.prefix * 8), ("dave", "fcm", f"fcm-{self.prefix}" * 5)):
@@ -152,7 +182,7 @@ class Run:
         return {"key": key, "contentType": "audio/mp4", "size": 100}
 
     def _send(self, cmid: str, body: dict[str, Any], fault_phase: str | None = None) -> None:
-        faulty = fault_phase == self.case.phase
+        faulty = fault_phase == self.case.fault_phase
         frame = {"action": "send", "conversationId": self.conversation, "clientMsgId": cmid, "body": body,
                  "lastSeq": len(self.acks)}
         if self.case.phase == "deliver" and cmid == "m2":  # make this send hand its delivery off
@@ -260,6 +290,13 @@ class Run:
                 seen += [m.seq for seq in sorted(stored) if seq > (timeline.last_seq or 0)
                          for m in timeline.offer(self._message(seq))]
             assert seen == sorted(stored), f"{connection} saw {seen}"
+
+    def lost_races(self) -> int:
+        """alice's puts at the seq bob's rival message took."""
+        taken = table.message_sk(self.acks["rival"]["seq"]) if "rival" in self.acks else None
+        return sum(1 for call, _fault in self.injector.log
+                   if call.operation == "PutItem" and call.params.get("Item", {}).get("sk", {}).get("S") == taken
+                   and call.params["Item"]["c"]["S"] != "rival")
 
     def _stored(self) -> dict[int, dict[str, Any]]:
         items = self.env.ddb.query(

@@ -87,7 +87,8 @@ class MessageStore(ABC):
 
     @abstractmethod
     def append(self, message: Message) -> None:
-        """Store ``message`` under its seq. Raises ``SeqTakenError`` if that seq already exists."""
+        """Store ``message`` under its seq. Raises ``SeqTakenError``, carrying the message stored there, if
+        that seq already exists."""
 
     @abstractmethod
     def page(self, conversation_id: str, *, before: int | None, after: int | None, limit: int) -> MessagePage: ...
@@ -153,7 +154,11 @@ class ConnectionGateway(ABC):
 
 
 class SeqTakenError(Exception):
-    """Another writer stored this sequence number first."""
+    """Another writer stored this sequence number first: ``winner`` is the message it stored."""
+
+    def __init__(self, winner: Message) -> None:
+        super().__init__(f"seq {winner.seq} is taken")
+        self.winner = winner
 
 
 class BlockStore(ABC):

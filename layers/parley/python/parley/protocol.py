@@ -105,10 +105,6 @@ class ListConversationsRequest(_Inbound):
     cursor: Annotated[str, StringConstraints(min_length=1, max_length=1024)] | None = None
 
 
-class PingRequest(_Inbound):
-    action: Literal["ping"]
-
-
 # ---------------------------------------------------------------------------------------------
 # Outbound frames
 
@@ -246,8 +242,9 @@ class ConversationsFrame(_Outbound):
 
 
 class PongFrame(_Outbound):
+    """The answer to ``ping``, sent by API Gateway itself (``parley.routes.GATEWAY_ANSWERS``): no ``ref``."""
+
     type: Literal["pong"] = "pong"
-    ref: str | None = None
 
 
 class ErrorFrame(_Outbound):
