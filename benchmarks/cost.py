@@ -23,6 +23,7 @@ entry per frame, connect and disconnect (``benchmarks.access_logs``); X-Ray trac
 from __future__ import annotations
 
 import ast
+import secrets
 import statistics
 import time
 import uuid
@@ -191,15 +192,15 @@ def send_message(sb: Sandbox, world: World, client_msg_id: str) -> Chain:
     return Chain(chain)
 
 
-def run_messages(sb: Sandbox, world: World, count: int, *, paced: bool, progress: Progress | None,
-                 label: str) -> list[Chain]:
+def run_messages(sb: Sandbox, world: World, count: int, *, paced: bool, progress: Progress | None) -> list[Chain]:
     interval = send_interval_s() if paced else 0.0
     last = 0.0
     chains = []
-    for n in range(count):
+    for _ in range(count):
         if paced:
             last = wait_for_idle_bucket(last, interval)
-        chains.append(send_message(sb, world, f"{label}.{n}.{uuid.uuid4().hex[:8]}"))
+        # a clientMsgId as parley_client makes one (16 hex characters): the same size in every scenario
+        chains.append(send_message(sb, world, secrets.token_hex(8)))
         if progress:
             progress.update()
     return chains
@@ -255,10 +256,10 @@ def _accounted_and_timed(sb: Sandbox, run: Callable[[], Any]) -> tuple[Any, Any]
 def measure(sb: Sandbox, world: World, key: str, title: str, messages: int, memory_mb: int,
             progress: Progress | None, *, paced: bool = True, warmup: int = WARMUP) -> ScenarioResult:
     """The message itself: ``messages`` sends (and the notifier they cause), after ``warmup`` ones."""
-    run_messages(sb, world, warmup, paced=False, progress=None, label=f"{key}-warm")
+    run_messages(sb, world, warmup, paced=False, progress=None)
     time.sleep(warmup * send_interval_s())  # the warm-up drained the sender's bucket: let it refill
     accounted, timed = _accounted_and_timed(sb, lambda: run_messages(
-        sb, world, messages, paced=paced, progress=progress, label=f"{key}-{uuid.uuid4().hex[:4]}"))
+        sb, world, messages, paced=paced, progress=progress))
     units = [c.totals.wru + c.totals.rru for c in accounted]
     entry = access_logs.entry_bytes(access_logs.Event("MESSAGE", "send", world.sender))
     message = measured([c.invocations for c in accounted], [c.invocations for c in timed], memory_mb,
