@@ -242,9 +242,11 @@ def purpose(call: AwsCall) -> str:  # noqa: PLR0911 (one return per kind of step
     return f"{call.operation} {pk}{sk.split('#', 1)[0]}"
 
 
-def _accounted_and_timed(sb: Sandbox, run: Callable[[], Any]) -> tuple[Any, Any]:
-    """``run()`` twice: once computing units, once only timing (no accounting work in the CPU measured)."""
+def _accounted_and_timed(sb: Sandbox, run: Callable[[], Any], *, rest_s: float = 0.0) -> tuple[Any, Any]:
+    """``run()`` twice: once computing units, once only timing (no accounting work in the CPU measured), with
+    ``rest_s`` between them (for rate-limit buckets to refill)."""
     accounted = run()
+    time.sleep(rest_s)
     sb.meter.accounting = False
     try:
         timed = run()
@@ -259,7 +261,7 @@ def measure(sb: Sandbox, world: World, key: str, title: str, messages: int, memo
     run_messages(sb, world, warmup, paced=False, progress=None)
     time.sleep(warmup * send_interval_s())  # the warm-up drained the sender's bucket: let it refill
     accounted, timed = _accounted_and_timed(sb, lambda: run_messages(
-        sb, world, messages, paced=paced, progress=progress))
+        sb, world, messages, paced=paced, progress=progress), rest_s=0.0 if paced else messages * send_interval_s())
     units = [c.totals.wru + c.totals.rru for c in accounted]
     entry = access_logs.entry_bytes(access_logs.Event("MESSAGE", "send", world.sender))
     message = measured([c.invocations for c in accounted], [c.invocations for c in timed], memory_mb,

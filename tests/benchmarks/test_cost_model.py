@@ -164,3 +164,23 @@ def test_ping_runs_the_lambda_parley_routes_names_and_none_without_one(monkeypat
     mock = lifecycle.mock_ping("u")
     assert (mock.apigw_messages, mock.lambda_requests, mock.traces) == (2, 0, 0)
     assert mock.access_log_bytes > 0
+
+
+# -- docs/performance.md states the model's numbers ----------------------------------------------
+
+
+def test_the_docs_state_the_latency_table_and_the_usage_profiles_the_code_uses() -> None:
+    from benchmarks.paths import DOCS_PERFORMANCE
+    from benchmarks.usage import ACTIVE_USER, FLOOR_KEEPALIVE_MINUTES, SENSITIVITY
+
+    text = DOCS_PERFORMANCE.read_text()
+    for latency in duration.LATENCIES:
+        operations = ", ".join(sorted(latency.operations)) or "(the others)"
+        assert f"| {latency.service} | {operations} | {latency.ms:g} |" in text, latency
+    for profile in (ACTIVE_USER, *SENSITIVITY):
+        row = (f"| {profile.messages_per_day:,g} | {profile.connected_minutes_per_day:,g} | "
+               f"{profile.sessions_per_day:g} | {profile.idle_share:.0%} |")
+        assert row in text, profile.name
+    assert f"one keepalive frame per {FLOOR_KEEPALIVE_MINUTES:g} idle minutes" in text
+    assert f"256 / 1,769 = {duration.cpu_share(256):.3f} of a vCPU" in text
+    assert f"Core factor**: {duration.CORE_FACTOR:g}" in text
