@@ -24,9 +24,11 @@ BEGIN, END = "<!-- benchmarks:begin -->", "<!-- benchmarks:end -->"
 @dataclasses.dataclass(frozen=True)
 class Sizes:
     messages: int = 20  # measured messages per cost scenario (each measured twice: units, then timing)
+    warmup: int = 11  # messages sent before measuring: more than the idempotency window (10), so it is full
     others: int = 100_000  # other users, conversations and connections preloaded for the (c) rows
     group_members: int = 50
     group_online: int = 10
+    inbox_conversations: tuple[int, ...] = (1, 20, 200)  # the offline recipient's conversations (section 2)
     coldstart_repeats: int = 15
     fanout_runs: int = 15
     fanout_recipients: tuple[int, ...] = (2, 50)
@@ -41,7 +43,8 @@ class Sizes:
     conflicts_model_sends: int = 20_000  # per modelled rate
 
 
-QUICK = Sizes(messages=2, others=200, group_members=6, group_online=3, coldstart_repeats=1, fanout_runs=2,
+QUICK = Sizes(messages=2, warmup=2, others=200, group_members=6, group_online=3, inbox_conversations=(1, 3),
+              coldstart_repeats=1, fanout_runs=2,
               fanout_recipients=(2, 5), e2e_clients=4, e2e_messages=3, fuzz_frames=200, fuzz_round_frames=100,
               conflicts_members=3, conflicts_rates=(2,), conflicts_sends=6, conflicts_model_sends=2_000)
 
@@ -71,7 +74,8 @@ def _run_part(part: str, sizes: Sizes, results: Any, bars: Any, functions: list[
         from benchmarks import cost
 
         results.cost = cost.run(messages=sizes.messages, others=sizes.others, group_members=sizes.group_members,
-                                group_online=sizes.group_online, progress_factory=bars)
+                                group_online=sizes.group_online, inbox_sizes=sizes.inbox_conversations,
+                                warmup=sizes.warmup, progress_factory=bars)
     if "coldstart" in parts:
         from benchmarks import coldstart
 

@@ -14,14 +14,16 @@ from benchmarks import prices
 from benchmarks.coldstart import ColdStartResult
 from benchmarks.conflicts import ConflictsResult
 from benchmarks.cost import CostReport
+from benchmarks.cost_report import cost_section
 from benchmarks.e2e import E2EResult, LoadResult
 from benchmarks.fanout import FanoutResult
 from benchmarks.fuzz import FuzzResult, Incident
+from benchmarks.markdown import table as _table
+from benchmarks.markdown import verdict as _verdict
 from benchmarks.traffic import TrafficResult
 
 COLD_START_GOAL_MS = 60.0
 TRAFFIC_GOAL_BYTES = 200
-GOALS = {"direct": 1.5, "group": 1.3}
 
 
 @dataclass
@@ -35,16 +37,6 @@ class Results:
     fuzz: FuzzResult | None = None
     seconds: float = 0.0
     failures: dict[str, str] = field(default_factory=dict)
-
-
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def _usd(value: float) -> str:
-    return f"${value:,.2f}" if value >= 0.995 else f"${value:,.3f}"
 
 
 def machine() -> str:
@@ -62,84 +54,6 @@ def machine() -> str:
 
 def price_table() -> str:
     return _table(["price", "us-east-1", "unit", "source"], [[p.name, p.shown, p.unit, p.source] for p in prices.ALL])
-
-
-def _verdict(ok: bool) -> str:
-    return "**met**" if ok else "**missed**"
-
-
-def cost_section(cost: CostReport) -> str:
-    m = cost.memory_mb
-    out = ["### Cost per million messages", ""]
-    rows = []
-    for s in cost.scenarios:
-        goal = GOALS["group" if s.key.startswith("group") else "direct"]
-        rows.append([s.title, _usd(s.total(m)), _usd(s.floor.usd * prices.MILLION), f"{s.ratio(m):.2f}x",
-                     f"<= {goal}x", _verdict(s.ratio(m) <= goal), _usd(s.logs_usd_per_million())])
-    out.append(_table(["scenario", "Parley", "floor", "ratio", "goal", "", "+ CloudWatch Logs (not in the ratio)"],
-                      rows))
-    out += ["", "```mermaid", "xychart-beta",
-            '    title "USD per million messages: Parley (bars) and the floor (line)"',
-            "    x-axis [" + ", ".join(f'"{s.key}"' for s in cost.scenarios) + "]",
-            f'    y-axis "USD" 0 --> {max(s.total(m) for s in cost.scenarios) * 1.1:.0f}',
-            "    bar [" + ", ".join(f"{s.total(m):.2f}" for s in cost.scenarios) + "]",
-            "    line [" + ", ".join(f"{s.floor.usd * prices.MILLION:.2f}" for s in cost.scenarios) + "]",
-            "```", ""]
-    lines = list(cost.scenarios[0].cost_lines(m))
-    out.append("By line (USD per million messages):\n")
-    out.append(_table(["line", *[s.key for s in cost.scenarios]],
-                      [[line, *[_usd(s.cost_lines(m)[line]) for s in cost.scenarios]] for line in lines]))
-    out += ["", "Per message (averages over the measured messages; every message did the same work: "
-            "units per message min = max in every scenario unless noted):", ""]
-    header = ["per message", *[s.key for s in cost.scenarios]]
-    quantity_rows: list[tuple[str, str]] = [
-        ("API Gateway messages (in + route responses + posts)", "apigw"),
-        ("Lambda invocations", "invocations"), ("Lambda billed GB-s (x1000)", "gbs"),
-        ("DynamoDB WRU", "wru"), ("DynamoDB RRU", "rru"), ("SNS requests", "sns_requests"),
-        ("SNS mobile pushes", "mobile_pushes"), ("log bytes", "log_bytes")]
-    rows = []
-    for label, attr in quantity_rows:
-        cells = []
-        for s in cost.scenarios:
-            q = s.quantities
-            value = {"apigw": q.apigw_messages, "gbs": q.gb_seconds * 1000}.get(attr, getattr(q, attr, 0.0))
-            cells.append(f"{value:,.3g}")
-        rows.append([label, *cells])
-    rows.append(["units min / max of one message",
-                 *[f"{s.unit_spread[0]:g} / {s.unit_spread[1]:g}" for s in cost.scenarios]])
-    names = sorted({n for s in cost.scenarios for n in s.quantities.calls})
-    rows += [[f"calls: {n}", *[f"{s.quantities.calls.get(n, 0):g}" for s in cost.scenarios]] for n in names]
-    out.append(_table(header, rows))
-    out += ["", "Lambda wall time per invocation (ms, timing run, in-process moto; p50 / max):", ""]
-    functions = sorted({f for s in cost.scenarios for f in s.durations_ms})
-    out.append(_table(["function", *[s.key for s in cost.scenarios]],
-                      [[f, *[(f"{statistics.median(s.durations_ms[f]):.0f} / {max(s.durations_ms[f]):.0f}"
-                              if f in s.durations_ms else "-") for s in cost.scenarios]] for f in functions]))
-    for s in cost.scenarios[:2]:
-        out += ["", f"Where the money goes, {s.title} (per million messages):", ""]
-        rows = []
-        for name, (calls, wru, rru, posts, sns_requests, pushes) in sorted(
-                s.quantities.purposes.items(), key=lambda kv: -_purpose_usd(kv[1])):
-            rows.append([name, f"{calls:g}", f"{wru:g}", f"{rru:g}", _usd(_purpose_usd([calls, wru, rru, posts,
-                                                                                         sns_requests, pushes]))])
-        out.append(_table(["step", "calls", "WRU", "RRU", "USD / M messages"], rows))
-    out += ["", "Sensitivity:", ""]
-    out.append(_table(["variant", "Parley", "floor", "ratio", "WRU", "RRU"],
-                      [[s.title, _usd(s.total(m)), _usd(s.floor.usd * prices.MILLION), f"{s.ratio(m):.2f}x",
-                        f"{s.quantities.wru:g}", f"{s.quantities.rru:g}"] for s in cost.sensitivity]))
-    out += ["", "Item sizes (bytes, computed with `benchmarks/capacity.py`):", "",
-            _table(["item", "bytes"], [[k, str(v)] for k, v in cost.item_sizes.items()]), "",
-            f"Preloaded for the `_others` rows: {cost.others:,} users, conversations and connections "
-            f"({cost.preload_items:,} items, BatchWriteItem, {cost.preload_seconds:.0f} s). "
-            f"Lambda memory: {m} MB (infra/constants.py `MEMORY_MB`)."]
-    return "\n".join(out)
-
-
-def _purpose_usd(row: list[float]) -> float:
-    _calls, wru, rru, posts, sns_requests, pushes = row
-    return prices.MILLION * (wru * prices.DYNAMODB_WRU.usd + rru * prices.DYNAMODB_RRU.usd
-                             + posts * prices.APIGW_MESSAGE.usd + sns_requests * prices.SNS_REQUEST.usd
-                             + pushes * prices.SNS_MOBILE_PUSH.usd)
 
 
 def coldstart_section(c: ColdStartResult) -> str:
