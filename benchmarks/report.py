@@ -16,6 +16,8 @@ from benchmarks.cost import CostReport
 from benchmarks.e2e import E2EResult, LoadResult
 from benchmarks.fanout import FanoutResult
 from benchmarks.fuzz import FuzzResult, Incident
+from benchmarks.load import LoadTestResult
+from benchmarks.load import section as load_section
 from benchmarks.traffic import TrafficResult
 
 COLD_START_GOAL_MS = 60.0
@@ -29,6 +31,7 @@ class Results:
     coldstart: ColdStartResult | None = None
     fanout: list[FanoutResult] | None = None
     e2e: E2EResult | None = None
+    load: LoadTestResult | None = None
     traffic: TrafficResult | None = None
     fuzz: FuzzResult | None = None
     seconds: float = 0.0
@@ -264,6 +267,8 @@ def render(results: Results) -> str:
         parts += ["", fanout_section(results.fanout)]
     if results.e2e:
         parts += ["", e2e_section(results.e2e)]
+    if results.load:
+        parts += ["", load_section(results.load)]
     if results.traffic:
         parts += ["", traffic_section(results.traffic)]
     if results.fuzz:

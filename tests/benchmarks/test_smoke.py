@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks import capacity, coldstart, cost, e2e, fanout, fuzz, traffic
+from benchmarks import capacity, coldstart, cost, e2e, fanout, fuzz, load, traffic
 from benchmarks.progress import silent
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
@@ -119,9 +119,38 @@ def test_traffic_measures_the_real_frames() -> None:
 
 def test_end_to_end_delivers_everything_once_and_in_order() -> None:
     result = e2e.run(clients=2, messages=3, timeout=60)
-    for load in (result.relay, result.parley):
-        assert load is not None
-        assert load.delivered == 6 and (load.lost, load.duplicated, load.out_of_order) == (0, 0, 0), load
+    for outcome in (result.relay, result.parley):
+        assert outcome is not None
+        assert outcome.delivered == 6 and (outcome.lost, outcome.duplicated, outcome.out_of_order) == (0, 0, 0), \
+            outcome
+
+
+def test_the_load_test_sees_every_message_once_and_in_order_in_direct_conversations_and_groups() -> None:
+    # given 6 clients in 3 pairs and 2 groups of 3, each sending 4 messages, every other one to its group
+    result = load.run(clients=6, messages=4, group_size=3, timeout=120)
+    # then every message was acked, and each reached every other member of its conversation once, in order
+    assert (result.sent, result.group_messages, result.groups) == (24, 12, 2)
+    assert result.expected == 12 * 1 + 12 * 2 == result.delivered
+    assert (result.lost, result.duplicated, result.out_of_order, result.unexpected) == (0, 0, 0, 0)
+    assert not result.errors
+    assert result.throughput > 0 and result.ack_ms["p50"] > 0 and result.stack_cpu_s > 0
+    assert "### Local load test" in load.section(result)
+
+
+def test_the_load_test_counts_a_lost_a_duplicated_and_a_reordered_delivery() -> None:
+    # given bob's app got seq 2 twice and seq 3 before seq 1 of alice's four messages, and never seq 4
+    tally = load._Tally()
+    for seq in (1, 2, 3, 4):
+        tally.senders[("d1", seq)] = "alice"
+        tally.started[("d1", seq)] = 0.0
+    tally.received["bob"]["d1"] = [(2, 1.0), (2, 1.1), (3, 1.2), (1, 1.3)]
+    result = load.LoadTestResult(clients=2, messages_per_client=4, group_size=2, group_share=0.0)
+    # when the deliveries are checked
+    load._check(result, tally, {"d1": ["alice", "bob"]})
+    # then each is counted
+    assert (result.expected, result.delivered, result.lost, result.duplicated) == (4, 3, 1, 1)
+    assert result.out_of_order == 2  # 2 after 2, and 1 after 3
+    assert not result.exact
 
 
 def test_fuzz_answers_every_frame_with_a_stable_code_and_refused_frames_change_nothing() -> None:
