@@ -17,7 +17,7 @@ from typing import Any
 
 from benchmarks.paths import DOCS_PERFORMANCE, OUT_DIR
 
-PARTS = ("cost", "coldstart", "fanout", "e2e", "traffic", "conflicts", "fuzz")
+PARTS = ("cost", "coldstart", "fanout", "e2e", "load", "traffic", "conflicts", "fuzz")
 BEGIN, END = "<!-- benchmarks:begin -->", "<!-- benchmarks:end -->"
 
 
@@ -34,6 +34,10 @@ class Sizes:
     fanout_recipients: tuple[int, ...] = (2, 50)
     e2e_clients: int = 20
     e2e_messages: int = 25
+    load_clients: int = 200
+    load_messages: int = 100  # per client
+    load_group_size: int = 5
+    load_group_share: float = 0.5  # of each client's messages, to its group (the rest to its direct peer)
     fuzz_frames: int = 10_000
     fuzz_round_frames: int = 500  # frames per fresh stack (the table stays small, so scanning it stays quick)
     fuzz_seed: int = 20261201
@@ -45,7 +49,8 @@ class Sizes:
 
 QUICK = Sizes(messages=2, warmup=2, others=200, group_members=6, group_online=3, inbox_conversations=(1, 3),
               coldstart_repeats=1, fanout_runs=2,
-              fanout_recipients=(2, 5), e2e_clients=4, e2e_messages=3, fuzz_frames=200, fuzz_round_frames=100,
+              fanout_recipients=(2, 5), e2e_clients=4, e2e_messages=3, load_clients=10, load_messages=5,
+              load_group_size=3, fuzz_frames=200, fuzz_round_frames=100,
               conflicts_members=3, conflicts_rates=(2,), conflicts_sends=6, conflicts_model_sends=2_000)
 
 
@@ -93,6 +98,12 @@ def _run_part(part: str, sizes: Sizes, results: Any, bars: Any, functions: list[
         from benchmarks import e2e
 
         results.e2e = e2e.run(clients=sizes.e2e_clients, messages=sizes.e2e_messages)
+    if "load" in parts:
+        from benchmarks import load
+
+        results.load = load.run(clients=sizes.load_clients, messages=sizes.load_messages,
+                                group_size=sizes.load_group_size, group_share=sizes.load_group_share,
+                                progress_factory=bars)
     if "conflicts" in parts:
         from benchmarks import conflicts
 
@@ -125,6 +136,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, help="fresh processes per handler for cold start (default 15)")
     parser.add_argument("--frames", type=int, help="frames the fuzz sends (default 10000)")
     parser.add_argument("--seed", type=int, help=f"the fuzz's seed (default {Sizes.fuzz_seed})")
+    parser.add_argument("--clients", type=int, help=f"load test: clients (default {Sizes.load_clients})")
+    parser.add_argument("--client-messages", type=int,
+                        help=f"load test: messages each client sends (default {Sizes.load_messages})")
+    parser.add_argument("--group-size", type=int,
+                        help=f"load test: members per group (default {Sizes.load_group_size})")
+    parser.add_argument("--group-share", type=float,
+                        help=f"load test: share of each client's messages sent to its group, the rest to its direct "
+                             f"peer (default {Sizes.load_group_share})")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("--update-docs", action="store_true", help="write the results into docs/performance.md")
     args = parser.parse_args(argv)
@@ -143,6 +162,10 @@ def main(argv: list[str] | None = None) -> int:
         sizes = dataclasses.replace(sizes, fuzz_frames=args.frames)
     if args.seed is not None:
         sizes = dataclasses.replace(sizes, fuzz_seed=args.seed)
+    for option, size in (("clients", "load_clients"), ("client_messages", "load_messages"),
+                         ("group_size", "load_group_size"), ("group_share", "load_group_share")):
+        if getattr(args, option) is not None:
+            sizes = dataclasses.replace(sizes, **{size: getattr(args, option)})
     os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
     from benchmarks.report import render
 

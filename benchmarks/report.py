@@ -18,6 +18,8 @@ from benchmarks.cost_report import cost_section
 from benchmarks.e2e import E2EResult, LoadResult
 from benchmarks.fanout import FanoutResult
 from benchmarks.fuzz import FuzzResult, Incident
+from benchmarks.load import LoadTestResult
+from benchmarks.load import section as load_section
 from benchmarks.markdown import table as _table
 from benchmarks.markdown import verdict as _verdict
 from benchmarks.traffic import TrafficResult
@@ -32,6 +34,7 @@ class Results:
     coldstart: ColdStartResult | None = None
     fanout: list[FanoutResult] | None = None
     e2e: E2EResult | None = None
+    load: LoadTestResult | None = None
     traffic: TrafficResult | None = None
     conflicts: ConflictsResult | None = None
     fuzz: FuzzResult | None = None
@@ -228,6 +231,8 @@ def render(results: Results) -> str:
         parts += ["", fanout_section(results.fanout)]
     if results.e2e:
         parts += ["", e2e_section(results.e2e)]
+    if results.load:
+        parts += ["", load_section(results.load)]
     if results.traffic:
         parts += ["", traffic_section(results.traffic)]
     if results.conflicts:
