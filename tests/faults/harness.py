@@ -128,7 +128,7 @@ class Run:
             frame = {"action": "send", "conversationId": self.conversation, "clientMsgId": "rival",
                      "body": {"text": "me first"}}
             answer = json.loads(invoke("send", message_event(self.user("bob"), self.conn("b2"), frame))["body"])
-            assert answer["type"] == "ack", answer
+            assert answer["t"] == "ack", answer  # a compact ack: t, r (clientMsgId), s (seq), at
             self.acks["rival"] = answer
         finally:
             self.injector.rules = rules
@@ -293,7 +293,7 @@ class Run:
 
     def lost_races(self) -> int:
         """alice's puts at the seq bob's rival message took."""
-        taken = table.message_sk(self.acks["rival"]["seq"]) if "rival" in self.acks else None
+        taken = table.message_sk(self.acks["rival"]["s"]) if "rival" in self.acks else None
         return sum(1 for call, _fault in self.injector.log
                    if call.operation == "PutItem" and call.params.get("Item", {}).get("sk", {}).get("S") == taken
                    and call.params["Item"]["c"]["S"] != "rival")
