@@ -7,8 +7,9 @@ import json
 
 import pytest
 
-from benchmarks import capacity, coldstart, conflicts, cost, e2e, fanout, fuzz, load, seq_model, traffic
+from benchmarks import capacity, coldstart, conflicts, cost, e2e, fanout, fuzz, goals, load, seq_model, traffic
 from benchmarks.progress import silent
+from benchmarks.report import Results, render
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
@@ -136,6 +137,23 @@ def test_cost_is_all_in_each_missing_line_present_and_in_the_total(cost_report: 
     # the notifier reads and writes the same for a recipient in 1 conversation as in 3
     assert report.inbox[1].notifier_rru == report.inbox[0].notifier_rru
     assert report.inbox[1].notifier_wru == report.inbox[0].notifier_wru
+
+
+def test_the_goals_table_states_each_figure_of_the_run_against_its_goal(cost_report: cost.CostReport) -> None:
+    # given a run of the cost and traffic parts only
+    measured = traffic.run()
+    results = Results(cost=cost_report, traffic=measured)
+    # then the goals table has the two all-in ratios, the inbox sizes and the traffic, and nothing of parts not run
+    rows = goals.rows(results)
+    assert [r[0].split(":")[0] for r in rows] == ["all-in cost / floor", "all-in cost / floor",
+                                                  "notifier units per offline recipient in 1/3 conversations",
+                                                  "traffic"]
+    direct = cost_report.scenarios[0]
+    ratio = direct.all_in(cost_report.profile, cost_report.ping_minutes).usd() / direct.floor.usd(cost_report.profile)
+    assert rows[0][1].startswith(f"{ratio:.2f}x") and rows[0][3] == ("**met**" if ratio <= 1.5 else "**missed**")
+    assert rows[3][1] == f"{measured.compact.delivered_overhead} bytes" and rows[3][3] == "**met**"
+    # and the rendered results open with it
+    assert "### Goals" in render(results).split("### Cost per million messages")[0]
 
 
 def test_cold_start_times_a_handler_over_boto3() -> None:
