@@ -10,6 +10,7 @@ import argparse
 import dataclasses
 import json
 import os
+import re
 import sys
 import time
 import traceback
@@ -19,6 +20,7 @@ from benchmarks.paths import DOCS_PERFORMANCE, OUT_DIR
 
 PARTS = ("cost", "coldstart", "fanout", "e2e", "load", "traffic", "conflicts", "fuzz")
 BEGIN, END = "<!-- benchmarks:begin -->", "<!-- benchmarks:end -->"
+PART_BLOCK = re.compile(r"<!-- part:(\w+) -->\n.*?<!-- /part:\1 -->", re.S)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,6 +119,13 @@ def _run_part(part: str, sizes: Sizes, results: Any, bars: Any, functions: list[
                                 progress_factory=bars, journal=OUT_DIR / "fuzz-frames.jsonl")
 
 
+def kept_parts(ran: set[str]) -> dict[str, str]:
+    """The part blocks of docs/performance.md that this run does not replace (``--only`` a few parts): each
+    keeps the time of the run that made it."""
+    text = DOCS_PERFORMANCE.read_text()
+    return {m.group(1): m.group(0) for m in PART_BLOCK.finditer(text) if m.group(1) not in ran}
+
+
 def update_docs(markdown: str) -> None:
     text = DOCS_PERFORMANCE.read_text()
     if BEGIN not in text or END not in text:
@@ -170,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks.report import render
 
     results = run(parts, sizes, progress=not args.no_progress)
-    markdown = render(results)
+    kept = kept_parts(set(parts)) if args.update_docs else {}
+    markdown = render(results, kept=kept, order=PARTS)
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     (OUT_DIR / ".gitignore").write_text("*\n")
     (OUT_DIR / "results.md").write_text(markdown)

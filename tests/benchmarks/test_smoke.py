@@ -9,7 +9,7 @@ import pytest
 
 from benchmarks import capacity, coldstart, conflicts, cost, e2e, fanout, fuzz, goals, load, seq_model, traffic
 from benchmarks.progress import silent
-from benchmarks.report import Results, render
+from benchmarks.report import Results, kept_goal_rows, part_block, render
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
@@ -154,6 +154,13 @@ def test_the_goals_table_states_each_figure_of_the_run_against_its_goal(cost_rep
     assert rows[3][1] == f"{measured.compact.delivered_overhead} bytes" and rows[3][3] == "**met**"
     # and the rendered results open with it
     assert "### Goals" in render(results).split("### Cost per million messages")[0]
+    # and a later run of other parts keeps these parts' sections and their goal rows
+    stamp = "2026-12-01 10:00 UTC"
+    kept = {"traffic": part_block("traffic", "### Traffic (earlier)", stamp, goals.rows_by_part(results)["traffic"])}
+    later = render(Results(cost=cost_report), kept=kept, order=("cost", "traffic"))
+    assert "### Traffic (earlier)" in later and f"traffic: run {stamp}" in later
+    assert later.index("### Goals") < later.index("### Cost per million") < later.index("### Traffic (earlier)")
+    assert kept_goal_rows(kept["traffic"]) == [rows[3]] and rows[3][1] in later.split("### Cost per million")[0]
 
 
 def test_cold_start_times_a_handler_over_boto3() -> None:
