@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, cast
@@ -360,3 +361,49 @@ def test_a_user_keeps_the_newest_devices_up_to_the_limit(push: PushWorld) -> Non
     assert devices[0].token_hash not in kept and devices[2].token_hash not in kept
     assert devices[1].token_hash in kept
     assert push.gateway.deleted == [devices[0].endpoint_arn, devices[2].endpoint_arn]
+
+
+def test_a_group_message_is_pushed_to_every_device_at_once_not_one_after_another(push: PushWorld) -> None:
+    # given a group whose five other members are offline, each with a phone
+    members = ["bob", "carol", "dave", "erin", "frank"]
+    gid = push.world.conversations.create_group("alice", members, "g").conversation_id
+    for n, user in enumerate(members):
+        push.registry.register(user, Platform.APNS, f"{n:x}" * 64)
+    # and an SNS whose publishes each wait until all five are in flight (one after another, they never are)
+    together = threading.Barrier(len(members), timeout=10)
+    publish = push.gateway.publish
+
+    def waiting_publish(endpoint_arn: str, message: dict[str, str], collapse_id: str | None = None) -> None:
+        together.wait()
+        publish(endpoint_arn, message, collapse_id)
+
+    push.gateway.publish = waiting_publish  # type: ignore[method-assign]
+    event = push.send("alice", gid, "hi all")
+    assert event is not None
+    # when the notifier pushes the message
+    report = push.notifier.notify(event)
+    # then every phone got it once, the five publishes having run together
+    assert report.pushed == len(members) and not together.broken
+    assert sorted(arn for arn, _ in push.gateway.published) == sorted(
+        d.endpoint_arn for u in members for d in push.devices.list_for_user(u))
+
+
+def test_one_failed_publish_does_not_stop_the_others_and_the_retry_pushes_only_what_failed(
+        push: PushWorld) -> None:
+    # given a group of three offline members, and SNS failing for carol's phone only
+    gid = push.world.conversations.create_group("alice", ["bob", "carol", "dave"], "g").conversation_id
+    phones = {u: push.registry.register(u, Platform.APNS, f"{n + 1:x}" * 64) for n, u in enumerate(["bob", "carol",
+                                                                                                     "dave"])}
+    push.gateway.failing.add(phones["carol"].endpoint_arn)
+    event = push.send("alice", gid, "hi")
+    assert event is not None
+    # when the notifier pushes: the event fails (SNS retries it), but bob and dave were pushed
+    with pytest.raises(RuntimeError):
+        push.notifier.notify(event)
+    assert sorted(arn for arn, _ in push.gateway.published) == sorted(
+        [phones["bob"].endpoint_arn, phones["dave"].endpoint_arn])
+    # and when SNS works again, the retried event pushes carol only
+    push.gateway.failing.clear()
+    assert push.notifier.notify(event).pushed == 1
+    assert [arn for arn, _ in push.gateway.published][-1] == phones["carol"].endpoint_arn
+    assert len(push.gateway.published) == 3

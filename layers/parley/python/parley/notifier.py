@@ -20,12 +20,13 @@ even a push repeated after a lost SNS answer or a killed invocation is shown onc
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 from parley.clock import Clock, now_ms
 from parley.errors import EndpointDisabledError
 from parley.inbox import InboxService
-from parley.models import ConversationKind, NotifyMode, Profile
+from parley.models import ConversationKind, Device, NotifyMode, Profile
 from parley.observability import logger
 from parley.ports import DeviceStore, MessageStore, ProfileStore, PushGateway, PushLedger, RecipientStore
 from parley.push_payloads import sns_message
@@ -34,10 +35,29 @@ from parley.unread_events import UnreadEvent
 LEDGER_DAYS = 2
 # Pushing stops this long before the invocation's deadline, leaving time to write the ledger.
 LEDGER_MARGIN_S = 3.0
+# Publishes to SNS run in parallel: a group message to 40 offline devices takes 3 rounds of one publish's
+# time, not 40 (docs/push.md "What a push reads and writes").
+PUBLISH_WORKERS = 16
 
 
 class OutOfTimeError(Exception):
     """The notifier stopped before its deadline; the retried event pushes the rest."""
+
+
+@dataclass(frozen=True)
+class _Push:
+    user: str
+    device: Device
+    message: dict[str, str]
+
+
+@dataclass
+class _Outcomes:
+    """What the parallel publishes did; the first failures are raised once every publish has ended."""
+
+    disabled: list[_Push] = field(default_factory=list)
+    error: Exception | None = None
+    fatal: BaseException | None = None  # not an Exception: the invocation is ending (a timeout, a kill)
 
 
 @dataclass
@@ -62,6 +82,7 @@ class Notifier:
         self._inbox = inbox
         self._with_content = with_content
         self._clock = clock
+        self._pool: ThreadPoolExecutor | None = None  # made at the first push, kept by the container
 
     def notify(self, event: UnreadEvent, deadline_s: float | None = None) -> NotifyReport:
         """Push ``event`` to its recipients' devices. ``deadline_s`` (``time.monotonic()`` seconds): when the
@@ -98,6 +119,7 @@ class Notifier:
         recipients = self._recipients.get_many(event.recipients, event.conversation_id)
         # Carries each recent sender's newest own seq: a recipient who replied since has read the message.
         newest = self._messages.latest([event.conversation_id]).get(event.conversation_id)
+        pushes: list[_Push] = []
         for user in dict.fromkeys(event.recipients):
             if stop_at is not None and time.monotonic() >= stop_at:
                 raise OutOfTimeError(event.message_id)
@@ -118,21 +140,51 @@ class Notifier:
                 report.skipped_read += 1  # read it (on another device) or replied since: nothing to tell
                 continue
             badge = self._badge(event, profile, unread)
-            for device in fresh:
-                message = sns_message(device.endpoint_arn, event, mode, badge, unread, self._with_content)
-                try:
-                    gateway.publish(device.endpoint_arn, message, collapse_id=event.message_id)
-                except EndpointDisabledError:
-                    # the platform said the token is dead (app uninstalled, token expired): forget the device
-                    self._devices.delete(user, device.token_hash)
-                    gateway.delete_endpoint(device.endpoint_arn)
-                    report.removed_endpoints += 1
-                    continue
-                except Exception:
-                    logger.exception("push failed", extra={"recipient": user})
-                    raise
-                pushed.add(device.token_hash)
+            pushes += [_Push(user, device, sns_message(device.endpoint_arn, event, mode, badge, unread,
+                                                       self._with_content)) for device in fresh]
+        self._publish_all(pushes, event.message_id, pushed, report, stop_at)
+
+    def _publish_all(self, pushes: list[_Push], message_id: str, pushed: set[str], report: NotifyReport,
+                     stop_at: float | None) -> None:
+        """Publish every push at once. Each one that went out is added to ``pushed`` (for the ledger); one
+        that would start after ``stop_at`` is not published. Raises after every publish has ended."""
+        if not pushes:
+            return
+        gateway = self._gateway
+        assert gateway is not None
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=PUBLISH_WORKERS, thread_name_prefix="push")
+
+        def publish(push: _Push) -> None:
+            if stop_at is not None and time.monotonic() >= stop_at:
+                raise OutOfTimeError(message_id)
+            gateway.publish(push.device.endpoint_arn, push.message, collapse_id=message_id)
+
+        futures: list[tuple[_Push, Future[None]]] = [(p, self._pool.submit(publish, p)) for p in pushes]
+        outcomes = _Outcomes()
+        for push, future in futures:
+            try:
+                future.result()
+            except EndpointDisabledError:
+                outcomes.disabled.append(push)
+            except Exception as exc:
+                if not isinstance(exc, OutOfTimeError):
+                    logger.exception("push failed", extra={"recipient": push.user})
+                outcomes.error = outcomes.error or exc
+            except BaseException as exc:
+                outcomes.fatal = outcomes.fatal or exc
+            else:
+                pushed.add(push.device.token_hash)
                 report.pushed += 1
+        if outcomes.fatal is not None:
+            raise outcomes.fatal
+        for push in outcomes.disabled:
+            # the platform said the token is dead (app uninstalled, token expired): forget the device
+            self._devices.delete(push.user, push.device.token_hash)
+            gateway.delete_endpoint(push.device.endpoint_arn)
+            report.removed_endpoints += 1
+        if outcomes.error is not None:
+            raise outcomes.error
 
     def _badge(self, event: UnreadEvent, profile: Profile, unread: int) -> int:
         """The recipient's badge: counted up when this message turned the conversation unread for them (one
