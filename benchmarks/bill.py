@@ -121,3 +121,8 @@ class AllIn:
 
     def usd(self) -> float:
         return sum(self.lines().values())
+
+    def usd_per_message(self) -> float:
+        """Without the session share: the lines issue 12 lists (the message, its logs and traces, connection
+        minutes, the keepalive). The sessions behind a message depend on how often apps reconnect."""
+        return self.usd() - self.lines()[LIFECYCLE]

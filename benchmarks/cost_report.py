@@ -52,10 +52,16 @@ def cost_section(cost: CostReport) -> str:
            "Usage profile: " + profile_text(p, pm) + (f" Why: {p.why}" if p.why else ""), ""]
     rows = []
     for s in cost.scenarios:
-        total, floor = s.all_in(p, pm).usd() * M, s.floor.usd(p) * M
-        rows.append([s.title, usd(total), usd(floor), f"{total / floor:.2f}x", f"<= {goal(s)}x",
-                     verdict(total / floor <= goal(s))])
-    out.append(table(["scenario", "Parley, all-in", "floor", "ratio", "goal", ""], rows))
+        all_in = s.all_in(p, pm)
+        total, own, floor = all_in.usd() * M, all_in.usd_per_message() * M, s.floor.usd(p) * M
+        rows.append([s.title, usd(own), usd(total), usd(floor), f"{own / floor:.2f}x {verdict(own / floor <= goal(s))}",
+                     f"{total / floor:.2f}x {verdict(total / floor <= goal(s))}", f"<= {goal(s)}x"])
+    out.append(table(["scenario", "Parley per message", "with its sessions", "floor", "ratio per message",
+                      "ratio with its sessions", "goal"], rows))
+    out += ["", "*Per message*: the message and every line issue 12 lists (its logs, X-Ray, connection minutes, the "
+            "keepalive). *With its sessions*: plus each message's share of the connections behind it (the "
+            "authorizer, `$connect` and `$disconnect`, from the usage profile), which the floor has no line for. "
+            "Both are stated against the goal."]
     totals = [s.all_in(p, pm).usd() * M for s in cost.scenarios]
     out += ["", "```mermaid", "xychart-beta",
             '    title "USD per million messages, all-in: Parley (bars) and the floor (line)"',
