@@ -29,7 +29,7 @@ class Sizes:
     group_online: int = 10
     coldstart_repeats: int = 15
     fanout_runs: int = 15
-    fanout_recipients: tuple[int, ...] = (2, 50)
+    fanout_recipients: tuple[int, ...] = (2, 50, 100)
     e2e_clients: int = 20
     e2e_messages: int = 25
     fuzz_frames: int = 10_000

@@ -41,17 +41,50 @@ GB = 1024.0
 REPO_CONSTANTS = "infra/constants.py"
 
 
-def lambda_memory_mb(constants_path: str = REPO_CONSTANTS) -> int:
-    """``MEMORY_MB`` from infra/constants.py, read without importing the CDK."""
+def _constants(constants_path: str = REPO_CONSTANTS) -> dict[str, Any]:
+    """The literal module-level constants of infra/constants.py (a dict's values may name another), read
+    without importing the CDK."""
     from benchmarks.paths import REPO_ROOT
 
-    tree = ast.parse((REPO_ROOT / constants_path).read_text())
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "MEMORY_MB" for t in node.targets):
-            value = ast.literal_eval(node.value)
-            assert isinstance(value, int)
-            return value
-    raise LookupError("MEMORY_MB not found in infra/constants.py")
+    found: dict[str, Any] = {}
+    for node in ast.parse((REPO_ROOT / constants_path).read_text()).body:
+        target: ast.expr
+        if isinstance(node, ast.AnnAssign):
+            target, value = node.target, node.value
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        else:
+            continue
+        if not isinstance(target, ast.Name) or value is None:
+            continue
+        if isinstance(value, ast.Dict):
+            found[target.id] = {ast.literal_eval(k): found[v.id] if isinstance(v, ast.Name) else ast.literal_eval(v)
+                                for k, v in zip(value.keys, value.values, strict=True) if k is not None}
+            continue
+        try:
+            found[target.id] = ast.literal_eval(value)
+        except ValueError:
+            continue  # not a literal (a CDK Duration, a path)
+    return found
+
+
+def lambda_memory_mb(constants_path: str = REPO_CONSTANTS) -> int:
+    """``MEMORY_MB`` from infra/constants.py: what every function gets unless ``FUNCTION_MEMORY_MB`` says."""
+    value = _constants(constants_path).get("MEMORY_MB")
+    if not isinstance(value, int):
+        raise LookupError("MEMORY_MB not found in infra/constants.py")
+    return value
+
+
+def function_memory_sizes(constants_path: str = REPO_CONSTANTS) -> dict[str, int]:
+    """The functions deployed with another memory size than ``MEMORY_MB`` (``FUNCTION_MEMORY_MB``)."""
+    return dict(_constants(constants_path).get("FUNCTION_MEMORY_MB", {}))
+
+
+def function_memory_mb(function: str, constants_path: str = REPO_CONSTANTS) -> int:
+    """The memory size ``function`` is deployed with (infra/constants.py ``FUNCTION_MEMORY_MB``, else
+    ``MEMORY_MB``)."""
+    return function_memory_sizes(constants_path).get(function, lambda_memory_mb(constants_path))
 
 
 @dataclass
@@ -272,8 +305,8 @@ def quantities(accounted: list[Chain], timed: list[Chain], memory_mb: int) -> Qu
             q.responses += invocation.response_messages / n
             q.invocations += 1 / n
             q.log_bytes += invocation.log_bytes / n
-    gb = memory_mb / GB
-    q.gb_seconds = statistics.fmean(sum(i.billed_ms for i in chain.invocations) / 1000 * gb for chain in timed)
+    q.gb_seconds = statistics.fmean(sum(i.billed_ms * function_memory_mb(i.function) / GB for i in chain.invocations)
+                                    / 1000 for chain in timed)
     return q
 
 
