@@ -17,16 +17,18 @@ from typing import Any
 
 from benchmarks.paths import DOCS_PERFORMANCE, OUT_DIR
 
-PARTS = ("cost", "coldstart", "fanout", "e2e", "traffic", "fuzz")
+PARTS = ("cost", "coldstart", "fanout", "e2e", "traffic", "conflicts", "fuzz")
 BEGIN, END = "<!-- benchmarks:begin -->", "<!-- benchmarks:end -->"
 
 
 @dataclasses.dataclass(frozen=True)
 class Sizes:
     messages: int = 20  # measured messages per cost scenario (each measured twice: units, then timing)
+    warmup: int = 11  # messages sent before measuring: more than the idempotency window (10), so it is full
     others: int = 100_000  # other users, conversations and connections preloaded for the (c) rows
     group_members: int = 50
     group_online: int = 10
+    inbox_conversations: tuple[int, ...] = (1, 20, 200)  # the offline recipient's conversations (section 2)
     coldstart_repeats: int = 15
     fanout_runs: int = 15
     fanout_recipients: tuple[int, ...] = (2, 50, 100)
@@ -35,10 +37,16 @@ class Sizes:
     fuzz_frames: int = 10_000
     fuzz_round_frames: int = 500  # frames per fresh stack (the table stays small, so scanning it stays quick)
     fuzz_seed: int = 20261201
+    conflicts_members: int = 5
+    conflicts_rates: tuple[float, ...] = (1, 2, 4, 8)  # messages/s into one group, all members together
+    conflicts_sends: int = 100  # per rate
+    conflicts_model_sends: int = 20_000  # per modelled rate
 
 
-QUICK = Sizes(messages=2, others=200, group_members=6, group_online=3, coldstart_repeats=1, fanout_runs=2,
-              fanout_recipients=(2, 5), e2e_clients=4, e2e_messages=3, fuzz_frames=200, fuzz_round_frames=100)
+QUICK = Sizes(messages=2, warmup=2, others=200, group_members=6, group_online=3, inbox_conversations=(1, 3),
+              coldstart_repeats=1, fanout_runs=2,
+              fanout_recipients=(2, 5), e2e_clients=4, e2e_messages=3, fuzz_frames=200, fuzz_round_frames=100,
+              conflicts_members=3, conflicts_rates=(2,), conflicts_sends=6, conflicts_model_sends=2_000)
 
 
 def run(parts: tuple[str, ...], sizes: Sizes, *, progress: bool, functions: list[str] | None = None) -> Any:
@@ -66,7 +74,8 @@ def _run_part(part: str, sizes: Sizes, results: Any, bars: Any, functions: list[
         from benchmarks import cost
 
         results.cost = cost.run(messages=sizes.messages, others=sizes.others, group_members=sizes.group_members,
-                                group_online=sizes.group_online, progress_factory=bars)
+                                group_online=sizes.group_online, inbox_sizes=sizes.inbox_conversations,
+                                warmup=sizes.warmup, progress_factory=bars)
     if "coldstart" in parts:
         from benchmarks import coldstart
 
@@ -84,6 +93,11 @@ def _run_part(part: str, sizes: Sizes, results: Any, bars: Any, functions: list[
         from benchmarks import e2e
 
         results.e2e = e2e.run(clients=sizes.e2e_clients, messages=sizes.e2e_messages)
+    if "conflicts" in parts:
+        from benchmarks import conflicts
+
+        results.conflicts = conflicts.run(members=sizes.conflicts_members, rates=sizes.conflicts_rates,
+                                          sends=sizes.conflicts_sends, model_sends=sizes.conflicts_model_sends)
     if "fuzz" in parts:
         from benchmarks import fuzz
 

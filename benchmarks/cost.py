@@ -1,6 +1,6 @@
-"""Part 1: cost per million messages, measured by running the real handlers under moto.
+"""Part 1: cost per million messages, all-in, measured by running the real handlers under moto.
 
-Scenarios (user ids are UUIDs, as a Cognito ``sub`` would be):
+Scenarios (``benchmarks.scenarios``; user ids are UUIDs, as a Cognito ``sub`` would be):
 
 * ``direct``: a 1:1 message, both users online (one connection each).
 * ``group``: a 50-member group, 10 members online (the sender included, one connection each); the 40
@@ -9,30 +9,38 @@ Scenarios (user ids are UUIDs, as a Cognito ``sub`` would be):
 * the same two with ``others`` users, conversations and connections already in the table.
 
 Each scenario first sends ``WARMUP`` messages (warm Lambda, a full idempotency window), then measures
-``messages`` messages twice: once computing units from item sizes, once only timing (Lambda duration
-comes from that run, so the accounting never inflates it). The sender waits until its rate-limit bucket
-is idle before each measured send (a user sending at most 5 per second); the ``burst`` sensitivity row
-sends back to back instead.
+``messages`` messages twice: once computing units from item sizes, once only timing (Lambda's own CPU comes
+from that run, so the accounting never inflates it). The sender waits until its rate-limit bucket is idle
+before each measured send (a user sending at most 5 per second); the ``burst`` sensitivity row sends back to
+back instead. Then, in the same world, as many sessions and pings of the sender (``benchmarks.lifecycle``).
+
+Per message, by meter (``benchmarks.bill.Billable``): units, calls, log bytes and frames from the accounted
+run; Lambda duration modelled from the timing run's CPU and calls (``benchmarks.duration``); an access-log
+entry per frame, connect and disconnect (``benchmarks.access_logs``); X-Ray traces at the sampled share. A
+``UsageProfile`` (``benchmarks.usage``) adds the sessions, pings and connection minutes behind each message.
 """
 
 from __future__ import annotations
 
 import ast
+import secrets
 import statistics
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from benchmarks import prices
+from benchmarks import access_logs, lifecycle
+from benchmarks.bill import XRAY_DEFAULT_SAMPLED_SHARE, AllIn, Billable, Floor
 from benchmarks.lambdas import Invocation, invoke, is_ack, route_body, sns_event
 from benchmarks.metering import AwsCall, Meter, Totals, moto_items
 from benchmarks.progress import Progress
-from benchmarks.sandbox import TABLE_NAME, Sandbox, moto_sandbox, wait_for_idle_bucket
+from benchmarks.sandbox import Sandbox, moto_sandbox, wait_for_idle_bucket
+from benchmarks.scenarios import World, build_direct, build_group, preload_others, representative_sizes
+from benchmarks.usage import ACTIVE_USER, SENSITIVITY, UsageProfile, client_ping_minutes
 from parley import table
 from parley.config import get_settings
-from parley.stores.codec import to_item
 from tests.support.events import message_event
 
 WARMUP = 11  # more than the idempotency window (10): every measured send reads a full window
@@ -41,50 +49,56 @@ GB = 1024.0
 REPO_CONSTANTS = "infra/constants.py"
 
 
-def _constants(constants_path: str = REPO_CONSTANTS) -> dict[str, Any]:
-    """The literal module-level constants of infra/constants.py (a dict's values may name another), read
-    without importing the CDK."""
+def infra_constant(name: str, constants_path: str = REPO_CONSTANTS) -> Any:
+    """A literal from infra/constants.py, read without importing the CDK (``LookupError`` if not there). A dict's
+    values may name an earlier constant (``{"send": FANOUT_MEMORY_MB}``)."""
     from benchmarks.paths import REPO_ROOT
 
     found: dict[str, Any] = {}
     for node in ast.parse((REPO_ROOT / constants_path).read_text()).body:
-        target: ast.expr
-        if isinstance(node, ast.AnnAssign):
-            target, value = node.target, node.value
-        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target, value = node.targets[0], node.value
-        else:
-            continue
+        target, value = (node.target, node.value) if isinstance(node, ast.AnnAssign) else \
+            (node.targets[0], node.value) if isinstance(node, ast.Assign) and len(node.targets) == 1 else (None, None)
         if not isinstance(target, ast.Name) or value is None:
             continue
-        if isinstance(value, ast.Dict):
-            found[target.id] = {ast.literal_eval(k): found[v.id] if isinstance(v, ast.Name) else ast.literal_eval(v)
-                                for k, v in zip(value.keys, value.values, strict=True) if k is not None}
-            continue
         try:
-            found[target.id] = ast.literal_eval(value)
-        except ValueError:
+            if isinstance(value, ast.Dict):
+                found[target.id] = {ast.literal_eval(k): found[v.id] if isinstance(v, ast.Name) else ast.literal_eval(v)
+                                    for k, v in zip(value.keys, value.values, strict=True) if k is not None}
+            else:
+                found[target.id] = ast.literal_eval(value)
+        except (ValueError, KeyError):
             continue  # not a literal (a CDK Duration, a path)
-    return found
+    if name not in found:
+        raise LookupError(f"{name} not found in {constants_path}")
+    return found[name]
 
 
 def lambda_memory_mb(constants_path: str = REPO_CONSTANTS) -> int:
     """``MEMORY_MB`` from infra/constants.py: what every function gets unless ``FUNCTION_MEMORY_MB`` says."""
-    value = _constants(constants_path).get("MEMORY_MB")
-    if not isinstance(value, int):
-        raise LookupError("MEMORY_MB not found in infra/constants.py")
+    value = infra_constant("MEMORY_MB", constants_path)
+    assert isinstance(value, int)
     return value
 
 
 def function_memory_sizes(constants_path: str = REPO_CONSTANTS) -> dict[str, int]:
     """The functions deployed with another memory size than ``MEMORY_MB`` (``FUNCTION_MEMORY_MB``)."""
-    return dict(_constants(constants_path).get("FUNCTION_MEMORY_MB", {}))
+    try:
+        return dict(infra_constant("FUNCTION_MEMORY_MB", constants_path))
+    except LookupError:
+        return {}
 
 
 def function_memory_mb(function: str, constants_path: str = REPO_CONSTANTS) -> int:
-    """The memory size ``function`` is deployed with (infra/constants.py ``FUNCTION_MEMORY_MB``, else
-    ``MEMORY_MB``)."""
+    """The memory size ``function`` is deployed with (``FUNCTION_MEMORY_MB``, else ``MEMORY_MB``)."""
     return function_memory_sizes(constants_path).get(function, lambda_memory_mb(constants_path))
+
+
+def xray_sampled_share() -> float:
+    """The share of requests X-Ray records: ``XRAY_SAMPLING_RATE`` if infra sets one, else the default rule's."""
+    try:
+        return float(infra_constant("XRAY_SAMPLING_RATE"))
+    except LookupError:
+        return XRAY_DEFAULT_SAMPLED_SHARE
 
 
 @dataclass
@@ -99,36 +113,70 @@ class Chain:
 
 
 @dataclass
-class Quantities:
-    """Per message, averaged over the measured messages."""
+class FunctionTime:
+    """One function's modelled duration (``benchmarks.duration``), per invocation, over the timing run."""
 
-    inbound: float = 0.0
-    responses: float = 0.0
-    posts: float = 0.0
-    invocations: float = 0.0
-    gb_seconds: float = 0.0
-    wru: float = 0.0
-    rru: float = 0.0
-    sns_requests: float = 0.0
-    mobile_pushes: float = 0.0
-    log_bytes: float = 0.0
+    per_event: float  # invocations per event
+    cpu_ms: float  # its own CPU here (this x86 machine), mean
+    wait_ms: float  # modelled wait on AWS calls, mean
+    billed_ms: float  # mean billed duration at the deployed memory size
+    wall_ms: float  # this machine's wall time under in-process moto, p50: for reference, never billed
+
+
+@dataclass
+class Measured:
+    """One kind of event (a message, a session, a ping): per event, averaged over the measured ones."""
+
+    billable: Billable
+    functions: dict[str, FunctionTime] = field(default_factory=dict)
     calls: dict[str, float] = field(default_factory=dict)
     # what each step of the work costs: purpose -> [calls, WRU, RRU, API GW posts, SNS requests, pushes]
     purposes: dict[str, list[float]] = field(default_factory=dict)
 
-    @property
-    def apigw_messages(self) -> float:
-        return self.inbound + self.responses + self.posts
 
-
-@dataclass
-class Floor:
-    apigw_messages: int  # inbound + ack + one per recipient connection
-    pushes: int  # one per offline device that wants a push
-
-    @property
-    def usd(self) -> float:
-        return self.apigw_messages * prices.APIGW_MESSAGE.usd + self.pushes * prices.SNS_MOBILE_PUSH.usd
+def measured(accounted: list[list[Invocation]], timed: list[list[Invocation]], memory_mb: int, *,
+             access_log_bytes: float, traces: float) -> Measured:
+    """What one event bills, from its invocations: units from ``accounted``, duration from ``timed``."""
+    n = len(accounted)
+    b = Billable(access_log_bytes=access_log_bytes, traces=traces)
+    result = Measured(billable=b)
+    for invocations in accounted:
+        totals = Totals.of([c for i in invocations for c in i.calls])
+        b.wru += totals.wru / n
+        b.rru += totals.rru / n
+        b.posts += totals.apigw_posts / n
+        b.sns_requests += totals.sns_requests / n
+        b.mobile_pushes += totals.mobile_pushes / n
+        b.sqs_requests += totals.sqs_requests / n
+        b.transfer_out_bytes += totals.post_bytes / n
+        for name, count in totals.calls.items():
+            result.calls[name] = result.calls.get(name, 0.0) + count / n
+        for invocation in invocations:
+            for call in invocation.calls:
+                row = result.purposes.setdefault(f"{invocation.function}: {purpose(call)}", [0.0] * 6)
+                for i, value in enumerate((1, call.wru, call.rru, call.apigw_messages, call.sns_requests,
+                                           call.mobile_pushes)):
+                    row[i] += value / n
+            b.inbound += invocation.inbound_messages / n
+            b.responses += invocation.response_messages / n
+            b.transfer_out_bytes += invocation.response_bytes / n
+            b.lambda_requests += 1 / n
+            b.handler_log_bytes += invocation.log_bytes / n
+    sizes = function_memory_sizes()  # each function billed at its own memory size; the others at ``memory_mb``
+    b.lambda_gb_s = statistics.fmean(
+        sum(i.billed_ms(sizes.get(i.function, memory_mb)) * sizes.get(i.function, memory_mb) / GB for i in invocations)
+        / 1000 for invocations in timed)
+    by_function: dict[str, list[Invocation]] = {}
+    for invocations in timed:
+        for invocation in invocations:
+            by_function.setdefault(invocation.function, []).append(invocation)
+    for name, runs in by_function.items():
+        result.functions[name] = FunctionTime(
+            per_event=len(runs) / len(timed), cpu_ms=statistics.fmean(i.lambda_cpu_s * 1000 for i in runs),
+            wait_ms=statistics.fmean(i.waited_ms for i in runs),
+            billed_ms=statistics.fmean(i.billed_ms(sizes.get(name, memory_mb)) for i in runs),
+            wall_ms=statistics.median(i.wall_s * 1000 for i in runs))
+    return result
 
 
 @dataclass
@@ -136,118 +184,21 @@ class ScenarioResult:
     key: str
     title: str
     messages: int
-    quantities: Quantities
+    message: Measured
     floor: Floor
-    durations_ms: dict[str, list[float]]  # per function, from the timing run
     unit_spread: tuple[float, float]  # min and max units (WRU + RRU) of a single message: same work each time
+    session: Measured | None = None
+    ping: Measured | None = None
     notes: list[str] = field(default_factory=list)
 
-    def cost_lines(self, memory_mb: int) -> dict[str, float]:
-        """USD per million messages, by line."""
-        q = self.quantities
-        per_message = {
-            "API Gateway messages": q.apigw_messages * prices.APIGW_MESSAGE.usd,
-            "Lambda requests": q.invocations * prices.LAMBDA_REQUEST.usd,
-            "Lambda duration": q.gb_seconds * prices.LAMBDA_ARM_GB_SECOND.usd,
-            "DynamoDB writes": q.wru * prices.DYNAMODB_WRU.usd,
-            "DynamoDB reads": q.rru * prices.DYNAMODB_RRU.usd,
-            "SNS requests": q.sns_requests * prices.SNS_REQUEST.usd,
-            "SNS mobile push": q.mobile_pushes * prices.SNS_MOBILE_PUSH.usd,
-        }
-        return {line: usd * prices.MILLION for line, usd in per_message.items()}
+    def all_in(self, profile: UsageProfile, ping_minutes: float) -> AllIn:
+        if self.session is None or self.ping is None:
+            raise ValueError(f"{self.key}: sessions and pings were not measured")
+        return AllIn(message=self.message.billable, session=self.session.billable, ping=self.ping.billable,
+                     ping_minutes=ping_minutes, profile=profile)
 
-    def total(self, memory_mb: int) -> float:
-        return sum(self.cost_lines(memory_mb).values())
-
-    def logs_usd_per_million(self) -> float:
-        return self.quantities.log_bytes * prices.CLOUDWATCH_LOGS_GB.usd * prices.MILLION
-
-    def ratio(self, memory_mb: int) -> float:
-        return self.total(memory_mb) / (self.floor.usd * prices.MILLION)
-
-
-@dataclass
-class World:
-    """Who is where, in one sandbox."""
-
-    sender: str
-    sender_connection: str
-    conversation_id: str
-    floor: Floor
-
-
-def _user() -> str:
-    return str(uuid.uuid4())
-
-
-def build_direct(sb: Sandbox) -> World:
-    alice, bob = _user(), _user()
-    sb.connect(alice, "A-conn-1")
-    sb.connect(bob, "B-conn-1")
-    cid = sb.open_direct(alice, "A-conn-1", bob)
-    return World(alice, "A-conn-1", cid, Floor(apigw_messages=3, pushes=0))
-
-
-def build_group(sb: Sandbox, members: int = 50, online: int = 10, progress: Progress | None = None) -> World:
-    users = [_user() for _ in range(members)]
-    for i, user in enumerate(users):
-        connection = f"G-conn-{i}"
-        sb.connect(user, connection)
-        if i >= online:  # an offline member: used the app before, registered a device, then left
-            sb.register_apns(user, connection, f"{i:04d}" + "ab" * 30)
-            sb.disconnect(user, connection)
-        if progress:
-            progress.update()
-    cid = sb.create_group(users[0], "G-conn-0", users[1:], "Book club")
-    return World(users[0], "G-conn-0", cid,
-                 Floor(apigw_messages=2 + (online - 1), pushes=members - online))
-
-
-def other_items(index: int, count: int, now_ms: int) -> list[dict[str, Any]]:
-    """Items of one "other" user: a connection, a profile, and a direct conversation with the next user
-    (its META, pair index, two memberships and one message)."""
-    me, peer = f"other-{index:06d}", f"other-{(index + 1) % count:06d}"
-    cid = f"d_other{index:06d}"
-    return [to_item(i) for i in (
-        {table.PK: table.user_pk(me), table.SK: table.CONNECTIONS_SK, table.TTL_ATTRIBUTE: now_ms // 1000 + 7800,
-         table.ATTR_CONNECTIONS: {f"O-conn-{index}": {"at": now_ms, "x": now_ms // 1000 + 7800, "f": "compact"}}},
-        {table.PK: table.user_pk(me), table.SK: table.PROFILE_SK, "since": now_ms},
-        {table.PK: table.conversation_pk(cid), table.SK: table.META_SK, "cid": cid, "kind": "direct",
-         "members": sorted([me, peer]), "by": me, "at": now_ms},
-        {table.PK: table.direct_pair_pk(me, peer), table.SK: table.META_SK, "cid": cid},
-        {table.PK: table.user_pk(me), table.SK: table.member_sk(cid), "at": now_ms},
-        {table.PK: table.user_pk(peer), table.SK: table.member_sk(cid), "at": now_ms},
-        {table.PK: table.conversation_pk(cid), table.SK: table.message_sk(1), table.ATTR_SENDER: me,
-         table.ATTR_SENT_AT: now_ms, table.ATTR_CLIENT_MSG_ID: f"c{index}",
-         table.ATTR_BODY: {"text": "hello there"}, table.ATTR_RECENT_SENDERS: {me: 1}},
-    )]
-
-
-def preload_others(sb: Sandbox, count: int, progress: Progress) -> int:
-    """``count`` other users, conversations and connections, written with BatchWriteItem."""
-    now_ms = int(time.time() * 1000)
-    sb.meter.accounting = False
-    written = 0
-    batch: list[dict[str, Any]] = []
-    try:
-        for index in range(count):
-            batch.extend({"PutRequest": {"Item": item}} for item in other_items(index, count, now_ms))
-            while len(batch) >= 25:
-                written += _write_batch(sb, batch[:25])
-                del batch[:25]
-            progress.update()
-        if batch:
-            written += _write_batch(sb, batch)
-    finally:
-        sb.meter.accounting = True
-    return written
-
-
-def _write_batch(sb: Sandbox, requests: list[dict[str, Any]]) -> int:
-    pending: dict[str, Any] = {TABLE_NAME: requests}
-    while pending:
-        pending = sb.ddb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-    return len(requests)
+    def ratio(self, profile: UsageProfile, ping_minutes: float) -> float:
+        return self.all_in(profile, ping_minutes).usd() / self.floor.usd(profile)
 
 
 def send_interval_s() -> float:
@@ -269,45 +220,18 @@ def send_message(sb: Sandbox, world: World, client_msg_id: str) -> Chain:
     return Chain(chain)
 
 
-def run_messages(sb: Sandbox, world: World, count: int, *, paced: bool, progress: Progress | None,
-                 label: str) -> list[Chain]:
+def run_messages(sb: Sandbox, world: World, count: int, *, paced: bool, progress: Progress | None) -> list[Chain]:
     interval = send_interval_s() if paced else 0.0
     last = 0.0
     chains = []
-    for n in range(count):
+    for _ in range(count):
         if paced:
             last = wait_for_idle_bucket(last, interval)
-        chains.append(send_message(sb, world, f"{label}.{n}.{uuid.uuid4().hex[:8]}"))
+        # a clientMsgId as parley_client makes one (16 hex characters): the same size in every scenario
+        chains.append(send_message(sb, world, secrets.token_hex(8)))
         if progress:
             progress.update()
     return chains
-
-
-def quantities(accounted: list[Chain], timed: list[Chain], memory_mb: int) -> Quantities:
-    n = len(accounted)
-    q = Quantities()
-    for chain in accounted:
-        totals = chain.totals
-        q.wru += totals.wru / n
-        q.rru += totals.rru / n
-        q.posts += totals.apigw_posts / n
-        q.sns_requests += totals.sns_requests / n
-        q.mobile_pushes += totals.mobile_pushes / n
-        for name, count in totals.calls.items():
-            q.calls[name] = q.calls.get(name, 0.0) + count / n
-        for invocation in chain.invocations:
-            for call in invocation.calls:
-                row = q.purposes.setdefault(f"{invocation.function}: {purpose(call)}", [0.0] * 6)
-                for i, value in enumerate((1, call.wru, call.rru, call.apigw_messages, call.sns_requests,
-                                           call.mobile_pushes)):
-                    row[i] += value / n
-            q.inbound += invocation.inbound_messages / n
-            q.responses += invocation.response_messages / n
-            q.invocations += 1 / n
-            q.log_bytes += invocation.log_bytes / n
-    q.gb_seconds = statistics.fmean(sum(i.billed_ms * function_memory_mb(i.function) / GB for i in chain.invocations)
-                                    / 1000 for chain in timed)
-    return q
 
 
 def _prefix(value: Any) -> str:
@@ -327,7 +251,7 @@ def purpose(call: AwsCall) -> str:  # noqa: PLR0911 (one return per kind of step
         pk, prefix = _prefix(values.get(":pk")), str(values.get(":prefix", {}).get("S", ""))
         if pk == "CONV#":
             return "latest message of a conversation" if p.get("Limit") == 1 else "conversation head (META + last N)"
-        return {"CONN#": "connections of a member", "MEMBER#": "memberships of a user (badge)",
+        return {"MEMBER#": "memberships of a user (badge)",
                 "DEVICE#": "devices of a user", "BLOCKEDBY#": "who blocked the sender"}.get(prefix, f"query {prefix}")
     if call.operation == "BatchGetItem":
         keys = [k for r in p["RequestItems"].values() for k in r["Keys"]]
@@ -347,30 +271,49 @@ def purpose(call: AwsCall) -> str:  # noqa: PLR0911 (one return per kind of step
     return f"{call.operation} {pk}{sk.split('#', 1)[0]}"
 
 
-def durations(chains: Iterable[Chain]) -> dict[str, list[float]]:
-    found: dict[str, list[float]] = {}
-    for chain in chains:
-        for invocation in chain.invocations:
-            found.setdefault(invocation.function, []).append(invocation.wall_s * 1000)
-    return found
+def _accounted_and_timed(sb: Sandbox, run: Callable[[], Any], *, rest_s: float = 0.0) -> tuple[Any, Any]:
+    """``run()`` twice: once computing units, once only timing (no accounting work in the CPU measured), with
+    ``rest_s`` between them (for rate-limit buckets to refill)."""
+    accounted = run()
+    time.sleep(rest_s)
+    sb.meter.accounting = False
+    try:
+        timed = run()
+    finally:
+        sb.meter.accounting = True
+    return accounted, timed
 
 
 def measure(sb: Sandbox, world: World, key: str, title: str, messages: int, memory_mb: int,
-            progress: Progress, *, paced: bool = True, timing: bool = True, warmup: int = WARMUP) -> ScenarioResult:
-    run_messages(sb, world, warmup, paced=False, progress=None, label=f"{key}-warm")
+            progress: Progress | None, *, paced: bool = True, warmup: int = WARMUP) -> ScenarioResult:
+    """The message itself: ``messages`` sends (and the notifier they cause), after ``warmup`` ones."""
+    run_messages(sb, world, warmup, paced=False, progress=None)
     time.sleep(warmup * send_interval_s())  # the warm-up drained the sender's bucket: let it refill
-    accounted = run_messages(sb, world, messages, paced=paced, progress=progress, label=f"{key}-acct")
-    timed = accounted
-    if timing:
-        sb.meter.accounting = False
-        try:
-            timed = run_messages(sb, world, messages, paced=paced, progress=progress, label=f"{key}-time")
-        finally:
-            sb.meter.accounting = True
+    accounted, timed = _accounted_and_timed(sb, lambda: run_messages(
+        sb, world, messages, paced=paced, progress=progress), rest_s=0.0 if paced else messages * send_interval_s())
     units = [c.totals.wru + c.totals.rru for c in accounted]
-    return ScenarioResult(key=key, title=title, messages=messages,
-                          quantities=quantities(accounted, timed, memory_mb), floor=world.floor,
-                          durations_ms=durations(timed), unit_spread=(min(units), max(units)))
+    entry = access_logs.entry_bytes(access_logs.Event("MESSAGE", "send", world.sender))
+    message = measured([c.invocations for c in accounted], [c.invocations for c in timed], memory_mb,
+                       access_log_bytes=entry, traces=xray_sampled_share())  # notifier: same trace (SNS passes it)
+    return ScenarioResult(key=key, title=title, messages=messages, message=message, floor=world.floor,
+                          unit_spread=(min(units), max(units)))
+
+
+def measure_connection(sb: Sandbox, world: World, result: ScenarioResult, count: int, memory_mb: int) -> None:
+    """The sender's sessions and pings, in the scenario's world: ``result.session`` and ``result.ping``."""
+    sessions = _accounted_and_timed(sb, lambda: lifecycle.run_sessions(
+        sb, world.sender, world.sender_connection, count))
+    share = xray_sampled_share()
+    result.session = measured([s.invocations for s in sessions[0]], [s.invocations for s in sessions[1]], memory_mb,
+                              access_log_bytes=lifecycle.session_access_bytes(world.sender),
+                              traces=3 * share)  # three invocations, each starting a trace of its own
+    if lifecycle.ping_function() is None:
+        result.ping = Measured(billable=lifecycle.mock_ping(world.sender))
+        return
+    pings = _accounted_and_timed(sb, lambda: lifecycle.run_pings(sb, world.sender, world.sender_connection, count))
+    entry = access_logs.entry_bytes(access_logs.Event("MESSAGE", lifecycle.PING, world.sender))
+    result.ping = measured([[p] for p in pings[0]], [[p] for p in pings[1]], memory_mb, access_log_bytes=entry,
+                           traces=share)
 
 
 @dataclass
@@ -382,25 +325,34 @@ class CostReport:
     scenarios: list[ScenarioResult]
     sensitivity: list[ScenarioResult]
     item_sizes: dict[str, int]  # sizes of representative items, for the report
+    ping_minutes: float  # the client's keepalive
+    ping_function: str | None  # the Lambda ping runs (None: API Gateway answers it)
+    xray_share: float
+    profile: UsageProfile = ACTIVE_USER
+    profiles: tuple[UsageProfile, ...] = SENSITIVITY
+    inbox: list[Any] = field(default_factory=list)  # benchmarks.inbox.InboxRow, one per inbox size
 
 
 def run(*, messages: int, others: int, group_members: int = 50, group_online: int = 10,
-        progress_factory: Callable[[str, int], Progress], warmup: int = WARMUP) -> CostReport:
+        progress_factory: Callable[[str, int], Progress], warmup: int = WARMUP,
+        inbox_sizes: tuple[int, ...] = ()) -> CostReport:
+    from benchmarks import inbox
+
     memory_mb = lambda_memory_mb()
     scenarios: list[ScenarioResult] = []
     sensitivity: list[ScenarioResult] = []
     meter = Meter(items=moto_items())
     per_scenario = 2 * messages
-    item_sizes: dict[str, int] = {}
-    with moto_sandbox(meter) as sb:
+    with moto_sandbox(meter, env=lifecycle.connect_limit_deepened()) as sb:
         with progress_factory("cost: setting up users", 2 + group_members) as bar:
             direct = build_direct(sb)
             bar.update(2)
             group = build_group(sb, group_members, group_online, bar)
-        with progress_factory("cost: 1:1 and group messages", 2 * per_scenario) as bar:
-            scenarios.append(measure(sb, direct, "direct", "1:1, both online", messages, memory_mb, bar, warmup=warmup))
-            scenarios.append(measure(sb, group, "group", f"group of {group_members}, {group_online} online",
-                                     messages, memory_mb, bar, warmup=warmup))
+        with progress_factory("cost: 1:1 and group messages, sessions, pings", 2 * per_scenario) as bar:
+            for world, key, title in ((direct, "direct", "1:1, both online"),
+                                      (group, "group", f"group of {group_members}, {group_online} online")):
+                scenarios.append(measure(sb, world, key, title, messages, memory_mb, bar, warmup=warmup))
+                measure_connection(sb, world, scenarios[-1], messages, memory_mb)
         item_sizes = representative_sizes(sb, direct, group)
         preload_items, started = 0, time.monotonic()
         if others:
@@ -408,42 +360,29 @@ def run(*, messages: int, others: int, group_members: int = 50, group_online: in
                 preload_items = preload_others(sb, others, bar)
         preload_seconds = time.monotonic() - started
         with progress_factory("cost: with the others in the table", 2 * per_scenario) as bar:
-            scenarios.append(measure(sb, direct, "direct_others", f"1:1, {others:,} others in the table",
-                                     messages, memory_mb, bar, warmup=warmup))
-            scenarios.append(measure(sb, group, "group_others", f"group, {others:,} others in the table",
-                                     messages, memory_mb, bar, warmup=warmup))
-        with progress_factory("cost: sensitivity (burst)", messages) as bar:
+            for world, key, title, alone in (
+                    (direct, "direct_others", f"1:1, {others:,} others in the table", scenarios[0]),
+                    (group, "group_others", f"group, {others:,} others in the table", scenarios[1])):
+                scenarios.append(measure(sb, world, key, title, messages, memory_mb, bar, warmup=warmup))
+                # every access is by key, so a session and a ping do the same work with the others loaded
+                scenarios[-1].session, scenarios[-1].ping = alone.session, alone.ping
+        with progress_factory("cost: sensitivity (burst)", per_scenario) as bar:
             burst = measure(sb, direct, "direct-burst", "1:1, sender bursting (partly drained bucket)",
-                            messages, memory_mb, bar, paced=False, timing=False)
+                            messages, memory_mb, bar, paced=False, warmup=warmup)
+            burst.session, burst.ping = scenarios[0].session, scenarios[0].ping
             burst.notes.append("sent back to back, within the burst of 20: each send finds its bucket partly drained")
             sensitivity.append(burst)
     with moto_sandbox(Meter(items=moto_items()), env={"PARLEY_RATE_LIMITS": ""}) as sb, \
             progress_factory("cost: sensitivity (rate limiting off)", 2 + group_members + 2 * per_scenario) as bar:
         direct = build_direct(sb)
         group = build_group(sb, group_members, group_online, bar)
-        sensitivity.append(measure(sb, direct, "direct-nolimit", "1:1, rate limiting off", messages, memory_mb,
-                                   bar, warmup=warmup))
-        sensitivity.append(measure(sb, group, "group-nolimit", "group, rate limiting off", messages, memory_mb,
-                                   bar, warmup=warmup))
+        for world, key, title in ((direct, "direct-nolimit", "1:1, rate limiting off"),
+                                  (group, "group-nolimit", "group, rate limiting off")):
+            sensitivity.append(measure(sb, world, key, title, messages, memory_mb, bar, warmup=warmup))
+            measure_connection(sb, world, sensitivity[-1], messages, memory_mb)
+    rows = inbox.run(inbox_sizes, messages=messages, memory_mb=memory_mb, progress_factory=progress_factory,
+                     warmup=warmup) if inbox_sizes else []
     return CostReport(memory_mb=memory_mb, others=others, preload_items=preload_items,
                       preload_seconds=preload_seconds, scenarios=scenarios, sensitivity=sensitivity,
-                      item_sizes=item_sizes)
-
-
-def representative_sizes(sb: Sandbox, direct: World, group: World) -> dict[str, int]:
-    """Sizes of the items the send path reads and writes, straight from moto (not metered)."""
-    from benchmarks import capacity
-
-    lookup = moto_items()
-    sizes: dict[str, int] = {}
-    for name, world in (("direct", direct), ("group", group)):
-        meta = lookup(TABLE_NAME, {"pk": {"S": table.conversation_pk(world.conversation_id)},
-                                   "sk": {"S": table.META_SK}})
-        sizes[f"{name} conversation ~META"] = capacity.item_size(meta)
-        message = lookup(TABLE_NAME, {"pk": {"S": table.conversation_pk(world.conversation_id)},
-                                      "sk": {"S": table.message_sk(1)}})
-        sizes[f"{name} message MSG#"] = capacity.item_size(message)
-        bucket = lookup(TABLE_NAME, {"pk": {"S": table.throttle_pk("send", world.sender, "bucket")},
-                                     "sk": {"S": table.THROTTLE_SK}})
-        sizes[f"{name} sender's rate-limit bucket"] = capacity.item_size(bucket)
-    return sizes
+                      item_sizes=item_sizes, ping_minutes=client_ping_minutes(),
+                      ping_function=lifecycle.ping_function(), xray_share=xray_sampled_share(), inbox=rows)

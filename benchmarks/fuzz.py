@@ -7,8 +7,9 @@ from ``benchmarks.fuzz_frames``: valid frames of every action mixed with malform
 from one action. Most rounds raise every rate limit (so frames reach validation rather than ``rate_limited``);
 every fifth runs the production defaults, where one-action bursts drain buckets.
 
-For each frame it records the answer: what the socket received before the answer to a ``ping`` (a fence) sent
-once the frame's invocation had finished. Unhandled, and reported one by one: an ``internal_error`` code or a
+For each frame it records the answer: what the socket received before the answer to a fence (a request with
+an action no route has, answered ``unknown_action`` with its ``ref``) sent once the frame's invocation had
+finished. Unhandled, and reported one by one: an ``internal_error`` code or a
 code parley.errors does not define, API Gateway's ``Internal server error`` frame (a handler that raised), an
 ERROR log record or a traceback on stderr while the frame ran, a socket closed other than with the documented
 1009 after a frame over 128 KB, an invocation still running after 40 s, and no answer at all where the route
@@ -54,6 +55,9 @@ FULL_FORMAT_USERS = frozenset({"bob"})  # connect with ?format=full; the others 
 PRODUCTION_EVERY = 5  # every fifth round runs the production rate limits
 FOCUSED_BURSTS = 0.5  # bursts whose frames are all made from one action
 FENCE_SECONDS = 10.0
+# The fence's action: $default answers it unknown_action, echoing its requestId (API Gateway answers ``ping``
+# itself, without one).
+FENCE_ACTION = "fuzzFence"
 API_GATEWAY_TOO_BIG = 1009
 KNOWN_CODES = frozenset(cls.code for cls in vars(errors).values()
                         if isinstance(cls, type) and issubclass(cls, errors.ParleyError))
@@ -148,10 +152,10 @@ class Socket:
         return self.ws.close_code
 
     async def fence(self) -> list[Any]:
-        """Everything the socket received before the answer to a ``ping`` sent now."""
+        """Everything the socket received before the answer to a fence sent now."""
         self._fences += 1
         ref = f"fence-{self._fences}"
-        await self.ws.send(json.dumps({"action": "ping", "requestId": ref}))
+        await self.ws.send(json.dumps({"action": FENCE_ACTION, "requestId": ref}))
         back: list[Any] = []
         async with asyncio.timeout(FENCE_SECONDS):
             while True:
@@ -160,7 +164,7 @@ class Socket:
                     frame = json.loads(raw)
                 except ValueError:
                     frame = raw
-                if isinstance(frame, dict) and frame.get("type") == "pong" and frame.get("ref") == ref:
+                if isinstance(frame, dict) and frame.get("type") == "error" and frame.get("ref") == ref:
                     return back
                 back.append(frame)
 
@@ -303,7 +307,8 @@ class Round:
     async def _answer(self, caller: str, frame: Frame) -> str:
         """Send the frame and read its answer (reopening the socket if the gateway closed it)."""
         socket = self.sockets[caller]
-        expected, disconnects = self.invocations.messages + 1, self.invocations.disconnects
+        invoked = select_route(frame.payload, routes.ROUTE_KEYS) not in routes.GATEWAY_ANSWERS  # ping: none
+        expected, disconnects = self.invocations.messages + invoked, self.invocations.disconnects
         back: list[Any] = []
         closed: int | None = None
         size = len(frame.payload if isinstance(frame.payload, bytes) else frame.payload.encode())
@@ -333,7 +338,7 @@ class Round:
         self.result.extra_answers += len(back) > 1
         if back and isinstance(back[0], dict):
             self.world.learn(caller, back[0], _json_object(frame.payload))
-        problem = trouble(answer, select_route(frame.payload, routes.ROUTES))
+        problem = trouble(answer, select_route(frame.payload, routes.ROUTE_KEYS))
         if problem is not None:
             self._incident(problem, caller, frame, answer, json.dumps(back)[:2000])
         return answer

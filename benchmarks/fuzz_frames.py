@@ -20,7 +20,7 @@ from parley import routes
 from parley.attachments import ALLOWED_TYPES
 from parley.protocol import MAX_FRAME_BYTES
 
-ACTIONS = tuple(sorted(k for k in routes.ROUTES if not k.startswith("$")))
+ACTIONS = tuple(sorted(k for k in routes.ROUTE_KEYS if not k.startswith("$")))
 CONVERSATION_ACTIONS = ("send", "history", "typing", "read", "report", "setConversationPreferences",
                         "requestUpload", "attachmentUrls")
 # The numbers each action takes: where huge and negative values go.

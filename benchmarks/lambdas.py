@@ -2,14 +2,16 @@
 
 Handlers are loaded by path (``tests.support.handlers``), events are API-Gateway-shaped
 (``tests.support.events``), and the context is the tests' fake ``LambdaContext``. Per invocation:
-wall time, process CPU (every thread: fan-out runs in a pool), the AWS calls the ``Meter`` saw, the
-bytes the function wrote to its log (Powertools' JSON logs and EMF metrics, what CloudWatch Logs
-ingests), and the API Gateway messages of the route itself (the inbound frame and the route response).
+wall time, process CPU (every thread: fan-out runs in a pool) and the part of it in-process moto spent
+answering (``benchmarks.duration``), the AWS calls the ``Meter`` saw and how they ran (``benchmarks.lanes``),
+the bytes and lines the function wrote to its log (Powertools' JSON logs and EMF metrics, what CloudWatch
+Logs ingests), and the API Gateway messages of the route itself (the inbound frame and the route response).
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import json
 import logging
@@ -19,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from benchmarks import duration, lanes
 from benchmarks.metering import AwsCall, Meter, Totals, apigw_messages
 from parley.observability import logger
 from tests.support.handlers import handler_module
@@ -28,9 +31,11 @@ from tests.support.lambda_context import FakeLambdaContext
 class _CountingStream(io.TextIOBase):
     def __init__(self) -> None:
         self.bytes = 0
+        self.lines = 0  # one CloudWatch Logs event each (Powertools writes one JSON object per line)
 
     def write(self, text: str) -> int:
         self.bytes += len(text.encode())
+        self.lines += text.count("\n")
         return len(text)
 
 
@@ -44,6 +49,10 @@ class Invocation:
     log_bytes: int
     inbound_messages: int  # API Gateway messages into the route (0: not invoked by API Gateway)
     response_messages: int  # the route response frame, when it has a body
+    log_lines: int = 0
+    server_cpu_s: float = 0.0  # what in-process moto spent answering this invocation's calls
+    lane: lanes.Lane | None = None  # how its calls ran: in turn, or side by side in a pool
+    response_bytes: int = 0  # the route response's payload (sent to the client)
 
     @property
     def totals(self) -> Totals:
@@ -60,9 +69,19 @@ class Invocation:
         return max(0.0, self.cpu_s - self.aws_cpu_s)
 
     @property
-    def billed_ms(self) -> int:
-        """Lambda bills duration rounded up to the next millisecond."""
-        return max(1, -int(-self.wall_s * 1000 // 1))
+    def lambda_cpu_s(self) -> float:
+        """The CPU the function itself needs: its code, Powertools, pydantic and botocore's client side (the
+        process's CPU minus moto's server-side work)."""
+        return max(0.0, self.cpu_s - self.server_cpu_s)
+
+    @property
+    def waited_ms(self) -> float:
+        """Modelled time waiting on AWS calls (``benchmarks.duration.LATENCIES``, pools in parallel)."""
+        return duration.wait_ms(self.lane) if self.lane is not None else 0.0
+
+    def billed_ms(self, memory_mb: int) -> int:
+        """Modelled billed duration at ``memory_mb`` (``benchmarks.duration``); never this machine's wall time."""
+        return duration.billed_ms(self.lambda_cpu_s, self.waited_ms, memory_mb)
 
 
 @contextlib.contextmanager
@@ -81,20 +100,38 @@ def captured_output() -> Iterator[_CountingStream]:
             stream_handler.setStream(previous)
 
 
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Python's cyclic GC is paused during an invocation and run after it: here the heap holds moto's whole
+    store (hundreds of thousands of items with the preloaded users), so a collection inside an invocation
+    would cost far more CPU than on a Lambda's small heap, and land in the invocation's own CPU."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def invoke(meter: Meter, function: str, event: dict[str, Any]) -> Invocation:
     module = handler_module(function)
     mark = meter.mark()
-    with captured_output() as stream:
+    with captured_output() as stream, lanes.lane() as lane, gc_paused():
+        server0 = duration.SERVER_CPU.seconds
         cpu0, wall0 = time.process_time(), time.perf_counter()
         response = module.lambda_handler(event, FakeLambdaContext())
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-    inbound = response_frames = 0
+        server = duration.SERVER_CPU.seconds - server0
+    inbound = response_frames = response_bytes = 0
     if "requestContext" in event and "body" in event:  # a message route: the frame in, the answer out
         inbound = apigw_messages(len(str(event["body"]).encode()))
         if isinstance(response, dict) and response.get("body"):
-            response_frames = apigw_messages(len(str(response["body"]).encode()))
+            response_bytes = len(str(response["body"]).encode())
+            response_frames = apigw_messages(response_bytes)
     return Invocation(function=function, wall_s=wall, cpu_s=cpu, calls=meter.since(mark), response=response,
-                      log_bytes=stream.bytes, inbound_messages=inbound, response_messages=response_frames)
+                      log_bytes=stream.bytes, inbound_messages=inbound, response_messages=response_frames,
+                      log_lines=stream.lines, server_cpu_s=server, lane=lane, response_bytes=response_bytes)
 
 
 def sns_event(publish_params: dict[str, Any], message_id: str) -> dict[str, Any]:

@@ -6,10 +6,11 @@
 ``after-call-error``). Forget clients made before (``parley.aws.reset_clients()``).
 
 For each call it records the operation, the thread CPU and wall time spent inside it (with in-process
-moto this includes moto's own work), and, when it is given an ``ItemLookup``, the billing units: DynamoDB
+moto this includes moto's own work), notes it in the current invocation's lane (``benchmarks.lanes``: which
+calls ran in turn, which side by side), and, when it is given an ``ItemLookup``, the billing units: DynamoDB
 read and write units from item sizes (``benchmarks.capacity``; a write's item as it was before is read
 from the lookup before the call goes out), API Gateway messages per ``PostToConnection`` (32 KB steps),
-SNS requests and mobile push deliveries.
+SNS requests and mobile push deliveries, SQS requests.
 """
 
 from __future__ import annotations
@@ -25,13 +26,14 @@ from typing import Any
 
 from botocore import handlers as botocore_handlers
 
-from benchmarks import capacity
+from benchmarks import capacity, lanes
 from parley.table import TABLE
 
 ItemLookup = Callable[[str, dict[str, Any]], dict[str, Any] | None]  # (table, key) -> item or None
 
 APIGW_FRAME_BYTES = 32 * 1024
 SNS_CHUNK_BYTES = 64 * 1024
+SQS_CHUNK_BYTES = 64 * 1024
 _STATE = "parley_bench"
 
 READS = {"GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"}
@@ -52,6 +54,8 @@ class AwsCall:
     apigw_messages: int = 0
     sns_requests: int = 0
     mobile_pushes: int = 0
+    sqs_requests: int = 0
+    post_bytes: int = 0  # the payload of a @connections post (data transferred out to the client)
     detail: str = ""  # how the units were reached, for the report's item-level table
 
     @property
@@ -67,6 +71,11 @@ def apigw_messages(payload_bytes: int) -> int:
 def sns_requests(payload_bytes: int) -> int:
     """SNS bills each started 64 KB of a publish as one request."""
     return max(1, math.ceil(payload_bytes / SNS_CHUNK_BYTES))
+
+
+def sqs_requests(payload_bytes: int) -> int:
+    """SQS bills each started 64 KB of a request's payload as one request."""
+    return max(1, math.ceil(payload_bytes / SQS_CHUNK_BYTES))
 
 
 def _key_of(item: dict[str, Any]) -> dict[str, Any]:
@@ -111,6 +120,7 @@ class Meter:
     def _on_params(self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
         call = AwsCall(service=model.service_model.service_name, operation=model.name, params=params)
         call.started = time.perf_counter()
+        lanes.record(call)  # in the lane of the invocation (or pool task) making it, for the duration model
         context[_STATE] = (call, time.thread_time(), call.started, {})
 
     def _on_before_call(self, model: Any, context: dict[str, Any], **_: Any) -> None:
@@ -157,13 +167,18 @@ class Meter:
                 self._account_write(call, before)
         elif call.service == "apigatewaymanagementapi" and call.operation == "PostToConnection":
             data = call.params.get("Data", b"")
-            call.apigw_messages = apigw_messages(len(data if isinstance(data, bytes) else str(data).encode()))
+            call.post_bytes = len(data if isinstance(data, bytes) else str(data).encode())
+            call.apigw_messages = apigw_messages(call.post_bytes)
         elif call.service == "sns" and call.operation == "Publish":
             size = len(str(call.params.get("Message", "")).encode()) + len(
                 json.dumps(call.params.get("MessageAttributes", {})).encode())
             call.sns_requests = sns_requests(size)
             if "TargetArn" in call.params and call.error is None:
                 call.mobile_pushes = 1  # a direct publish to a platform endpoint: one push delivery
+        elif call.service == "sqs" and call.operation in ("SendMessage", "SendMessageBatch"):
+            bodies = [call.params.get("MessageBody", "")] if call.operation == "SendMessage" else [
+                entry.get("MessageBody", "") for entry in call.params.get("Entries", [])]
+            call.sqs_requests = sqs_requests(sum(len(str(b).encode()) for b in bodies))
 
     def _full(self, table: str, item: dict[str, Any], params: dict[str, Any]) -> dict[str, Any] | None:
         """The whole stored item behind a (possibly projected) returned item: projections cost the same."""
@@ -285,6 +300,8 @@ class Totals:
     apigw_posts: int = 0
     sns_requests: int = 0
     mobile_pushes: int = 0
+    sqs_requests: int = 0
+    post_bytes: int = 0
     aws_cpu_s: float = 0.0
 
     @classmethod
@@ -297,5 +314,7 @@ class Totals:
             totals.apigw_posts += call.apigw_messages
             totals.sns_requests += call.sns_requests
             totals.mobile_pushes += call.mobile_pushes
+            totals.sqs_requests += call.sqs_requests
+            totals.post_bytes += call.post_bytes
             totals.aws_cpu_s += call.thread_cpu_s
         return totals

@@ -42,9 +42,25 @@ SNS_REQUEST = Price(
 SNS_MOBILE_PUSH = Price(
     "SNS mobile push delivery", 0.50 / MILLION, "notification", "$0.50 per million",
     "https://aws.amazon.com/sns/pricing/ (Mobile push notifications: $0.50 per 1M)")
+APIGW_CONNECTION_MINUTE = Price(
+    "API Gateway WebSocket connection minute", 0.25 / MILLION, "connection minute", "$0.25 per million",
+    "https://aws.amazon.com/api-gateway/pricing/ (WebSocket APIs: $0.25 per million connection minutes)")
+XRAY_TRACE = Price(
+    "X-Ray trace recorded", 5.00 / MILLION, "trace", "$5.00 per million",
+    "https://aws.amazon.com/xray/pricing/ (traces recorded: $5.00 per million after the free tier of 100,000 a "
+    "month; retrieved or scanned traces, $0.50 per million, are paid only when someone looks)")
+SQS_REQUEST = Price(
+    "SQS request", 0.40 / MILLION, "request (per started 64 KB)", "$0.40 per million",
+    "https://aws.amazon.com/sqs/pricing/ (Standard queues: $0.40 per million requests after the first million "
+    "a month; each 64 KB chunk of a payload is one request)")
+DATA_TRANSFER_OUT_GB = Price(
+    "Data transfer out to the internet", 0.09 / 1024**3, "byte", "$0.09 per GB",
+    "https://aws.amazon.com/api-gateway/pricing/ (data transferred out is charged at EC2 rates) and "
+    "https://aws.amazon.com/ec2/pricing/on-demand/ (Data Transfer OUT to the internet: $0.09 per GB for the "
+    "first 10 TB a month, after 100 GB free)")
 CLOUDWATCH_LOGS_GB = Price(
     "CloudWatch Logs ingestion", 0.50 / 1024**3, "byte", "$0.50 per GB",
     "https://aws.amazon.com/cloudwatch/pricing/ (Logs, Standard log class: $0.50 per GB ingested)")
 
-ALL = (APIGW_MESSAGE, LAMBDA_REQUEST, LAMBDA_ARM_GB_SECOND, DYNAMODB_WRU, DYNAMODB_RRU, SNS_REQUEST, SNS_MOBILE_PUSH,
-       CLOUDWATCH_LOGS_GB)
+ALL = (APIGW_MESSAGE, APIGW_CONNECTION_MINUTE, LAMBDA_REQUEST, LAMBDA_ARM_GB_SECOND, DYNAMODB_WRU, DYNAMODB_RRU,
+       SNS_REQUEST, SNS_MOBILE_PUSH, CLOUDWATCH_LOGS_GB, XRAY_TRACE, SQS_REQUEST, DATA_TRANSFER_OUT_GB)

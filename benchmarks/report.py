@@ -12,15 +12,18 @@ from importlib import metadata
 
 from benchmarks import prices
 from benchmarks.coldstart import ColdStartResult
-from benchmarks.cost import CostReport, function_memory_sizes
+from benchmarks.conflicts import ConflictsResult
+from benchmarks.cost import CostReport
+from benchmarks.cost_report import cost_section
 from benchmarks.e2e import E2EResult, LoadResult
 from benchmarks.fanout import FanoutResult
 from benchmarks.fuzz import FuzzResult, Incident
+from benchmarks.markdown import table as _table
+from benchmarks.markdown import verdict as _verdict
 from benchmarks.traffic import TrafficResult
 
 COLD_START_GOAL_MS = 60.0
 TRAFFIC_GOAL_BYTES = 200
-GOALS = {"direct": 1.5, "group": 1.3}
 
 
 @dataclass
@@ -30,19 +33,10 @@ class Results:
     fanout: list[FanoutResult] | None = None
     e2e: E2EResult | None = None
     traffic: TrafficResult | None = None
+    conflicts: ConflictsResult | None = None
     fuzz: FuzzResult | None = None
     seconds: float = 0.0
     failures: dict[str, str] = field(default_factory=dict)
-
-
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def _usd(value: float) -> str:
-    return f"${value:,.2f}" if value >= 0.995 else f"${value:,.3f}"
 
 
 def machine() -> str:
@@ -60,86 +54,6 @@ def machine() -> str:
 
 def price_table() -> str:
     return _table(["price", "us-east-1", "unit", "source"], [[p.name, p.shown, p.unit, p.source] for p in prices.ALL])
-
-
-def _verdict(ok: bool) -> str:
-    return "**met**" if ok else "**missed**"
-
-
-def cost_section(cost: CostReport) -> str:
-    m = cost.memory_mb
-    out = ["### Cost per million messages", ""]
-    rows = []
-    for s in cost.scenarios:
-        goal = GOALS["group" if s.key.startswith("group") else "direct"]
-        rows.append([s.title, _usd(s.total(m)), _usd(s.floor.usd * prices.MILLION), f"{s.ratio(m):.2f}x",
-                     f"<= {goal}x", _verdict(s.ratio(m) <= goal), _usd(s.logs_usd_per_million())])
-    out.append(_table(["scenario", "Parley", "floor", "ratio", "goal", "", "+ CloudWatch Logs (not in the ratio)"],
-                      rows))
-    out += ["", "```mermaid", "xychart-beta",
-            '    title "USD per million messages: Parley (bars) and the floor (line)"',
-            "    x-axis [" + ", ".join(f'"{s.key}"' for s in cost.scenarios) + "]",
-            f'    y-axis "USD" 0 --> {max(s.total(m) for s in cost.scenarios) * 1.1:.0f}',
-            "    bar [" + ", ".join(f"{s.total(m):.2f}" for s in cost.scenarios) + "]",
-            "    line [" + ", ".join(f"{s.floor.usd * prices.MILLION:.2f}" for s in cost.scenarios) + "]",
-            "```", ""]
-    lines = list(cost.scenarios[0].cost_lines(m))
-    out.append("By line (USD per million messages):\n")
-    out.append(_table(["line", *[s.key for s in cost.scenarios]],
-                      [[line, *[_usd(s.cost_lines(m)[line]) for s in cost.scenarios]] for line in lines]))
-    out += ["", "Per message (averages over the measured messages; every message did the same work: "
-            "units per message min = max in every scenario unless noted):", ""]
-    header = ["per message", *[s.key for s in cost.scenarios]]
-    quantity_rows: list[tuple[str, str]] = [
-        ("API Gateway messages (in + route responses + posts)", "apigw"),
-        ("Lambda invocations", "invocations"), ("Lambda billed GB-s (x1000)", "gbs"),
-        ("DynamoDB WRU", "wru"), ("DynamoDB RRU", "rru"), ("SNS requests", "sns_requests"),
-        ("SNS mobile pushes", "mobile_pushes"), ("log bytes", "log_bytes")]
-    rows = []
-    for label, attr in quantity_rows:
-        cells = []
-        for s in cost.scenarios:
-            q = s.quantities
-            value = {"apigw": q.apigw_messages, "gbs": q.gb_seconds * 1000}.get(attr, getattr(q, attr, 0.0))
-            cells.append(f"{value:,.3g}")
-        rows.append([label, *cells])
-    rows.append(["units min / max of one message",
-                 *[f"{s.unit_spread[0]:g} / {s.unit_spread[1]:g}" for s in cost.scenarios]])
-    names = sorted({n for s in cost.scenarios for n in s.quantities.calls})
-    rows += [[f"calls: {n}", *[f"{s.quantities.calls.get(n, 0):g}" for s in cost.scenarios]] for n in names]
-    out.append(_table(header, rows))
-    out += ["", "Lambda wall time per invocation (ms, timing run, in-process moto; p50 / max):", ""]
-    functions = sorted({f for s in cost.scenarios for f in s.durations_ms})
-    out.append(_table(["function", *[s.key for s in cost.scenarios]],
-                      [[f, *[(f"{statistics.median(s.durations_ms[f]):.0f} / {max(s.durations_ms[f]):.0f}"
-                              if f in s.durations_ms else "-") for s in cost.scenarios]] for f in functions]))
-    for s in cost.scenarios[:2]:
-        out += ["", f"Where the money goes, {s.title} (per million messages):", ""]
-        rows = []
-        for name, (calls, wru, rru, posts, sns_requests, pushes) in sorted(
-                s.quantities.purposes.items(), key=lambda kv: -_purpose_usd(kv[1])):
-            rows.append([name, f"{calls:g}", f"{wru:g}", f"{rru:g}", _usd(_purpose_usd([calls, wru, rru, posts,
-                                                                                         sns_requests, pushes]))])
-        out.append(_table(["step", "calls", "WRU", "RRU", "USD / M messages"], rows))
-    out += ["", "Sensitivity:", ""]
-    out.append(_table(["variant", "Parley", "floor", "ratio", "WRU", "RRU"],
-                      [[s.title, _usd(s.total(m)), _usd(s.floor.usd * prices.MILLION), f"{s.ratio(m):.2f}x",
-                        f"{s.quantities.wru:g}", f"{s.quantities.rru:g}"] for s in cost.sensitivity]))
-    out += ["", "Item sizes (bytes, computed with `benchmarks/capacity.py`):", "",
-            _table(["item", "bytes"], [[k, str(v)] for k, v in cost.item_sizes.items()]), "",
-            f"Preloaded for the `_others` rows: {cost.others:,} users, conversations and connections "
-            f"({cost.preload_items:,} items, BatchWriteItem, {cost.preload_seconds:.0f} s). "
-            f"Lambda memory: {m} MB (infra/constants.py `MEMORY_MB`)"
-            + "".join(f", {name} {mb} MB" for name, mb in function_memory_sizes().items())
-            + " (`FUNCTION_MEMORY_MB`): each function's duration is billed at its own."]
-    return "\n".join(out)
-
-
-def _purpose_usd(row: list[float]) -> float:
-    _calls, wru, rru, posts, sns_requests, pushes = row
-    return prices.MILLION * (wru * prices.DYNAMODB_WRU.usd + rru * prices.DYNAMODB_RRU.usd
-                             + posts * prices.APIGW_MESSAGE.usd + sns_requests * prices.SNS_REQUEST.usd
-                             + pushes * prices.SNS_MOBILE_PUSH.usd)
 
 
 def coldstart_section(c: ColdStartResult) -> str:
@@ -169,7 +83,7 @@ def coldstart_section(c: ColdStartResult) -> str:
 
 
 def fanout_section(results: list[FanoutResult]) -> str:
-    from benchmarks import fanout
+    from benchmarks import duration, fanout
     from benchmarks.cost import function_memory_mb
 
     rows = []
@@ -188,7 +102,7 @@ def fanout_section(results: list[FanoutResult]) -> str:
     model_rows = [[str(r.recipients), f"{r.wait_ms:.0f}"] + [
         f"{m.latency_ms:.0f} ms, ${m.usd_per_million:.2f}/M" for m in r.modelled] for r in results]
     out += ["", f"`send` on Lambda, modelled from the own CPU p50 (latency = own CPU / CPU share + AWS waits; "
-                f"CPU share = MB / {fanout.FULL_VCPU_MB}; duration cost per million sends, arm64). "
+                f"CPU share = MB / {duration.FULL_VCPU_MB}; duration cost per million sends, arm64). "
                 f"Deployed: send {deployed} MB, deliver {function_memory_mb('deliver')} MB.", "",
             _table(header, model_rows)]
     largest = max(results, key=lambda r: r.recipients)
@@ -241,6 +155,43 @@ def traffic_section(t: TrafficResult) -> str:
     out += ["", f"Stored message item: {t.item_bytes} bytes ({t.item_bytes_with_random_id} with the random "
                 "16-character message id older versions stored; the id is now derived)."]
     return "\n".join(out)
+
+
+def conflicts_section(c: ConflictsResult) -> str:
+    from benchmarks import seq_model
+
+    out = [f"### One busy conversation: `conflict` answers ({c.members} members of one group, local stack)", ""]
+    if c.local:
+        out.append(_table(
+            ["offered msg/s", "sends", "acked msg/s", "lost races", "retried by the server", "`conflict` answers",
+             "share", "ack p50 ms", "ack p99 ms", "errors"],
+            [[f"{r.rate:g}", str(r.sends), f"{r.achieved_rate:.2f}", str(r.lost_races), str(r.server_retries),
+              str(r.conflicts), f"{r.conflict_share:.1%}", f"{r.percentile(50):.0f}", f"{r.percentile(99):.0f}",
+              "; ".join(r.errors) or "-"] for r in c.local]))
+    if c.local_error:
+        out += ["", f"Local stack: {c.local_error}"]
+    m = c.model
+    if m is None:
+        return "\n".join(out)
+    lat = m.latencies
+    out += ["", f"Modelled for DynamoDB ({m.sends:,} Poisson sends per rate; Query p50 {lat.query.p50:g} ms / p99 "
+            f"{lat.query.p99:g} ms, PutItem p50 {lat.put.p50:g} / p99 {lat.put.p99:g} ms, {lat.first_cpu_ms:g} ms of "
+            f"CPU before the first put and {lat.retry_cpu_ms:g} ms before each retry):", "",
+            _table(["retry policy", "msg/s", "lost races per send", "`conflict` answers", "retry time p99 ms",
+                    "send p99 ms"],
+                   [[r.policy, f"{r.rate:g}", f"{r.lost_races / r.sends:.2f}", f"{r.conflict_share:.2%}",
+                     f"{r.added_p99_ms:.0f}", f"{r.latency_p99_ms:.0f}"] for r in m.rows]), ""]
+    for policy, onset in m.onsets.items():
+        doubled = m.onsets_doubled.get(policy)
+        met = onset is None or onset > seq_model.GOAL_RATE
+        out.append(f"* {policy}: clients start to see `conflict` (over {seq_model.CONFLICT_SHARE_LIMIT:.1%} of sends) "
+                   f"at **{_onset(onset)}** (every latency doubled: {_onset(doubled)}); goal: none below "
+                   f"{seq_model.GOAL_RATE:g} msg/s: {_verdict(met)}")
+    return "\n".join(out)
+
+
+def _onset(rate: float | None) -> str:
+    return "none up to 1,000 msg/s" if rate is None else f"{rate:g} msg/s"
 
 
 def _codes(answers: dict[str, int], top: int = 4) -> str:
@@ -302,6 +253,8 @@ def render(results: Results) -> str:
         parts += ["", e2e_section(results.e2e)]
     if results.traffic:
         parts += ["", traffic_section(results.traffic)]
+    if results.conflicts:
+        parts += ["", conflicts_section(results.conflicts)]
     if results.fuzz:
         parts += ["", fuzz_section(results.fuzz)]
     for part, error in results.failures.items():

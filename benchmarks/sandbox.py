@@ -1,6 +1,8 @@
 """The handlers under in-process moto: the table from ``parley.table.TABLE`` (with TTL), SNS platform
-applications and the unread-events topic, and the core configured through its environment variables,
-as the CDK stack configures it. Plus a few setup steps driven through the real handlers."""
+applications and the unread-events topic, the delivery queue, the token-signing secret, and the core
+configured through its environment variables, as the CDK stack configures it. Plus a few setup steps driven
+through the real handlers, and the two meters of ``benchmarks.duration``: how calls ran (lanes) and what moto
+itself spent (server CPU)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
+from benchmarks import lanes
+from benchmarks.duration import server_cpu_metered
 from benchmarks.lambdas import captured_output
 from benchmarks.metering import Meter
 from parley import aws, table, wiring
@@ -27,6 +31,9 @@ TABLE_NAME = "parley-bench"
 # A URL moto's @connections mock answers (any connection id is accepted and recorded).
 CALLBACK_URL = f"https://{API_ID}.execute-api.{REGION}.amazonaws.com/{STAGE}"
 APNS_TOKEN_BYTES = 32
+TOKEN_SECRET_NAME = "parley/bench/token-secret"
+TOKEN_SECRET = "bench-secret-0123456789abcdef0123456789abcdef"
+TOKEN_ISSUER, TOKEN_AUDIENCE = "parley-bench", "parley"
 
 BASE_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -40,12 +47,30 @@ BASE_ENV = {
     "POWERTOOLS_LOG_LEVEL": "INFO",  # as deployed (application_log_level INFO): its bytes are measured
     "PARLEY_TABLE_NAME": TABLE_NAME,
     "PARLEY_CALLBACK_URL": CALLBACK_URL,
+    # send's delivery budget is wall-clock: on this shared machine under in-process moto a fan-out can take
+    # seconds that Lambda (20 ms posts) never would, and hand off what AWS would finish. The longest budget
+    # keeps this machine's slowness out of the figures; a hand-off still shows as SQS requests.
+    "PARLEY_DELIVERY_BUDGET_MS": "25000",
+    "PARLEY_AUTH_MODE": "hs256",
+    "PARLEY_AUTH_SECRET_ID": TOKEN_SECRET_NAME,
+    "PARLEY_AUTH_ISSUER": TOKEN_ISSUER,
+    "PARLEY_AUTH_AUDIENCE": TOKEN_AUDIENCE,
 }
 
 
+def chat_token(user_id: str) -> str:
+    """A chat token the host app's backend would sign for ``user_id`` (HS256, ten minutes)."""
+    import jwt
+
+    now = int(time.time())
+    claims = {"sub": user_id, "iss": TOKEN_ISSUER, "aud": TOKEN_AUDIENCE, "iat": now, "exp": now + 600}
+    return jwt.encode(claims, TOKEN_SECRET, algorithm="HS256")
+
+
 def reset_core() -> None:
-    """Forget the core's once-per-process state (settings, wiring, clients)."""
+    """Forget the core's once-per-process state (settings, wiring, clients, the authorizer's verifier)."""
     wiring.reset()
+    handler_module("authorizer").verifier.cache_clear()
 
 
 @contextmanager
@@ -157,8 +182,11 @@ def moto_sandbox(meter: Meter, *, env: Mapping[str, str | None] | None = None) -
         apns_app = sns.create_platform_application(Name="parley-ios", Platform="APNS", Attributes={
             "PlatformCredential": "key", "PlatformPrincipal": "cert"})["PlatformApplicationArn"]
         topic_arn = sns.create_topic(Name="parley-unread-events")["TopicArn"]
-        with environment({"PARLEY_PUSH_APNS_APPLICATION_ARN": apns_app, "PARLEY_UNREAD_TOPIC_ARN": topic_arn}), \
-                meter.installed():
+        queue_url = boto3.client("sqs").create_queue(QueueName="parley-delivery")["QueueUrl"]
+        boto3.client("secretsmanager").create_secret(Name=TOKEN_SECRET_NAME, SecretString=TOKEN_SECRET)
+        with environment({"PARLEY_PUSH_APNS_APPLICATION_ARN": apns_app, "PARLEY_UNREAD_TOPIC_ARN": topic_arn,
+                          "PARLEY_DELIVERY_QUEUE_URL": queue_url}), \
+                meter.installed(), lanes.recording(), server_cpu_metered():
             aws.reset_clients()  # every client from here on carries the meter's hooks
             yield Sandbox(meter=meter, ddb=ddb, sns=sns, topic_arn=topic_arn, apns_app=apns_app)
 

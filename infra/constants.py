@@ -27,10 +27,18 @@ METRICS_NAMESPACE = "Parley"
 # --- WebSocket API ---
 STAGE_NAME = "prod"
 ROUTE_SELECTION_EXPRESSION = "$request.body.action"
-# Steady-state messages per second and burst for every route of the stage, all clients together
-# (context stageRateLimit / stageBurstLimit override them). Per-user limits: PARLEY_RATE_LIMITS.
-THROTTLE_RATE_LIMIT = 500.0
-THROTTLE_BURST_LIMIT = 1000
+# Steady-state frames per second and burst for every route of the stage, all clients together (context
+# stageRateLimit / stageBurstLimit override them; docs/deploying.md, "Sizing the stage throttle"). The stage
+# counts every frame clients send ($connect and pings included), per open connection and minute:
+PINGS_PER_QUIET_CONNECTION_PER_MINUTE = 0.2  # a quiet connection pings every 5 minutes (parley_client.keepalive)
+FRAMES_PER_ACTIVE_USER_PER_MINUTE = 10.0  # a user chatting: about 2 sends, 2 reads, 5 typing, 1 other request
+RECONNECTS_PER_CONNECTION_PER_MINUTE = 1 / 120  # API Gateway ends every connection after 2 hours
+# The defaults are sized for 50,000 open connections with a tenth of their users chatting: 990 frames/s
+# (infra.context.StageLoad), rounded up to the next 100, and twice that as the burst.
+THROTTLE_SIZED_FOR_CONNECTIONS = 50_000
+THROTTLE_SIZED_FOR_ACTIVE_SHARE = 0.1
+THROTTLE_RATE_LIMIT = 1000.0
+THROTTLE_BURST_LIMIT = 2000
 
 # --- Lambda ---
 HANDLER = "handler.lambda_handler"
@@ -67,10 +75,11 @@ THUMBNAILS_RETRY_ATTEMPTS = 2
 # could leave none for the handshake. A reservation is both a floor and a ceiling for its function:
 # * headroom: the $connect authorizer and connect always have executions of their own, so users can still
 #   connect (and reconnect after a deploy or a dropped network) while other routes are flooded;
-# * caps: typing, ping/$default and presence are flood-prone and losing a frame of theirs costs nothing that
-#   matters (an indicator not shown, a ping the next one replaces, a status asked again), and $default and
-#   ping are not rate limited per user at all. Capped, a flood of them cannot take the executions that send,
-#   history and the rest share.
+# * caps: typing, $default and presence are flood-prone and losing a frame of theirs costs nothing that
+#   matters (an indicator not shown, an unknown action's error, a status asked again), and $default is not
+#   rate limited per user at all. Capped, a flood of them cannot take the executions that send, history and
+#   the rest share. (ping runs no function: API Gateway answers it, parley.routes.GATEWAY_ANSWERS. The
+#   default function's key keeps the name pingConcurrency it had when it answered ping.)
 # history is not capped: it is how a reconnecting client catches up on missed messages, and it surges exactly
 # when many clients reconnect; its per-user rate limit bounds it instead. send is never capped.
 # The defaults reserve 190 executions; Lambda keeps at least 100 unreserved, so they need an account

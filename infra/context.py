@@ -30,14 +30,15 @@ Abuse protection (docs/security.md)
   (default ``false``; not together with ``moderationFunctionArn``).
 * ``moderationTimeoutMs`` / ``moderationFailOpen`` -- how long ``send`` waits for the hook (default 800)
   and whether a failing hook lets the message through (default ``true``); only with a hook.
-* ``stageRateLimit`` / ``stageBurstLimit`` -- API Gateway throttling of every route, all clients together.
+* ``stageRateLimit`` / ``stageBurstLimit`` -- API Gateway throttling of every route, all clients together
+  (default 1000 / 2000: ``StageLoad`` of 50,000 open connections, a tenth of them active).
 
 Concurrency (docs/deploying.md, "Concurrency")
 
 * ``authorizerConcurrency`` / ``connectConcurrency`` -- executions reserved for the ``$connect`` authorizer and
   the ``connect`` function, so a flood of frames cannot starve the handshake (default 50 each).
 * ``typingConcurrency`` / ``pingConcurrency`` / ``presenceConcurrency`` -- the most concurrent executions of
-  ``typing``, ``default`` (``ping`` and ``$default``) and ``presence``, flood-prone routes (default 50, 20, 20).
+  ``typing``, ``default`` (``$default``) and ``presence``, flood-prone routes (default 50, 20, 20).
   Each is a whole number of at least 1, or ``off``: no reservation for that function.
 * ``reservedConcurrency`` -- ``false``: reserve nothing at all (default ``true``), for accounts whose
   concurrency limit is too low to reserve any (Lambda keeps 100 executions unreserved).
@@ -81,6 +82,7 @@ Every value is checked here, at synth: a typo fails ``cdk synth``, not every con
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -237,9 +239,36 @@ def _origins(value: Any) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
+class StageLoad:
+    """The frames clients send the stage, which its throttle counts (docs/deploying.md, "Sizing the stage
+    throttle"): every quiet connection pings, every active user sends, reads and types, and every connection
+    reconnects at least every 2 hours. Acks and the frames Parley posts do not count here (posts count against
+    the account's API Gateway quota)."""
+
+    connections: int  # open at the busiest time
+    active_share: float  # of them, the share whose user is chatting
+    frames_per_active_minute: float = constants.FRAMES_PER_ACTIVE_USER_PER_MINUTE
+    pings_per_quiet_minute: float = constants.PINGS_PER_QUIET_CONNECTION_PER_MINUTE
+
+    @property
+    def frames_per_second(self) -> float:
+        active = self.connections * self.active_share
+        per_minute = ((self.connections - active) * self.pings_per_quiet_minute
+                      + active * self.frames_per_active_minute
+                      + self.connections * constants.RECONNECTS_PER_CONNECTION_PER_MINUTE)
+        return per_minute / 60
+
+
+@dataclass(frozen=True)
 class ThrottleConfig:
     rate_limit: float
     burst_limit: int
+
+    @classmethod
+    def sized_for(cls, load: StageLoad) -> ThrottleConfig:
+        """The load's frames per second rounded up to the next 100, and twice that as the burst."""
+        rate = math.ceil(load.frames_per_second / 100) * 100
+        return cls(rate_limit=float(rate), burst_limit=2 * rate)
 
     @classmethod
     def from_context(cls, read: ContextReader) -> ThrottleConfig:

@@ -7,7 +7,8 @@ What it does, in API Gateway's terms:
   every later event of the connection; then the ``$connect`` integration runs and a non-2xx answer
   refuses the handshake.
 * Route selection on ``$request.body.action``; each frame is its own invocation (concurrent, like
-  Lambda) and the integration's ``body`` goes back to the caller as a route response.
+  Lambda) and the integration's ``body`` goes back to the caller as a route response. A route API Gateway
+  answers itself (a MOCK integration: ``ping``) is answered here, with no handler invoked.
 * ``$disconnect`` when the connection closes, whoever closes it.
 * Limits: 128 KB messages (1009 on excess), the idle timeout and the maximum connection duration.
 * The connection registry behind the @connections management API (``local.management``).
@@ -19,7 +20,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -109,7 +110,7 @@ class LiveConnection:
         self.last_active_ms = events.now_ms()
 
 
-def select_route(frame: str | bytes, route_keys: Mapping[str, str]) -> str:
+def select_route(frame: str | bytes, route_keys: Collection[str]) -> str:
     """``$request.body.action``: a JSON object whose string ``action`` names a route, else ``$default``."""
     if isinstance(frame, bytes):
         return routes.DEFAULT
@@ -133,6 +134,7 @@ def _json_response(connection: ServerConnection, status: int, message: str) -> R
 class WebSocketGateway:
     def __init__(self, runtime: LambdaRuntime, *, api_id: str, stage: str, region: str, account_id: str,
                  limits: Limits | None = None, route_table: Mapping[str, str] = routes.ROUTES,
+                 gateway_answers: Mapping[str, str] = routes.GATEWAY_ANSWERS,
                  two_way_routes: frozenset[str] = routes.TWO_WAY_ROUTES, faults: Faults | None = None) -> None:
         self._runtime = runtime
         self._api_id = api_id
@@ -141,6 +143,8 @@ class WebSocketGateway:
         self._account_id = account_id
         self.limits = limits or Limits()
         self._routes = route_table
+        self._answers = gateway_answers
+        self._route_keys = frozenset({*route_table, *gateway_answers})
         self._two_way = two_way_routes
         self.faults = faults or Faults()
         self._server: Server | None = None
@@ -270,16 +274,12 @@ class WebSocketGateway:
             await self._disconnect(live)
 
     async def _route(self, live: LiveConnection, frame: str | bytes) -> None:
-        route_key = select_route(frame, self._routes)
-        event = events.message_event(self.api, live.info, route_key, frame)
-        try:
-            result = await self._runtime.invoke(self._routes[route_key], event)
-        except FunctionError as exc:
-            log.error("route %s failed: %s", route_key, exc)
-            body: str | None = json.dumps({"message": INTERNAL_ERROR, "connectionId": live.connection_id,
-                                           "requestId": event["requestContext"]["requestId"]})
+        route_key = select_route(frame, self._route_keys)
+        body: str | None
+        if route_key in self._answers:  # the MOCK integration: API Gateway's own answer, no handler
+            body = self._answers[route_key]
         else:
-            body = _route_response(result) if route_key in self._two_way else None
+            body = await self._invoke(live, route_key, frame)
         if body is None or not live.is_open:
             return
         try:
@@ -287,6 +287,17 @@ class WebSocketGateway:
             live.touch()
         except ConnectionClosed:
             pass
+
+    async def _invoke(self, live: LiveConnection, route_key: str, frame: str | bytes) -> str | None:
+        """Run the route's function; its answer for the caller (None: nothing to send)."""
+        event = events.message_event(self.api, live.info, route_key, frame)
+        try:
+            result = await self._runtime.invoke(self._routes[route_key], event)
+        except FunctionError as exc:
+            log.error("route %s failed: %s", route_key, exc)
+            return json.dumps({"message": INTERNAL_ERROR, "connectionId": live.connection_id,
+                               "requestId": event["requestContext"]["requestId"]})
+        return _route_response(result) if route_key in self._two_way else None
 
     async def _disconnect(self, live: LiveConnection) -> None:
         code, reason = _close_cause(live)

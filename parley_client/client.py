@@ -3,7 +3,8 @@
 It keeps one connection open: it reconnects with exponential backoff and jitter, catches up every
 tracked conversation after each reconnect (``history`` with ``after`` = the last seq seen, paging while
 ``hasMore``), delivers messages in ``seq`` order without duplicates, resends a message with the same
-``clientMsgId`` until it is acked, and sends ``ping`` inside API Gateway's idle timeout.
+``clientMsgId`` until it is acked, and sends ``ping`` when the connection has been quiet for 5 minutes
+(``parley_client.keepalive``), inside API Gateway's 10-minute idle timeout.
 
 Every action of docs/protocol.md has a typed helper (``read``, ``presence``, ``set_preferences``,
 ``upload_file``, ...). Iterating the client yields messages and the other frames the server pushes,
@@ -55,6 +56,7 @@ from parley_client.frames import (
     frame_type,
     parse_frame,
 )
+from parley_client.keepalive import KEEPALIVE_INTERVAL_S, PONG_TIMEOUT_S, Keepalive
 from parley_client.timeline import Timeline
 from parley_client.uploads import post_file
 
@@ -98,7 +100,8 @@ class _End:
 
 class ParleyClient:
     def __init__(self, url: str, token: str | TokenProvider, *, auth_via: Literal["query", "header"] = "query",
-                 keepalive_interval: float = 240.0, request_timeout: float = 10.0, ack_timeout: float = 5.0,
+                 keepalive_interval: float = KEEPALIVE_INTERVAL_S, request_timeout: float = 10.0,
+                 ack_timeout: float = 5.0,
                  backoff: Backoff | None = None, reconnect: bool = True, open_timeout: float = 10.0,
                  max_size: int = 1 << 20, user_agent: str = USER_AGENT, frame_format: FrameFormat = "compact",
                  on_connection_change: Callable[[bool], None] | None = None) -> None:
@@ -108,7 +111,7 @@ class ParleyClient:
         self._frame_format = frame_format
         self._token = token
         self._auth_via = auth_via
-        self._keepalive_interval = keepalive_interval
+        self._keepalive = Keepalive(keepalive_interval)
         self._request_timeout = request_timeout
         self._ack_timeout = ack_timeout
         self._backoff = backoff or Backoff()
@@ -125,13 +128,13 @@ class ParleyClient:
         self._supervisor: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._pings: list[asyncio.Future[None]] = []  # pings sent, oldest first: a pong answers the oldest
         self._incoming: asyncio.Queue[Incoming | _End] = asyncio.Queue()
         self._timelines: dict[str, Timeline] = {}
         self._filling: set[str] = set()
         self._sending: set[str] = set()  # clientMsgIds of our sends not acked yet
         self._first_sent_at: OrderedDict[str, int] = OrderedDict()  # clientMsgId -> its lastSeq
         self._ids = itertools.count(1)
-        self._last_sent = time.monotonic()
         self.stats = ClientStats()
 
     # -- connection lifecycle -----------------------------------------------------------------------
@@ -194,7 +197,7 @@ class ParleyClient:
 
     def _attach(self, ws: ClientConnection) -> None:
         self._ws = ws
-        self._last_sent = time.monotonic()
+        self._keepalive.active()
         self._open.set()
 
     async def _supervise(self, ws: ClientConnection) -> None:
@@ -245,20 +248,34 @@ class ParleyClient:
         raise AssertionError("unreachable")
 
     async def _keep_alive(self, ws: ClientConnection) -> None:
-        """A ``ping`` request whenever nothing was sent for ``keepalive_interval``; no pong -> reconnect."""
+        """A ``ping`` whenever the connection was quiet for the keepalive interval; no pong -> reconnect."""
         while ws.state is State.OPEN:
-            wait = self._last_sent + self._keepalive_interval - time.monotonic()
+            wait = self._keepalive.due_in()
             if wait > 0:
                 await asyncio.sleep(wait)
                 continue
             try:
-                await self._exchange(ws, {"action": "ping"}, self._request_timeout)
+                await self._ping(ws, min(PONG_TIMEOUT_S, self._request_timeout))
             except (ConnectionLost, ConnectionClosed):
                 return
             except TimeoutError:
-                log.warning("no pong within %.0f s: reconnecting", self._request_timeout)
+                log.warning("no pong within %.0f s: reconnecting", min(PONG_TIMEOUT_S, self._request_timeout))
                 ws.transport.abort()
                 return
+
+    async def _ping(self, ws: ClientConnection, timeout: float) -> None:
+        """Send ``ping`` and wait for a ``pong``. API Gateway answers it itself, without ``ref``: a pong
+        answers the oldest ping still waiting."""
+        pong: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pings.append(pong)
+        try:
+            await ws.send('{"action":"ping"}')
+            self._keepalive.active()
+            async with asyncio.timeout(timeout):
+                await pong
+        finally:
+            if pong in self._pings:
+                self._pings.remove(pong)
 
     # -- frames in -----------------------------------------------------------------------------------
 
@@ -270,6 +287,7 @@ class ParleyClient:
                 except ValueError:
                     log.warning("ignored a frame that is not JSON")
                     continue
+                self._keepalive.active()
                 if isinstance(frame, dict):
                     self._dispatch(frame)
         except ConnectionClosed:
@@ -277,6 +295,12 @@ class ParleyClient:
 
     def _dispatch(self, frame: dict[str, Any]) -> None:
         kind = frame_type(frame)
+        if kind == "pong":
+            if self._pings:
+                answered = self._pings.pop(0)
+                if not answered.done():
+                    answered.set_result(None)
+            return
         # A send is answered by its clientMsgId (an ack, or an error to a send); anything else by its ref.
         key = answered_send(frame) or frame.get("ref")
         waiter = self._waiting.get(key) if isinstance(key, str) and kind != "message" else None
@@ -527,9 +551,9 @@ class ParleyClient:
         return ConversationsPage.from_frame(await self.request("listConversations", **fields))
 
     async def ping(self) -> float:
-        """Round trip of a ``ping`` request, in seconds."""
+        """Round trip of a ``ping``, in seconds (``TimeoutError`` without a pong within the request timeout)."""
         started = time.monotonic()
-        await self.request("ping")
+        await self._ping(await self._connection(), self._request_timeout)
         return time.monotonic() - started
 
     # -- read state, presence, typing -----------------------------------------------------------------
@@ -551,7 +575,7 @@ class ParleyClient:
         is answered; a refusal (``not_member``, ...) arrives through the iterator as an ``error`` frame."""
         ws = await self._connection()
         await ws.send(json.dumps({"action": "typing", "conversationId": conversation_id}, separators=(",", ":")))
-        self._last_sent = time.monotonic()
+        self._keepalive.active()
 
     # -- preferences, blocks, reports -----------------------------------------------------------------
 
@@ -656,7 +680,7 @@ class ParleyClient:
         self._waiting[key] = waiter
         try:
             await ws.send(json.dumps(frame, separators=(",", ":")))
-            self._last_sent = time.monotonic()
+            self._keepalive.active()
             async with asyncio.timeout(timeout):
                 return await waiter
         finally:
@@ -680,9 +704,11 @@ class ParleyClient:
                 await self._open.wait()
 
     def _fail_waiting(self, error: BaseException) -> None:
-        for waiter in self._waiting.values():
+        waiters: list[asyncio.Future[Any]] = [*self._waiting.values(), *self._pings]
+        for waiter in waiters:
             if not waiter.done():
                 waiter.set_exception(error)
+        self._pings.clear()
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.create_task(coro)

@@ -257,16 +257,18 @@ class UnreadCount:
 
 @dataclass(frozen=True)
 class UnreadCounts(Frame):
-    """The answer to ``unreadCounts``: conversations with unread messages, and the badge ``total``."""
+    """The answer to ``unreadCounts``: conversations with unread messages, their ``total`` of unread
+    messages, and the ``badge`` (conversations with unread messages, muted ones left out: what pushes show)."""
 
     conversations: tuple[UnreadCount, ...]
     total: int
+    badge: int = 0  # 0 from a server older than the field
 
     @classmethod
     def from_frame(cls, frame: dict[str, Any]) -> UnreadCounts:
         return cls("unreadCounts", frame, tuple(
             UnreadCount(c["conversationId"], int(c["unread"]), int(c["lastReadSeq"]), int(c["lastSeq"]))
-            for c in frame.get("conversations", [])), int(frame["total"]))
+            for c in frame.get("conversations", [])), int(frame["total"]), int(frame.get("badge", 0)))
 
     def of(self, conversation_id: str) -> int:
         """The unread count of one conversation (0 when it has none unread)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from parley.errors import EndpointDisabledError, NotMemberError, StaleConnectionError
+from parley.errors import EndpointDisabledError, NotMemberError, StaleConnectionError, ThrottledError
 from parley.models import (
     BlockRelations,
     Connection,
@@ -14,9 +14,11 @@ from parley.models import (
     Device,
     Membership,
     Message,
+    MessageBody,
     MessagePage,
     NotifyMode,
     Profile,
+    Recipient,
     Report,
 )
 from parley.ports import (
@@ -31,10 +33,12 @@ from parley.ports import (
     ProfileStore,
     PushGateway,
     PushLedger,
+    RecipientStore,
     ReportStore,
     SeqTakenError,
     ThrottleStore,
 )
+from parley.read_state import next_recent_senders
 
 
 class FakeConnectionStore(ConnectionStore):
@@ -98,14 +102,15 @@ class FakeConversationStore(ConversationStore):
     def membership(self, user_id: str, conversation_id: str) -> Membership | None:
         return self.members.get((user_id, conversation_id))
 
-    def mark_read(self, user_id: str, conversation_id: str, seq: int) -> Membership:
+    def mark_read(self, user_id: str, conversation_id: str, seq: int) -> tuple[Membership, int]:
         current = self.members.get((user_id, conversation_id))
         if current is None:
             raise NotMemberError()
+        before = current.last_read_seq
         if seq > current.last_read_seq:
             current = current.model_copy(update={"last_read_seq": seq})
             self.members[(user_id, conversation_id)] = current
-        return current
+        return current, before
 
     def set_preferences(self, user_id: str, conversation_id: str, *, notify: NotifyMode | None,
                         muted_until: int | None, fields: set[str]) -> Membership:
@@ -124,14 +129,27 @@ class FakeMessageStore(MessageStore):
         self._conversations = conversations
         self.messages: dict[str, dict[int, Message]] = {}
         self.steal_next_seqs = 0  # simulate concurrent writers taking the next N seqs
+        # A busy conversation: after every read of its head, another member's message takes the next seq
+        # before the reader's put arrives.
+        self.busy = False
+        self.thieves = ("someone-else",)  # who the stolen seqs are sent by, in turn
+        # (sender, clientMsgId) of messages that each win the race against the next put
+        self.rivals: list[tuple[str, str]] = []
+        # What the next puts meet, one each: "throttle" (refused), "error" (a 5xx: not stored) or "lost" (stored
+        # if the seq is free, but the answer never comes back)
+        self.put_faults: list[str] = []
+        self.head_reads = 0
+        self.puts = 0
 
     def head(self, conversation_id: str, window: int) -> ConversationHead:
+        self._read(conversation_id)
         stored = self.messages.get(conversation_id, {})
         recent = tuple(stored[s] for s in sorted(stored, reverse=True)[:window])
         return ConversationHead(conversation=self._conversations.get(conversation_id), recent=recent,
                                 newest=stored[max(stored)] if stored else None)
 
     def head_after(self, conversation_id: str, last_seq: int, max_messages: int) -> ConversationHead:
+        self._read(conversation_id)
         stored = self.messages.get(conversation_id, {})
         after = sorted((s for s in stored if s > last_seq), reverse=True)
         newest = stored[max(stored)] if stored else None
@@ -142,19 +160,47 @@ class FakeMessageStore(MessageStore):
             return ConversationHead(conversation=conversation, newest=newest, complete=False)
         return ConversationHead(conversation=conversation, recent=tuple(stored[s] for s in after), newest=newest)
 
+    def _read(self, conversation_id: str) -> None:
+        self.head_reads += 1
+        if self.busy and self._conversations.get(conversation_id) is not None:
+            self.steal_next_seqs += 1
+
     def get(self, conversation_id: str, seq: int) -> Message | None:
         return self.messages.get(conversation_id, {}).get(seq)
 
     def append(self, message: Message) -> None:
+        self.puts += 1
         stored = self.messages.setdefault(message.conversation_id, {})
-        if self.steal_next_seqs > 0:
+        fault = self.put_faults.pop(0) if self.put_faults else None
+        if fault == "throttle":
+            raise ThrottledError()
+        if fault == "error":
+            raise ConnectionError("injected: the put failed")
+        if self.rivals and message.seq not in stored:
+            sender, client_msg_id = self.rivals.pop(0)
+            self.steal(message.conversation_id, message.seq, sender, client_msg_id)
+        elif self.steal_next_seqs > 0 and message.seq not in stored:
             self.steal_next_seqs -= 1
-            stored[message.seq] = message.model_copy(update={"sender_id": "someone-else",
-                                                             "client_msg_id": "stolen"})
-            raise SeqTakenError(message.seq)
+            self.steal(message.conversation_id, message.seq)
         if message.seq in stored:
-            raise SeqTakenError(message.seq)
+            if fault == "lost":
+                raise TimeoutError("injected: the answer was lost")
+            raise SeqTakenError(stored[message.seq])
         stored[message.seq] = message
+        if fault == "lost":
+            raise TimeoutError("injected: the answer was lost")
+
+    def steal(self, conversation_id: str, seq: int, sender: str | None = None,
+              client_msg_id: str | None = None) -> Message:
+        """Another send stores ``seq`` (as ``send`` would: its read state carried from the message before)."""
+        stored = self.messages.setdefault(conversation_id, {})
+        sender = sender or self.thieves[len(stored) % len(self.thieves)]
+        senders, _evicted = next_recent_senders(stored.get(seq - 1), sender, seq)
+        stolen = stored[seq] = Message(conversation_id=conversation_id, seq=seq, message_id=f"stolen-{seq}",
+                                       sender_id=sender, sent_at=1_700_000_000_000 + seq,
+                                       client_msg_id=client_msg_id or f"stolen-{seq}", body=MessageBody(text="x"),
+                                       recent_senders=senders)
+        return stolen
 
     def page(self, conversation_id: str, *, before: int | None, after: int | None, limit: int) -> MessagePage:
         seqs = sorted(s for s in self.messages.get(conversation_id, {})
@@ -175,6 +221,8 @@ class FakeMessageStore(MessageStore):
 class FakeProfileStore(ProfileStore):
     def __init__(self) -> None:
         self.profiles: dict[str, Profile] = {}
+        self.badge_markers: dict[str, str] = {}  # the last message counted into each badge
+        self.badge_writes = 0
 
     def get(self, user_id: str) -> Profile:
         return self.profiles.get(user_id, Profile(user_id=user_id))
@@ -191,6 +239,31 @@ class FakeProfileStore(ProfileStore):
     def mark_first_seen(self, user_id: str, now_ms: int) -> None:
         if self.get(user_id).first_seen is None:
             self.update(user_id, first_seen=now_ms)
+
+    def count_unread(self, user_id: str, marker: str) -> int | None:
+        self.badge_writes += 1
+        if self.badge_markers.get(user_id) == marker:
+            return None
+        self.badge_markers[user_id] = marker
+        return self.update(user_id, badge=self.get(user_id).badge + 1).badge
+
+    def uncount_unread(self, user_id: str) -> None:
+        self.badge_writes += 1
+        self.update(user_id, badge=max(0, self.get(user_id).badge - 1))
+
+    def set_badge(self, user_id: str, badge: int) -> None:
+        self.badge_writes += 1
+        self.update(user_id, badge=badge)
+
+
+class FakeRecipientStore(RecipientStore):
+    def __init__(self, profiles: FakeProfileStore, conversations: FakeConversationStore) -> None:
+        self._profiles = profiles
+        self._conversations = conversations
+
+    def get_many(self, user_ids: list[str], conversation_id: str) -> dict[str, Recipient]:
+        return {u: Recipient(profile=self._profiles.get(u),
+                             membership=self._conversations.membership(u, conversation_id)) for u in user_ids}
 
 
 class FakeThrottleStore(ThrottleStore):
@@ -299,21 +372,32 @@ class FakeModerationHook(ModerationHook):
 
 
 class FakeDeviceStore(DeviceStore):
-    def __init__(self) -> None:
-        self.devices: dict[tuple[str, str], Device] = {}
+    """Devices on the fake profiles, as the DynamoDB store keeps them on the profile items."""
 
-    def put(self, device: Device) -> str | None:
-        previous = next((u for (u, h) in self.devices if h == device.token_hash and u != device.user_id), None)
-        if previous:
-            del self.devices[(previous, device.token_hash)]
-        self.devices[(device.user_id, device.token_hash)] = device
-        return previous
+    def __init__(self, profiles: FakeProfileStore) -> None:
+        self._profiles = profiles
+
+    def put(self, device: Device, max_devices: int) -> list[Device]:
+        for owner in list(self._profiles.profiles):
+            if owner != device.user_id:
+                self._set(owner, [d for d in self.list_for_user(owner) if d.token_hash != device.token_hash])
+        others = [d for d in self.list_for_user(device.user_id) if d.token_hash != device.token_hash]
+        dropped = others[:max(0, len(others) + 1 - max_devices)]
+        self._set(device.user_id, [*others[len(dropped):], device])
+        return dropped
 
     def delete(self, user_id: str, token_hash: str) -> Device | None:
-        return self.devices.pop((user_id, token_hash), None)
+        devices = self.list_for_user(user_id)
+        found = next((d for d in devices if d.token_hash == token_hash), None)
+        if found is not None:
+            self._set(user_id, [d for d in devices if d is not found])
+        return found
 
     def list_for_user(self, user_id: str) -> list[Device]:
-        return [d for (u, _), d in self.devices.items() if u == user_id]
+        return list(self._profiles.get(user_id).devices)
+
+    def _set(self, user_id: str, devices: list[Device]) -> None:
+        self._profiles.profiles[user_id] = self._profiles.get(user_id).model_copy(update={"devices": tuple(devices)})
 
 
 class FakePushGateway(PushGateway):

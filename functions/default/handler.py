@@ -1,5 +1,5 @@
-"""``ping`` (keepalive inside API Gateway's 10-minute idle timeout) and ``$default`` (every frame whose
-action matches no route: it gets an error frame saying why)."""
+"""``$default``: every frame whose action matches no route gets an error frame saying why. (``ping`` never
+comes here: API Gateway answers it itself, parley.routes.GATEWAY_ANSWERS.)"""
 
 from __future__ import annotations
 
@@ -12,14 +12,11 @@ from pydantic import BaseModel
 from parley.edge import Caller, run_route
 from parley.errors import InvalidFrameError, UnknownActionError
 from parley.observability import logger, metrics, tracer
-from parley.protocol import PingRequest, PongFrame
 
 
 def default(caller: Caller, raw: dict[str, Any]) -> BaseModel:
+    metrics.add_metric(name="UnknownActions", unit="Count", value=1)
     action = raw.get("action")
-    metrics.add_metric(name="Pings" if action == "ping" else "UnknownActions", unit="Count", value=1)
-    if action == "ping":
-        return PongFrame(ref=PingRequest.model_validate(raw).request_id)
     if not isinstance(action, str) or not action:
         raise InvalidFrameError("action: a frame needs a string action")
     raise UnknownActionError("Unknown action; see docs/protocol.md for the actions this server knows.")

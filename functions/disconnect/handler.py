@@ -1,5 +1,6 @@
 """``$disconnect``: removes the connection record (best effort in API Gateway; the TTL covers misses) and,
-if it was the user's last, tells their contacts they went offline (unless invisible)."""
+if it was the user's last, tells their contacts they went offline (unless invisible) and sets their badge
+exactly, the count the next push starts from (``parley.badges``)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from parley.wiring import services
 def disconnect(caller: Caller) -> None:
     app = services()
     app.connections.disconnect(caller.user_id, caller.connection_id)
-    app.presence.disconnected([caller.user_id])
+    for profile in app.presence.disconnected([caller.user_id]):
+        app.badges.recompute(profile)
     metrics.add_metric(name="Disconnections", unit="Count", value=1)
 
 

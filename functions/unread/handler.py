@@ -1,5 +1,5 @@
 """``read`` (mark a conversation read up to a seq; receipts and counts go out) and ``unreadCounts``
-(every unread count and the total, for the app badge right after connecting)."""
+(every unread count, their total and the badge, right after connecting)."""
 
 from __future__ import annotations
 
@@ -17,20 +17,20 @@ from parley.wiring import services
 
 
 def unread(caller: Caller, raw: dict[str, Any]) -> BaseModel:
-    inbox = services().inbox
+    app = services()
     if raw.get("action") == "read":
         request = ReadRequest.model_validate(raw)
-        summary = inbox.read(caller.user_id, caller.connection_id, request.conversation_id, request.seq)
+        summary = app.inbox.read(caller.user_id, caller.connection_id, request.conversation_id, request.seq)
         metrics.add_metric(name="Reads", unit="Count", value=1)
         return UnreadFrame(conversation_id=request.conversation_id, unread=summary.unread,
                            last_read_seq=summary.read_seq, ref=request.request_id)
     if raw.get("action") == "unreadCounts":
-        counts = UnreadCountsRequest.model_validate(raw)
-        unread_ones, total = inbox.unread_counts(caller.user_id)
+        asked = UnreadCountsRequest.model_validate(raw)
+        counts = app.badges.unread_counts(caller.user_id)
         metrics.add_metric(name="UnreadCountQueries", unit="Count", value=1)
-        return UnreadCountsFrame(total=total, ref=counts.request_id, conversations=[
+        return UnreadCountsFrame(total=counts.total, badge=counts.badge, ref=asked.request_id, conversations=[
             UnreadEntry(conversation_id=s.conversation.conversation_id, unread=s.unread,
-                        last_read_seq=s.read_seq, last_seq=s.last_seq) for s in unread_ones])
+                        last_read_seq=s.read_seq, last_seq=s.last_seq) for s in counts.conversations])
     raise UnknownActionError()
 
 

@@ -49,6 +49,10 @@ class _AccessLogSettings:
         return apigw.AccessLogFormat.custom(json.dumps(_ACCESS_LOG_FIELDS))
 
 
+# Templates keyed "$default", selected by the static expression "\$default" (a literal, not a variable).
+_TEMPLATE_KEY = "$default"
+_STATIC_TEMPLATE_KEY = "\\$default"
+
 _AFTER_CONNECT = ("WebSocket APIs authorize only the $connect route; frames on this route arrive on a "
                   "connection the Lambda authorizer already accepted, and the handler takes the user id "
                   "from that authorizer's context, never from the frame.")
@@ -74,7 +78,8 @@ class WebSocketApi(Construct):
         )
 
     def add_routes(self, functions: Functions) -> None:
-        """Every route of ``parley.routes`` to its function; two-way routes answer the caller."""
+        """Every route of ``parley.routes`` to its function (two-way routes answer the caller), and the routes
+        API Gateway answers itself to MOCK integrations."""
         connect_authorizer = authorizers.WebSocketLambdaAuthorizer(
             "Authorizer", functions.authorizer,
             # No identity source: API Gateway would answer 401 itself unless *every* listed source is
@@ -86,6 +91,23 @@ class WebSocketApi(Construct):
             self._route(route_key, functions.by_name[name],
                         return_response=route_key in routes.TWO_WAY_ROUTES,
                         authorizer=connect_authorizer if route_key == routes.CONNECT else None)
+        for route_key, answer in routes.GATEWAY_ANSWERS.items():
+            self._answered_by_gateway(route_key, answer)
+
+    def _answered_by_gateway(self, route_key: str, answer: str) -> None:
+        """A MOCK integration: API Gateway answers every frame of this route with ``answer`` itself (no
+        function runs). Its request template sets the status the integration response is selected by."""
+        mock_id = f"{route_key}-mock"
+        route = self.api.add_route(route_key, integration=integrations.WebSocketMockIntegration(
+            mock_id, request_templates={_TEMPLATE_KEY: json.dumps({"statusCode": 200})},
+            template_selection_expression=_STATIC_TEMPLATE_KEY), return_response=True)
+        integration = route.node.find_child(mock_id)
+        assert isinstance(integration, apigwv2.WebSocketIntegration)
+        apigwv2.CfnIntegrationResponse(
+            self, f"{route_key}-answer", api_id=self.api.api_id, integration_id=integration.integration_id,
+            integration_response_key=_TEMPLATE_KEY, response_templates={_TEMPLATE_KEY: answer},
+            template_selection_expression=_STATIC_TEMPLATE_KEY)
+        compliance.acknowledge(route.node.default_child or route, "AwsSolutions-APIG4", _AFTER_CONNECT)
 
     def _route(self, route_key: str, handler: lambda_.IFunction, *, return_response: bool = False,
                authorizer: apigwv2.IWebSocketRouteAuthorizer | None = None) -> None:

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from benchmarks import capacity, coldstart, cost, e2e, fanout, fuzz, traffic
+from benchmarks import capacity, coldstart, conflicts, cost, e2e, fanout, fuzz, seq_model, traffic
 from benchmarks.progress import silent
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
@@ -75,27 +75,65 @@ def test_read_units_round_up_per_4kb_and_halve_when_eventually_consistent() -> N
 # -- each benchmark, tiny ------------------------------------------------------------------------
 
 
-def test_cost_counts_the_real_calls_and_prices_them() -> None:
-    report = cost.run(messages=5, others=200, group_members=5, group_online=2, progress_factory=silent, warmup=2)
+@pytest.fixture(scope="module")
+def cost_report() -> cost.CostReport:
+    return cost.run(messages=5, others=200, group_members=5, group_online=2, progress_factory=silent, warmup=2,
+                    inbox_sizes=(1, 3))
+
+
+def test_cost_counts_the_real_calls_and_prices_them(cost_report: cost.CostReport) -> None:
+    report = cost_report
     direct, group, direct_others, group_others = report.scenarios
-    calls = direct.quantities.calls
+    calls = direct.message.calls
     assert calls["dynamodb.PutItem"] == 1  # the message
     # the sender's rate-limit bucket: one shared write per lease of 5 tokens (2 warm-up + 5 measured sends)
     assert calls["dynamodb.UpdateItem"] == pytest.approx(0.2)
     assert calls["apigatewaymanagementapi.PostToConnection"] == 1  # the one recipient connection
-    assert not any("Scan" in name for s in report.scenarios for name in s.quantities.calls)
-    assert direct.quantities.wru == pytest.approx(1.2) and direct.quantities.apigw_messages == 3
-    assert direct.floor.apigw_messages == 3 and direct.ratio(report.memory_mb) > 1
+    assert not any("Scan" in name for s in report.scenarios for name in s.message.calls)
+    message = direct.message.billable
+    assert message.wru == pytest.approx(1.2) and message.apigw_messages == 3
+    assert direct.floor.apigw_messages == 3 and direct.ratio(report.profile, report.ping_minutes) > 1
     # the group's 3 offline members each get one push, through the notifier's own invocation
-    assert group.quantities.mobile_pushes == 3 and group.quantities.invocations == pytest.approx(2)
+    assert group.message.billable.mobile_pushes == 3 and group.message.billable.lambda_requests == pytest.approx(2)
     # the preloaded table changes no unit of work
     for with_others, alone in ((direct_others, direct), (group_others, group)):
-        assert with_others.quantities.wru == pytest.approx(alone.quantities.wru)
-        assert with_others.quantities.rru == pytest.approx(alone.quantities.rru)
+        assert with_others.message.billable.wru == pytest.approx(alone.message.billable.wru)
+        assert with_others.message.billable.rru == pytest.approx(alone.message.billable.rru)
     assert report.preload_items == 200 * 7
     nolimit = next(s for s in report.sensitivity if s.key == "direct-nolimit")
-    assert nolimit.quantities.wru == 1  # no bucket write
+    assert nolimit.message.billable.wru == 1  # no bucket write
     assert report.memory_mb == 256
+
+
+def test_cost_is_all_in_each_missing_line_present_and_in_the_total(cost_report: cost.CostReport) -> None:
+    report = cost_report
+    direct, group = report.scenarios[:2]
+    message = direct.message.billable
+    # every invocation is logged, every frame has an access-log entry, 5% of requests are traced
+    assert message.handler_log_bytes > 0 and message.access_log_bytes > 200 and message.traces == pytest.approx(0.05)
+    assert message.sqs_requests == 0  # send finished its delivery: nothing handed to the queue
+    assert message.lambda_gb_s > 0 and message.transfer_out_bytes > 0
+    # a session runs the authorizer, connect and disconnect, and tells the online contact twice
+    assert direct.session is not None and direct.session.billable.lambda_requests == pytest.approx(3)
+    assert direct.session.billable.posts == pytest.approx(2) and direct.session.billable.wru > 0
+    # ping follows parley.routes: today the default Lambda answers it, frame in and pong out
+    assert report.ping_function == "default" and direct.ping is not None
+    assert direct.ping.billable.lambda_requests == 1 and direct.ping.billable.apigw_messages == pytest.approx(2)
+    all_in = direct.all_in(report.profile, report.ping_minutes)
+    lines = all_in.lines()
+    for line in ("CloudWatch Logs: handler logs", "CloudWatch Logs: API Gateway access logs", "X-Ray traces",
+                 "API Gateway connection minutes", "keepalive ping", "SQS delivery queue"):
+        assert line in lines
+    assert lines["connection lifecycle (authorizer, $connect, $disconnect)"] > 0
+    assert all_in.usd() == pytest.approx(sum(lines.values())) and all_in.usd() > message.total()
+    # the group's floor pays an SNS publish and a delivery for each of its 3 offline devices
+    floor = group.floor.lines(report.profile)
+    assert floor["SNS publish requests (one per push)"] == floor["SNS mobile push deliveries"] == pytest.approx(
+        3 * 0.50 / 1e6)
+    # section 2: a row per inbox size, the notifier's units for its one offline recipient
+    assert [r.conversations for r in report.inbox] == [1, 3]
+    assert all(r.notifier_rru > 0 and r.notifier_wru > 0 for r in report.inbox)
+    assert report.inbox[1].notifier_rru >= report.inbox[0].notifier_rru
 
 
 def test_cold_start_times_a_handler_over_boto3() -> None:
@@ -129,6 +167,29 @@ def test_end_to_end_delivers_everything_once_and_in_order() -> None:
     for load in (result.relay, result.parley):
         assert load is not None
         assert load.delivered == 6 and (load.lost, load.duplicated, load.out_of_order) == (0, 0, 0), load
+
+
+def test_one_busy_conversation_acks_every_message_once_and_models_the_race() -> None:
+    # given three members sending at once into one group of the local stack
+    result = conflicts.run(members=3, rates=(3,), sends=9, model_sends=500)
+    [row] = result.local
+    # then every message is acked once, at seqs 1..9, and no client saw conflict
+    assert not row.errors, row.errors
+    assert len(row.latencies_ms) == 9 and row.conflicts == 0
+    # and the model ran both retry policies, with the onset of conflicts found for each
+    assert {r.policy for r in result.model.rows} == {seq_model.HEAD_REREAD.name, seq_model.WALK_FORWARD.name}
+    assert set(result.model.onsets) == {seq_model.HEAD_REREAD.name, seq_model.WALK_FORWARD.name}
+
+
+def test_the_model_counts_a_lost_race_for_every_put_that_found_its_seq_taken() -> None:
+    # given two policies at a rate where sends collide / then walking forward never conflicts where re-reading does
+    reread = seq_model.simulate(100, seq_model.HEAD_REREAD, sends=2_000)
+    walk = seq_model.simulate(100, seq_model.WALK_FORWARD, sends=2_000)
+    assert reread.conflicts > 0 and walk.conflicts == 0
+    assert walk.lost_races > 0 and walk.added_p99_ms > 0
+    # and with nobody else writing, nobody loses a race
+    alone = seq_model.simulate(0.01, seq_model.WALK_FORWARD, sends=50)
+    assert (alone.lost_races, alone.conflicts) == (0, 0)
 
 
 def test_fuzz_answers_every_frame_with_a_stable_code_and_refused_frames_change_nothing() -> None:

@@ -13,8 +13,8 @@ import pytest
 from PIL import Image
 
 from local.stack import Stack
-from parley_client import AttachmentReady, ServerError
-from tests.e2e.harness import connected, next_frame, run
+from parley_client import AttachmentReady, Message, ServerError
+from tests.e2e.harness import connected, run
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -53,18 +53,26 @@ def test_a_photo_reaches_the_other_member_with_a_preview_and_without_its_locatio
             assert attachment.key.startswith(f"u/{cid}/") and attachment.size == len(photo)
             ack = await alice.send(cid, "look", attachments=[attachment])
 
-            # then bob receives the message with the attachment
-            message = await bob.next_message(timeout=5)
+            # then bob receives the message with the attachment, and its preview: in the message if the
+            # thumbnail was quicker, else in an `attachment` frame, which may come just before the message
+            # (the thumbnail maker and send deliver in parallel)
+            message, ready = None, None
+            async with asyncio.timeout(15):
+                async for item in bob:
+                    if isinstance(item, AttachmentReady) and item.key == attachment.key:
+                        ready = item
+                    elif isinstance(item, Message):
+                        message = item
+                    if message is not None and (ready is not None or message.attachments[0].preview):
+                        break
+            assert message is not None
             assert (message.seq, message.text) == (ack.seq, "look")
             [received] = message.attachments
             assert (received.key, received.content_type, received.size) == (attachment.key, "image/jpeg", len(photo))
-
-            # and its preview: in the message if the thumbnail was quicker, else pushed once it is made
             preview = received.preview
-            if preview is None:
-                ready = await next_frame(bob, AttachmentReady, lambda f: f.key == attachment.key, timeout=10)
+            if ready is not None:
                 assert (ready.conversation_id, ready.seq, ready.width, ready.height) == (cid, ack.seq, WIDTH, HEIGHT)
-                preview = ready.preview
+                preview = preview or ready.preview
             assert preview is not None and preview.startswith("data:image/webp;base64,")
 
             # when bob asks for the download URLs

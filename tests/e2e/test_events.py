@@ -44,8 +44,6 @@ def test_a_connections_events_pass_powertools_models_and_carry_the_authorizer_co
     async def scenario() -> None:
         url = f"{stack.ws_url}/{stack.settings.stage}?token={stack.mint_token(alice)}&lang=en"
         async with connect(url, proxy=None, user_agent_header="events-test/1") as ws:
-            await ws.send(json.dumps({"action": "ping", "requestId": "p1"}))
-            assert json.loads(await ws.recv()) == {"type": "pong", "ref": "p1"}
             await ws.send(json.dumps({"action": "history", "conversationId": "nope"}))
             await ws.recv()
             await ws.send("not json")
@@ -57,8 +55,8 @@ def test_a_connections_events_pass_powertools_models_and_carry_the_authorizer_co
 
     run(scenario())
     functions = [f for f, _ in invocations]
-    assert functions == ["authorizer", "connect", "default", "history", "default", "default", "disconnect"]
-    (authorizer, connect_event, ping, history, text, binary, disconnect) = [e for _, e in invocations]
+    assert functions == ["authorizer", "connect", "history", "default", "default", "disconnect"]
+    (authorizer, connect_event, history, text, binary, disconnect) = [e for _, e in invocations]
 
     # the authorizer's REQUEST event, with the method ARN of $connect on this API and stage
     request = APIGatewayAuthorizerRequestEvent(authorizer)
@@ -70,7 +68,7 @@ def test_a_connections_events_pass_powertools_models_and_carry_the_authorizer_co
 
     # $connect, each message route and $disconnect pass the strict models
     connected = APIGatewayWebSocketConnectEventModel.model_validate(connect_event)
-    messages = [APIGatewayWebSocketMessageEventModel.model_validate(e) for e in (ping, history, text, binary)]
+    messages = [APIGatewayWebSocketMessageEventModel.model_validate(e) for e in (history, text, binary)]
     gone = APIGatewayWebSocketDisconnectEventModel.model_validate(disconnect)
     connection_id = connected.request_context.connection_id
     assert {m.request_context.connection_id for m in messages} == {connection_id}
@@ -80,20 +78,40 @@ def test_a_connections_events_pass_powertools_models_and_carry_the_authorizer_co
     assert connected.request_context.identity.user_agent == "events-test/1"
 
     # route selection on $request.body.action: known actions route, anything else is $default
-    assert [m.request_context.route_key for m in messages] == ["ping", "history", "$default", "$default"]
-    assert [m.request_context.event_type for m in messages] == ["MESSAGE"] * 4
-    assert len({m.request_context.message_id for m in messages}) == 4
+    assert [m.request_context.route_key for m in messages] == ["history", "$default", "$default"]
+    assert [m.request_context.event_type for m in messages] == ["MESSAGE"] * 3
+    assert len({m.request_context.message_id for m in messages}) == 3
     assert binary["isBase64Encoded"] is True and text["isBase64Encoded"] is False
-    assert ping["body"] == json.dumps({"action": "ping", "requestId": "p1"})
+    assert history["body"] == json.dumps({"action": "history", "conversationId": "nope"})
 
     # the authorizer's context reaches every later event of the connection
-    for event in (connect_event, ping, history, text, binary, disconnect):
+    for event in (connect_event, history, text, binary, disconnect):
         context = event["requestContext"]["authorizer"]
         assert (context["userId"], context["principalId"]) == (alice, alice)
 
     # $disconnect says how the client closed
     assert (gone.request_context.disconnect_status_code, gone.request_context.disconnect_reason) == (
         4000, "Client-side close frame status code '4000' (UNKNOWN) - with a reason 'bye'")
+
+
+def test_ping_is_answered_by_the_gateway_itself_and_runs_no_function(
+        stack: Stack, user: Callable[[str], str], invocations: list[tuple[str, dict[str, Any]]]) -> None:
+    # given an open connection
+    alice = user("alice")
+
+    async def scenario() -> list[Any]:
+        async with connect(f"{stack.ws_url}?token={stack.mint_token(alice)}", proxy=None) as ws:
+            opened = len(invocations)
+            # when it pings, with and without a requestId or other fields (API Gateway routes on the action alone)
+            for frame in ({"action": "ping"}, {"action": "ping", "requestId": "p1"}, {"action": "ping", "x": [1]}):
+                await ws.send(json.dumps(frame))
+            answers = [json.loads(await asyncio.wait_for(ws.recv(), 5)) for _ in range(3)]
+            # then each gets the pong, which carries no ref, and no function ran for any of them
+            assert invocations[opened:] == []
+        await eventually(lambda: any(f == "disconnect" for f, _ in invocations))
+        return answers
+
+    assert run(scenario()) == [{"type": "pong"}] * 3
 
 
 def test_a_refused_handshake_runs_no_connect_integration(

@@ -62,7 +62,7 @@ def test_a_message_over_128_kb_closes_the_connection_with_1009(
     async def scenario() -> None:
         ws = await _raw(stack, alice)
         # a message of exactly 128 KB passes the gateway (and the handler refuses it as a frame)
-        await ws.send(json.dumps({"action": "ping", "pad": "x" * (MAX_MESSAGE - 31)}))
+        await ws.send(json.dumps({"action": "history", "pad": "x" * (MAX_MESSAGE - 34)}))
         answer = json.loads(await asyncio.wait_for(ws.recv(), 5))
         assert answer["code"] == "frame_too_large"
         # one byte more and the gateway closes the connection with 1009

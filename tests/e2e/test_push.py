@@ -16,7 +16,7 @@ from tests.e2e.harness import connected, eventually, run, settled
 pytestmark = pytest.mark.timeout(60)
 
 
-def test_a_user_who_went_offline_gets_an_apns_alert_with_the_badge(
+def test_a_user_who_went_offline_gets_an_apns_alert_with_the_badge_and_unread_counts_agree(
         stack: Stack, user: Callable[[str], str]) -> None:
     alice_id, bob_id = user("alice"), user("bob")
     apns_token = secrets.token_hex(32)
@@ -50,6 +50,15 @@ def test_a_user_who_went_offline_gets_an_apns_alert_with_the_badge(
         assert (push.user_id, push.platform) == (bob_id, "APNS")
         aps = push.payload["aps"]
         assert aps["alert"] == {"title": alice_id, "body": "are you there?"}
-        assert (aps["badge"], aps["thread-id"]) == (1, cid)
+        # the badge: one conversation with unread messages; and this conversation's unread count
+        assert (aps["badge"], aps["thread-id"], push.payload["parley"]["unread"]) == (1, cid, "1")
+
+        # and when bob opens the app, unreadCounts answers the same badge
+        bob = await connected(stack, bob_id)
+        try:
+            counts = await bob.unread_counts()
+            assert (counts.total, counts.badge) == (1, 1)
+        finally:
+            await bob.close()
 
     run(scenario())

@@ -1,5 +1,5 @@
-"""With the core's production rate limits: a burst over the user's send limit is paced by the server
-(``rate_limited`` + ``retryAfterMs``) and the client still delivers every message, once, in order."""
+"""A burst over the user's send limit is paced by the server (``rate_limited`` + ``retryAfterMs``) and the client
+still delivers every message, once, in order."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ pytestmark = pytest.mark.timeout(60)
 
 @pytest.fixture(scope="module")
 def handler_env() -> dict[str, str]:
-    return {}  # the defaults of parley.config: send 5 per second, bursts of 20
+    # A bucket that refills slowly (production: 5 per second, bursts of 20), so that a burst of 22 sends is over
+    # it however long the local stack takes to run them: it would need 12 s to refill the 12 sends past the burst.
+    return {"PARLEY_RATE_LIMITS": "send=1:10"}
 
 
 def test_a_burst_over_the_send_limit_is_paced_and_nothing_is_lost(stack: Stack, user: Callable[[str], str]) -> None:

@@ -8,15 +8,19 @@ voice message. The fault hits the phase the case names, once or on every attempt
 * ``send``: the first attempt at sending the second message. The app resends, as apps do, when it gets no
   ack: a retryable error frame, or no answer at all (API Gateway's "Internal server error" when the Lambda
   died).
+* ``race``: the same, but the second message first loses the race for its seq to a message bob sends (from
+  a third connection) between alice's read of the conversation and her put; the fault hits the put after
+  that, at the next seq.
 * ``deliver``: the first run of the deliver function (the send of the second message was made to hand off,
   by failing every connection lookup of it).
-* ``notifier``: the first run of the notifier on the second message's unread event (Lambda retries an
-  asynchronous invocation twice).
+* ``notifier``: the first run of the notifier on the first message's unread event, the one that turns the
+  conversation unread for the offline members, so it counts their badge (Lambda retries an asynchronous
+  invocation twice).
 
 After the queues are drained, ``check`` asserts the promises of docs/protocol.md "Delivery guarantees":
 every acked message stored exactly once; every stored message delivered live to each open connection of
-each member or given to the unread path, and pushed to their devices; no device shown a push twice; and
-each app's view in order.
+each member or given to the unread path, and pushed to their devices; no device shown a push twice; each
+pushed member's badge counting the conversation once; and each app's view in order.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from parley_client.frames import Message as ClientMessage
 from parley_client.timeline import Timeline
 from tests.integration.conftest import FakeConnectionsApi
 from tests.support.events import connect_event, message_event, sqs_record
-from tests.support.faults import Call, Fault, FaultInjector, LambdaKilled, Rule, always, batch_of, injected
+from tests.support.faults import Call, Fault, FaultInjector, LambdaKilled, Rule, always, batch_of, injected, is_item_of
 from tests.support.handlers import invoke
 
 TABLE_NAME = "parley-faults"
@@ -63,13 +67,18 @@ class Environment:
 
 @dataclass(frozen=True)
 class FaultCase:
-    phase: str  # "send", "deliver" or "notifier"
+    phase: str  # "send", "race", "deliver" or "notifier"
     point: str  # what the call does, for the report
     rule: Rule
 
     def __str__(self) -> str:
         return f"{self.phase}: {self.point}: {self.rule.fault}" + (" (every attempt)" if self.rule.times is None
                                                                      else "")
+
+    @property
+    def fault_phase(self) -> str:
+        """The phase of the scenario the fault hits (a race is on the send path)."""
+        return "send" if self.phase == "race" else self.phase
 
 
 @dataclass
@@ -95,7 +104,7 @@ class Run:
     # -- invocations, each one a Lambda invocation the fault may hit ---------------------------------
 
     def invoke(self, function: str, event: dict[str, Any], *, faulty: bool) -> Any:
-        self.injector.rules = [self.case.rule] if faulty else []
+        self.injector.rules = self._rules() if faulty else []
         try:
             return invoke(function, event)
         except LambdaKilled:
@@ -104,6 +113,25 @@ class Run:
         finally:
             self.injector.rules = []
             self.injector.revive()
+
+    def _rules(self) -> list[Rule]:
+        if self.case.phase != "race":
+            return [self.case.rule]
+        # bob's message takes the seq of alice's first message put; the case's fault meets the put after it
+        rival = Rule("dynamodb", "PutItem", Fault.RACE, when=is_item_of(table.MSG_PREFIX), rival=self._rival)
+        return [rival, self.case.rule]
+
+    def _rival(self) -> None:
+        """bob's send, run to its end while alice's put waits (its own calls meet no fault)."""
+        rules, self.injector.rules = self.injector.rules, []
+        try:
+            frame = {"action": "send", "conversationId": self.conversation, "clientMsgId": "rival",
+                     "body": {"text": "me first"}}
+            answer = json.loads(invoke("send", message_event(self.user("bob"), self.conn("b2"), frame))["body"])
+            assert answer.get("t") == "ack", answer  # bob's b2 speaks the compact format
+            self.acks["rival"] = answer
+        finally:
+            self.injector.rules = rules
 
     def call(self, user: str, connection: str, body: dict[str, Any], *, faulty: bool = False) -> Any:
         function = "send" if body["action"] == "send" else {
@@ -128,8 +156,11 @@ class Run:
 
     def _setup(self) -> None:
         # alice's other device reads full frames, every other connection compact ones (the default)
-        for user, connection, fmt in (("alice", "a1", "compact"), ("alice", "a2", "full"), ("bob", "b0", "compact"),
-                                      ("bob", "b1", "compact")):
+        connections = [("alice", "a1", "compact"), ("alice", "a2", "full"), ("bob", "b0", "compact"),
+                       ("bob", "b1", "compact")]
+        if self.case.phase == "race":
+            connections.append(("bob", "b2", "compact"))  # where bob's rival message comes from
+        for user, connection, fmt in connections:
             assert self.invoke("connect", connect_event(self.user(user), self.conn(connection), fmt),
                                faulty=False)["statusCode"] == 200
         for user, platform, token in (("carol", "apns", self.prefix * 8), ("dave", "fcm", f"fcm-{self.prefix}" * 5)):
@@ -151,7 +182,7 @@ class Run:
         return {"key": key, "contentType": "audio/mp4", "size": 100}
 
     def _send(self, cmid: str, body: dict[str, Any], fault_phase: str | None = None) -> None:
-        faulty = fault_phase == self.case.phase
+        faulty = fault_phase == self.case.fault_phase
         frame = {"action": "send", "conversationId": self.conversation, "clientMsgId": cmid, "body": body,
                  "lastSeq": len(self.acks)}
         if self.case.phase == "deliver" and cmid == "m2":  # make this send hand its delivery off
@@ -193,7 +224,7 @@ class Run:
             for notification in notifications:
                 event = json.loads(notification["Message"])
                 self.events.append(event)
-                faulty = (self.case.phase == "notifier" and event["seq"] == 2 and 2 not in
+                faulty = (self.case.phase == "notifier" and event["seq"] == 1 and 1 not in
                           {json.loads(n)["seq"] for n in notified})
                 notified.add(notification["Message"])
                 for attempt in range(NOTIFIER_ATTEMPTS):
@@ -248,6 +279,10 @@ class Run:
             for (endpoint, message_id), collapse_ids in repeats.items():
                 if "/APNS/" in endpoint:
                     assert set(collapse_ids) == {message_id}, collapse_ids
+        # each pushed member's badge counts the conversation once, however many times its events ran (erin, with
+        # no device, is not pushed: her badge is not kept)
+        for user, badge in (("carol", 1), ("dave", 1), ("erin", 0)):
+            assert self._badge(user) == badge, f"{user}'s badge is {self._badge(user)}"
         # and each app's view of the conversation is in order: live frames, then a catch-up for what it missed
         for connection in ("a2", "b1"):
             timeline = Timeline(last_seq=0)
@@ -256,6 +291,13 @@ class Run:
                 seen += [m.seq for seq in sorted(stored) if seq > (timeline.last_seq or 0)
                          for m in timeline.offer(self._message(seq))]
             assert seen == sorted(stored), f"{connection} saw {seen}"
+
+    def lost_races(self) -> int:
+        """alice's puts at the seq bob's rival message took."""
+        taken = table.message_sk(self.acks["rival"]["s"]) if "rival" in self.acks else None
+        return sum(1 for call, _fault in self.injector.log
+                   if call.operation == "PutItem" and call.params.get("Item", {}).get("sk", {}).get("S") == taken
+                   and call.params["Item"]["c"]["S"] != "rival")
 
     def _stored(self) -> dict[int, dict[str, Any]]:
         items = self.env.ddb.query(
@@ -276,6 +318,11 @@ class Run:
         return ClientMessage(conversation_id=self.conversation, seq=seq, message_id=f"{self.conversation}.{seq}",
                              sender_id=item["f"]["S"], sent_at=int(item["t"]["N"]), client_msg_id=item["c"]["S"],
                              text="")
+
+    def _badge(self, user: str) -> int:
+        item = self.env.ddb.get_item(TableName=self.table_name, ConsistentRead=True, Key={
+            "pk": {"S": table.user_pk(self.user(user))}, "sk": {"S": table.PROFILE_SK}}).get("Item", {})
+        return int(item.get("bdg", {}).get("N", 0))
 
     def _devices(self, user: str) -> list[str]:
         backend = sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]

@@ -1,5 +1,5 @@
 """Faults at every AWS call of the push notifier (Lambda retries an unread event twice): every offline
-member is still pushed, and no device shows a push twice."""
+member is still pushed, no device shows a push twice, and each badge counts the conversation once."""
 
 from __future__ import annotations
 
@@ -10,12 +10,9 @@ from tests.support.faults import is_item_of, is_query_of
 
 NOTIFIER_POINTS: list[Point] = [
     ("push ledger read", "dynamodb", "GetItem", key_of("PUSHED#")),
-    ("profiles", "dynamodb", "BatchGetItem", batch_of("~PROFILE")),
-    ("membership", "dynamodb", "GetItem", is_item_of("MEMBER#")),
-    ("devices of a member", "dynamodb", "Query", is_query_of("DEVICE#")),
-    ("memberships for the badge", "dynamodb", "Query", is_query_of("MEMBER#")),
-    ("conversations for the badge", "dynamodb", "BatchGetItem", batch_of("~META")),
-    ("newest message for the badge", "dynamodb", "Query", is_query_of("MSG#")),
+    ("profiles and memberships of the recipients", "dynamodb", "BatchGetItem", batch_of("~PROFILE")),
+    ("newest message", "dynamodb", "Query", is_query_of("MSG#")),
+    ("badge counted", "dynamodb", "UpdateItem", is_item_of("~PROFILE")),
     ("push to a device", "sns", "Publish", device_publish),
     ("push ledger write", "dynamodb", "UpdateItem", key_of("PUSHED#")),
 ]

@@ -31,3 +31,16 @@ def test_the_promises_hold_with_a_fault_on_the_send_path(case: FaultCase, run: R
     run.play()
     assert case.rule.injected, f"{case} never happened"
     run.check()
+
+
+# The put after a lost race: bob's message took the seq alice's send read, and her next put (at the seq after
+# bob's) meets the fault.
+RACE_POINTS: list[Point] = [("message write after a lost race", "dynamodb", "PutItem", is_item_of("MSG#"))]
+
+
+@pytest.mark.parametrize("case", cases("race", RACE_POINTS), ids=str)
+def test_the_promises_hold_with_a_fault_on_the_put_after_a_lost_race(case: FaultCase, run: Run) -> None:
+    run.play()
+    assert case.rule.injected, f"{case} never happened"
+    assert run.lost_races() == 1, "alice's first put did not lose its race to bob's message"
+    run.check()

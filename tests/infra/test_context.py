@@ -20,11 +20,13 @@ from infra.context import (
     DeploymentConfig,
     ModerationConfig,
     PushConfig,
+    StageLoad,
     StorageConfig,
     ThrottleConfig,
     tuned_settings,
 )
 from parley.config import AuthMode, Settings
+from parley_client.keepalive import KEEPALIVE_INTERVAL_S
 
 pytestmark = pytest.mark.infra
 
@@ -67,6 +69,27 @@ def test_throttling_defaults_and_overrides_from_the_command_line() -> None:
     # `cdk synth -c stageRateLimit=50 -c stageBurstLimit=100` passes strings
     overridden = ThrottleConfig.from_context(context(stageRateLimit="50", stageBurstLimit="100"))
     assert overridden == ThrottleConfig(50.0, 100)
+
+
+def test_the_default_stage_throttle_is_sized_from_the_frames_each_connection_sends() -> None:
+    # given the load the defaults are sized for (docs/deploying.md, "Sizing the stage throttle")
+    load = StageLoad(constants.THROTTLE_SIZED_FOR_CONNECTIONS, constants.THROTTLE_SIZED_FOR_ACTIVE_SHARE)
+    # then the default rate is its frames per second rounded up, and the burst twice that
+    assert load.frames_per_second == pytest.approx(990.3, abs=0.1)
+    assert ThrottleConfig.sized_for(load) == ThrottleConfig(constants.THROTTLE_RATE_LIMIT,
+                                                            constants.THROTTLE_BURST_LIMIT)
+    # and a quiet connection pings as often as the client's keepalive rule makes it
+    assert constants.PINGS_PER_QUIET_CONNECTION_PER_MINUTE == 60 / KEEPALIVE_INTERVAL_S
+
+
+def test_the_worked_example_of_the_deploying_guide() -> None:
+    # 200,000 open connections, 5% of their users chatting: 38,000 pings, 100,000 frames of active users and
+    # 1,667 reconnects a minute
+    load = StageLoad(200_000, 0.05)
+    assert load.frames_per_second == pytest.approx(2327.8, abs=0.1)
+    assert ThrottleConfig.sized_for(load) == ThrottleConfig(2400.0, 4800)
+    # quiet connections alone: 150,000 of them use 500 frames a second, 520 with their reconnects
+    assert StageLoad(150_000, 0).frames_per_second == pytest.approx(520.8, abs=0.1)
 
 
 def test_tunable_settings_pass_through_under_their_own_names() -> None:

@@ -1,5 +1,5 @@
-"""The WebSocket API: every action reaches its handler, only $connect is authorized, and the stage logs
-and throttles."""
+"""The WebSocket API: every action reaches its handler (ping is answered by API Gateway itself), only
+$connect is authorized, and the stage logs and throttles."""
 
 from __future__ import annotations
 
@@ -10,14 +10,15 @@ import pytest
 
 from infra import constants
 from parley import routes
+from parley.protocol import PongFrame
 from tests.infra.synthesis import Synth, render
 
 pytestmark = pytest.mark.infra
 
 # The chat protocol's original routes, spelled out: parley.routes may grow, but these must stay wired so.
 CORE_ROUTES = {
-    "$connect": "connect", "$disconnect": "disconnect", "$default": "default", "ping": "default",
-    "send": "send", "history": "history", "openDirect": "conversations", "createGroup": "conversations",
+    "$connect": "connect", "$disconnect": "disconnect", "$default": "default", "send": "send", "history": "history",
+    "openDirect": "conversations", "createGroup": "conversations",
     "listConversations": "conversations",
 }
 
@@ -60,7 +61,28 @@ def test_the_core_protocol_routes_are_wired(synth: Synth) -> None:
 
 
 def test_no_route_exists_that_parley_does_not_implement(synth: Synth) -> None:
-    assert set(routes_by_key(synth)) == set(routes.ROUTES)
+    assert set(routes_by_key(synth)) == routes.ROUTE_KEYS
+
+
+def test_ping_is_answered_by_api_gateway_itself_and_runs_no_function(synth: Synth) -> None:
+    # given the ping route
+    _, route = routes_by_key(synth)["ping"]
+    integration_id = render(route["Target"]).removeprefix("integrations/${").removesuffix("}")
+    integration = synth.resources[integration_id]["Properties"]
+    # then its integration is a MOCK: no function behind it, and the request template sets the status
+    assert integration["IntegrationType"] == "MOCK"
+    assert "lambda" not in json.dumps(integration.get("IntegrationUri", ""))
+    assert integration["RequestTemplates"] == {"$default": json.dumps({"statusCode": 200})}
+    assert integration["TemplateSelectionExpression"] == "\\$default"
+    # and API Gateway answers the caller with the protocol's pong frame, through the route response
+    (answer,) = [r["Properties"] for r in synth.of_type("AWS::ApiGatewayV2::IntegrationResponse").values()
+                 if r["Properties"]["IntegrationId"] == {"Ref": integration_id}]
+    assert answer["IntegrationResponseKey"] == "$default"
+    assert answer["ResponseTemplates"] == {"$default": PongFrame().to_json()}
+    assert route["RouteResponseSelectionExpression"] == "$default"
+    # and no function may be invoked for it
+    permissions = [p["Properties"] for p in synth.of_type("AWS::Lambda::Permission").values()]
+    assert not [p for p in permissions if render(p.get("SourceArn", "")).endswith("/*ping")]
 
 
 @pytest.mark.parametrize("route_key", sorted(routes.TWO_WAY_ROUTES))
@@ -94,7 +116,7 @@ def test_api_gateway_may_invoke_the_authorizer(synth: Synth) -> None:
     assert "/authorizers/" in render(permissions[0]["SourceArn"])
 
 
-@pytest.mark.parametrize("route_key", sorted(set(routes.ROUTES) - {routes.CONNECT}))
+@pytest.mark.parametrize("route_key", sorted(routes.ROUTE_KEYS - {routes.CONNECT}))
 def test_later_frames_need_no_authorizer_of_their_own(synth: Synth, route_key: str) -> None:
     # WebSocket APIs authorize only $connect; later frames ride the authorized connection
     _, route = routes_by_key(synth)[route_key]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from parley.stores.messages import DynamoMessageStore
 from tests.integration.conftest import Chat, FakeConnectionsApi, all_items, connection_records
 
 
@@ -105,9 +108,41 @@ def test_history_pages_backwards_and_catches_up_forwards(aws_env: Any) -> None:
     assert bob.history(cid, after=7)["messages"] == []
 
 
-def test_ping_pongs_and_unknown_actions_get_a_stable_code(aws_env: Any) -> None:
+def test_unknown_actions_get_a_stable_code(aws_env: Any) -> None:
     alice = Chat("alice", "a1")
-    assert alice.call("default", {"action": "ping", "requestId": "p1"}) == {"type": "pong", "ref": "p1"}
     assert alice.call("default", {"action": "dance"})["code"] == "unknown_action"
     assert alice.call("default", "{not json")["code"] == "invalid_json"
     assert alice.call("default", {"no": "action"})["code"] == "invalid_frame"
+
+
+def test_in_a_busy_group_a_send_is_acked_after_the_messages_that_land_between_its_read_and_its_write(
+        aws_env: Any, connections_api: FakeConnectionsApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    # given a group so busy that, each time alice's send reads it, one of bob's messages is stored before her write
+    # (full frames: the answers below are read by their full field names)
+    alice, bob = Chat("alice", "a-phone", "full").connect(), Chat("bob", "b-phone", "full").connect()
+    created = alice.call("conversations", {"action": "createGroup", "name": "busy", "members": ["bob", "carol"]})
+    cid = created["conversation"]["conversationId"]
+    read_head = DynamoMessageStore.head
+    rivals = iter(range(6))  # more than the five attempts a send used to make before answering conflict
+    racing = False
+
+    def head(store: DynamoMessageStore, conversation_id: str, window: int) -> Any:
+        nonlocal racing
+        found = read_head(store, conversation_id, window)
+        n = None if racing else next(rivals, None)
+        if n is not None:  # bob's send runs while alice's waits between its read and its write
+            racing = True
+            assert bob.send(cid, f"rival {n}", f"b-{n}")["type"] == "ack"
+            racing = False
+        return found
+
+    monkeypatch.setattr(DynamoMessageStore, "head", head)
+    # when alice sends
+    ack = alice.send(cid, "made it", "a-1")
+    # then she is acked (no conflict), right after the one message that won the race
+    assert ack["type"] == "ack" and ack["seq"] == 2
+    history = bob.history(cid)["messages"]
+    assert [(m["seq"], m["clientMsgId"]) for m in history] == [(1, "b-0"), (2, "a-1")]
+    # and what alice's message carries forward of bob's read position is right: his own message is read
+    counts = bob.call("unread", {"action": "unreadCounts"})
+    assert {c["conversationId"]: c["unread"] for c in counts["conversations"]} == {cid: 1}

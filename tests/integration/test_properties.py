@@ -30,7 +30,6 @@ TEMPLATES: dict[str, dict[str, Any]] = {
     "openDirect": {"action": "openDirect", "userId": "bob"},
     "createGroup": {"action": "createGroup", "members": ["bob"], "name": "g"},
     "listConversations": {"action": "listConversations", "limit": 5},
-    "ping": {"action": "ping"},
     "presence": {"action": "presence", "userIds": ["bob"]},
     "typing": {"action": "typing", "conversationId": "CID"},
     "read": {"action": "read", "conversationId": "CID", "seq": 1},

@@ -174,7 +174,6 @@ def chat_through_every_function(lambdas: TracedLambdas, queue: str, hook: JsonEn
     bob.call({"action": "unblock", "userId": "eve"})
     assert bob.call({"action": "report", "conversationId": direct, "seq": 1, "reason": f"says {MARKER}"},
                     )["type"] == "reported"
-    bob.call({"action": "ping"})
     assert bob.call({"action": "shout", "text": TEXT}, route=routes.DEFAULT)["code"] == "unknown_action"
 
     # the notifier: carol's unread events carry the text (pushContent=full); a broken one fails, and its

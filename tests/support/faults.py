@@ -15,6 +15,8 @@ first (``skip``) and how many to break (``times``; None: every one, retries incl
   timeout or an out-of-memory kill ends an invocation mid-way. From then on the injector is ``dead``: every
   later call of that invocation dies too (a ``finally`` block or another thread gets no AWS call through),
   until ``revive()`` starts the next invocation.
+* ``RACE`` -- not a fault: another writer gets there first. The rule's ``rival`` runs (it makes its own
+  calls, for example another user's ``send``), then the call goes through and meets what the rival did.
 
 The fake @connections API of the integration tier asks the same injector about each post.
 """
@@ -45,6 +47,7 @@ class Fault(StrEnum):
     TIMEOUT = "timeout"
     LOST_RESPONSE = "lost-response"
     KILL = "kill"
+    RACE = "race"
 
 
 class LambdaKilled(BaseException):
@@ -70,6 +73,7 @@ class Rule:
     when: Callable[[Call], bool] = always
     skip: int = 0
     times: int | None = 1
+    rival: Callable[[], None] | None = None  # RACE: what the other writer does first
     matched: int = 0
     injected: int = 0
 
@@ -98,10 +102,13 @@ class FaultInjector:
     dead: bool = False
 
     def decide(self, call: Call) -> Fault | None:
-        fault = Fault.KILL if self.dead else next((rule.fault for rule in self.rules if rule.applies(call)), None)
+        rule = None if self.dead else next((rule for rule in self.rules if rule.applies(call)), None)
+        fault = Fault.KILL if self.dead else rule.fault if rule else None
         if fault is Fault.KILL:
             self.dead = True
         self.log.append((call, fault))
+        if rule is not None and rule.rival is not None:
+            rule.rival()
         return fault
 
     def revive(self) -> None:
@@ -116,7 +123,7 @@ class FaultInjector:
         _, service, operation = event_name.split(".", 2)
         call = Call(service, operation, _params(request))
         fault = self.decide(call)
-        if fault is None:
+        if fault is None or fault is Fault.RACE:
             return botocore_stubber(event_name, request)  # moto answers, as it would without us
         if fault is Fault.KILL:
             raise LambdaKilled(f"killed at {service}.{operation}")
@@ -189,7 +196,7 @@ def injected(*rules: Rule, services: tuple[str, ...] = ("dynamodb", "sns", "sqs"
 
 
 def is_query_of(prefix: str) -> Callable[[Call], bool]:
-    """A DynamoDB Query of one item kind (``CONN#`` connections, ``MEMBER#`` memberships, ...)."""
+    """A DynamoDB Query of one item kind (``MSG#`` messages, ``MEMBER#`` memberships, ...)."""
     def check(call: Call) -> bool:
         values = call.params.get("ExpressionAttributeValues", {})
         return any(isinstance(v, dict) and str(v.get("S", "")).startswith(prefix) for v in values.values())

@@ -59,6 +59,7 @@ class World:
     """Every service wired to in-memory fakes, as parley.wiring wires them to AWS."""
 
     def __init__(self, clock: Clock) -> None:
+        from parley.badges import BadgeService
         from parley.connections import ConnectionService
         from parley.fanout import Fanout
         from parley.inbox import InboxService
@@ -84,6 +85,7 @@ class World:
         self.fanout.on_pruned = self.presence.disconnected
         self.inbox = InboxService(self.conversation_store, self.message_store, self.conversations, self.profiles,
                                   self.fanout, blocks=self.blocks, clock=clock)
+        self.badges = BadgeService(self.inbox, self.profiles, clock)
         self.typing = TypingService(self.conversations, self.profiles, self.throttles, self.fanout, interval_ms=3000,
                                     blocks=self.blocks, clock=clock)
         self.preferences = PreferencesService(self.profiles, self.conversation_store, self.conversations,
@@ -94,8 +96,10 @@ class World:
         self.presence.connected(user, connection_id)
 
     def disconnect(self, user: str, connection_id: str) -> None:
+        """As ``$disconnect`` does: the last connection of a user sets their badge exactly."""
         self.connections.disconnect(user, connection_id)
-        self.presence.disconnected([user])
+        for profile in self.presence.disconnected([user]):
+            self.badges.recompute(profile)
 
     def frames(self, connection_id: str, frame_type: str | None = None) -> list[dict[str, object]]:
         import json

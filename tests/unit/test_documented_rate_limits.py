@@ -53,6 +53,7 @@ def charged_buckets() -> dict[str, set[str]]:
             calls = _RUN_ROUTE.findall((REPO / "functions" / function / "handler.py").read_text())
             bucket = (calls[0] or _NOT_LIMITED) if calls else _NOT_LIMITED
         buckets.setdefault(bucket, set()).add(action)
+    buckets.setdefault(_NOT_LIMITED, set()).update(routes.GATEWAY_ANSWERS)  # API Gateway answers them itself
     return buckets
 
 

@@ -10,8 +10,9 @@ from parley.errors import (
     NotMemberError,
     StaleLastSeqError,
     TextTooLongError,
+    ThrottledError,
 )
-from parley.messaging import MessagingService
+from parley.messaging import FAILED_PUTS, SEQ_RACE_PUTS, MessagingService
 from parley.models import MessageBody
 from tests.fakes import FakeMessageStore
 
@@ -79,9 +80,108 @@ def test_a_lost_race_for_a_seq_takes_the_next_one(conversations: ConversationSer
 def test_endless_races_end_in_a_conflict_error(conversations: ConversationService, messaging: MessagingService,
                                                message_store: FakeMessageStore) -> None:
     conv = conversations.open_direct("alice", "bob")
-    message_store.steal_next_seqs = 100
+    message_store.steal_next_seqs = SEQ_RACE_PUTS
     with pytest.raises(ConflictError):
         messaging.send("alice", conv.conversation_id, "x", body())
+    assert "x" not in {m.client_msg_id for m in message_store.messages[conv.conversation_id].values()}
+
+
+def test_in_a_busy_conversation_a_send_walks_past_the_messages_that_won_without_reading_it_again(
+        conversations: ConversationService, messaging: MessagingService, message_store: FakeMessageStore) -> None:
+    # given a group so busy that another member's message lands between every read of its head and the put after it
+    cid = conversations.create_group("alice", ["bob", "carol"], "busy").conversation_id
+    message_store.busy = True
+    # when alice sends five messages
+    outcomes = [messaging.send("alice", cid, f"a-{i}", body()) for i in range(5)]
+    # then none of them ends in a conflict: each lost one race and was stored at the seq after the winner
+    assert [o.message.seq for o in outcomes] == [2, 4, 6, 8, 10]
+    assert [o.lost_races for o in outcomes] == [1] * 5
+    assert message_store.head_reads == 5 and message_store.puts == 10  # one read per send, one put per race
+
+
+def test_a_send_walks_past_up_to_its_limit_of_lost_races(conversations: ConversationService,
+                                                         messaging: MessagingService,
+                                                         message_store: FakeMessageStore) -> None:
+    cid = conversations.open_direct("alice", "bob").conversation_id
+    message_store.steal_next_seqs = SEQ_RACE_PUTS - 1
+    outcome = messaging.send("alice", cid, "x", body())
+    assert outcome.message.seq == SEQ_RACE_PUTS and outcome.lost_races == SEQ_RACE_PUTS - 1
+    assert sorted(message_store.messages[cid]) == list(range(1, SEQ_RACE_PUTS + 1))
+
+
+def test_the_read_state_is_carried_forward_from_the_message_that_won(
+        conversations: ConversationService, messaging: MessagingService, message_store: FakeMessageStore) -> None:
+    # given a group where alice and carol have written
+    cid = conversations.create_group("alice", ["bob", "carol"], "trio").conversation_id
+    messaging.send("alice", cid, "a-1", body())
+    messaging.send("carol", cid, "c-1", body())
+    # when bob's message takes seq 3 between alice's read and her put
+    message_store.rivals = [("bob", "b-1")]
+    outcome = messaging.send("alice", cid, "a-2", body())
+    # then hers is stored at 4, knowing every sender's newest own message, bob's included
+    assert outcome.message.seq == 4
+    assert outcome.message.recent_senders == {"alice": 4, "bob": 3, "carol": 2}
+
+
+def test_a_resend_racing_its_original_gets_the_original_and_nothing_is_stored_twice(
+        conversations: ConversationService, messaging: MessagingService, message_store: FakeMessageStore) -> None:
+    # given alice's app resent a message whose first attempt is still running
+    cid = conversations.open_direct("alice", "bob").conversation_id
+    messaging.send("bob", cid, "b-1", body())
+    # when the first attempt stores it between the resend's read and its put
+    message_store.rivals = [("alice", "a-1")]
+    outcome = messaging.send("alice", cid, "a-1", body())
+    # then the resend answers with the stored message, and it is there once
+    assert outcome.duplicate and outcome.message.seq == 2
+    assert [m.client_msg_id for m in message_store.messages[cid].values()] == ["b-1", "a-1"]
+
+
+@pytest.mark.parametrize("after", [[], ["throttle"], ["error"], ["throttle", "throttle"], ["error", "error"]])
+def test_a_put_whose_answer_was_lost_is_acked_once_whatever_the_next_puts_meet(
+        conversations: ConversationService, messaging: MessagingService, message_store: FakeMessageStore,
+        after: list[str]) -> None:
+    # given a put that stored the message but whose answer was lost, then the given faults on the puts after it
+    cid = conversations.open_direct("alice", "bob").conversation_id
+    message_store.put_faults = ["lost", *after]
+    # when alice sends
+    outcome = messaging.send("alice", cid, "a-1", body())
+    # then she gets the stored message (as sent by this send, not a resend), stored once
+    assert outcome.message.seq == 1 and not outcome.duplicate
+    assert list(message_store.messages[cid]) == [1]
+    assert outcome.message == message_store.messages[cid][1]
+
+
+def test_a_put_that_keeps_failing_stores_nothing_and_raises(conversations: ConversationService,
+                                                            messaging: MessagingService,
+                                                            message_store: FakeMessageStore) -> None:
+    cid = conversations.open_direct("alice", "bob").conversation_id
+    message_store.put_faults = ["error"] * FAILED_PUTS
+    with pytest.raises(ConnectionError):
+        messaging.send("alice", cid, "a-1", body())
+    assert message_store.messages[cid] == {}
+    assert message_store.puts == FAILED_PUTS
+
+
+def test_a_throttled_first_put_stores_nothing_and_says_so(conversations: ConversationService,
+                                                          messaging: MessagingService,
+                                                          message_store: FakeMessageStore) -> None:
+    cid = conversations.open_direct("alice", "bob").conversation_id
+    message_store.put_faults = ["throttle"]
+    with pytest.raises(ThrottledError):
+        messaging.send("alice", cid, "a-1", body())
+    assert message_store.messages[cid] == {} and message_store.puts == 1
+
+
+def test_a_failed_put_after_lost_races_is_put_again_at_the_same_seq(
+        conversations: ConversationService, messaging: MessagingService, message_store: FakeMessageStore) -> None:
+    # given alice's put loses a race, then the put after it fails with a 5xx (nothing stored)
+    cid = conversations.open_direct("alice", "bob").conversation_id
+    message_store.rivals = [("bob", "b-1")]
+    message_store.put_faults = ["", "error"]
+    # when she sends, then the message is stored once, right after bob's
+    outcome = messaging.send("alice", cid, "a-1", body())
+    assert outcome.message.seq == 2 and outcome.lost_races == 1 and not outcome.duplicate
+    assert [m.client_msg_id for m in message_store.messages[cid].values()] == ["b-1", "a-1"]
 
 
 def test_non_members_and_unknown_conversations_are_refused(conversations: ConversationService,

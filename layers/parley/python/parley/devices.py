@@ -1,4 +1,5 @@
-"""Push device registration: one SNS platform endpoint per device token, owned by one user at a time."""
+"""Push device registration: one SNS platform endpoint per device token, owned by one user at a time, and
+at most ``MAX_DEVICES_PER_USER`` per user (registering one more forgets the oldest registration)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,13 @@ from parley import table
 from parley.clock import Clock, now_ms
 from parley.errors import PushUnavailableError
 from parley.models import Device, Platform
+from parley.observability import logger
 from parley.ports import DeviceStore, PushGateway
+
+# Devices live on the user's profile item, which the notifier reads for every push: five keep it under 1 KB
+# (one write unit when the badge changes). Apps register their token at every start, so the oldest
+# registration is a phone no longer in use.
+MAX_DEVICES_PER_USER = 5
 
 
 class DeviceService:
@@ -24,7 +31,11 @@ class DeviceService:
         endpoint = self._gateway.ensure_endpoint(application, token, me)
         device = Device(user_id=me, token_hash=table.device_hash(token), platform=platform, endpoint_arn=endpoint,
                         registered_at=self._clock())
-        self._devices.put(device)
+        for dropped in self._devices.put(device, MAX_DEVICES_PER_USER):
+            try:  # forgotten already; its endpoint is only garbage now
+                self._gateway.delete_endpoint(dropped.endpoint_arn)
+            except Exception:
+                logger.exception("deleting a dropped device's endpoint failed")
         return device
 
     def unregister(self, me: str, token: str) -> bool:

@@ -57,7 +57,7 @@ class Fanout:
         # Per container: threads start as posts need them, and stay for the next invocation.
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fanout")
         # Told which users lost a connection to pruning (presence uses it to announce "offline").
-        self.on_pruned: Callable[[list[str]], None] | None = None
+        self.on_pruned: Callable[[list[str]], object] | None = None
 
     def deliver(self, user_ids: Iterable[str], data: Payload, now_ms: int, exclude_connection: str | None = None,
                 deadline_s: float | None = None) -> FanoutResult:

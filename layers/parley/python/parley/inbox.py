@@ -1,4 +1,4 @@
-"""A member's inbox: the conversation list with unread counts and last messages, the badge total, and
+"""A member's inbox: the conversation list with unread counts and last messages, the unread total, and
 ``read``.
 
 An unread count is derived: the conversation's newest seq minus the member's read position (their last
@@ -18,7 +18,17 @@ from parley.conversations import ConversationService
 from parley.errors import InvalidFrameError, InvalidSeqError
 from parley.fanout import Fanout
 from parley.messaging import hidden_senders
-from parley.models import Conversation, ConversationPage, ConversationSummary, Membership, Message, Visibility
+from parley.models import (
+    Conversation,
+    ConversationKind,
+    ConversationPage,
+    ConversationSummary,
+    Membership,
+    Message,
+    Profile,
+    Visibility,
+)
+from parley.observability import logger
 from parley.ports import BlockStore, ConversationStore, MessageStore, ProfileStore
 from parley.protocol import ReceiptFrame, UnreadFrame
 from parley.read_state import read_position
@@ -27,6 +37,11 @@ from parley.read_state import read_position
 # beyond that many count as visible.
 HIDDEN_SCAN_MAX = 500
 _SCAN_PAGE = 100
+
+
+def known_blocks(profile: Profile) -> frozenset[str] | None:
+    """Nobody, when the profile says its user blocked no one; else None (read the blocks)."""
+    return frozenset() if profile.blocks_count == 0 else None
 
 
 def _sort_key(s: ConversationSummary) -> tuple[int, str]:
@@ -102,6 +117,45 @@ class InboxService:
             before = page.messages[0].seq
         return newest_visible, max(0, last_seq - read_seq - hidden_unread)
 
+    def unread_per_conversation(self, me: str, blocked: frozenset[str] | None = None) -> list[tuple[Membership, int]]:
+        """Each membership of ``me`` with its unread count, as ``summaries`` counts it, for less: the
+        memberships and each conversation's newest message, and the conversations themselves only if ``me``
+        blocked someone (their kind says whether those users' messages are hidden)."""
+        memberships = self._store.memberships(me)
+        ids = [m.conversation_id for m in memberships]
+        latest = self._messages.latest(ids)
+        if blocked is None:
+            blocked = frozenset(self._blocks.blocks_of(me)) if self._blocks else frozenset()
+        conversations = self._store.get_many(ids) if blocked else {}
+        counted = []
+        for membership in memberships:
+            newest = latest.get(membership.conversation_id)
+            read_seq = read_position(membership.last_read_seq, newest, me)
+            unread = max(0, (newest.seq if newest else 0) - read_seq)
+            conversation = conversations.get(membership.conversation_id)
+            hidden = hidden_senders(conversation, blocked) if conversation else frozenset()
+            if unread and hidden and newest is not None:
+                unread = self._around_hidden(membership.conversation_id, read_seq, newest.seq, hidden)[1]
+            counted.append((membership, unread))
+        return counted
+
+    def unread_up_to(self, membership: Membership, profile: Profile, kind: ConversationKind, seq: int,
+                     newest: Message | None) -> int:
+        """How many messages of others up to ``seq`` the member has not read: 0 if they read it, or replied
+        since (``newest``: the conversation's newest message, which carries their own newest seq). O(1): in
+        groups, a member who blocked anyone (``profile.blocks_count``) reads back from ``seq`` past the
+        blocked users' messages, up to ``HIDDEN_SCAN_MAX`` (work that grows with this conversation's unread
+        messages, never with the member's number of conversations)."""
+        me, conversation_id = membership.user_id, membership.conversation_id
+        read_seq = read_position(membership.last_read_seq, newest, me)
+        unread = max(0, seq - read_seq)
+        # With one unread message, it is the message at seq, whose sender no recipient blocked (send skips them).
+        if unread > 1 and kind is ConversationKind.GROUP and profile.blocks_count != 0 and self._blocks:
+            hidden = frozenset(self._blocks.blocks_of(me))
+            if hidden:
+                unread = self._around_hidden(conversation_id, read_seq, seq, hidden)[1]
+        return unread
+
     def page(self, me: str, limit: int, cursor: str | None) -> ConversationPage:
         ordered = self.summaries(me)
         if cursor:
@@ -120,15 +174,21 @@ class InboxService:
         newest = self._messages.latest([conversation_id]).get(conversation_id)
         if seq > (newest.seq if newest else 0):
             raise InvalidSeqError()
-        membership = self._store.mark_read(me, conversation_id, seq)
+        membership, read_before = self._store.mark_read(me, conversation_id, seq)
         relations = self._blocks.relations(me) if self._blocks else None
-        summary = self.summary(conversation, membership, newest, relations.blocks if relations else frozenset())
+        blocked = relations.blocks if relations else frozenset()
+        summary = self.summary(conversation, membership, newest, blocked)
+        profile = self._profiles.get(me)
+        now = self._clock()
+        if summary.unread == 0 and read_before < membership.last_read_seq and profile.badge > 0 \
+                and not membership.silenced(now):
+            before = membership.model_copy(update={"last_read_seq": read_before})
+            if self.summary(conversation, before, newest, blocked).unread:
+                self._uncount(me)  # this read made the conversation read: one fewer in the badge
         if self._fanout is not None:
-            now = self._clock()
             update = UnreadFrame(conversation_id=conversation_id, unread=summary.unread,
                                  last_read_seq=summary.read_seq)
             self._fanout.deliver([me], update.to_json().encode(), now, exclude_connection=connection_id)
-            profile = self._profiles.get(me)
             # Receipts tell others you are around: none while invisible, none with hidden receipts, and none
             # between you and anyone with a block between you (either way).
             if membership.last_read_seq == seq and not profile.hide_read_receipts \
@@ -138,3 +198,9 @@ class InboxService:
                 others = [u for u in conversation.members if u != me and u not in either]
                 self._fanout.deliver(others, receipt.to_json().encode(), now)
         return summary
+
+    def _uncount(self, me: str) -> None:
+        try:
+            self._profiles.uncount_unread(me)
+        except Exception:  # the read happened; the badge is set exactly again at the user's last disconnect
+            logger.exception("taking a conversation off the badge failed")

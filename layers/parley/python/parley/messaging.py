@@ -21,7 +21,16 @@ from parley.moderation import ModerationService
 from parley.ports import BlockStore, ConversationStore, MessageStore, SeqTakenError
 from parley.read_state import next_recent_senders
 
-_APPEND_ATTEMPTS = 5
+# A send puts its message at the conversation's next seq. When another send stored that seq first (a lost race),
+# the failed put brings back the message that won, and the send puts at the seq after it, carrying the read
+# state forward from it: no new read of the conversation, so a busy conversation costs one put per lost race.
+# At most this many puts lose a race before the send answers `conflict` (docs/performance.md, "One busy
+# conversation": at DynamoDB's latencies none does below 100 messages/s in one conversation).
+SEQ_RACE_PUTS = 100
+# A put that fails with an error (a 5xx or a timeout, after botocore's own retries) may have stored the message:
+# it is put again, unchanged, at the same seq (a copy already there is then recognised as this send's). After
+# this many such failures, the seq is read back to tell the client whether it was stored.
+FAILED_PUTS = 3
 # With lastSeq, a resend is looked for among every message after it, up to this many. A client that fell
 # further behind between its first attempt and its resend is told to catch up (stale_last_seq).
 RESEND_SCAN_MAX = 1000
@@ -35,6 +44,17 @@ class SendOutcome:
     duplicate: bool  # a resend of a stored message: nothing new stored
     recipients: tuple[str, ...]  # members it is delivered to (the sender's other connections included)
     conversation: Conversation
+    lost_races: int = 0  # puts that found their seq taken by another message before this one was stored
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """What a send stores, before it has a seq."""
+
+    conversation_id: str
+    sender_id: str
+    client_msg_id: str
+    body: MessageBody
 
 
 class MessagingService:
@@ -64,55 +84,78 @@ class MessagingService:
         self._check_last_seq(head, last_seq)
         blocked_by = self._blocks.blocked_by(me) if self._blocks else set()
         recipients = tuple(u for u in conversation.members if u not in blocked_by)
+        earlier = self._resent(head, me, client_msg_id)
+        if earlier is not None:
+            return SendOutcome(message=earlier, duplicate=True, recipients=recipients, conversation=conversation)
+        if conversation.kind is ConversationKind.DIRECT and blocked_by & set(conversation.members):
+            raise BlockedError()
+        if self._moderation is not None and body.text:
+            body = body.model_copy(update={"text": self._moderation.review(me, conversation, body.text)})
+        draft = _Draft(conversation_id=conversation_id, sender_id=me, client_msg_id=client_msg_id, body=body)
+        return self._append(draft, head, recipients, conversation)
+
+    def _append(self, draft: _Draft, head: ConversationHead, recipients: tuple[str, ...],
+                conversation: Conversation) -> SendOutcome:
+        """Put the message at the seq after ``head``'s newest, walking forward past the messages that win
+        races for it. Each winner is looked at as it comes, so a copy of this message among them (a resend
+        racing its original) is recognised and not stored twice."""
+        newest, seq = head.newest, head.last_seq + 1
+        unsure: Message | None = None  # put, and failed with an error: maybe stored
         failure: Exception | None = None
-        for attempt in range(_APPEND_ATTEMPTS):
-            if attempt:
-                head = self._head(conversation_id, last_seq)  # a concurrent send took our seq
-            earlier = self._resent(head, me, client_msg_id)
-            if earlier is not None:
-                return SendOutcome(message=earlier, duplicate=True, recipients=recipients, conversation=conversation)
-            if attempt == 0:
-                if conversation.kind is ConversationKind.DIRECT and blocked_by & set(conversation.members):
-                    raise BlockedError()
-                if self._moderation is not None and body.text:
-                    body = body.model_copy(update={"text": self._moderation.review(me, conversation, body.text)})
-            seq = head.last_seq + 1
-            senders, evicted = next_recent_senders(head.newest, me, seq)
-            self._keep_read_positions(conversation_id, evicted)
-            message = Message(conversation_id=conversation_id, seq=seq, sender_id=me, sent_at=self._clock(),
-                              client_msg_id=client_msg_id, body=body, recent_senders=senders)
+        lost = failed = 0
+        while lost < SEQ_RACE_PUTS and failed < FAILED_PUTS:
+            message = unsure or self._message(draft, newest, seq)
             try:
                 self._messages.append(message)
-            except SeqTakenError:
+            except SeqTakenError as taken:
+                winner = taken.winner
+            except ThrottledError as exc:
+                if unsure is None:
+                    raise  # refused outright, and no earlier put can have stored it: nothing stored
+                failure, failed = exc, failed + 1
                 continue
-            except ThrottledError:
-                raise  # refused outright: nothing stored
-            except Exception as exc:  # a 5xx, a timeout, a lost answer: stored or not, it cannot tell
-                stored = self._stored(conversation_id, last_seq, me, client_msg_id, exc)
-                if stored is None:
-                    failure = exc  # not stored (read back): try again
-                    continue
-                message = stored
-            return SendOutcome(message=message, duplicate=False, recipients=recipients, conversation=conversation)
-        if failure is not None:
+            except Exception as exc:  # a 5xx, a timeout, a lost answer: stored or not, it cannot tell yet
+                unsure, failure, failed = message, exc, failed + 1
+                continue  # the same message at the same seq: if the first put stored it, this one finds it
+            else:
+                return self._outcome(message, False, recipients, conversation, lost)
+            if winner.sender_id == draft.sender_id and winner.client_msg_id == draft.client_msg_id:
+                own_write = winner.sent_at == message.sent_at  # ids derive from the seq: the time tells apart
+                return self._outcome(winner, not own_write, recipients, conversation, lost)
+            lost += 1
+            unsure = None  # another message holds that seq: this one was not stored there
+            newest, seq = winner, winner.seq + 1
+        if unsure is not None and failure is not None:
+            return self._outcome(self._read_back(unsure, failure), False, recipients, conversation, lost)
+        if failed >= FAILED_PUTS and failure is not None:
             raise failure  # the store keeps failing (and nothing was stored): an internal error, resend later
         raise ConflictError()
 
-    def _stored(self, conversation_id: str, last_seq: int | None, me: str, client_msg_id: str,
-                failure: Exception) -> Message | None:
-        """After a write whose outcome is unknown: the message if it was stored, None if it was not. Raises
-        ``OutcomeUnknownError`` when even that cannot be read (then no answer may claim either)."""
+    def _message(self, draft: _Draft, newest: Message | None, seq: int) -> Message:
+        senders, evicted = next_recent_senders(newest, draft.sender_id, seq)
+        self._keep_read_positions(draft.conversation_id, evicted)
+        return Message(conversation_id=draft.conversation_id, seq=seq,
+                       sender_id=draft.sender_id, sent_at=self._clock(), client_msg_id=draft.client_msg_id,
+                       body=draft.body, recent_senders=senders)
+
+    def _read_back(self, message: Message, failure: Exception) -> Message:
+        """After puts whose outcome is unknown: the message if its seq holds it; else ``failure`` is raised (it
+        was not stored). Raises ``OutcomeUnknownError`` when even that cannot be read (then no answer may
+        claim either)."""
         try:
-            return self._resent(self._head(conversation_id, last_seq), me, client_msg_id)
+            there = self._messages.get(message.conversation_id, message.seq)
         except Exception as exc:
             raise OutcomeUnknownError(f"{type(failure).__name__}, then {type(exc).__name__}") from exc
+        if there is not None and there.sender_id == message.sender_id and \
+                there.client_msg_id == message.client_msg_id:
+            return there
+        raise failure
 
-    def _head(self, conversation_id: str, last_seq: int | None) -> ConversationHead:
-        if last_seq is None:
-            return self._messages.head(conversation_id, self._window)
-        head = self._messages.head_after(conversation_id, last_seq, RESEND_SCAN_MAX)
-        self._check_last_seq(head, last_seq)
-        return head
+    @staticmethod
+    def _outcome(message: Message, duplicate: bool, recipients: tuple[str, ...], conversation: Conversation,
+                 lost_races: int) -> SendOutcome:
+        return SendOutcome(message=message, duplicate=duplicate, recipients=recipients, conversation=conversation,
+                           lost_races=lost_races)
 
     @staticmethod
     def _check_last_seq(head: ConversationHead, last_seq: int | None) -> None:

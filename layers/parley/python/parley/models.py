@@ -136,8 +136,26 @@ class NotifyMode(StrEnum):
     PASSIVE = "passive"  # the in-app counter only
 
 
+class Platform(StrEnum):
+    APNS = "apns"
+    FCM = "fcm"
+
+
+class Device(BaseModel):
+    """A registered push device: one SNS platform endpoint (kept on its user's profile item)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    user_id: str
+    token_hash: str
+    platform: Platform
+    endpoint_arn: str
+    registered_at: int
+
+
 class Profile(BaseModel):
-    """A user's own settings and presence bookkeeping (``USER#<uid>`` / ``~PROFILE``)."""
+    """A user's own settings, presence bookkeeping, push devices and badge (``USER#<uid>`` / ``~PROFILE``):
+    everything the push notifier needs of a recipient, in one item."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -149,6 +167,11 @@ class Profile(BaseModel):
     first_seen: int | None = None  # epoch ms of the first connection: an account-age signal for moderation
     # How many users this user blocked (kept with each block and unblock); None: not known, read the blocks.
     blocks_count: int | None = None
+    devices: tuple[Device, ...] = ()  # oldest registration first
+    # The app badge: how many conversations have unread messages (muted and passive ones not counted). Kept
+    # by the push notifier when a conversation turns unread and set exactly at the last disconnect
+    # (``parley.badges``).
+    badge: int = 0
 
 
 class Membership(BaseModel):
@@ -167,6 +190,20 @@ class Membership(BaseModel):
         if self.muted_until is not None and self.muted_until > now_ms:
             return NotifyMode.PASSIVE
         return self.notify or profile.notify
+
+    def silenced(self, now_ms: int) -> bool:
+        """Muted, or set to ``passive`` for this conversation: it does not count in the badge."""
+        return (self.muted_until is not None and self.muted_until > now_ms) or self.notify is NotifyMode.PASSIVE
+
+
+class Recipient(BaseModel):
+    """What the push notifier reads of one recipient of a message, in one batch: their profile and their
+    membership of the message's conversation (None: no longer a member)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    profile: Profile
+    membership: Membership | None
 
 
 class PresenceStatus(StrEnum):
@@ -249,21 +286,6 @@ class Report(BaseModel):
     reason: str | None
     text: str
     reported_at: int
-
-
-class Platform(StrEnum):
-    APNS = "apns"
-    FCM = "fcm"
-
-
-class Device(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    user_id: str
-    token_hash: str
-    platform: Platform
-    endpoint_arn: str
-    registered_at: int
 
 
 class UploadTicket(BaseModel):

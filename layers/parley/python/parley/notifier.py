@@ -1,6 +1,14 @@
-"""The push notifier: for each offline recipient of an unread event, resolve their preferences, mutes
-and devices, compute their badge (the real total unread count), and push to each device in its
-platform's format.
+"""The push notifier: for each offline recipient of an unread event, resolve their preferences, mutes,
+devices, unread count and badge, and push to each device in its platform's format.
+
+What it reads does not grow with a recipient's inbox: per event, the push ledger and the conversation's
+newest message; per recipient, their profile (settings, devices, badge) and their membership (read
+position, mute), two items in one batch for up to 50 recipients. The recipient's unread count in the
+conversation follows from the message's seq and their read position (``parley.read_state``); only a
+recipient who blocked someone reads back past that user's messages in a group (bounded, and growing with
+that conversation's unread messages only). The badge is a stored count of conversations with unread
+messages (``parley.badges``): it is written only when this message turns its conversation unread for the
+recipient, never once per message.
 
 No device is notified twice for a message. The ledger records the devices pushed for a message (one
 write per event) and a retried event skips them; the notifier stops before its deadline so the ledger
@@ -17,9 +25,9 @@ from dataclasses import dataclass
 from parley.clock import Clock, now_ms
 from parley.errors import EndpointDisabledError
 from parley.inbox import InboxService
-from parley.models import NotifyMode, Profile
+from parley.models import ConversationKind, NotifyMode, Profile
 from parley.observability import logger
-from parley.ports import ConversationStore, DeviceStore, ProfileStore, PushGateway, PushLedger
+from parley.ports import DeviceStore, MessageStore, ProfileStore, PushGateway, PushLedger, RecipientStore
 from parley.push_payloads import sns_message
 from parley.unread_events import UnreadEvent
 
@@ -42,11 +50,12 @@ class NotifyReport:
 
 
 class Notifier:
-    def __init__(self, profiles: ProfileStore, conversations: ConversationStore, devices: DeviceStore,
-                 gateway: PushGateway | None, ledger: PushLedger, inbox: InboxService, *, with_content: bool,
-                 clock: Clock = now_ms) -> None:
+    def __init__(self, recipients: RecipientStore, messages: MessageStore, profiles: ProfileStore,
+                 devices: DeviceStore, gateway: PushGateway | None, ledger: PushLedger, inbox: InboxService, *,
+                 with_content: bool, clock: Clock = now_ms) -> None:
+        self._recipients = recipients
+        self._messages = messages
         self._profiles = profiles
-        self._conversations = conversations
         self._devices = devices
         self._gateway = gateway
         self._ledger = ledger
@@ -86,29 +95,31 @@ class Notifier:
                   report: NotifyReport, stop_at: float | None) -> None:
         gateway = self._gateway
         assert gateway is not None
-        profiles = self._profiles.get_many(event.recipients)
+        recipients = self._recipients.get_many(event.recipients, event.conversation_id)
+        # Carries each recent sender's newest own seq: a recipient who replied since has read the message.
+        newest = self._messages.latest([event.conversation_id]).get(event.conversation_id)
         for user in dict.fromkeys(event.recipients):
             if stop_at is not None and time.monotonic() >= stop_at:
                 raise OutOfTimeError(event.message_id)
-            membership = self._conversations.membership(user, event.conversation_id)
+            profile, membership = recipients[user].profile, recipients[user].membership
             if membership is None:  # left the conversation since
                 continue
-            mode = membership.effective_notify(profiles[user], now)
+            mode = membership.effective_notify(profile, now)
             if mode is NotifyMode.PASSIVE:
                 report.skipped_passive += 1
                 continue
-            devices = self._devices.list_for_user(user)
-            fresh = [d for d in devices if d.token_hash not in already]
-            report.duplicates += len(devices) - len(fresh)
+            fresh = [d for d in profile.devices if d.token_hash not in already]
+            report.duplicates += len(profile.devices) - len(fresh)
             if not fresh:
                 continue
-            summaries, badge = self._inbox.unread_counts(user, self._blocked(profiles[user]))
-            if not any(s.conversation.conversation_id == event.conversation_id and s.read_seq < event.seq
-                       for s in summaries):
+            unread = self._inbox.unread_up_to(membership, profile, ConversationKind(event.conversation_kind),
+                                              event.seq, newest)
+            if not unread:
                 report.skipped_read += 1  # read it (on another device) or replied since: nothing to tell
                 continue
+            badge = self._badge(event, profile, unread)
             for device in fresh:
-                message = sns_message(device.endpoint_arn, event, mode, badge, self._with_content)
+                message = sns_message(device.endpoint_arn, event, mode, badge, unread, self._with_content)
                 try:
                     gateway.publish(device.endpoint_arn, message, collapse_id=event.message_id)
                 except EndpointDisabledError:
@@ -123,7 +134,11 @@ class Notifier:
                 pushed.add(device.token_hash)
                 report.pushed += 1
 
-    @staticmethod
-    def _blocked(profile: Profile) -> frozenset[str] | None:
-        """Nobody, when the profile says its user blocked no one; else None (the inbox reads the blocks)."""
-        return frozenset() if profile.blocks_count == 0 else None
+    def _badge(self, event: UnreadEvent, profile: Profile, unread: int) -> int:
+        """The recipient's badge: counted up when this message turned the conversation unread for them (one
+        write, done once even if the event is retried), else as stored. Never 0: this conversation is unread."""
+        if unread == 1:
+            counted = self._profiles.count_unread(profile.user_id, f"{event.conversation_id}#{event.seq}")
+            if counted is not None:
+                return counted
+        return max(profile.badge, 1)

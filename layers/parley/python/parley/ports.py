@@ -17,6 +17,7 @@ from parley.models import (
     MessagePage,
     NotifyMode,
     Profile,
+    Recipient,
     Report,
     StoredObject,
     UploadRecord,
@@ -65,8 +66,9 @@ class ConversationStore(ABC):
     def membership(self, user_id: str, conversation_id: str) -> Membership | None: ...
 
     @abstractmethod
-    def mark_read(self, user_id: str, conversation_id: str, seq: int) -> Membership:
-        """Raise the member's last-read seq to ``seq`` (never lowers it); return the membership after."""
+    def mark_read(self, user_id: str, conversation_id: str, seq: int) -> tuple[Membership, int]:
+        """Raise the member's last-read seq to ``seq`` (never lowers it); return the membership after and
+        its last-read seq before."""
 
     @abstractmethod
     def set_preferences(self, user_id: str, conversation_id: str, *, notify: NotifyMode | None,
@@ -90,7 +92,8 @@ class MessageStore(ABC):
 
     @abstractmethod
     def append(self, message: Message) -> None:
-        """Store ``message`` under its seq. Raises ``SeqTakenError`` if that seq already exists."""
+        """Store ``message`` under its seq. Raises ``SeqTakenError``, carrying the message stored there, if
+        that seq already exists."""
 
     @abstractmethod
     def page(self, conversation_id: str, *, before: int | None, after: int | None, limit: int) -> MessagePage: ...
@@ -116,6 +119,26 @@ class ProfileStore(ABC):
     def mark_first_seen(self, user_id: str, now_ms: int) -> None:
         """Record the user's first connection time, once."""
 
+    @abstractmethod
+    def count_unread(self, user_id: str, marker: str) -> int | None:
+        """One more conversation with unread messages: add 1 to the badge unless ``marker`` (the message that
+        turned it unread, ``<conversationId>#<seq>``) was the last one counted. The badge after, or None when
+        ``marker`` was counted already (a retried event)."""
+
+    @abstractmethod
+    def uncount_unread(self, user_id: str) -> None:
+        """One conversation fewer with unread messages: take 1 from the badge, never below 0."""
+
+    @abstractmethod
+    def set_badge(self, user_id: str, badge: int) -> None: ...
+
+
+class RecipientStore(ABC):
+    @abstractmethod
+    def get_many(self, user_ids: list[str], conversation_id: str) -> dict[str, Recipient]:
+        """Each user's profile and membership of the conversation, in one batch (eventually consistent): the
+        same reads whatever the number of the users' conversations."""
+
 
 class ThrottleStore(ABC):
     @abstractmethod
@@ -136,7 +159,11 @@ class ConnectionGateway(ABC):
 
 
 class SeqTakenError(Exception):
-    """Another writer stored this sequence number first."""
+    """Another writer stored this sequence number first: ``winner`` is the message it stored."""
+
+    def __init__(self, winner: Message) -> None:
+        super().__init__(f"seq {winner.seq} is taken")
+        self.winner = winner
 
 
 class BlockStore(ABC):
@@ -186,15 +213,19 @@ class ModerationHook(ABC):
 
 
 class DeviceStore(ABC):
+    """Push devices, kept on their user's profile item; the token's owner index says whose it is now."""
+
     @abstractmethod
-    def put(self, device: Device) -> str | None:
-        """Store the device as the user's; returns the previous owner's user id if the token moved users."""
+    def put(self, device: Device, max_devices: int) -> list[Device]:
+        """Store the device as the user's, taking it from its previous owner if the token moved users (one
+        transaction). The user keeps at most ``max_devices``: returns the oldest ones dropped for it."""
 
     @abstractmethod
     def delete(self, user_id: str, token_hash: str) -> Device | None: ...
 
     @abstractmethod
-    def list_for_user(self, user_id: str) -> list[Device]: ...
+    def list_for_user(self, user_id: str) -> list[Device]:
+        """The user's devices, oldest registration first."""
 
 
 class PushGateway(ABC):

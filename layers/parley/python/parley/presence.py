@@ -43,16 +43,20 @@ class PresenceService:
         if not others and self._profiles.get(user_id).visibility is Visibility.VISIBLE:
             self._announce(Presence(user_id=user_id, status=PresenceStatus.ONLINE), exclude=connection_id)
 
-    def disconnected(self, users: Iterable[str]) -> None:
-        """After connections were removed (closed or found stale): users left with none go offline."""
+    def disconnected(self, users: Iterable[str]) -> list[Profile]:
+        """After connections were removed (closed or found stale): users left with none go offline. Returns
+        their profiles."""
+        offline = []
         for user_id in dict.fromkeys(users):
             if self.is_online(user_id):
                 continue
             profile = self._profiles.get(user_id)
+            offline.append(profile)
             if profile.visibility is Visibility.VISIBLE:
                 seen = self._clock()
                 self._profiles.update(user_id, last_seen=seen)
                 self._announce(Presence(user_id=user_id, status=PresenceStatus.OFFLINE, last_seen=seen))
+        return offline
 
     def visibility_changed(self, before: Profile, after: Profile) -> None:
         if before.visibility is after.visibility or not self.is_online(after.user_id):

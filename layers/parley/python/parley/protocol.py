@@ -105,10 +105,6 @@ class ListConversationsRequest(_Inbound):
     cursor: Annotated[str, StringConstraints(min_length=1, max_length=1024)] | None = None
 
 
-class PingRequest(_Inbound):
-    action: Literal["ping"]
-
-
 # ---------------------------------------------------------------------------------------------
 # Outbound frames
 
@@ -246,8 +242,9 @@ class ConversationsFrame(_Outbound):
 
 
 class PongFrame(_Outbound):
+    """The answer to ``ping``, sent by API Gateway itself (``parley.routes.GATEWAY_ANSWERS``): no ``ref``."""
+
     type: Literal["pong"] = "pong"
-    ref: str | None = None
 
 
 class ErrorFrame(_Outbound):
@@ -382,7 +379,8 @@ class UnreadEntry(_Outbound):
 class UnreadCountsFrame(_Outbound):
     type: Literal["unreadCounts"] = "unreadCounts"
     conversations: list[UnreadEntry]
-    total: int
+    total: int  # unread messages
+    badge: int  # conversations with unread messages, muted ones left out: what pushes show as the badge
     ref: str | None = None
 
 

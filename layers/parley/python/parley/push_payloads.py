@@ -1,4 +1,7 @@
-"""Per-platform push payloads for SNS (MessageStructure=json): APNs ``aps`` and FCM v1 messages."""
+"""Per-platform push payloads for SNS (MessageStructure=json): APNs ``aps`` and FCM v1 messages.
+
+``badge`` is the recipient's number of conversations with unread messages (``parley.badges``); ``unread``
+their exact number of unread messages in the pushed conversation, for apps that keep a message total."""
 
 from __future__ import annotations
 
@@ -20,27 +23,28 @@ def _body(event: UnreadEvent) -> str:
     return event.text or ("Sent an attachment" if event.attachment_count else "")
 
 
-def _ids(event: UnreadEvent) -> dict[str, str]:
-    return {"conversationId": event.conversation_id, "seq": str(event.seq), "messageId": event.message_id}
+def _ids(event: UnreadEvent, unread: int) -> dict[str, str]:
+    return {"conversationId": event.conversation_id, "seq": str(event.seq), "messageId": event.message_id,
+            "unread": str(unread)}
 
 
-def apns(event: UnreadEvent, mode: NotifyMode, badge: int, with_content: bool) -> dict[str, object]:
+def apns(event: UnreadEvent, mode: NotifyMode, badge: int, unread: int, with_content: bool) -> dict[str, object]:
     if mode is NotifyMode.BADGE:  # silent: the badge only
-        return {"aps": {"badge": badge, "content-available": 1}, "parley": _ids(event)}
+        return {"aps": {"badge": badge, "content-available": 1}, "parley": _ids(event, unread)}
     alert: dict[str, object] = ({"title": _title(event), "body": _body(event)} if with_content and _body(event)
                                 else {"loc-key": GENERIC_ALERT_KEY})
     aps: dict[str, object] = {"alert": alert, "badge": badge, "sound": "default", "thread-id": event.conversation_id}
     if not with_content:
         aps["mutable-content"] = 1  # lets a notification service extension fetch and show the message
-    return {"aps": aps, "parley": _ids(event)}
+    return {"aps": aps, "parley": _ids(event, unread)}
 
 
-def fcm(event: UnreadEvent, mode: NotifyMode, badge: int, with_content: bool) -> dict[str, object]:
+def fcm(event: UnreadEvent, mode: NotifyMode, badge: int, unread: int, with_content: bool) -> dict[str, object]:
     """An FCM HTTP v1 message. Android shows a notification itself only when Parley has a title and text for
     it; otherwise (``badge`` mode, the content-free mode) the message is data-only, so the app's own code
     runs first and decides what to show: ``data.notify`` says whether that is an alert (``push``) or only
     the badge (``badge``)."""
-    data = {**_ids(event), "badge": str(badge), "notify": mode.value}
+    data = {**_ids(event, unread), "badge": str(badge), "notify": mode.value}
     message: dict[str, object] = {"data": data}
     if mode is NotifyMode.PUSH and with_content and _body(event):
         message["notification"] = {"title": _title(event), "body": _body(event)}
@@ -51,10 +55,11 @@ def fcm(event: UnreadEvent, mode: NotifyMode, badge: int, with_content: bool) ->
     return {"fcmV1Message": {"message": message}}
 
 
-def sns_message(endpoint_arn: str, event: UnreadEvent, mode: NotifyMode, badge: int,
+def sns_message(endpoint_arn: str, event: UnreadEvent, mode: NotifyMode, badge: int, unread: int,
                 with_content: bool) -> dict[str, str]:
     """The SNS ``Message`` for one endpoint; the platform comes from the endpoint's ARN
     (``...:endpoint/APNS/...``, ``APNS_SANDBOX`` or ``GCM``)."""
     platform = endpoint_arn.split(":endpoint/", 1)[-1].split("/", 1)[0]
-    body = fcm(event, mode, badge, with_content) if platform == "GCM" else apns(event, mode, badge, with_content)
+    body = (fcm(event, mode, badge, unread, with_content) if platform == "GCM"
+            else apns(event, mode, badge, unread, with_content))
     return {"default": "New message", platform: json.dumps(body, separators=(",", ":"))}

@@ -12,12 +12,15 @@ Item collections (pk / sk):
 * ``USER#<uid>`` / ``MEMBER#<conversationId>`` -- "uid is a member of conversation": lists my conversations.
 * ``CONV#<cid>`` / ``MSG#<seq:012d>`` -- a message; history is a range read on this collection. It carries the
   recent senders' newest own seqs (``parley.read_state``).
-* ``USER#<uid>`` / ``~PROFILE`` -- the user's preferences (visibility, notifications) and ``lastSeen``.
+* ``USER#<uid>`` / ``~PROFILE`` -- the user's preferences (visibility, notifications), ``lastSeen``, how many
+  users they blocked, their push devices (a map by token hash: platform, SNS endpoint, registration time; at
+  most ``parley.devices.MAX_DEVICES_PER_USER``) and the badge (conversations with unread messages, and the
+  last message counted into it). Everything the push notifier needs of a recipient is in this item and the
+  membership (``parley.stores.recipients``).
 * ``THROTTLE#<kind>#<uid>#<scope>`` / ``~`` -- a short-lived throttle marker (TTL'd).
 * ``USER#<uid>`` / ``BLOCK#<other>`` and ``USER#<other>`` / ``BLOCKEDBY#<uid>`` -- uid blocked other.
 * ``REPORT#<cid>`` / ``<seq>#<reporter>`` -- a member's report of a message.
 * ``TOKEN#<jti>`` / ``~`` -- a single-use chat token already used (TTL'd at its expiry).
-* ``USER#<uid>`` / ``DEVICE#<sha256(token)>`` -- a registered push device (platform, SNS endpoint).
 * ``PUSHTOKEN#<sha256(token)>`` / ``~`` -- which user a device token belongs to now.
 * ``PUSHED#<messageId>`` / ``~`` -- the devices already pushed for a message (TTL'd): retries never notify twice.
 * ``UPLOAD#<object key>`` / ``~`` -- an uploaded file's message and thumbnail.
@@ -67,7 +70,6 @@ SEQ_WIDTH = 12
 MSG_PREFIX = "MSG#"
 MEMBER_PREFIX = "MEMBER#"
 BLOCK_PREFIX = "BLOCK#"
-DEVICE_PREFIX = "DEVICE#"
 BLOCKED_BY_PREFIX = "BLOCKEDBY#"
 META_SK = "~META"
 PROFILE_SK = "~PROFILE"
@@ -112,10 +114,6 @@ def token_pk(jti: str) -> str:
 
 def device_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()[:40]
-
-
-def device_sk(token_hash: str) -> str:
-    return f"{DEVICE_PREFIX}{token_hash}"
 
 
 def push_token_pk(token_hash: str) -> str:

@@ -7,6 +7,7 @@ from functools import lru_cache
 
 from parley import aws
 from parley.attachments import AttachmentService
+from parley.badges import BadgeService
 from parley.blocking import BlockingService
 from parley.config import Settings, get_settings
 from parley.connections import ConnectionService
@@ -33,6 +34,7 @@ from parley.stores.messages import DynamoMessageStore
 from parley.stores.moderation_lambda import LambdaModerationHook
 from parley.stores.profiles import DynamoProfileStore
 from parley.stores.push import DynamoPushLedger, SnsPushGateway
+from parley.stores.recipients import DynamoRecipientStore
 from parley.stores.reports import DynamoReportStore
 from parley.stores.throttles import DynamoThrottleStore
 from parley.stores.topics import SnsPublisher
@@ -50,6 +52,7 @@ class Services:
     messaging: MessagingService
     presence: PresenceService
     inbox: InboxService
+    badges: BadgeService
     typing: TypingService
     preferences: PreferencesService
     blocking: BlockingService
@@ -80,6 +83,7 @@ def services() -> Services:
                                    max_text_bytes=settings.max_text_bytes)
     publisher = SnsPublisher(settings.moderation_topic_arn) if settings.moderation_topic_arn else None
     attachments = _attachments(conversations, settings)
+    inbox = InboxService(conversation_store, message_store, conversations, profiles, fanout, blocks=blocks)
     return Services(
         connections=ConnectionService(connection_store, settings.connection_ttl_seconds,
                                       max_per_user=settings.max_connections_per_user, limiter=limits,
@@ -90,7 +94,8 @@ def services() -> Services:
                                    moderation=moderation if moderation.enabled else None,
                                    read_positions=conversation_store),
         presence=presence,
-        inbox=InboxService(conversation_store, message_store, conversations, profiles, fanout, blocks=blocks),
+        inbox=inbox,
+        badges=BadgeService(inbox, profiles),
         typing=TypingService(conversations, profiles, throttles, fanout, settings.typing_interval_ms, blocks=blocks),
         preferences=PreferencesService(profiles, conversation_store, conversations, presence),
         blocking=BlockingService(blocks),
@@ -151,8 +156,8 @@ def notifier() -> Notifier:
                          ConversationService(conversation_store, settings.max_group_members), profiles, None,
                          blocks=DynamoBlockStore(name))
     gateway = SnsPushGateway() if settings.push_applications else None
-    return Notifier(profiles, conversation_store, DynamoDeviceStore(name), gateway, DynamoPushLedger(name),
-                    inbox, with_content=settings.push_content == "full")
+    return Notifier(DynamoRecipientStore(name), message_store, profiles, DynamoDeviceStore(name), gateway,
+                    DynamoPushLedger(name), inbox, with_content=settings.push_content == "full")
 
 
 @lru_cache(maxsize=1)

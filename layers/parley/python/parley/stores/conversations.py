@@ -38,7 +38,7 @@ def _member_item(user_id: str, c: Conversation) -> dict[str, Any]:
                     "at": c.created_at})
 
 
-def _membership(user_id: str, item: dict[str, Any]) -> Membership:
+def membership_from_item(user_id: str, item: dict[str, Any]) -> Membership:
     return Membership(
         user_id=user_id, conversation_id=str(item[table.SK])[len(table.MEMBER_PREFIX):], joined_at=int(item["at"]),
         last_read_seq=int(item.get("lr", 0)), notify=NotifyMode(item["ntf"]) if "ntf" in item else None,
@@ -129,31 +129,32 @@ class DynamoConversationStore(ConversationStore):
         found: list[Membership] = []
         with translated():
             for page in client("dynamodb").get_paginator("query").paginate(**kwargs):
-                found.extend(_membership(user_id, from_item(raw)) for raw in page["Items"])
+                found.extend(membership_from_item(user_id, from_item(raw)) for raw in page["Items"])
         return found
 
     def membership(self, user_id: str, conversation_id: str) -> Membership | None:
         with translated():
             resp = client("dynamodb").get_item(TableName=self._table, ConsistentRead=True,
                                                Key=key(table.user_pk(user_id), table.member_sk(conversation_id)))
-        return _membership(user_id, from_item(resp["Item"])) if "Item" in resp else None
+        return membership_from_item(user_id, from_item(resp["Item"])) if "Item" in resp else None
 
-    def mark_read(self, user_id: str, conversation_id: str, seq: int) -> Membership:
+    def mark_read(self, user_id: str, conversation_id: str, seq: int) -> tuple[Membership, int]:
         try:
             with translated():
                 resp = client("dynamodb").update_item(
                     TableName=self._table, Key=key(table.user_pk(user_id), table.member_sk(conversation_id)),
                     UpdateExpression="SET lr = :seq",
                     ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(lr) OR lr < :seq)",
-                    ExpressionAttributeValues={":seq": {"N": str(seq)}}, ReturnValues="ALL_NEW")
+                    ExpressionAttributeValues={":seq": {"N": str(seq)}}, ReturnValues="ALL_OLD")
         except ClientError as exc:
             if error_code(exc) != "ConditionalCheckFailedException":
                 raise
             current = self.membership(user_id, conversation_id)  # already read that far (another device)
             if current is None:
                 raise NotMemberError() from exc
-            return current
-        return _membership(user_id, from_item(resp["Attributes"]))
+            return current, current.last_read_seq
+        before = membership_from_item(user_id, from_item(resp["Attributes"]))
+        return before.model_copy(update={"last_read_seq": seq}), before.last_read_seq
 
     def set_preferences(self, user_id: str, conversation_id: str, *, notify: NotifyMode | None,
                         muted_until: int | None, fields: set[str]) -> Membership:
@@ -189,4 +190,4 @@ class DynamoConversationStore(ConversationStore):
             if error_code(exc) == "ConditionalCheckFailedException":
                 raise NotMemberError() from exc
             raise
-        return _membership(user_id, from_item(resp["Attributes"]))
+        return membership_from_item(user_id, from_item(resp["Attributes"]))

@@ -1,7 +1,10 @@
-"""Push devices: ``USER#<uid>`` / ``DEVICE#<hash>`` and the owner index ``PUSHTOKEN#<hash>`` / ``~``.
+"""Push devices: the ``dev`` map of their user's profile item (``USER#<uid>`` / ``~PROFILE``, see
+``parley.stores.profiles``), and the owner index ``PUSHTOKEN#<hash>`` / ``~``: which user a token belongs to now.
 
-A device token belongs to one user at a time: when another user signs in on the same phone and
-registers it, the previous owner's device item is removed in the same transaction."""
+A device token belongs to one user at a time: when another user signs in on the same phone and registers
+it, it leaves the previous owner's profile in the transaction that gives it to the new one. A user keeps at
+most ``max_devices``; registering one more drops the oldest registrations in that transaction too (two
+registrations racing each other may leave one over the cap, until the next registration)."""
 
 from __future__ import annotations
 
@@ -11,63 +14,131 @@ from botocore.exceptions import ClientError
 
 from parley import table
 from parley.aws import client
-from parley.models import Device, Platform
+from parley.errors import ConflictError
+from parley.models import Device
 from parley.ports import DeviceStore
 from parley.stores.codec import from_item, key, to_item
 from parley.stores.errors import error_code, translated
+from parley.stores.profiles import DEVICES, devices_of
+
+_ATTEMPTS = 3
 
 
-def _device(item: dict[str, Any]) -> Device:
-    return Device(user_id=str(item[table.PK])[len("USER#"):], token_hash=str(item[table.SK])[len(table.DEVICE_PREFIX):],
-                  platform=Platform(item["platform"]), endpoint_arn=item["endpoint"], registered_at=int(item["at"]))
+def _entry(device: Device) -> dict[str, Any]:
+    return {"p": device.platform.value, "e": device.endpoint_arn, "at": device.registered_at}
+
+
+def _owner_key(token_hash: str) -> dict[str, Any]:
+    return key(table.push_token_pk(token_hash), table.THROTTLE_SK)
+
+
+def _profile_key(user_id: str) -> dict[str, Any]:
+    return key(table.user_pk(user_id), table.PROFILE_SK)
+
+
+def _cancelled_items(exc: ClientError) -> set[int] | None:
+    """The items of a transaction cancelled by a race (a failed condition, or another transaction on the same
+    items) whose condition failed; None if it failed for another reason."""
+    if error_code(exc) != "TransactionCanceledException":
+        return None
+    codes = [r.get("Code") for r in exc.response.get("CancellationReasons") or []]
+    if not {"ConditionalCheckFailed", "TransactionConflict"} & set(codes):
+        return None
+    return {i for i, c in enumerate(codes) if c == "ConditionalCheckFailed"}
 
 
 class DynamoDeviceStore(DeviceStore):
     def __init__(self, table_name: str) -> None:
         self._table = table_name
 
-    def put(self, device: Device) -> str | None:
-        owner_key = key(table.push_token_pk(device.token_hash), table.THROTTLE_SK)
-        with translated():
-            resp = client("dynamodb").get_item(TableName=self._table, Key=owner_key, ConsistentRead=True)
-        previous = resp.get("Item", {}).get("user", {}).get("S")
-        writes: list[dict[str, Any]] = [
-            {"Put": {"TableName": self._table, "Item": to_item({
-                table.PK: table.user_pk(device.user_id), table.SK: table.device_sk(device.token_hash),
-                "platform": device.platform.value, "endpoint": device.endpoint_arn, "at": device.registered_at})}},
-            {"Put": {"TableName": self._table, "Item": to_item({
-                table.PK: table.push_token_pk(device.token_hash), table.SK: table.THROTTLE_SK,
-                "user": device.user_id, "endpoint": device.endpoint_arn})}},
-        ]
-        if previous and previous != device.user_id:
-            writes.append({"Delete": {"TableName": self._table,
-                                      "Key": key(table.user_pk(previous), table.device_sk(device.token_hash))}})
-        with translated():
-            client("dynamodb").transact_write_items(TransactItems=writes)
-        return previous if previous != device.user_id else None
+    def put(self, device: Device, max_devices: int) -> list[Device]:
+        me, token_hash = device.user_id, device.token_hash
+        take_from_previous = True
+        for _attempt in range(_ATTEMPTS):
+            previous, current = self._owner_and_devices(me, token_hash)
+            others = [d for d in current or () if d.token_hash != token_hash]
+            dropped = others[:max(0, len(others) + 1 - max_devices)]  # oldest first
+            writes = [self._add(device, current is not None, dropped),
+                      {"Put": {"TableName": self._table, "Item": {
+                          **_owner_key(token_hash), **to_item({"user": me, "endpoint": device.endpoint_arn})}}}]
+            writes += [{"Delete": {"TableName": self._table, "Key": _owner_key(d.token_hash)}} for d in dropped]
+            moved = take_from_previous and previous is not None and previous != me
+            if moved:
+                writes.append({"Update": {
+                    "TableName": self._table, "Key": _profile_key(str(previous)),
+                    "UpdateExpression": f"REMOVE {DEVICES}.#h", "ConditionExpression": f"attribute_exists({DEVICES})",
+                    "ExpressionAttributeNames": {"#h": token_hash}}})
+            try:
+                with translated():
+                    client("dynamodb").transact_write_items(TransactItems=writes)
+            except ClientError as exc:
+                failed = _cancelled_items(exc)
+                if failed is None:
+                    raise
+                if moved and len(writes) - 1 in failed:
+                    take_from_previous = False  # the previous owner's profile holds no devices: nothing to take
+                continue  # my devices changed since they were read (another registration): read them again
+            return dropped
+        raise ConflictError("Devices changed while registering this one; register it again.")
+
+    def _owner_and_devices(self, user_id: str, token_hash: str) -> tuple[str | None, list[Device] | None]:
+        """The token's current owner, and the user's devices (None: the profile has no ``dev`` map yet)."""
+        request = {self._table: {"Keys": [_owner_key(token_hash), _profile_key(user_id)], "ConsistentRead": True,
+                                 "ProjectionExpression": "pk, sk, #u, #d",
+                                 "ExpressionAttributeNames": {"#u": "user", "#d": DEVICES}}}
+        owner: str | None = None
+        devices: list[Device] | None = None
+        while request:
+            with translated():
+                resp = client("dynamodb").batch_get_item(RequestItems=request)
+            for raw in resp["Responses"].get(self._table, []):
+                item = from_item(raw)
+                if item[table.SK] == table.PROFILE_SK:
+                    devices = list(devices_of(user_id, item[DEVICES])) if DEVICES in item else None
+                else:
+                    owner = item.get("user")
+            request = resp.get("UnprocessedKeys") or {}
+        return owner, devices
+
+    def _add(self, device: Device, has_map: bool, dropped: list[Device]) -> dict[str, Any]:
+        """The update of the user's profile that adds ``device`` and drops ``dropped``."""
+        update: dict[str, Any] = {"TableName": self._table, "Key": _profile_key(device.user_id)}
+        if not has_map:  # the first device: create the map (a racing first registration makes this fail)
+            return {"Update": {**update, "UpdateExpression": f"SET {DEVICES} = :m",
+                               "ConditionExpression": f"attribute_not_exists({DEVICES})",
+                               "ExpressionAttributeValues": to_item({":m": {device.token_hash: _entry(device)}})}}
+        names = {"#h": device.token_hash, **{f"#o{i}": d.token_hash for i, d in enumerate(dropped)}}
+        removes = ", ".join(f"{DEVICES}.#o{i}" for i in range(len(dropped)))
+        return {"Update": {**update, "UpdateExpression": f"SET {DEVICES}.#h = :d" + (f" REMOVE {removes}" if removes
+                                                                                    else ""),
+                           "ConditionExpression": f"attribute_exists({DEVICES})", "ExpressionAttributeNames": names,
+                           "ExpressionAttributeValues": to_item({":d": _entry(device)})}}
 
     def delete(self, user_id: str, token_hash: str) -> Device | None:
-        with translated():
-            resp = client("dynamodb").delete_item(
-                TableName=self._table, Key=key(table.user_pk(user_id), table.device_sk(token_hash)),
-                ReturnValues="ALL_OLD")
-        if "Attributes" not in resp:
-            return None
+        try:
+            with translated():
+                resp = client("dynamodb").update_item(
+                    TableName=self._table, Key=_profile_key(user_id), UpdateExpression=f"REMOVE {DEVICES}.#h",
+                    ConditionExpression=f"attribute_exists({DEVICES}.#h)", ExpressionAttributeNames={"#h": token_hash},
+                    ReturnValues="UPDATED_OLD")
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return None  # not this user's device
+            raise
         try:  # the owner index, unless the token has moved to another user meanwhile
             with translated():
                 client("dynamodb").delete_item(
-                    TableName=self._table, Key=key(table.push_token_pk(token_hash), table.THROTTLE_SK),
+                    TableName=self._table, Key=_owner_key(token_hash),
                     ConditionExpression="#u = :u", ExpressionAttributeNames={"#u": "user"},
                     ExpressionAttributeValues={":u": {"S": user_id}})
         except ClientError as exc:
             if error_code(exc) != "ConditionalCheckFailedException":
                 raise
-        return _device(from_item(resp["Attributes"]))
+        [removed] = devices_of(user_id, from_item(resp["Attributes"])[DEVICES])
+        return removed
 
     def list_for_user(self, user_id: str) -> list[Device]:
         with translated():
-            resp = client("dynamodb").query(
-                TableName=self._table, KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-                ExpressionAttributeValues={":pk": {"S": table.user_pk(user_id)},
-                                           ":prefix": {"S": table.DEVICE_PREFIX}})
-        return [_device(from_item(raw)) for raw in resp["Items"]]
+            resp = client("dynamodb").get_item(TableName=self._table, Key=_profile_key(user_id), ConsistentRead=True,
+                                               ProjectionExpression="#d", ExpressionAttributeNames={"#d": DEVICES})
+        return list(devices_of(user_id, from_item(resp.get("Item", {})).get(DEVICES, {})))

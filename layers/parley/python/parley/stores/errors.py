@@ -31,11 +31,20 @@ def translated() -> Iterator[None]:
 
 def put_if_absent(table_name: str, item: dict[str, Any]) -> bool:
     """Put ``item`` unless an item with its key exists: True if stored, False if it was already there."""
+    return put_unless_there(table_name, item) is None
+
+
+def put_unless_there(table_name: str, item: dict[str, Any]) -> dict[str, Any] | None:
+    """Put ``item`` unless an item with its key exists: None if stored, else the item that was there, in
+    attribute-value form (DynamoDB returns it with the failed condition, at no extra cost; empty if an
+    endpoint did not)."""
     try:
         with translated():
-            client("dynamodb").put_item(TableName=table_name, Item=item, ConditionExpression="attribute_not_exists(pk)")
+            client("dynamodb").put_item(TableName=table_name, Item=item, ConditionExpression="attribute_not_exists(pk)",
+                                        ReturnValuesOnConditionCheckFailure="ALL_OLD")
     except ClientError as exc:
         if error_code(exc) == "ConditionalCheckFailedException":
-            return False
+            there = exc.response.get("Item")
+            return dict(there) if isinstance(there, dict) else {}
         raise
-    return True
+    return None

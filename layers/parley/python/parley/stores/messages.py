@@ -12,7 +12,7 @@ from parley.models import ConversationHead, Message, MessageBody, MessagePage
 from parley.ports import MessageStore, SeqTakenError
 from parley.stores.codec import from_item, key, to_item
 from parley.stores.conversations import conversation_from_item
-from parley.stores.errors import put_if_absent, translated
+from parley.stores.errors import put_unless_there, translated
 
 _MAX_SEQ = 10**table.SEQ_WIDTH - 1
 
@@ -84,8 +84,16 @@ class DynamoMessageStore(MessageStore):
             table.ATTR_BODY: message.body.model_dump(by_alias=True, exclude_none=True),
             table.ATTR_RECENT_SENDERS: message.recent_senders or None,
         })
-        if not put_if_absent(self._table, item):
-            raise SeqTakenError(message.seq)
+        there = put_unless_there(self._table, item)
+        if there is None:
+            return
+        # DynamoDB returns the item that holds the seq; read it if an endpoint did not (messages are never
+        # deleted, so it is there)
+        winner = _message_from_item(message.conversation_id, from_item(there)) if there \
+            else self.get(message.conversation_id, message.seq)
+        if winner is None:
+            raise LookupError(f"seq {message.seq} was taken, and then held nothing")  # an error: put it again
+        raise SeqTakenError(winner)
 
     def page(self, conversation_id: str, *, before: int | None, after: int | None, limit: int) -> MessagePage:
         low = (after or 0) + 1
