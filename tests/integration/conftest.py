@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -205,6 +207,24 @@ def run_deliveries() -> list[str]:
 
 
 __all__ = ["Chat", "ClientError", "all_items", "kind", "run_deliveries", "token"]
+
+
+@pytest.fixture
+def atomic_writes(aws_env: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto applies writes from several threads at once, condition and update interleaved; DynamoDB applies the
+    writes to an item one at a time, each condition checked against the item as the last write left it. Tests
+    that race writers against each other take this, so moto does that too."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.RLock()
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+        original = getattr(DynamoDBBackend, name)
+
+        def serialized(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            with lock:
+                return _original(*args, **kwargs)
+
+        monkeypatch.setattr(DynamoDBBackend, name, functools.wraps(original)(serialized))
 
 
 @pytest.fixture

@@ -29,7 +29,8 @@ def test_connect_without_an_authorizer_identity_is_refused_and_stores_nothing(aw
     assert all_items(aws_env) == []
 
 
-def test_handshakes_racing_for_the_last_connections_never_pass_the_cap(configure: Any, aws_env: Any) -> None:
+def test_handshakes_racing_for_the_last_connections_never_pass_the_cap(configure: Any, aws_env: Any,
+                                                                     atomic_writes: None) -> None:
     # given a cap of 3 connections per user, when 12 handshakes of the same user run at once
     configure(PARLEY_MAX_CONNECTIONS_PER_USER="3", PARLEY_RATE_LIMITS="")
     with ThreadPoolExecutor(max_workers=12) as pool:
