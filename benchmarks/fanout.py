@@ -6,29 +6,23 @@ Posts go through the handlers' real botocore ``apigatewaymanagementapi`` client 
 endpoint on 127.0.0.1 that answers each after ``POST_SECONDS`` (``benchmarks.connections_api``, another
 process): serializing, signing and urllib3 are the handler's CPU, as in Lambda. DynamoDB is in-process moto.
 
-Per send it reports the wall time and the handler's own CPU: the process's CPU (every thread) minus what
-moto spent answering its DynamoDB calls (moto answers inside botocore's ``before-send`` event: its
-``BotocoreStubber`` is timed with the calling thread's CPU clock). One more send per size is metered with
-units (``benchmarks.metering``): what ``send`` reads per message.
+Per send it reports the wall time and the handler's own CPU (``Invocation.lambda_cpu_s``: the process's CPU, every
+thread, minus what in-process moto spent answering its DynamoDB calls, ``benchmarks.duration``). One more send
+per size is metered with units (``benchmarks.metering``): what ``send`` reads per message.
 
-From the own CPU it models ``send`` on Lambda at each memory size (CPU share = MB / 1769, the Lambda
-documentation): modelled latency = own CPU / share + the AWS waits (``LATENCY_MS``: DynamoDB calls one after
-another, then the posts in rounds of the pool's size), and what that costs per million sends.
+From the own CPU it models ``send`` on Lambda at each memory size as the cost model does
+(``benchmarks.duration``: own CPU / CPU share + the modelled waits on AWS, its DynamoDB calls one after another
+and the posts on the fan-out pool's workers), and what that costs per million sends.
 """
 
 from __future__ import annotations
 
-import math
 import statistics
-import threading
-import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from benchmarks import connections_api, prices
+from benchmarks import connections_api, duration, prices
 from benchmarks.cost import TEXT, purpose, send_interval_s
 from benchmarks.lambdas import Invocation, invoke, is_ack, route_body
 from benchmarks.metering import AwsCall, Meter, moto_items
@@ -40,64 +34,12 @@ from tests.support.events import message_event
 POST_SECONDS = 0.020
 GOAL_MS = 3 * POST_SECONDS * 1000  # issue 12: p50 within three posts' time
 MEMORY_SIZES = (256, 512, 1024, 1769)
-FULL_VCPU_MB = 1769  # https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html
-# Modelled waits on AWS (the cost model's assumptions: DynamoDB "single-digit milliseconds", a batch read
-# slower than one item, a post the issue's 20 ms).
-LATENCY_MS = {"dynamodb": 5.0, "dynamodb.BatchGetItem": 8.0, "apigatewaymanagementapi": POST_SECONDS * 1000}
-
-
-class MotoCpu:
-    """CPU seconds in-process moto spent answering calls (every thread)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.seconds = 0.0
-
-    def add(self, seconds: float) -> None:
-        with self._lock:
-            self.seconds += seconds
-
-
-@contextmanager
-def moto_cpu_metered() -> Iterator[MotoCpu]:
-    """Times moto's ``before-send`` handler, where it answers a call, with the calling thread's CPU clock."""
-    from moto.core.botocore_stubber import BotocoreStubber
-
-    meter = MotoCpu()
-    original = BotocoreStubber.__call__
-
-    def timed(self: BotocoreStubber, event_name: str, request: Any, **kwargs: Any) -> Any:
-        started = time.thread_time()
-        try:
-            return original(self, event_name, request, **kwargs)
-        finally:
-            meter.add(time.thread_time() - started)
-
-    BotocoreStubber.__call__ = timed  # type: ignore[method-assign]
-    try:
-        yield meter
-    finally:
-        BotocoreStubber.__call__ = original  # type: ignore[method-assign]
-
-
-def cpu_share(memory_mb: int) -> float:
-    """The share of one vCPU Lambda gives ``memory_mb`` (one thread of Python uses one vCPU at most)."""
-    return min(1.0, memory_mb / FULL_VCPU_MB)
-
-
-def wait_ms(calls: list[AwsCall], workers: int) -> float:
-    """The modelled AWS waits of one send: its DynamoDB calls one after another, then its posts in rounds of
-    ``workers`` (each round one post's time)."""
-    posts = sum(1 for c in calls if c.service == "apigatewaymanagementapi")
-    others = sum(LATENCY_MS.get(f"{c.service}.{c.operation}", LATENCY_MS.get(c.service, 20.0))
-                 for c in calls if c.service != "apigatewaymanagementapi")
-    return others + math.ceil(posts / max(1, workers)) * LATENCY_MS["apigatewaymanagementapi"]
 
 
 @dataclass
 class Modelled:
     memory_mb: int
-    latency_ms: float  # own CPU at the memory's CPU share, plus the modelled waits
+    latency_ms: float  # billed duration: own CPU at the memory's CPU share, plus the modelled waits
     usd_per_million: float  # Lambda duration of a million such sends (arm64)
 
 
@@ -112,7 +54,7 @@ class FanoutResult:
     moto_cpu_ms: list[float]
     posts_per_run: float
     lookup_calls: float  # connection lookups (DynamoDB calls) per send
-    wait_ms: float  # modelled AWS waits of one send
+    wait_ms: float  # modelled AWS waits of one send (``benchmarks.duration``)
     reads: dict[str, tuple[float, float]] = field(default_factory=dict)  # purpose -> (calls, RRU) of one send
     modelled: list[Modelled] = field(default_factory=list)
 
@@ -133,7 +75,7 @@ class FanoutResult:
         return sum(calls for calls, _rru in self.reads.values())
 
     def model(self, memory_mb: int) -> Modelled:
-        latency = self.own_cpu_p50 / cpu_share(memory_mb) + self.wait_ms
+        latency = duration.billed_ms(self.own_cpu_p50 / 1000, self.wait_ms, memory_mb)
         usd = latency / 1000 * memory_mb / 1024 * prices.LAMBDA_ARM_GB_SECOND.usd * prices.MILLION
         return Modelled(memory_mb=memory_mb, latency_ms=latency, usd_per_million=usd)
 
@@ -147,7 +89,7 @@ def _workers() -> int:
     return int(getattr(fanout, "workers", 0) or getattr(wiring.get_settings(), "fanout_workers", 0))
 
 
-def measure(sb: Sandbox, api: connections_api.ConnectionsApi, moto: MotoCpu, recipients: int, runs: int,
+def measure(sb: Sandbox, api: connections_api.ConnectionsApi, recipients: int, runs: int,
             progress: Any) -> FanoutResult:
     """A group of ``recipients`` members, the sender with a second device: ``recipients`` posts per send."""
     users = [str(uuid.uuid4()) for _ in range(recipients)]
@@ -158,23 +100,21 @@ def measure(sb: Sandbox, api: connections_api.ConnectionsApi, moto: MotoCpu, rec
     cid = sb.create_group(sender, sending, users[1:], f"fan-out {recipients}")
     interval = send_interval_s()
     last = 0.0
-    timed: list[tuple[Invocation, float]] = []
+    timed: list[Invocation] = []
     accounted: Invocation | None = None
     posts_before = api.posts
     for n in range(runs + 2):  # the first warms the pool and the clients; the last is metered with units
         last = wait_for_idle_bucket(last, interval)
         body = {"action": "send", "conversationId": cid, "clientMsgId": f"fan{recipients}x{n}", "body": {"text": TEXT}}
         sb.meter.accounting = n == runs + 1
-        moto0 = moto.seconds
         invocation = invoke(sb.meter, "send", message_event(sender, sending, body))
-        moto_s = moto.seconds - moto0
         sb.meter.accounting = True
         if not is_ack(route_body(invocation)):
             raise RuntimeError(f"send was not acked: {route_body(invocation)}")
         if n == runs + 1:
             accounted = invocation
         elif n:
-            timed.append((invocation, moto_s))
+            timed.append(invocation)
         progress.update()
     posts = api.posts - posts_before
     workers = _workers()
@@ -186,12 +126,12 @@ def measure(sb: Sandbox, api: connections_api.ConnectionsApi, moto: MotoCpu, rec
             reads[purpose(call)] = (calls + 1, rru + call.rru)
     result = FanoutResult(
         recipients=recipients, members=len(users), workers=workers, runs=runs,
-        wall_ms=[i.wall_s * 1000 for i, _ in timed],
-        own_cpu_ms=[max(0.0, i.cpu_s - m) * 1000 for i, m in timed],
-        moto_cpu_ms=[m * 1000 for _, m in timed],
+        wall_ms=[i.wall_s * 1000 for i in timed],
+        own_cpu_ms=[i.lambda_cpu_s * 1000 for i in timed],
+        moto_cpu_ms=[i.server_cpu_s * 1000 for i in timed],
         posts_per_run=posts / (runs + 2),
-        lookup_calls=statistics.fmean(sum(1 for c in i.calls if _is_lookup(c)) for i, _ in timed),
-        wait_ms=statistics.median(wait_ms(i.calls, workers) for i, _ in timed), reads=reads)
+        lookup_calls=statistics.fmean(sum(1 for c in i.calls if _is_lookup(c)) for i in timed),
+        wait_ms=statistics.median(i.waited_ms for i in timed), reads=reads)
     result.modelled = [result.model(mb) for mb in MEMORY_SIZES]
     return result
 
@@ -200,8 +140,7 @@ def run(*, recipient_counts: tuple[int, ...], runs: int, progress_factory: Progr
     results = []
     with progress_factory("fan-out", (runs + 2) * len(recipient_counts)) as bar, \
             connections_api.running(POST_SECONDS) as api, \
-            moto_sandbox(Meter(items=moto_items()), env={"PARLEY_CALLBACK_URL": api.callback_url()}) as sb, \
-            moto_cpu_metered() as moto:
+            moto_sandbox(Meter(items=moto_items()), env={"PARLEY_CALLBACK_URL": api.callback_url()}) as sb:
         for count in recipient_counts:
-            results.append(measure(sb, api, moto, count, runs, bar))
+            results.append(measure(sb, api, count, runs, bar))
     return results
