@@ -174,8 +174,9 @@ async def _load(stack: Any, meter: Meter, members: int, rates: tuple[float, ...]
     users = [f"busy-{i}-{secrets.token_hex(3)}" for i in range(members)]
     sockets = []
     for user in users:
-        ws = await connect(f"{stack.ws_url}?token={stack.mint_token(user)}", ping_interval=None, max_queue=None,
-                           open_timeout=30)
+        # full frames: the answers are read by their full field names (type, seq, clientMsgId)
+        ws = await connect(f"{stack.ws_url}?token={stack.mint_token(user)}&format=full", ping_interval=None,
+                           max_queue=None, open_timeout=30)
         sockets.append(_Member(user, ws))
     rng = random.Random(seed)  # noqa: S311 -- a seeded load, not cryptography
     try:

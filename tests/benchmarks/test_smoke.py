@@ -116,9 +116,9 @@ def test_cost_is_all_in_each_missing_line_present_and_in_the_total(cost_report: 
     # a session runs the authorizer, connect and disconnect, and tells the online contact twice
     assert direct.session is not None and direct.session.billable.lambda_requests == pytest.approx(3)
     assert direct.session.billable.posts == pytest.approx(2) and direct.session.billable.wru > 0
-    # ping follows parley.routes: today the default Lambda answers it, frame in and pong out
-    assert report.ping_function == "default" and direct.ping is not None
-    assert direct.ping.billable.lambda_requests == 1 and direct.ping.billable.apigw_messages == pytest.approx(2)
+    # ping follows parley.routes: API Gateway answers it (no Lambda), frame in and pong out
+    assert report.ping_function is None and direct.ping is not None
+    assert direct.ping.billable.lambda_requests == 0 and direct.ping.billable.apigw_messages == pytest.approx(2)
     all_in = direct.all_in(report.profile, report.ping_minutes)
     lines = all_in.lines()
     for line in ("CloudWatch Logs: handler logs", "CloudWatch Logs: API Gateway access logs", "X-Ray traces",
