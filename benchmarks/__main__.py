@@ -10,6 +10,7 @@ import argparse
 import dataclasses
 import json
 import os
+import re
 import sys
 import time
 import traceback
@@ -17,8 +18,9 @@ from typing import Any
 
 from benchmarks.paths import DOCS_PERFORMANCE, OUT_DIR
 
-PARTS = ("cost", "coldstart", "fanout", "e2e", "traffic", "conflicts", "fuzz")
+PARTS = ("cost", "coldstart", "fanout", "e2e", "load", "traffic", "conflicts", "fuzz")
 BEGIN, END = "<!-- benchmarks:begin -->", "<!-- benchmarks:end -->"
+PART_BLOCK = re.compile(r"<!-- part:(\w+) -->\n.*?<!-- /part:\1 -->", re.S)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,6 +36,10 @@ class Sizes:
     fanout_recipients: tuple[int, ...] = (2, 50, 100)
     e2e_clients: int = 20
     e2e_messages: int = 25
+    load_clients: int = 200
+    load_messages: int = 100  # per client
+    load_group_size: int = 5
+    load_group_share: float = 0.5  # of each client's messages, to its group (the rest to its direct peer)
     fuzz_frames: int = 10_000
     fuzz_round_frames: int = 500  # frames per fresh stack (the table stays small, so scanning it stays quick)
     fuzz_seed: int = 20261201
@@ -45,7 +51,8 @@ class Sizes:
 
 QUICK = Sizes(messages=2, warmup=2, others=200, group_members=6, group_online=3, inbox_conversations=(1, 3),
               coldstart_repeats=1, fanout_runs=2,
-              fanout_recipients=(2, 5), e2e_clients=4, e2e_messages=3, fuzz_frames=200, fuzz_round_frames=100,
+              fanout_recipients=(2, 5), e2e_clients=4, e2e_messages=3, load_clients=10, load_messages=5,
+              load_group_size=3, fuzz_frames=200, fuzz_round_frames=100,
               conflicts_members=3, conflicts_rates=(2,), conflicts_sends=6, conflicts_model_sends=2_000)
 
 
@@ -93,6 +100,12 @@ def _run_part(part: str, sizes: Sizes, results: Any, bars: Any, functions: list[
         from benchmarks import e2e
 
         results.e2e = e2e.run(clients=sizes.e2e_clients, messages=sizes.e2e_messages)
+    if "load" in parts:
+        from benchmarks import load
+
+        results.load = load.run(clients=sizes.load_clients, messages=sizes.load_messages,
+                                group_size=sizes.load_group_size, group_share=sizes.load_group_share,
+                                progress_factory=bars)
     if "conflicts" in parts:
         from benchmarks import conflicts
 
@@ -104,6 +117,13 @@ def _run_part(part: str, sizes: Sizes, results: Any, bars: Any, functions: list[
         OUT_DIR.mkdir(parents=True, exist_ok=True)
         results.fuzz = fuzz.run(frames=sizes.fuzz_frames, seed=sizes.fuzz_seed, round_frames=sizes.fuzz_round_frames,
                                 progress_factory=bars, journal=OUT_DIR / "fuzz-frames.jsonl")
+
+
+def kept_parts(ran: set[str]) -> dict[str, str]:
+    """The part blocks of docs/performance.md that this run does not replace (``--only`` a few parts): each
+    keeps the time of the run that made it."""
+    text = DOCS_PERFORMANCE.read_text()
+    return {m.group(1): m.group(0) for m in PART_BLOCK.finditer(text) if m.group(1) not in ran}
 
 
 def update_docs(markdown: str) -> None:
@@ -125,6 +145,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, help="fresh processes per handler for cold start (default 15)")
     parser.add_argument("--frames", type=int, help="frames the fuzz sends (default 10000)")
     parser.add_argument("--seed", type=int, help=f"the fuzz's seed (default {Sizes.fuzz_seed})")
+    parser.add_argument("--clients", type=int, help=f"load test: clients (default {Sizes.load_clients})")
+    parser.add_argument("--client-messages", type=int,
+                        help=f"load test: messages each client sends (default {Sizes.load_messages})")
+    parser.add_argument("--group-size", type=int,
+                        help=f"load test: members per group (default {Sizes.load_group_size})")
+    parser.add_argument("--group-share", type=float,
+                        help=f"load test: share of each client's messages sent to its group, the rest to its direct "
+                             f"peer (default {Sizes.load_group_share})")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("--update-docs", action="store_true", help="write the results into docs/performance.md")
     args = parser.parse_args(argv)
@@ -143,11 +171,16 @@ def main(argv: list[str] | None = None) -> int:
         sizes = dataclasses.replace(sizes, fuzz_frames=args.frames)
     if args.seed is not None:
         sizes = dataclasses.replace(sizes, fuzz_seed=args.seed)
+    for option, size in (("clients", "load_clients"), ("client_messages", "load_messages"),
+                         ("group_size", "load_group_size"), ("group_share", "load_group_share")):
+        if getattr(args, option) is not None:
+            sizes = dataclasses.replace(sizes, **{size: getattr(args, option)})
     os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
     from benchmarks.report import render
 
     results = run(parts, sizes, progress=not args.no_progress)
-    markdown = render(results)
+    kept = kept_parts(set(parts)) if args.update_docs else {}
+    markdown = render(results, kept=kept, order=PARTS)
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     (OUT_DIR / ".gitignore").write_text("*\n")
     (OUT_DIR / "results.md").write_text(markdown)

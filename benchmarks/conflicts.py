@@ -174,7 +174,7 @@ async def _load(stack: Any, meter: Meter, members: int, rates: tuple[float, ...]
     users = [f"busy-{i}-{secrets.token_hex(3)}" for i in range(members)]
     sockets = []
     for user in users:
-        # full frames: the answers are read by their full field names (type, seq, clientMsgId)
+        # full frames: acks carry the clientMsgId the sends wait on
         ws = await connect(f"{stack.ws_url}?token={stack.mint_token(user)}&format=full", ping_interval=None,
                            max_queue=None, open_timeout=30)
         sockets.append(_Member(user, ws))

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
+import re
 import statistics
 import sys
 import time
 from dataclasses import dataclass, field
 from importlib import metadata
 
-from benchmarks import prices
+from benchmarks import goals, prices
 from benchmarks.coldstart import ColdStartResult
 from benchmarks.conflicts import ConflictsResult
 from benchmarks.cost import CostReport
@@ -18,11 +20,13 @@ from benchmarks.cost_report import cost_section
 from benchmarks.e2e import E2EResult, LoadResult
 from benchmarks.fanout import FanoutResult
 from benchmarks.fuzz import FuzzResult, Incident
+from benchmarks.load import LoadTestResult
+from benchmarks.load import section as load_section
 from benchmarks.markdown import table as _table
 from benchmarks.markdown import verdict as _verdict
 from benchmarks.traffic import TrafficResult
 
-COLD_START_GOAL_MS = 60.0
+COLD_START_GOAL_MS = 40.0  # issue 12: handler import over a bare import boto3
 TRAFFIC_GOAL_BYTES = 200
 
 
@@ -32,6 +36,7 @@ class Results:
     coldstart: ColdStartResult | None = None
     fanout: list[FanoutResult] | None = None
     e2e: E2EResult | None = None
+    load: LoadTestResult | None = None
     traffic: TrafficResult | None = None
     conflicts: ConflictsResult | None = None
     fuzz: FuzzResult | None = None
@@ -240,23 +245,62 @@ def fuzz_section(f: FuzzResult) -> str:
     return "\n".join(out)
 
 
-def render(results: Results) -> str:
-    parts = [f"Machine: {machine()}. Whole run: {results.seconds / 60:.1f} min.", "", "### Prices", "",
-             price_table()]
+def part_sections(results: Results) -> dict[str, str]:
+    """Each part's section, by part name (the names of ``python -m benchmarks --only``)."""
+    found: dict[str, str] = {}
     if results.cost:
-        parts += ["", cost_section(results.cost)]
+        found["cost"] = cost_section(results.cost)
     if results.coldstart:
-        parts += ["", coldstart_section(results.coldstart)]
+        found["coldstart"] = coldstart_section(results.coldstart)
     if results.fanout:
-        parts += ["", fanout_section(results.fanout)]
+        found["fanout"] = fanout_section(results.fanout)
     if results.e2e:
-        parts += ["", e2e_section(results.e2e)]
+        found["e2e"] = e2e_section(results.e2e)
+    if results.load:
+        found["load"] = load_section(results.load)
     if results.traffic:
-        parts += ["", traffic_section(results.traffic)]
+        found["traffic"] = traffic_section(results.traffic)
     if results.conflicts:
-        parts += ["", conflicts_section(results.conflicts)]
+        found["conflicts"] = conflicts_section(results.conflicts)
     if results.fuzz:
-        parts += ["", fuzz_section(results.fuzz)]
+        found["fuzz"] = fuzz_section(results.fuzz)
+    return found
+
+
+GOALS_LINE = re.compile(r"^<!-- goals: (.*) -->$", re.M)
+
+
+def part_block(part: str, section: str, stamp: str, goal_rows: list[list[str]]) -> str:
+    """A part's section between markers, so that a later run of other parts (``--only``) keeps it, with its
+    goal rows (for the goals table of that later run)."""
+    return (f"<!-- part:{part} -->\n<!-- goals: {json.dumps(goal_rows)} -->\n*{part}: run {stamp}.*\n\n{section}\n"
+            f"<!-- /part:{part} -->")
+
+
+def kept_goal_rows(block: str) -> list[list[str]]:
+    found = GOALS_LINE.search(block)
+    return list(json.loads(found.group(1))) if found else []
+
+
+def render(results: Results, kept: dict[str, str] | None = None, order: tuple[str, ...] = ()) -> str:
+    """The whole measured section. ``kept``: part blocks of an earlier run (``part_block``'s form) for the
+    parts this run did not run, placed in ``order``."""
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    ran = part_sections(results)
+    parts = [f"Machine: {machine()}. Whole run: {results.seconds / 60:.1f} min"
+             + (f" (parts: {', '.join(ran)})" if kept else "") + ".", "", "### Prices", "", price_table()]
+    goal_rows = goals.rows_by_part(results)
+    blocks = {part: part_block(part, section, stamp, goal_rows.get(part, [])) for part, section in ran.items()}
+    in_order = [p for p in order or tuple(blocks) if p in blocks or (kept and p in kept)]
+    table_rows = [row for p in in_order
+                  for row in (goal_rows.get(p, []) if p in blocks else kept_goal_rows((kept or {})[p]))]
+    if table_rows:
+        parts += ["", goals.section(table_rows)]
+    for part in in_order:
+        if part in blocks:
+            parts += ["", blocks[part]]
+        elif kept and part in kept:
+            parts += ["", kept[part]]
     for part, error in results.failures.items():
         parts += ["", f"**{part} failed in this run:** {error}"]
     return "\n".join(parts) + "\n"

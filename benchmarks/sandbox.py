@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -22,6 +21,7 @@ from benchmarks import lanes
 from benchmarks.duration import server_cpu_metered
 from benchmarks.lambdas import captured_output
 from benchmarks.metering import Meter
+from local.partition_queries import partition_scoped_queries
 from parley import aws, table, wiring
 from tests.support.events import API_ID, REGION, STAGE, connect_event, disconnect_event, message_event
 from tests.support.handlers import handler_module
@@ -134,40 +134,6 @@ class Sandbox:
     def register_apns(self, user: str, connection_id: str, token: str) -> None:
         self.request(user, connection_id, {"action": "registerDevice", "platform": "apns", "token": token},
                      "devices")
-
-
-_partition = threading.local()
-
-
-@contextmanager
-def partition_scoped_queries() -> Iterator[None]:
-    """moto answers every Query by sorting and scanning the whole table in Python, so its run time grows
-    with unrelated items (DynamoDB reads only the queried partition). While this is active, a table Query
-    without an index looks at its partition only. It changes what moto spends, never what it returns."""
-    from moto.dynamodb.models.table import Table
-
-    original_query, original_all_items = Table.query, Table.all_items
-
-    def query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
-        if kwargs.get("index_name") is None and hash_key is not None and self.range_key_attr:
-            _partition.scope = (self, list(self.items[hash_key].values()) if hash_key in self.items else [])
-            try:
-                return original_query(self, hash_key, *args, **kwargs)
-            finally:
-                _partition.scope = None
-        return original_query(self, hash_key, *args, **kwargs)
-
-    def all_items(self: Table) -> list[Any]:
-        scope = getattr(_partition, "scope", None)
-        if scope is not None and scope[0] is self:
-            return sorted(scope[1], key=lambda item: (item.hash_key, item.range_key))
-        return original_all_items(self)
-
-    Table.query, Table.all_items = query, all_items  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        Table.query, Table.all_items = original_query, original_all_items  # type: ignore[method-assign]
 
 
 @contextmanager

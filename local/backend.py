@@ -1,104 +1,96 @@
-"""The AWS services behind the handlers: moto's server on the loopback interface, or another endpoint
-(DynamoDB Local, a real account), provisioned with Parley's one table design and its token secret."""
+"""The AWS services behind the handlers: moto's server on the loopback interface (in a process of its own,
+``local.moto_server``), or another endpoint (DynamoDB Local, a real account), provisioned with Parley's one
+table design and its token secret."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
-import threading
-from collections.abc import Callable, Mapping
+import os
+import select
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from moto.server import ThreadedMotoServer
-from werkzeug.serving import BaseWSGIServer
 
+import local
 from local.settings import LOOPBACK
 from parley.table import TABLE
 
 log = logging.getLogger("parley.local.backend")
-logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log
 
 # Credentials moto accepts; never used anywhere else.
 FAKE_ACCESS_KEY = "testing"
 REAL_AWS = "aws"  # PARLEY_AWS_ENDPOINT=aws: boto3's own endpoints and credentials
 
 
-# SQS long polls wait on the queue (moto's own condition variable) for up to 20 s: they run outside the lock.
-_LONG_POLL_TARGET = "AmazonSQS.ReceiveMessage"
-
-
-def _with_views(app: Callable[..., Any], views: Mapping[str, Callable[[], Any]]) -> Callable[..., Any]:
-    """``GET <path>`` of a view answers its JSON (the stack's own read-only views of moto's state); every
-    other request goes to moto."""
-    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        view = views.get(environ.get("PATH_INFO", "")) if environ.get("REQUEST_METHOD") == "GET" else None
-        if view is None:
-            return app(environ, start_response)
-        body = json.dumps(view()).encode()
-        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
-        return [body]
-
-    return wsgi
-
-
-def _serialized(app: Callable[..., Any]) -> Callable[..., Any]:
-    """One request at a time. moto checks a ConditionExpression and writes in two Python steps, so
-    concurrent requests could both pass ``attribute_not_exists``; DynamoDB makes that atomic.
-
-    SQS ``ReceiveMessage`` is the exception: a long poll holding the lock would stall every other service.
-    It only reads the queue and marks messages received; the writes that race with it (deliveries from
-    S3 and SNS, ``DeleteMessage``) still take the lock among themselves."""
-    lock = threading.Lock()
-
-    def materialized(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        result = app(environ, start_response)
-        try:
-            return list(result)
-        finally:
-            close = getattr(result, "close", None)
-            if callable(close):
-                close()
-
-    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        if environ.get("HTTP_X_AMZ_TARGET") == _LONG_POLL_TARGET:
-            return materialized(environ, start_response)
-        with lock:
-            return materialized(environ, start_response)
-
-    return wsgi
+_START_TIMEOUT_SECONDS = 60  # moto imports its services on start: seconds on a busy laptop
+_STOP_TIMEOUT_SECONDS = 10
 
 
 class MotoBackend:
-    """moto's threaded server, bound to 127.0.0.1, stopped with its port released. ``views``: path ->
-    a function whose JSON ``GET <path>`` answers (run under the same lock as moto's requests)."""
+    """moto's server in a process of its own (``local.moto_server``), bound to 127.0.0.1; stopped with
+    its port released. Its process ends with the stack's, even when the stack's is killed."""
 
-    def __init__(self, port: int = 0, views: Mapping[str, Callable[[], Any]] | None = None) -> None:
-        self._server = ThreadedMotoServer(ip_address=LOOPBACK, port=port, verbose=False)
-        self._views = dict(views or {})
-        self._started = False
+    def __init__(self, port: int = 0) -> None:
+        self._port = port
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        """moto's process while it runs."""
+        return self._process.pid if self._process is not None else None
 
     def start(self) -> str:
-        self._server.start()
-        self._started = True
-        wsgi_server = getattr(self._server, "_server", None)
-        if isinstance(wsgi_server, BaseWSGIServer):
-            wsgi_server.app = _serialized(_with_views(wsgi_server.app, self._views))
-        host, port = self._server.get_host_and_port()
-        return f"http://{host}:{port}"
+        """Start moto and return its URL; ``OSError`` when its port is taken, ``RuntimeError`` when it
+        does not come up."""
+        process = self._process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
+            [sys.executable, "-m", "local.moto_server", "--port", str(self._port)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_child_environment(), process_group=0)
+        assert process.stdout is not None
+        try:
+            ready, _, _ = select.select([process.stdout], [], [], _START_TIMEOUT_SECONDS)
+            line = process.stdout.readline() if ready else b""
+        finally:
+            process.stdout.close()  # one line is all it writes there
+        answer = json.loads(line) if line.strip() else {}
+        if "port" in answer:
+            return f"http://{LOOPBACK}:{int(answer['port'])}"
+        self.stop()
+        if "errno" in answer:
+            raise OSError(int(answer["errno"]), str(answer["error"]))
+        raise RuntimeError("moto's server did not start" + (" in time" if not ready else " (see its output above)"))
 
     def stop(self) -> None:
-        if not self._started:
+        """End moto's process (its stdin closes: it stops serving, closes its port and exits)."""
+        process, self._process = self._process, None
+        if process is None:
             return
-        self._started = False
-        self._server.stop()
-        # ThreadedMotoServer.stop() ends serve_forever but leaves the listening socket open.
-        wsgi_server = getattr(self._server, "_server", None)
-        if isinstance(wsgi_server, BaseWSGIServer):
-            wsgi_server.server_close()
+        if process.stdin is not None:
+            with contextlib.suppress(OSError):
+                process.stdin.close()
+        try:
+            process.wait(_STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            log.warning("moto's server did not stop in %s s; killing it", _STOP_TIMEOUT_SECONDS)
+            process.kill()
+            process.wait()
+
+
+def _child_environment() -> dict[str, str]:
+    """This environment, with the directories this process imports ``local`` and ``parley`` from first on
+    the child's path, so that it runs the same code."""
+    import parley
+
+    roots = [str(Path(local.__file__).resolve().parents[1]), str(Path(parley.__file__).resolve().parents[1])]
+    inherited = os.environ.get("PYTHONPATH")
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([*dict.fromkeys(roots), *([inherited] if inherited else [])])}
 
 
 def aws_session(fake_credentials: bool) -> boto3.session.Session:

@@ -2,8 +2,9 @@
 to the unread-events topic (unread events only), and SNS platform applications for APNs and FCM.
 
 Locally the platform applications are moto's: ``registerDevice`` creates real SNS endpoints, and what the
-notifier publishes to them stays in moto's endpoints (no APNs or FCM is ever called). The stack serves them
-at ``GET <moto>/_parley/pushes`` (see ``local.backend``); :func:`pushes` reads them from another process.
+notifier publishes to them stays in moto's endpoints (no APNs or FCM is ever called). moto's process
+(``local.moto_server``) serves them at ``GET <moto>/_parley/pushes``; :func:`pushes` reads them from another
+process.
 """
 
 from __future__ import annotations
@@ -68,8 +69,10 @@ class Push:
 
 
 def recorded_pushes() -> list[Push]:
-    """Every push moto's platform endpoints in this process received (moto keeps each endpoint's messages;
-    the integration tier reads them the same way). A deleted endpoint takes its pushes with it."""
+    """Every push moto's platform endpoints in this process received: moto keeps each endpoint's messages
+    (the integration tier reads them the same way). The local stack's moto runs in a process of its own,
+    which serves this as ``GET /_parley/pushes``; from elsewhere, :func:`pushes` asks it. A deleted endpoint
+    takes its pushes with it."""
     from moto.sns import sns_backends
 
     found = []

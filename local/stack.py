@@ -17,7 +17,6 @@ import errno
 import logging
 import os
 import signal
-import socket
 import sys
 import threading
 import warnings
@@ -32,7 +31,7 @@ from local.backend import FAKE_ACCESS_KEY, REAL_AWS, MotoBackend, aws_client, pr
 from local.gateway import Limits, WebSocketGateway
 from local.lambdas import FUNCTIONS_DIR, LambdaRuntime
 from local.management import ManagementApi
-from local.push import PUSHES_PATH, provision_platform_applications, pushes_view, subscribe_notifier
+from local.push import provision_platform_applications, subscribe_notifier
 from local.settings import LOOPBACK, LocalSettings, LocalSettingsError
 from local.tokens import DEFAULT_TTL_SECONDS, mint_token
 from local.topics import Topics, provision_topics
@@ -49,18 +48,6 @@ from parley import routes
 
 log = logging.getLogger("parley.local")
 T = TypeVar("T")
-
-
-def _ensure_port_free(port: int) -> None:
-    """moto's server thread would hang its caller on a busy port: check first, with a clear error."""
-    if port == 0:
-        return
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((LOOPBACK, port))
-        except OSError as exc:
-            raise OSError(exc.errno, f"port {port} is in use") from None
 
 
 @dataclass
@@ -114,6 +101,11 @@ class Stack:
     def callback_url(self) -> str:
         return self.management.url
 
+    @property
+    def moto_pid(self) -> int | None:
+        """The process moto's server runs in (None when the stack uses another endpoint, or is stopped)."""
+        return self._moto.pid if self._moto is not None else None
+
     def mint_token(self, user_id: str, ttl_seconds: int = DEFAULT_TTL_SECONDS, *, secret: str | None = None,
                    issuer: str | None = None, audience: str | None = None) -> str:
         """A token this stack accepts (or, with another secret, issuer or audience, one it refuses)."""
@@ -139,8 +131,7 @@ class Stack:
         try:
             fake_credentials = s.aws_endpoint != REAL_AWS
             if s.uses_moto:
-                _ensure_port_free(s.moto_port)
-                self._moto = MotoBackend(s.moto_port, views={PUSHES_PATH: pushes_view})
+                self._moto = MotoBackend(s.moto_port)
                 self.aws_endpoint = await asyncio.to_thread(self._moto.start)
             else:
                 self.aws_endpoint = None if s.aws_endpoint == REAL_AWS else s.aws_endpoint

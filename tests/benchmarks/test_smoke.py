@@ -7,8 +7,9 @@ import json
 
 import pytest
 
-from benchmarks import capacity, coldstart, conflicts, cost, e2e, fanout, fuzz, seq_model, traffic
+from benchmarks import capacity, coldstart, conflicts, cost, e2e, fanout, fuzz, goals, load, seq_model, traffic
 from benchmarks.progress import silent
+from benchmarks.report import Results, kept_goal_rows, part_block, render
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
@@ -116,7 +117,7 @@ def test_cost_is_all_in_each_missing_line_present_and_in_the_total(cost_report: 
     # a session runs the authorizer, connect and disconnect, and tells the online contact twice
     assert direct.session is not None and direct.session.billable.lambda_requests == pytest.approx(3)
     assert direct.session.billable.posts == pytest.approx(2) and direct.session.billable.wru > 0
-    # ping follows parley.routes: API Gateway answers it (no Lambda), frame in and pong out
+    # ping follows parley.routes: API Gateway answers it itself (a MOCK integration), frame in and pong out
     assert report.ping_function is None and direct.ping is not None
     assert direct.ping.billable.lambda_requests == 0 and direct.ping.billable.apigw_messages == pytest.approx(2)
     all_in = direct.all_in(report.profile, report.ping_minutes)
@@ -133,7 +134,33 @@ def test_cost_is_all_in_each_missing_line_present_and_in_the_total(cost_report: 
     # section 2: a row per inbox size, the notifier's units for its one offline recipient
     assert [r.conversations for r in report.inbox] == [1, 3]
     assert all(r.notifier_rru > 0 and r.notifier_wru > 0 for r in report.inbox)
-    assert report.inbox[1].notifier_rru >= report.inbox[0].notifier_rru
+    # the notifier reads and writes the same for a recipient in 1 conversation as in 3
+    assert report.inbox[1].notifier_rru == report.inbox[0].notifier_rru
+    assert report.inbox[1].notifier_wru == report.inbox[0].notifier_wru
+
+
+def test_the_goals_table_states_each_figure_of_the_run_against_its_goal(cost_report: cost.CostReport) -> None:
+    # given a run of the cost and traffic parts only
+    measured = traffic.run()
+    results = Results(cost=cost_report, traffic=measured)
+    # then the goals table has the two all-in ratios, the inbox sizes and the traffic, and nothing of parts not run
+    rows = goals.rows(results)
+    assert [r[0].split(":")[0] for r in rows] == ["all-in cost / floor", "all-in cost / floor",
+                                                  "notifier units per offline recipient in 1/3 conversations",
+                                                  "traffic"]
+    direct = cost_report.scenarios[0]
+    ratio = direct.all_in(cost_report.profile, cost_report.ping_minutes).usd() / direct.floor.usd(cost_report.profile)
+    assert rows[0][1].startswith(f"{ratio:.2f}x") and rows[0][3] == ("**met**" if ratio <= 1.5 else "**missed**")
+    assert rows[3][1] == f"{measured.compact.delivered_overhead} bytes" and rows[3][3] == "**met**"
+    # and the rendered results open with it
+    assert "### Goals" in render(results).split("### Cost per million messages")[0]
+    # and a later run of other parts keeps these parts' sections and their goal rows
+    stamp = "2026-12-01 10:00 UTC"
+    kept = {"traffic": part_block("traffic", "### Traffic (earlier)", stamp, goals.rows_by_part(results)["traffic"])}
+    later = render(Results(cost=cost_report), kept=kept, order=("cost", "traffic"))
+    assert "### Traffic (earlier)" in later and f"traffic: run {stamp}" in later
+    assert later.index("### Goals") < later.index("### Cost per million") < later.index("### Traffic (earlier)")
+    assert kept_goal_rows(kept["traffic"]) == [rows[3]] and rows[3][1] in later.split("### Cost per million")[0]
 
 
 def test_cold_start_times_a_handler_over_boto3() -> None:
@@ -169,9 +196,38 @@ def test_traffic_measures_the_real_frames_in_both_formats() -> None:
 
 def test_end_to_end_delivers_everything_once_and_in_order() -> None:
     result = e2e.run(clients=2, messages=3, timeout=60)
-    for load in (result.relay, result.parley):
-        assert load is not None
-        assert load.delivered == 6 and (load.lost, load.duplicated, load.out_of_order) == (0, 0, 0), load
+    for outcome in (result.relay, result.parley):
+        assert outcome is not None
+        assert outcome.delivered == 6 and (outcome.lost, outcome.duplicated, outcome.out_of_order) == (0, 0, 0), \
+            outcome
+
+
+def test_the_load_test_sees_every_message_once_and_in_order_in_direct_conversations_and_groups() -> None:
+    # given 6 clients in 3 pairs and 2 groups of 3, each sending 4 messages, every other one to its group
+    result = load.run(clients=6, messages=4, group_size=3, timeout=120)
+    # then every message was acked, and each reached every other member of its conversation once, in order
+    assert (result.sent, result.group_messages, result.groups) == (24, 12, 2)
+    assert result.expected == 12 * 1 + 12 * 2 == result.delivered
+    assert (result.lost, result.duplicated, result.out_of_order, result.unexpected) == (0, 0, 0, 0)
+    assert not result.errors
+    assert result.throughput > 0 and result.ack_ms["p50"] > 0 and result.stack_cpu_s > 0
+    assert "### Local load test" in load.section(result)
+
+
+def test_the_load_test_counts_a_lost_a_duplicated_and_a_reordered_delivery() -> None:
+    # given bob's app got seq 2 twice and seq 3 before seq 1 of alice's four messages, and never seq 4
+    tally = load._Tally()
+    for seq in (1, 2, 3, 4):
+        tally.senders[("d1", seq)] = "alice"
+        tally.started[("d1", seq)] = 0.0
+    tally.received["bob"]["d1"] = [(2, 1.0), (2, 1.1), (3, 1.2), (1, 1.3)]
+    result = load.LoadTestResult(clients=2, messages_per_client=4, group_size=2, group_share=0.0)
+    # when the deliveries are checked
+    load._check(result, tally, {"d1": ["alice", "bob"]})
+    # then each is counted
+    assert (result.expected, result.delivered, result.lost, result.duplicated) == (4, 3, 1, 1)
+    assert result.out_of_order == 2  # 2 after 2, and 1 after 3
+    assert not result.exact
 
 
 def test_one_busy_conversation_acks_every_message_once_and_models_the_race() -> None:
