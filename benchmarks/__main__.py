@@ -33,7 +33,7 @@ class Sizes:
     inbox_conversations: tuple[int, ...] = (1, 20, 200)  # the offline recipient's conversations (section 2)
     coldstart_repeats: int = 15
     fanout_runs: int = 15
-    fanout_recipients: tuple[int, ...] = (2, 50)
+    fanout_recipients: tuple[int, ...] = (2, 50, 100)
     e2e_clients: int = 20
     e2e_messages: int = 25
     load_clients: int = 200

@@ -39,6 +39,7 @@ from benchmarks.progress import Progress
 from benchmarks.sandbox import Sandbox, moto_sandbox, wait_for_idle_bucket
 from benchmarks.scenarios import World, build_direct, build_group, preload_others, representative_sizes
 from benchmarks.usage import ACTIVE_USER, SENSITIVITY, UsageProfile, client_ping_minutes
+from parley import table
 from parley.config import get_settings
 from tests.support.events import message_event
 
@@ -49,21 +50,47 @@ REPO_CONSTANTS = "infra/constants.py"
 
 
 def infra_constant(name: str, constants_path: str = REPO_CONSTANTS) -> Any:
-    """A literal from infra/constants.py, read without importing the CDK (``LookupError`` if not there)."""
+    """A literal from infra/constants.py, read without importing the CDK (``LookupError`` if not there). A dict's
+    values may name an earlier constant (``{"send": FANOUT_MEMORY_MB}``)."""
     from benchmarks.paths import REPO_ROOT
 
-    tree = ast.parse((REPO_ROOT / constants_path).read_text())
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
-            return ast.literal_eval(node.value)
-    raise LookupError(f"{name} not found in {constants_path}")
+    found: dict[str, Any] = {}
+    for node in ast.parse((REPO_ROOT / constants_path).read_text()).body:
+        target, value = (node.target, node.value) if isinstance(node, ast.AnnAssign) else \
+            (node.targets[0], node.value) if isinstance(node, ast.Assign) and len(node.targets) == 1 else (None, None)
+        if not isinstance(target, ast.Name) or value is None:
+            continue
+        try:
+            if isinstance(value, ast.Dict):
+                found[target.id] = {ast.literal_eval(k): found[v.id] if isinstance(v, ast.Name) else ast.literal_eval(v)
+                                    for k, v in zip(value.keys, value.values, strict=True) if k is not None}
+            else:
+                found[target.id] = ast.literal_eval(value)
+        except (ValueError, KeyError):
+            continue  # not a literal (a CDK Duration, a path)
+    if name not in found:
+        raise LookupError(f"{name} not found in {constants_path}")
+    return found[name]
 
 
 def lambda_memory_mb(constants_path: str = REPO_CONSTANTS) -> int:
-    """``MEMORY_MB`` from infra/constants.py."""
+    """``MEMORY_MB`` from infra/constants.py: what every function gets unless ``FUNCTION_MEMORY_MB`` says."""
     value = infra_constant("MEMORY_MB", constants_path)
     assert isinstance(value, int)
     return value
+
+
+def function_memory_sizes(constants_path: str = REPO_CONSTANTS) -> dict[str, int]:
+    """The functions deployed with another memory size than ``MEMORY_MB`` (``FUNCTION_MEMORY_MB``)."""
+    try:
+        return dict(infra_constant("FUNCTION_MEMORY_MB", constants_path))
+    except LookupError:
+        return {}
+
+
+def function_memory_mb(function: str, constants_path: str = REPO_CONSTANTS) -> int:
+    """The memory size ``function`` is deployed with (``FUNCTION_MEMORY_MB``, else ``MEMORY_MB``)."""
+    return function_memory_sizes(constants_path).get(function, lambda_memory_mb(constants_path))
 
 
 def xray_sampled_share() -> float:
@@ -135,9 +162,10 @@ def measured(accounted: list[list[Invocation]], timed: list[list[Invocation]], m
             b.transfer_out_bytes += invocation.response_bytes / n
             b.lambda_requests += 1 / n
             b.handler_log_bytes += invocation.log_bytes / n
-    gb = memory_mb / GB
-    b.lambda_gb_s = statistics.fmean(sum(i.billed_ms(memory_mb) for i in invocations) / 1000 * gb
-                                     for invocations in timed)
+    sizes = function_memory_sizes()  # each function billed at its own memory size; the others at ``memory_mb``
+    b.lambda_gb_s = statistics.fmean(
+        sum(i.billed_ms(sizes.get(i.function, memory_mb)) * sizes.get(i.function, memory_mb) / GB for i in invocations)
+        / 1000 for invocations in timed)
     by_function: dict[str, list[Invocation]] = {}
     for invocations in timed:
         for invocation in invocations:
@@ -146,7 +174,7 @@ def measured(accounted: list[list[Invocation]], timed: list[list[Invocation]], m
         result.functions[name] = FunctionTime(
             per_event=len(runs) / len(timed), cpu_ms=statistics.fmean(i.lambda_cpu_s * 1000 for i in runs),
             wait_ms=statistics.fmean(i.waited_ms for i in runs),
-            billed_ms=statistics.fmean(i.billed_ms(memory_mb) for i in runs),
+            billed_ms=statistics.fmean(i.billed_ms(sizes.get(name, memory_mb)) for i in runs),
             wall_ms=statistics.median(i.wall_s * 1000 for i in runs))
     return result
 
@@ -223,12 +251,13 @@ def purpose(call: AwsCall) -> str:  # noqa: PLR0911 (one return per kind of step
         pk, prefix = _prefix(values.get(":pk")), str(values.get(":prefix", {}).get("S", ""))
         if pk == "CONV#":
             return "latest message of a conversation" if p.get("Limit") == 1 else "conversation head (META + last N)"
-        return {"CONN#": "connections of a member", "MEMBER#": "memberships of a user (badge)",
+        return {"MEMBER#": "memberships of a user (badge)",
                 "DEVICE#": "devices of a user", "BLOCKEDBY#": "who blocked the sender"}.get(prefix, f"query {prefix}")
     if call.operation == "BatchGetItem":
         keys = [k for r in p["RequestItems"].values() for k in r["Keys"]]
         sk = str(keys[0]["sk"]["S"]) if keys else ""
-        return {"~PROFILE": "profiles (BatchGet)", "~META": "conversations (BatchGet, badge)"}.get(sk, "BatchGet")
+        return {"~PROFILE": "profiles (BatchGet)", "~META": "conversations (BatchGet, badge)",
+                table.CONNECTIONS_SK: "connections of the recipients (BatchGet)"}.get(sk, "BatchGet")
     key = p.get("Key") or p.get("Item") or {}
     pk, sk = _prefix(key.get("pk")), str(key.get("sk", {}).get("S", ""))
     if pk == "THROTTLE#":

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from benchmarks import duration, prices
 from benchmarks.bill import LIFECYCLE, Billable
-from benchmarks.cost import CostReport, Measured, ScenarioResult
+from benchmarks.cost import CostReport, Measured, ScenarioResult, function_memory_sizes
 from benchmarks.markdown import table, usd, verdict
 from benchmarks.usage import FLOOR_KEEPALIVE_MINUTES, UsageProfile
 
@@ -104,7 +104,10 @@ def cost_section(cost: CostReport) -> str:
             table(["item", "bytes"], [[k, str(v)] for k, v in cost.item_sizes.items()]), "",
             f"Preloaded for the `_others` rows: {cost.others:,} users, conversations and connections "
             f"({cost.preload_items:,} items, BatchWriteItem, {cost.preload_seconds:.0f} s). "
-            f"Lambda memory: {cost.memory_mb} MB (infra/constants.py `MEMORY_MB`). X-Ray: {cost.xray_share:.0%} of "
+            f"Lambda memory: {cost.memory_mb} MB (infra/constants.py `MEMORY_MB`)"
+            + "".join(f", {name} {mb} MB" for name, mb in function_memory_sizes().items())
+            + " (`FUNCTION_MEMORY_MB`; each function's duration is billed at its own). "
+            f"X-Ray: {cost.xray_share:.0%} of "
             f"requests traced. `ping`: " + (f"the `{cost.ping_function}` Lambda" if cost.ping_function else
                                             "answered by API Gateway (no Lambda)") + " (`parley.routes`)."]
     return "\n".join(out)

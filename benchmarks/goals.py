@@ -86,9 +86,15 @@ def _fanout(results: Results, add: Add) -> None:
     found = [r for r in results.fanout or [] if r.recipients == FANOUT_GOAL_RECIPIENTS]
     if not found:
         return
-    r = found[0]
-    add(f"fan-out to {r.recipients} recipients, 20 ms a post: send wall p50", f"{r.wall_p50:.0f} ms",
-        f"<= {r.budget_ms:.0f} ms", r.wall_p50 <= r.budget_ms)
+    from benchmarks.cost import function_memory_mb
+    from benchmarks.fanout import GOAL_MS
+
+    r, memory = found[0], function_memory_mb("send")
+    add(f"fan-out to {r.recipients} recipients, 20 ms a post: send wall p50 here", f"{r.wall_p50:.0f} ms",
+        f"<= {GOAL_MS:.0f} ms", r.wall_p50 <= GOAL_MS)
+    modelled = r.model(memory).latency_ms
+    add(f"fan-out to {r.recipients} recipients: send modelled on Lambda at {memory} MB", f"{modelled:.0f} ms",
+        f"<= {GOAL_MS:.0f} ms", modelled <= GOAL_MS)
 
 
 def _traffic(results: Results, add: Add) -> None:

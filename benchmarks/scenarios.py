@@ -59,8 +59,8 @@ def other_items(index: int, count: int, now_ms: int) -> list[dict[str, Any]]:
     me, peer = f"other-{index:06d}", f"other-{(index + 1) % count:06d}"
     cid = f"d_other{index:06d}"
     return [to_item(i) for i in (
-        {table.PK: table.user_pk(me), table.SK: table.connection_slot_sk(0), "cid": f"O-conn-{index}",
-         "at": now_ms, table.TTL_ATTRIBUTE: now_ms // 1000 + 7800},
+        {table.PK: table.user_pk(me), table.SK: table.CONNECTIONS_SK, table.TTL_ATTRIBUTE: now_ms // 1000 + 7800,
+         table.ATTR_CONNECTIONS: {f"O-conn-{index}": {"at": now_ms, "x": now_ms // 1000 + 7800, "f": "compact"}}},
         {table.PK: table.user_pk(me), table.SK: table.PROFILE_SK, "since": now_ms},
         {table.PK: table.conversation_pk(cid), table.SK: table.META_SK, "cid": cid, "kind": "direct",
          "members": sorted([me, peer]), "by": me, "at": now_ms},

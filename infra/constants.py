@@ -70,6 +70,14 @@ THUMBNAILS_TIMEOUT = Duration.seconds(60)
 # thumbnails dead-letter queue for an operator, like the notifier's.
 THUMBNAILS_RETRY_ATTEMPTS = 2
 
+# send and deliver fan a message out: a post per recipient connection, about 0.9 ms of CPU each (botocore's
+# serializing, signing and HTTP) on a full vCPU, and Lambda gives CPU in proportion to memory (1,769 MB = one
+# vCPU). At 256 MB a message to 50 members is modelled at ~400 ms, at 1024 MB ~130 ms, for +$0.43 per million
+# sends; past 1024 MB each millisecond saved costs several times more (docs/performance.md, "Fan-out and memory").
+FANOUT_MEMORY_MB = 1024
+# Functions deployed with another memory size than MEMORY_MB (the cost benchmark bills each at its own).
+FUNCTION_MEMORY_MB = {"send": FANOUT_MEMORY_MB, "deliver": FANOUT_MEMORY_MB, "thumbnails": THUMBNAILS_MEMORY_MB}
+
 # Reserved concurrency (docs/deploying.md, "Concurrency"): function -> (context key, default). Every function
 # draws on the account's one pool of concurrent executions (1000 by default), so a flood of frames on any route
 # could leave none for the handshake. A reservation is both a floor and a ceiling for its function:

@@ -44,10 +44,11 @@ from parley.read_state import next_recent_senders
 class FakeConnectionStore(ConnectionStore):
     def __init__(self) -> None:
         self.records: dict[tuple[str, str], tuple[Connection, int]] = {}
+        self.reads: list[list[str]] = []  # the users of each read, in order (one list per call)
 
     def claim(self, connection: Connection, expires_at: int, max_per_user: int, now_ms: int) -> bool:
         key = (connection.user_id, connection.connection_id)
-        if key not in self.records and len(self.list_for_user(connection.user_id, now_ms)) >= max_per_user:
+        if key not in self.records and len(self._live(connection.user_id, now_ms)) >= max_per_user:
             return False
         self.records[key] = (connection, expires_at)
         return True
@@ -56,6 +57,14 @@ class FakeConnectionStore(ConnectionStore):
         self.records.pop((user_id, connection_id), None)
 
     def list_for_user(self, user_id: str, now_ms: int) -> list[Connection]:
+        self.reads.append([user_id])
+        return self._live(user_id, now_ms)
+
+    def list_for_users(self, user_ids: list[str], now_ms: int) -> dict[str, list[Connection]]:
+        self.reads.append(list(user_ids))
+        return {uid: self._live(uid, now_ms) for uid in user_ids}
+
+    def _live(self, user_id: str, now_ms: int) -> list[Connection]:
         return [c for (uid, _), (c, exp) in self.records.items() if uid == user_id and exp > now_ms // 1000]
 
 

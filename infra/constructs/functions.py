@@ -72,11 +72,11 @@ NEEDS: Mapping[str, Needs] = {
     "disconnect": Needs(TableAccess.READ_WRITE, delivers=True),
     "send": Needs(TableAccess.READ_WRITE, delivers=True, timeout=constants.SEND_TIMEOUT,
                   publishes_unread_events=True, reviews_messages=True, attachments=AttachmentAccess.LINK,
-                  hands_off_delivery=True),
+                  hands_off_delivery=True, memory_mb=constants.FUNCTION_MEMORY_MB["send"]),
     # Not a route: finishes what send handed off (connections, unread events, attachment links).
     routes.DELIVER: Needs(TableAccess.READ_WRITE, delivers=True, timeout=constants.DELIVER_TIMEOUT,
                           publishes_unread_events=True, attachments=AttachmentAccess.MARK_SENT,
-                          consumes_deliveries=True),
+                          consumes_deliveries=True, memory_mb=constants.FUNCTION_MEMORY_MB[routes.DELIVER]),
     "history": Needs(TableAccess.READ, rate_limited=True),
     "conversations": Needs(TableAccess.READ_WRITE),
     "presence": Needs(TableAccess.READ, rate_limited=True),
@@ -91,7 +91,8 @@ NEEDS: Mapping[str, Needs] = {
     # Not a route: S3 invokes it for every upload. Updates upload records, tells members a sent attachment
     # is ready.
     routes.THUMBNAILS: Needs(TableAccess.READ_WRITE, delivers=True, attachments=AttachmentAccess.PROCESS,
-                             timeout=constants.THUMBNAILS_TIMEOUT, memory_mb=constants.THUMBNAILS_MEMORY_MB),
+                             timeout=constants.THUMBNAILS_TIMEOUT,
+                             memory_mb=constants.FUNCTION_MEMORY_MB[routes.THUMBNAILS]),
     # profiles, memberships, devices and the push ledger; not a route: the unread-events topic invokes it
     routes.NOTIFIER: Needs(TableAccess.READ_WRITE, consumes_unread_events=True, push=PushAccess.DELIVER,
                            timeout=constants.NOTIFIER_TIMEOUT),

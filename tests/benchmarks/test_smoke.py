@@ -170,12 +170,17 @@ def test_cold_start_times_a_handler_over_boto3() -> None:
     assert result.asset_bytes["default"] > 0 and result.layer_bytes > result.asset_bytes["default"]
 
 
-def test_fanout_posts_to_every_recipient_in_parallel() -> None:
-    [small] = fanout.run(recipient_counts=(4,), runs=1, progress_factory=silent, more_workers=None)
-    assert small.posts_per_run == 4
-    # four 20 ms posts in parallel take far less than four in a row
-    assert small.wall_ms[0] < 4 * fanout.POST_SECONDS * 1000 + 1000
-    assert small.own_cpu_ms[0] > 0
+def test_fanout_posts_to_every_recipient_through_botocore_and_reads_them_in_one_batch() -> None:
+    [small] = fanout.run(recipient_counts=(4,), runs=1, progress_factory=silent)
+    # every recipient connection got a post, through the real client to the local endpoint
+    assert small.posts_per_run == 4 and small.own_cpu_ms[0] > 0 and small.moto_cpu_ms[0] > 0
+    # one batch read found every recipient's connections
+    assert small.lookup_calls == 1
+    assert small.reads["connections of the recipients (BatchGet)"] == (1, 2.0)  # 4 items x 0.5 RRU
+    # and each memory size is modelled: more memory, less time
+    latencies = [m.latency_ms for m in small.modelled]
+    assert [m.memory_mb for m in small.modelled] == list(fanout.MEMORY_SIZES)
+    assert latencies == sorted(latencies, reverse=True)
 
 
 def test_traffic_measures_the_real_frames_in_both_formats() -> None:

@@ -13,6 +13,7 @@ import boto3
 
 from local.settings import LocalSettings
 from local.stack import Stack, StackThread
+from parley import table
 from parley.config import Settings
 from parley_client import Backoff, Incoming, ParleyClient
 
@@ -110,13 +111,12 @@ def open_connection_ids(stack_thread: StackThread, user_id: str) -> set[str]:
 
 
 def stored_connection_ids(stack: Stack, user_id: str) -> set[str]:
-    """The user's connection records in DynamoDB."""
+    """The user's connection records in DynamoDB (the entries of their ``~CONNS`` item)."""
     dynamodb = boto3.client("dynamodb", endpoint_url=stack.aws_endpoint, region_name=stack.settings.region,
                             aws_access_key_id="testing", aws_secret_access_key="testing")
     try:
-        items = dynamodb.query(
-            TableName=stack.settings.table_name, KeyConditionExpression="pk = :pk AND begins_with(sk, :c)",
-            ExpressionAttributeValues={":pk": {"S": f"USER#{user_id}"}, ":c": {"S": "CONN#"}})["Items"]
+        item = dynamodb.get_item(TableName=stack.settings.table_name, ConsistentRead=True,
+                                 Key={"pk": {"S": f"USER#{user_id}"}, "sk": {"S": table.CONNECTIONS_SK}}).get("Item")
     finally:
         dynamodb.close()
-    return {item["cid"]["S"] for item in items}
+    return set((item or {}).get(table.ATTR_CONNECTIONS, {}).get("M", {}))

@@ -28,7 +28,7 @@ def environment() -> Iterator[Environment]:
 
         real_client = aws.client
 
-        def client(service: str, endpoint_url: str | None = None) -> Any:
+        def client(service: str, endpoint_url: str | None = None, max_pool_connections: int | None = None) -> Any:
             return api if service == "apigatewaymanagementapi" else real_client(service, endpoint_url)
 
         patch.setattr("parley.stores.management_api.client", client)

@@ -41,7 +41,7 @@ from parley_client.frames import Message as ClientMessage
 from parley_client.timeline import Timeline
 from tests.integration.conftest import FakeConnectionsApi
 from tests.support.events import connect_event, message_event, sqs_record
-from tests.support.faults import Call, Fault, FaultInjector, LambdaKilled, Rule, always, injected, is_item_of
+from tests.support.faults import Call, Fault, FaultInjector, LambdaKilled, Rule, always, batch_of, injected, is_item_of
 from tests.support.handlers import invoke
 
 TABLE_NAME = "parley-faults"
@@ -186,7 +186,8 @@ class Run:
         frame = {"action": "send", "conversationId": self.conversation, "clientMsgId": cmid, "body": body,
                  "lastSeq": len(self.acks)}
         if self.case.phase == "deliver" and cmid == "m2":  # make this send hand its delivery off
-            self.injector.rules = [Rule("dynamodb", "Query", Fault.THROTTLE, when=_connections, times=None)]
+            self.injector.rules = [Rule("dynamodb", "BatchGetItem", Fault.THROTTLE,
+                                        when=batch_of(table.CONNECTIONS_SK), times=None)]
             answer = invoke("send", message_event(self.user("alice"), self.conn("a1"), frame))
             self.injector.rules = []
             self.acks[cmid] = json.loads(answer["body"])
@@ -350,9 +351,13 @@ FAULTS = [(Fault.THROTTLE, None), (Fault.SERVER_ERROR, None), (Fault.TIMEOUT, No
 Point = tuple[str, str, str, Callable[[Call], bool] | None]  # what the call does, service, operation, which
 
 
-def cases(phase: str, points: list[Point]) -> list[FaultCase]:
+# What a batch read meets besides: keys left unprocessed on every call, and once.
+BATCH_FAULTS = [(Fault.UNPROCESSED, None), (Fault.UNPROCESSED, 1)]
+
+
+def cases(phase: str, points: list[Point], faults: list[tuple[Fault, int | None]] = FAULTS) -> list[FaultCase]:
     return [FaultCase(phase, point, Rule(service, operation, fault, when=when or always, times=times))
-            for point, service, operation, when in points for fault, times in FAULTS]
+            for point, service, operation, when in points for fault, times in faults]
 
 
 def key_of(prefix: str) -> Callable[[Call], bool]:
@@ -360,14 +365,6 @@ def key_of(prefix: str) -> Callable[[Call], bool]:
     def check(call: Call) -> bool:
         item = call.params.get("Item") or call.params.get("Key") or {}
         return str(item.get("pk", {}).get("S", "")).startswith(prefix)
-    return check
-
-
-def batch_of(sort_key: str) -> Callable[[Call], bool]:
-    """A BatchGetItem of items with this sort key (``~PROFILE``, ``~META``)."""
-    def check(call: Call) -> bool:
-        requests = call.params.get("RequestItems", {}).values()
-        return any(k.get("sk", {}).get("S") == sort_key for r in requests for k in r.get("Keys", []))
     return check
 
 
@@ -385,11 +382,6 @@ def _collapse_id(call: Call) -> str | None:
         if key.endswith(".Name") and value == "AWS.SNS.MOBILE.APNS.COLLAPSE_ID":
             return str(entries[key.replace(".Name", ".Value.StringValue")])
     return None
-
-
-def _connections(call: Call) -> bool:
-    values = call.params.get("ExpressionAttributeValues", {})
-    return any(str(v.get("S", "")).startswith(table.CONN_PREFIX) for v in values.values())
 
 
 def _sns_event(notification: dict[str, Any]) -> dict[str, Any]:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.faults.harness import FaultCase, Point, Run, cases, key_of, topic_publish
-from tests.support.faults import is_item_of, is_query_of
+from parley import table
+from tests.faults.harness import BATCH_FAULTS, FaultCase, Point, Run, cases, key_of, topic_publish
+from tests.support.faults import batch_of, is_item_of, is_query_of
 
+# The connections of every member, in one batch read: besides the faults of every call, keys left unprocessed.
+CONNECTION_LOOKUP: Point = ("connections of the members", "dynamodb", "BatchGetItem", batch_of(table.CONNECTIONS_SK))
 SEND_POINTS: list[Point] = [
     ("rate-limit bucket", "dynamodb", "UpdateItem", key_of("THROTTLE#")),
     ("conversation head", "dynamodb", "Query", is_query_of("CONV#")),
@@ -15,14 +18,15 @@ SEND_POINTS: list[Point] = [
     ("message write", "dynamodb", "PutItem", is_item_of("MSG#")),
     ("upload record", "dynamodb", "UpdateItem", key_of("UPLOAD#")),
     ("attachment tags", "s3", "PutObjectTagging", None),
-    ("connections of a member", "dynamodb", "Query", is_query_of("CONN#")),
+    CONNECTION_LOOKUP,
     ("post to a connection", "apigatewaymanagementapi", "PostToConnection", None),
-    ("pruning a stale connection", "dynamodb", "DeleteItem", is_item_of("CONN#")),
+    ("pruning a stale connection", "dynamodb", "UpdateItem", is_item_of(table.CONNECTIONS_SK)),
     ("unread event", "sns", "Publish", topic_publish),
 ]
 
 
-@pytest.mark.parametrize("case", cases("send", SEND_POINTS), ids=str)
+@pytest.mark.parametrize("case", cases("send", SEND_POINTS) + cases("send", [CONNECTION_LOOKUP], BATCH_FAULTS),
+                         ids=str)
 def test_the_promises_hold_with_a_fault_on_the_send_path(case: FaultCase, run: Run) -> None:
     run.play()
     assert case.rule.injected, f"{case} never happened"

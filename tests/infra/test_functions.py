@@ -73,9 +73,9 @@ def test_function_logs_json_to_its_own_group_with_retention(synth: Synth, handle
 def test_function_is_traced_and_modestly_sized(synth: Synth, handler: str) -> None:
     props = function(synth, handler)
     assert props["TracingConfig"] == {"Mode": "Active"}
-    # only the thumbnail maker, which decodes photos, gets more than the default
-    assert props["MemorySize"] == (constants.THUMBNAILS_MEMORY_MB if handler == routes.THUMBNAILS
-                                   else constants.MEMORY_MB)
+    # only the thumbnail maker (it decodes photos) and the fan-out of send and deliver get more than the default
+    assert props["MemorySize"] == constants.FUNCTION_MEMORY_MB.get(handler, constants.MEMORY_MB)
+    assert set(constants.FUNCTION_MEMORY_MB) == {routes.THUMBNAILS, "send", routes.DELIVER}
     # API Gateway gives up on an integration after 29 s; functions SNS invokes get at most a minute
     assert props["Timeout"] <= (29 if handler in ROUTED else 60)
 
@@ -157,6 +157,16 @@ def test_thumbnail_maker_has_memory_and_time_for_photos(synth: Synth) -> None:
     # given a 12-megapixel HEIC photo / then it is decoded and re-encoded within a minute, in 1 GB
     props = function(synth, routes.THUMBNAILS)
     assert (props["MemorySize"], props["Timeout"]) == (1024, 60)
+
+
+def test_every_function_has_the_memory_size_the_cost_benchmark_bills(synth: Synth) -> None:
+    # given the memory sizes the cost model reads from infra/constants.py (without the CDK)
+    from benchmarks.cost import function_memory_mb
+
+    # then each deployed function has its own: send and deliver more CPU for their fan-out, the others 256 MB
+    deployed = {handler: function(synth, handler)["MemorySize"] for handler in HANDLERS}
+    assert deployed == {handler: function_memory_mb(handler) for handler in HANDLERS}
+    assert (deployed["send"], deployed[routes.DELIVER]) == (1024, 1024)
 
 
 def _asset_dir(synth: Synth, construct_path: str) -> Any:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -94,7 +97,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, connections_api: FakeConnectionsApi
     reset_caches()
     real_client = aws.client
 
-    def client(service: str, endpoint_url: str | None = None) -> Any:
+    def client(service: str, endpoint_url: str | None = None, max_pool_connections: int | None = None) -> Any:
         return connections_api if service == "apigatewaymanagementapi" else real_client(service, endpoint_url)
 
     monkeypatch.setattr("parley.stores.management_api.client", client)
@@ -128,8 +131,23 @@ def all_items(ddb: Any, *, with_throttles: bool = False) -> list[dict[str, Any]]
     return sorted(items, key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
 
 
-def connection_items(ddb: Any) -> list[dict[str, Any]]:
-    return [i for i in all_items(ddb) if i["sk"]["S"].startswith("CONN#")]
+@dataclass(frozen=True, order=True)
+class ConnectionRecord:
+    user: str
+    connection_id: str
+    connected_at: int  # epoch ms
+    expires_at: int  # epoch s
+    frame_format: str
+
+
+def connection_records(ddb: Any) -> list[ConnectionRecord]:
+    """Every connection entry of every user's ``~CONNS`` item (expired ones included), sorted."""
+    return sorted(
+        ConnectionRecord(user=i["pk"]["S"].removeprefix("USER#"), connection_id=cid,
+                         connected_at=int(e["M"]["at"]["N"]), expires_at=int(e["M"]["x"]["N"]),
+                         frame_format=e["M"]["f"]["S"])
+        for i in all_items(ddb) if i["sk"]["S"] == table.CONNECTIONS_SK
+        for cid, e in i[table.ATTR_CONNECTIONS]["M"].items())
 
 
 class Chat:
@@ -189,6 +207,24 @@ def run_deliveries() -> list[str]:
 
 
 __all__ = ["Chat", "ClientError", "all_items", "kind", "run_deliveries", "token"]
+
+
+@pytest.fixture
+def atomic_writes(aws_env: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto applies writes from several threads at once, condition and update interleaved; DynamoDB applies the
+    writes to an item one at a time, each condition checked against the item as the last write left it. Tests
+    that race writers against each other take this, so moto does that too."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.RLock()
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+        original = getattr(DynamoDBBackend, name)
+
+        def serialized(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            with lock:
+                return _original(*args, **kwargs)
+
+        monkeypatch.setattr(DynamoDBBackend, name, functools.wraps(original)(serialized))
 
 
 @pytest.fixture

@@ -10,9 +10,10 @@ from typing import Any
 import boto3
 import pytest
 
+from parley import table
 from tests.integration.conftest import Chat, FakeConnectionsApi, all_items, queued_deliveries, run_deliveries
 from tests.support.events import message_event, sqs_record
-from tests.support.faults import Fault, LambdaKilled, Rule, injected, is_item_of, is_query_of
+from tests.support.faults import Fault, LambdaKilled, Rule, batch_of, injected, is_item_of
 from tests.support.handlers import handler_module, invoke
 from tests.support.lambda_context import FakeLambdaContext
 
@@ -31,7 +32,7 @@ def test_a_throttled_connection_lookup_still_acks_and_the_queue_delivers(
         aws_env: Any, connections_api: FakeConnectionsApi) -> None:
     alice, cid = pair()
     # given every attempt to look up bob's connections is throttled (botocore's retries included)
-    rule = Rule("dynamodb", "Query", Fault.THROTTLE, when=is_query_of("CONN#"), times=None)
+    rule = Rule("dynamodb", "BatchGetItem", Fault.THROTTLE, when=batch_of(table.CONNECTIONS_SK), times=None)
     with injected(rule):
         ack = alice.send(cid, "hello", "c1")
     # then alice still gets her ack: the message is stored
@@ -77,7 +78,8 @@ def test_a_send_killed_after_the_store_is_delivered_when_its_client_resends(
         aws_env: Any, connections_api: FakeConnectionsApi) -> None:
     alice, cid = pair()
     # given the Lambda dies (a timeout, a crash) right after storing, before delivering anything
-    with injected(Rule("dynamodb", "Query", Fault.KILL, when=is_query_of("CONN#"), times=None)), \
+    kill = Rule("dynamodb", "BatchGetItem", Fault.KILL, when=batch_of(table.CONNECTIONS_SK), times=None)
+    with injected(kill), \
             pytest.raises(LambdaKilled):
         alice.send(cid, "hello", "c1")
     assert len(messages_of(aws_env, cid)) == 1 and connections_api.frames_for("b-phone") == []

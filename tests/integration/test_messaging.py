@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from parley.stores.messages import DynamoMessageStore
-from tests.integration.conftest import Chat, FakeConnectionsApi, all_items, connection_items
+from tests.integration.conftest import Chat, FakeConnectionsApi, all_items, connection_records
 
 
 def setup_pair() -> tuple[Chat, Chat, Chat, str]:
@@ -65,9 +65,9 @@ def test_a_non_member_can_neither_send_nor_read(aws_env: Any, connections_api: F
     assert mallory.history(cid)["code"] == "not_member"
     assert mallory.send("d_does-not-exist", "x", "cm-10")["code"] == "conversation_not_found"
     assert all_items(aws_env) == after_connect
-    added = {(i["pk"]["S"], i.get("cid", {}).get("S")) for i in after_connect} - {
-        (i["pk"]["S"], i.get("cid", {}).get("S")) for i in before}
-    assert added == {("USER#mallory", "m1"), ("USER#mallory", None)}  # the connection and the profile
+    added = {(i["pk"]["S"], i["sk"]["S"]) for i in after_connect} - {(i["pk"]["S"], i["sk"]["S"]) for i in before}
+    assert added == {("USER#mallory", "~CONNS"), ("USER#mallory", "~PROFILE")}  # the connection and the profile
+    assert [r.connection_id for r in connection_records(aws_env) if r.user == "mallory"] == ["m1"]
     assert connections_api.frames_for("m1") == []
 
 
@@ -79,7 +79,7 @@ def test_a_gone_connection_is_pruned_and_the_others_still_receive(
     assert alice.send(cid, "still there?", "cm-1")["s"] == 1
     assert [f["s"] for f in connections_api.frames_for("b-phone")] == [1]
     assert [f["s"] for f in connections_api.frames_for("a-laptop")] == [1]
-    assert {i["cid"]["S"] for i in connection_items(aws_env) if i["pk"]["S"] == "USER#bob"} == {"b-phone"}
+    assert {r.connection_id for r in connection_records(aws_env) if r.user == "bob"} == {"b-phone"}
 
 
 def test_text_over_the_limit_is_refused_and_stores_nothing(aws_env: Any) -> None:

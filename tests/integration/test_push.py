@@ -276,7 +276,7 @@ def notifier_calls(push: Push, event: dict[str, Any]) -> list[tuple[str, ...]]:
             or [call.params.get("Key", {})]
         values = [v.get("S", "") for v in call.params.get("ExpressionAttributeValues", {}).values()]
         kinds = sorted(k.get("sk", {}).get("S", "").split("#")[0] for k in keys if k)
-        prefixes = sorted(v.split("#")[0] + "#" for v in values if v.split("#")[0].isupper())  # MSG#, CONN#...
+        prefixes = sorted(v.split("#")[0] + "#" for v in values if v.split("#")[0].isupper())  # MSG#, MEMBER#...
         shapes.append((call.operation, *kinds, *prefixes))
     return shapes
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import Chat, FakeConnectionsApi, all_items, connection_items, kind, token
+from tests.integration.conftest import Chat, FakeConnectionsApi, all_items, connection_records, kind, token
 from tests.support.events import authorizer_event, connect_event
 from tests.support.handlers import invoke
 from tests.support.json_endpoint import JsonEndpoint, json_endpoint
@@ -63,7 +63,7 @@ def test_too_many_connections_are_refused(configure: Any, aws_env: Any) -> None:
     configure(PARLEY_MAX_CONNECTIONS_PER_USER="3", PARLEY_RATE_LIMITS="connect=100:100")
     codes = [invoke("connect", connect_event("alice", f"a{i}"))["statusCode"] for i in range(4)]
     assert codes == [200, 200, 200, 429]
-    assert len(connection_items(aws_env)) == 3
+    assert len(connection_records(aws_env)) == 3
 
 
 def test_connecting_too_fast_is_refused(configure: Any, aws_env: Any) -> None:

@@ -8,6 +8,8 @@ first (``skip``) and how many to break (``times``; None: every one, retries incl
 
 * ``THROTTLE`` / ``SERVER_ERROR`` -- the service answers 400 throttling / 500; nothing happened.
 * ``TIMEOUT`` -- no answer within the read timeout; nothing happened.
+* ``UNPROCESSED`` -- a BatchGetItem answers 200 with every key in ``UnprocessedKeys`` (DynamoDB does this
+  when a partition is busy); botocore does not retry it, the caller must.
 * ``LOST_RESPONSE`` -- the call took effect (moto applied it) but its answer never arrived.
 * ``KILL`` -- the Lambda dies here: ``LambdaKilled`` (a BaseException) escapes every handler, as a
   timeout or an out-of-memory kill ends an invocation mid-way. From then on the injector is ``dead``: every
@@ -40,6 +42,7 @@ from parley.stores import uploads
 
 class Fault(StrEnum):
     THROTTLE = "throttle"
+    UNPROCESSED = "unprocessed"  # a BatchGetItem that reads none of its keys: all come back in UnprocessedKeys
     SERVER_ERROR = "5xx"
     TIMEOUT = "timeout"
     LOST_RESPONSE = "lost-response"
@@ -126,6 +129,8 @@ class FaultInjector:
             raise LambdaKilled(f"killed at {service}.{operation}")
         if fault is Fault.TIMEOUT:
             raise ReadTimeoutError(endpoint_url=request.url)
+        if fault is Fault.UNPROCESSED:
+            return _unprocessed_response(request.url, call.params)
         if fault is Fault.LOST_RESPONSE:
             botocore_stubber(event_name, request)  # moto applies it...
             raise ReadTimeoutError(endpoint_url=request.url)  # ...and the answer is lost on the way back
@@ -147,6 +152,13 @@ def _params(request: AWSPreparedRequest) -> dict[str, Any]:
     except ValueError:
         return dict(parse_qsl(text))
     return decoded if isinstance(decoded, dict) else {}
+
+
+def _unprocessed_response(url: str, params: dict[str, Any]) -> AWSResponse:
+    requests = params.get("RequestItems", {})
+    body = json.dumps({"Responses": {t: [] for t in requests}, "UnprocessedKeys": requests})
+    headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "fault"}
+    return AWSResponse(url, 200, headers, MockRawResponse(body))
 
 
 def _error_response(url: str, service: str, status: int, code: str) -> AWSResponse:
@@ -184,10 +196,18 @@ def injected(*rules: Rule, services: tuple[str, ...] = ("dynamodb", "sns", "sqs"
 
 
 def is_query_of(prefix: str) -> Callable[[Call], bool]:
-    """A DynamoDB Query of one item kind (``CONN#`` connections, ``MEMBER#`` memberships, ...)."""
+    """A DynamoDB Query of one item kind (``MSG#`` messages, ``MEMBER#`` memberships, ...)."""
     def check(call: Call) -> bool:
         values = call.params.get("ExpressionAttributeValues", {})
         return any(isinstance(v, dict) and str(v.get("S", "")).startswith(prefix) for v in values.values())
+    return check
+
+
+def batch_of(sort_key: str) -> Callable[[Call], bool]:
+    """A BatchGetItem of items with this sort key (``~PROFILE``, ``~META``, ``~CONNS``)."""
+    def check(call: Call) -> bool:
+        requests = call.params.get("RequestItems", {}).values()
+        return any(k.get("sk", {}).get("S") == sort_key for r in requests for k in r.get("Keys", []))
     return check
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import threading
 import time
 
+from parley.config import Settings
 from parley.errors import ThrottledError
 from parley.fanout import Fanout
 from parley.models import Connection
@@ -69,49 +70,133 @@ def test_a_member_without_open_connections_is_unreached_and_the_senders_own_conn
     assert result.unreached == ("dave",)
 
 
+def test_one_batch_read_finds_the_connections_of_every_member_of_the_largest_group() -> None:
+    # given the largest group (PARLEY_MAX_GROUP_MEMBERS), every member online
+    members = [f"user-{n}" for n in range(Settings().max_group_members)]
+    store, gateway = FakeConnectionStore(), FakeGateway()
+    for member in members:
+        connected(store, member, f"{member}-phone")
+    # when a frame goes to all of them
+    result = Fanout(store, gateway).deliver(members, b"frame", NOW_MS)
+    # then their connections were looked up with one read, for all of them at once, and each got the frame
+    assert store.reads == [members]
+    assert result.delivered == len(members) and len(gateway.posts) == len(members)
+
+
+class OneRound(FakeGateway):
+    """Each post waits until ``expected`` posts are in flight at once (then all go through together)."""
+
+    def __init__(self, expected: int) -> None:
+        super().__init__()
+        self.together = threading.Barrier(expected)
+
+    def post(self, connection_id: str, data: bytes) -> None:
+        self.together.wait(timeout=10)  # broken (a failed post) if fewer are ever in flight together
+        super().post(connection_id, data)
+
+
+def test_a_message_to_the_largest_group_goes_out_in_one_round_of_posts() -> None:
+    # given the largest group, every member online, and the pool the settings size for fan-out
+    settings = Settings()
+    members = [f"user-{n}" for n in range(settings.max_group_members)]
+    store, gateway = FakeConnectionStore(), OneRound(expected=len(members))
+    for member in members:
+        connected(store, member, f"{member}-phone")
+    fanout = Fanout(store, gateway, workers=settings.fanout_pool_size)
+    try:
+        # when a frame goes to all of them
+        result = fanout.deliver(members, b"frame", NOW_MS)
+    finally:
+        fanout.close()
+    # then every post was in flight at the same time: none waited for another to finish
+    assert result.delivered == len(members) and result.failed == 0
+
+
 class SlowLookups(FakeConnectionStore):
-    """Lookups of ``failing`` users raise (a throttled Query); those of ``held`` users wait for ``release``."""
+    """The batch read raises while ``failing`` (a throttled BatchGetItem), leaves ``unprocessed`` users out of
+    its answer, and waits for ``release`` while ``held``."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.failing: set[str] = set()
+        self.failing = False
+        self.unprocessed: set[str] = set()
+        self.held = False
+        self.release = threading.Event()
+
+    def list_for_users(self, user_ids: list[str], now_ms: int) -> dict[str, list[Connection]]:
+        if self.failing:
+            raise ThrottledError()
+        if self.held:
+            self.release.wait(10)
+        found = super().list_for_users(user_ids, now_ms)
+        return {uid: connections for uid, connections in found.items() if uid not in self.unprocessed}
+
+
+def test_members_the_lookup_could_not_read_are_pending_and_the_others_get_the_frame() -> None:
+    store, gateway = SlowLookups(), FakeGateway()
+    connected(store, "bob", "b-phone")
+    connected(store, "carol", "c-phone")
+    store.unprocessed.add("bob")  # DynamoDB left his key unprocessed, however often it was asked again
+    result = Fanout(store, gateway).deliver(["bob", "carol"], b"frame", NOW_MS)
+    assert result.pending == ("bob",) and result.unreached == ()
+    assert gateway.received_by("c-phone") == [b"frame"] and gateway.received_by("b-phone") == []
+
+
+def test_a_failed_lookup_leaves_every_member_pending_not_unreached() -> None:
+    store, gateway = SlowLookups(), FakeGateway()
+    connected(store, "bob", "b-phone")
+    connected(store, "carol", "c-phone")
+    store.failing = True
+    result = Fanout(store, gateway).deliver(["bob", "carol"], b"frame", NOW_MS)
+    assert result.pending == ("bob", "carol") and result.unreached == ()
+    assert gateway.posts == []
+
+
+def test_a_lookup_not_answered_by_the_deadline_leaves_every_member_pending_and_posts_nothing_later() -> None:
+    store, gateway = SlowLookups(), FakeGateway()
+    connected(store, "bob", "b-phone")
+    store.held = True
+    fanout = Fanout(store, gateway)
+    try:
+        result = fanout.deliver(["bob"], b"frame", NOW_MS, deadline_s=time.monotonic() + 0.5)
+    finally:
+        store.release.set()
+    fanout.close()
+    assert result.pending == ("bob",)
+    assert gateway.posts == []  # the late answer is never used: the delivery queue delivers to bob instead
+
+
+class HeldPosts(FakeGateway):
+    """Posts to ``held`` connections wait for ``release``."""
+
+    def __init__(self) -> None:
+        super().__init__()
         self.held: set[str] = set()
         self.release = threading.Event()
 
-    def list_for_user(self, user_id: str, now_ms: int) -> list[Connection]:
-        if user_id in self.failing:
-            raise ThrottledError()
-        if user_id in self.held:
+    def post(self, connection_id: str, data: bytes) -> None:
+        if connection_id in self.held:
             self.release.wait(10)
-        return super().list_for_user(user_id, now_ms)
+        super().post(connection_id, data)
 
 
-def test_a_member_whose_lookup_fails_is_pending_not_unreached() -> None:
-    store, gateway = SlowLookups(), FakeGateway()
+def test_members_whose_posts_are_not_done_by_the_deadline_are_pending_and_unstarted_posts_never_go_out() -> None:
+    # given one worker, busy with a post to bob that hangs, and carol's post queued behind it
+    store, gateway = FakeConnectionStore(), HeldPosts()
     connected(store, "bob", "b-phone")
     connected(store, "carol", "c-phone")
-    store.failing.add("bob")
-    result = Fanout(store, gateway).deliver(["bob", "carol"], b"frame", NOW_MS)
-    assert result.pending == ("bob",) and result.unreached == ()
-    assert gateway.received_by("c-phone") == [b"frame"]
-
-
-def test_members_not_done_by_the_deadline_are_pending() -> None:
-    store, gateway = SlowLookups(), FakeGateway()
-    connected(store, "bob", "b-phone")
-    connected(store, "carol", "c-phone")
-    store.held.add("bob")
-    fanout = Fanout(store, gateway)
+    gateway.held.add("b-phone")
+    fanout = Fanout(store, gateway, workers=1)
     try:
-        result = fanout.deliver(["bob", "carol"], b"frame", NOW_MS, deadline_s=time.monotonic() + 1.0)
+        result = fanout.deliver(["bob", "carol"], b"frame", NOW_MS, deadline_s=time.monotonic() + 0.5)
     finally:
-        store.release.set()
-    assert result.pending == ("bob",)
-    assert gateway.received_by("c-phone") == [b"frame"]
-    # bob's late task stops before posting: the caller delivers to him again (the delivery queue), so a
-    # post from an invocation long past its deadline cannot land after that one
+        gateway.release.set()
     fanout.close()
-    assert gateway.received_by("b-phone") == []
+    # then both are pending (the caller delivers to them again, from the queue)
+    assert result.pending == ("bob", "carol")
+    # bob's post was under way and lands; carol's had not started, and never goes out from this invocation, so a
+    # post from an invocation long past its deadline cannot land after the queue's
+    assert gateway.received_by("b-phone") == [b"frame"] and gateway.received_by("c-phone") == []
 
 
 def test_expired_connection_records_are_not_posted_to() -> None:

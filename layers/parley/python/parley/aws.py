@@ -15,8 +15,13 @@ _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, max_pool_conne
 
 
 @cache
-def client(service: str, endpoint_url: str | None = None) -> Any:
-    return boto3.session.Session().client(service, endpoint_url=endpoint_url, config=_CONFIG)  # type: ignore[call-overload]
+def client(service: str, endpoint_url: str | None = None, max_pool_connections: int | None = None) -> Any:
+    """One client per service and endpoint for the process. ``max_pool_connections``: HTTP connections kept
+    alive (default 64): at least the threads that call it at once, or it opens a new one (a TLS handshake) per
+    call past it."""
+    config = _CONFIG if max_pool_connections is None else _CONFIG.merge(
+        Config(max_pool_connections=max_pool_connections))
+    return boto3.session.Session().client(service, endpoint_url=endpoint_url, config=config)  # type: ignore[call-overload]
 
 
 def reset_clients() -> None:

@@ -50,7 +50,10 @@ class Settings(BaseModel):
     # A 410 from a connection younger than this is not pruned: API Gateway answers 410 to posts made
     # while a connection's $connect is still running, and that connection is about to open.
     prune_grace_ms: int = Field(default=10_000, ge=0, le=600_000, alias="PARLEY_PRUNE_GRACE_MS")
-    fanout_workers: int = Field(default=16, ge=1, le=64, alias="PARLEY_FANOUT_WORKERS")
+    # Posts to connections in flight at once (threads per Lambda container, and kept-alive HTTPS connections to
+    # the @connections API). Unset: PARLEY_MAX_GROUP_MEMBERS, so a message to the largest group goes out in one
+    # round of posts (docs/performance.md, "Fan-out and memory").
+    fanout_workers: int | None = Field(default=None, ge=1, le=1000, alias="PARLEY_FANOUT_WORKERS")
     # --- delivery (docs/protocol.md "Delivery guarantees") ---
     # The queue (SQS) where `send` hands delivery work it could not finish, for the `deliver` function.
     delivery_queue_url: str | None = Field(default=None, alias="PARLEY_DELIVERY_QUEUE_URL")
@@ -101,6 +104,10 @@ class Settings(BaseModel):
     def push_applications(self) -> dict[str, str]:
         apps = {"apns": self.push_apns_application_arn, "fcm": self.push_fcm_application_arn}
         return {platform: arn for platform, arn in apps.items() if arn}
+
+    @property
+    def fanout_pool_size(self) -> int:
+        return self.fanout_workers or self.max_group_members
 
     @property
     def origins(self) -> frozenset[str]:

@@ -1,10 +1,12 @@
 """Fan-out: deliver one frame to every open connection of a set of users, in parallel.
 
-Each user is one task: look up their connections, then post to each. A connection that answers 410 Gone
-is deleted (unless it is only seconds old: API Gateway also answers 410 while a connection's $connect is
-still running) and the others still receive the frame. The result says, per user, whether the frame
-reached them, whether it cannot (no open connection, or a post failed), or whether that is not known yet
-(their lookup failed, or had not finished by the deadline): the caller decides what each means.
+One batch read looks up the connections of every user (``ConnectionStore.list_for_users``: one BatchGetItem per
+100 users), then every post goes out at once, each on a worker of a pool sized for one round of posts to the
+largest group (``workers``, from ``PARLEY_MAX_GROUP_MEMBERS``). A connection that answers 410 Gone is deleted
+(unless it is only seconds old: API Gateway also answers 410 while a connection's $connect is still running)
+and the others still receive the frame. The result says, per user, whether the frame reached them, whether it
+cannot (no open connection, or a post failed), or whether that is not known yet (the lookup failed or left them
+out, or their posts had not finished by the deadline): the caller decides what each means.
 
 The frame is one for everyone, or one per frame format (``message`` frames): each connection gets the one of
 the format its record names, learnt from the same lookup.
@@ -42,20 +44,17 @@ class FanoutResult:
     pending: tuple[str, ...] = ()  # users whose delivery is not known: deliver to them again
 
 
-@dataclass(frozen=True)
-class _UserOutcome:
-    reach: Reach
-    ok: int = 0
-    pruned: tuple[Connection, ...] = ()
-    failed: int = 0
+_POSTED, _STALE, _OPENING, _FAILED, _ABANDONED = "ok", "stale", "opening", "failed", "abandoned"
 
 
 class Fanout:
-    def __init__(self, connections: ConnectionStore, gateway: ConnectionGateway, workers: int = 16,
+    def __init__(self, connections: ConnectionStore, gateway: ConnectionGateway, workers: int = 100,
                  prune_grace_ms: int = 10_000) -> None:
         self._connections = connections
         self._gateway = gateway
         self._grace = prune_grace_ms
+        self.workers = workers
+        # Per container: threads start as posts need them, and stay for the next invocation.
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fanout")
         # Told which users lost a connection to pruning (presence uses it to announce "offline").
         self.on_pruned: Callable[[list[str]], object] | None = None
@@ -66,67 +65,75 @@ class Fanout:
         ``user_ids`` but ``exclude_connection``. Work not done by ``deadline_s`` (``time.monotonic()``
         seconds) is left running and reported as pending."""
         users = list(dict.fromkeys(user_ids))
-        abandoned = threading.Event()  # set at the deadline: late tasks stop before their next call
-        tasks: dict[Future[_UserOutcome], str] = {
-            self._pool.submit(self._deliver_to, uid, data, now_ms, exclude_connection, abandoned): uid
-            for uid in users}
-        timeout = None if deadline_s is None else max(0.0, deadline_s - time.monotonic())
-        done, late = wait(tasks, timeout=timeout)
+        if not users:
+            return FanoutResult(delivered=0, stale=0, failed=0)
+        lookup = self._pool.submit(self._connections.list_for_users, users, now_ms)
+        try:
+            found = lookup.result(timeout=_left(deadline_s))
+        except TimeoutError:  # the caller delivers to all of them again; the late answer is never used
+            return FanoutResult(delivered=0, stale=0, failed=0, pending=tuple(users))
+        except Exception:  # the lookup failed (throttled, 5xx, timeout): not known who is online
+            logger.exception("connection lookup failed")
+            return FanoutResult(delivered=0, stale=0, failed=0, pending=tuple(users))
+        abandoned = threading.Event()  # set at the deadline: posts not started yet are not made
+        posts: dict[Future[str], Connection] = {}
+        for uid in users:
+            for connection in found.get(uid, ()):
+                if connection.connection_id != exclude_connection:
+                    frame = data if isinstance(data, bytes) else data[connection.frame_format]
+                    posts[self._pool.submit(self._post, connection, frame, now_ms, abandoned)] = connection
+        done, late = wait(posts, timeout=_left(deadline_s)) if posts else (set(), set())
         if late:
             abandoned.set()  # the caller delivers to these users again; a post already under way still lands
-        outcomes: dict[str, _UserOutcome] = {}
-        for task in done:
-            try:
-                outcomes[tasks[task]] = task.result()
-            except Exception:  # the lookup failed (throttled, 5xx, timeout): not known who got it
-                logger.exception("connection lookup failed")
-        pruned = [c.user_id for o in outcomes.values() for c in o.pruned]
+        results: dict[str, list[str]] = {uid: [] for uid in found}
+        for task, connection in posts.items():
+            results[connection.user_id].append(task.result() if task in done else _ABANDONED)
+        pruned = [c.user_id for task, c in posts.items() if task in done and task.result() == _STALE]
         if pruned and self.on_pruned is not None:
             self.on_pruned(pruned)  # after the posts, in this thread: never waits on the pool from inside it
+        reach = {uid: _reach(outcomes, sending_here=any(c.connection_id == exclude_connection for c in found[uid]))
+                 for uid, outcomes in results.items()}
+        every = [r for outcomes in results.values() for r in outcomes]
         return FanoutResult(
-            delivered=sum(o.ok for o in outcomes.values()), stale=len(pruned),
-            failed=sum(o.failed for o in outcomes.values()),
-            unreached=tuple(u for u in users if u in outcomes and outcomes[u].reach is Reach.UNREACHED),
-            pending=tuple(u for u in users if u not in outcomes))
+            delivered=every.count(_POSTED), stale=len(pruned), failed=every.count(_FAILED),
+            unreached=tuple(u for u in users if reach.get(u) is Reach.UNREACHED),
+            pending=tuple(u for u in users if reach.get(u, Reach.PENDING) is Reach.PENDING))
 
     def close(self) -> None:
         """Stop the worker threads (a long-lived host such as the local stack; Lambda never needs it)."""
         self._pool.shutdown(wait=True)
 
-    def _deliver_to(self, user_id: str, data: Payload, now_ms: int, exclude: str | None,
-                    abandoned: threading.Event) -> _UserOutcome:
-        if abandoned.is_set():  # started only after the deadline
-            return _UserOutcome(reach=Reach.PENDING)
-        connections = self._connections.list_for_user(user_id, now_ms)
-        targets = [c for c in connections if c.connection_id != exclude]
-        results = []
-        for connection in targets:
-            if abandoned.is_set():  # past the deadline: this user is delivered to again, later
-                return _UserOutcome(reach=Reach.PENDING)
-            frame = data if isinstance(data, bytes) else data[connection.frame_format]
-            results.append((connection, self._post(connection, frame, now_ms)))
-        ok = sum(1 for _, r in results if r == "ok")
-        stale = tuple(c for c, r in results if r == "stale")
-        failed = sum(1 for _, r in results if r == "failed")
-        sending_here = len(targets) < len(connections)  # the sender's own connection: it got the ack
-        reached = failed == 0 and (ok > 0 or sending_here) and all(r in ("ok", "stale") for _, r in results)
-        return _UserOutcome(reach=Reach.DELIVERED if reached else Reach.UNREACHED, ok=ok, pruned=stale,
-                            failed=failed)
-
-    def _post(self, connection: Connection, data: bytes, now_ms: int) -> str:
+    def _post(self, connection: Connection, data: bytes, now_ms: int, abandoned: threading.Event) -> str:
+        if abandoned.is_set():  # past the deadline before it started: this user is delivered to again, later
+            return _ABANDONED
         try:
             self._gateway.post(connection.connection_id, data)
-            return "ok"
+            return _POSTED
         except StaleConnectionError:
             if now_ms - connection.connected_at < self._grace:
-                return "opening"  # its $connect may still be running: it is about to open, keep it
+                return _OPENING  # its $connect may still be running: it is about to open, keep it
             try:
                 self._connections.delete(connection.user_id, connection.connection_id)
             except Exception:  # its TTL removes it anyway
                 logger.exception("pruning a stale connection failed")
             logger.info("pruned stale connection", extra={"stale_connection_id": connection.connection_id})
-            return "stale"
+            return _STALE
         except Exception:  # one bad post must not stop the others
             logger.exception("post to connection failed",
                              extra={"target_connection_id": connection.connection_id})
-            return "failed"
+            return _FAILED
+
+
+def _left(deadline_s: float | None) -> float | None:
+    return None if deadline_s is None else max(0.0, deadline_s - time.monotonic())
+
+
+def _reach(outcomes: list[str], *, sending_here: bool) -> Reach:
+    """One user's reach from the outcomes of the posts to their connections. ``sending_here``: the message
+    comes from one of their connections (which got the ack instead)."""
+    if _ABANDONED in outcomes:
+        return Reach.PENDING
+    posted = outcomes.count(_POSTED)
+    if _FAILED in outcomes or _OPENING in outcomes or not (posted or sending_here):
+        return Reach.UNREACHED
+    return Reach.DELIVERED

@@ -35,7 +35,12 @@ class ConnectionStore(ABC):
 
     @abstractmethod
     def list_for_user(self, user_id: str, now_ms: int) -> list[Connection]:
-        """Open connections of one user (expired records excluded)."""
+        """Open connections of one user (expired records excluded), read strongly consistent."""
+
+    @abstractmethod
+    def list_for_users(self, user_ids: list[str], now_ms: int) -> dict[str, list[Connection]]:
+        """Open connections of many users in one batch read (eventually consistent). A user left out of the
+        answer could not be read (not known); a user without open connections maps to an empty list."""
 
 
 class ConversationStore(ABC):

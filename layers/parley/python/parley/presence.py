@@ -74,10 +74,15 @@ class PresenceService:
         allowed = self.contacts(me) - (self._blocks.relations(me).either if self._blocks else frozenset())
         asked = [u for u in dict.fromkeys(user_ids) if u in allowed]
         profiles = self._profiles.get_many(asked)
-        return [self._as_seen_by_others(profiles[u]) for u in asked]
+        visible = [u for u in asked if profiles[u].visibility is Visibility.VISIBLE]
+        connections = self._connections.list_for_users(visible, self._clock()) if visible else {}
+        # one batch read for all of them; a user it left out is read alone
+        online = {u for u in visible if (connections[u] if u in connections else self.is_online(u))}
+        return [self._as_seen_by_others(profiles[u], online=u in online) for u in asked]
 
-    def _as_seen_by_others(self, profile: Profile) -> Presence:
-        if profile.visibility is Visibility.VISIBLE and self.is_online(profile.user_id):
+    @staticmethod
+    def _as_seen_by_others(profile: Profile, *, online: bool) -> Presence:
+        if profile.visibility is Visibility.VISIBLE and online:
             return Presence(user_id=profile.user_id, status=PresenceStatus.ONLINE)
         return Presence(user_id=profile.user_id, status=PresenceStatus.OFFLINE, last_seen=profile.last_seen)
 

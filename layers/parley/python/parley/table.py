@@ -5,8 +5,10 @@ The CDK storage construct, the moto-backed tests and the local stack all build t
 
 Item collections (pk / sk):
 
-* ``USER#<uid>`` / ``CONN#slot-<n>`` -- an open WebSocket connection in one of the user's numbered slots
-  (at most ``PARLEY_MAX_CONNECTIONS_PER_USER``; TTL'd), naming its connection id.
+* ``USER#<uid>`` / ``~CONNS`` -- the user's open WebSocket connections, one item per user: a map (``c``) of
+  connection id -> when it opened, when it expires and its frame format, at most
+  ``PARLEY_MAX_CONNECTIONS_PER_USER`` entries (``parley.stores.connections``). TTL'd at its newest entry's
+  expiry. Fan-out reads the items of all of a message's recipients in one BatchGetItem.
 * ``USER#<uid>`` / ``MEMBER#<conversationId>`` -- "uid is a member of conversation": lists my conversations.
 * ``CONV#<cid>`` / ``MSG#<seq:012d>`` -- a message; history is a range read on this collection. It carries the
   recent senders' newest own seqs (``parley.read_state``).
@@ -66,13 +68,14 @@ TABLE = TableDesign(partition_key=PK, sort_key=SK, ttl_attribute=TTL_ATTRIBUTE)
 
 SEQ_WIDTH = 12
 MSG_PREFIX = "MSG#"
-CONN_PREFIX = "CONN#"
 MEMBER_PREFIX = "MEMBER#"
 BLOCK_PREFIX = "BLOCK#"
 BLOCKED_BY_PREFIX = "BLOCKEDBY#"
 META_SK = "~META"
 PROFILE_SK = "~PROFILE"
 THROTTLE_SK = "~"
+CONNECTIONS_SK = "~CONNS"
+ATTR_CONNECTIONS = "c"  # on CONNECTIONS_SK: {connection id: {"at": opened ms, "x": expires s, "f": frame format}}
 
 
 def user_pk(user_id: str) -> str:
@@ -81,11 +84,6 @@ def user_pk(user_id: str) -> str:
 
 def conversation_pk(conversation_id: str) -> str:
     return f"CONV#{conversation_id}"
-
-
-def connection_slot_sk(slot: int) -> str:
-    """One of a user's numbered connection slots (``parley.stores.connections``)."""
-    return f"{CONN_PREFIX}slot-{slot:03d}"
 
 
 def direct_pair_pk(user_a: str, user_b: str) -> str:

@@ -69,7 +69,7 @@ def services() -> Services:
     settings = get_settings()
     name = settings.table_name
     connection_store, conversation_store = DynamoConnectionStore(name), DynamoConversationStore(name)
-    message_store, profiles = DynamoMessageStore(name, settings.fanout_workers), DynamoProfileStore(name)
+    message_store, profiles = DynamoMessageStore(name), DynamoProfileStore(name)
     blocks, throttles = DynamoBlockStore(name), DynamoThrottleStore(name)
     limits = RateLimiter(throttles, settings.rate_limit_table)
     fanout = _fanout(connection_store, settings)
@@ -112,7 +112,8 @@ def services() -> Services:
 def _fanout(connection_store: DynamoConnectionStore, settings: Settings) -> Fanout | None:
     if not settings.callback_url:
         return None
-    return Fanout(connection_store, ManagementApiGateway(settings.callback_url), settings.fanout_workers,
+    workers = settings.fanout_pool_size
+    return Fanout(connection_store, ManagementApiGateway(settings.callback_url, workers), workers,
                   settings.prune_grace_ms)
 
 
@@ -131,7 +132,7 @@ def _delivery(fanout: Fanout | None, attachments: AttachmentService, settings: S
         if settings.unread_topic_arn else None,
         attachments,
         SqsDeliveryQueue(settings.delivery_queue_url) if settings.delivery_queue_url else None,
-        messages=DynamoMessageStore(name, settings.fanout_workers), conversations=DynamoConversationStore(name),
+        messages=DynamoMessageStore(name), conversations=DynamoConversationStore(name),
         budget_ms=settings.delivery_budget_ms, redeliver_window_seconds=settings.redeliver_window_seconds)
 
 
@@ -150,7 +151,7 @@ def notifier() -> Notifier:
     settings = get_settings()
     name = settings.table_name
     conversation_store, profiles = DynamoConversationStore(name), DynamoProfileStore(name)
-    message_store = DynamoMessageStore(name, settings.fanout_workers)
+    message_store = DynamoMessageStore(name)
     inbox = InboxService(conversation_store, message_store,
                          ConversationService(conversation_store, settings.max_group_members), profiles, None,
                          blocks=DynamoBlockStore(name))
