@@ -19,7 +19,7 @@ from benchmarks.fanout import FanoutResult
 from benchmarks.fuzz import FuzzResult, Incident
 from benchmarks.traffic import TrafficResult
 
-COLD_START_GOAL_MS = 60.0
+COLD_START_GOAL_MS = 40.0  # import over boto3 (issue 12)
 TRAFFIC_GOAL_BYTES = 200
 GOALS = {"direct": 1.5, "group": 1.3}
 
@@ -144,14 +144,19 @@ def _purpose_usd(row: list[float]) -> float:
 
 def coldstart_section(c: ColdStartResult) -> str:
     out = ["### Cold start", "",
-           f"`import boto3` alone: median {c.baseline_p50:.0f} ms over {c.repeats} fresh processes.", ""]
+           f"CPU time (`time.process_time`) in fresh processes. `import boto3` alone: median {c.baseline_p50:.0f} ms "
+           f"over {c.repeats} processes. First call extra: the first invocation's own CPU (AWS calls, answered "
+           "by in-process moto, left out) over a warm invocation's.", ""]
     rows = []
     for name in sorted(c.import_ms, key=c.over_baseline):
         over = c.over_baseline(name)
+        warm, extra = c.warm_ms(name), c.first_call_extra(name)
         rows.append([name, f"{statistics.median(c.import_ms[name]):.0f}", f"{over:.0f}",
-                     _verdict(over <= COLD_START_GOAL_MS), f"{c.asset_bytes[name] / 1024:.1f}"])
-    out.append(_table(["function", "import, median ms", "over boto3, ms", f"goal <= {COLD_START_GOAL_MS:.0f} ms",
-                       "asset zip KB"], rows))
+                     _verdict(over <= COLD_START_GOAL_MS),
+                     "-" if extra is None else f"{extra:.0f}", "-" if warm is None else f"{warm:.1f}",
+                     f"{c.cold_total(name):.0f}", f"{c.asset_bytes[name] / 1024:.1f}"])
+    out.append(_table(["function", "import CPU, median ms", "over boto3, ms", f"goal <= {COLD_START_GOAL_MS:.0f} ms",
+                       "first call extra, ms", "warm call, ms", "cold total over boto3, ms", "asset zip KB"], rows))
     out += ["", f"Parley layer (zip of layers/parley): {c.layer_bytes / 1024:.1f} KB."]
     for name, size in c.dependency_layers.items():
         out.append(f"Dependency layer `.build/{name}`: {size / 1024 / 1024:.2f} MB.")
