@@ -138,7 +138,8 @@ def time_import(layout: Layout, function: str | None) -> tuple[float, bool]:
 def _imported(layout: Layout, function: str | None) -> list[tuple[str, float]]:
     """(module, self seconds) of every module a fresh process imports (``-X importtime``)."""
     found = []
-    for line in _run(_code(layout, function), lambda_environment(function or "send"), ["-X", "importtime"]).stderr.splitlines():
+    done = _run(_code(layout, function), lambda_environment(function or "send"), ["-X", "importtime"])
+    for line in done.stderr.splitlines():
         match = re.match(r"import time:\s+(\d+) \|\s+\d+ \|\s*(\S+)", line)
         if match:
             found.append((match.group(2), int(match.group(1)) / 1e6))
@@ -220,8 +221,8 @@ def seed(folder: Path) -> Seed:
         to_carol = box.open_direct("alice", "alice-1", "carol")
         mark = meter.mark()
         for conversation in (direct, to_carol):
-            box.request("alice", "alice-1", {"action": "send", "conversationId": conversation,
-                                             "clientMsgId": f"seed-{conversation}", "body": {"text": "hello there"}}, "send")
+            box.request("alice", "alice-1", {"action": "send", "conversationId": conversation, "body": {"text": "hi"},
+                                             "clientMsgId": f"seed-{conversation}"}, "send")
         [publish] = [c.params for c in meter.since(mark) if c.operation == "Publish"]
         items = boto3.client("dynamodb").scan(TableName=TABLE_NAME)["Items"]
     path = folder / "items.pickle"

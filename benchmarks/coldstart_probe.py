@@ -55,12 +55,27 @@ def main() -> None:
         ddb.create_table(**spec["table"])
         with open(spec["items"], "rb") as f:
             items = pickle.load(f)  # noqa: S301 - written by the benchmark a moment ago
-        for item in items:
-            ddb.put_item(TableName=spec["table"]["TableName"], Item=item)
-        ddb.get_item(TableName=spec["table"]["TableName"], Key={"pk": {"S": "warm"}, "sk": {"S": "warm"}})
         sns = boto3.client("sns")
-        sns.create_platform_application(Name="parley-ios", Platform="APNS",
-                                        Attributes={"PlatformCredential": "key", "PlatformPrincipal": "cert"})
+        app = sns.create_platform_application(Name="parley-ios", Platform="APNS", Attributes={
+            "PlatformCredential": "key", "PlatformPrincipal": "cert"})["PlatformApplicationArn"]
+        endpoints: dict[str, str] = {}  # the seed's SNS endpoints (moto's ids are random) -> this moto's
+
+        def endpoint(arn: str) -> str:
+            if arn not in endpoints:
+                endpoints[arn] = sns.create_platform_endpoint(PlatformApplicationArn=app,
+                                                              Token=f"{len(endpoints):064x}")["EndpointArn"]
+            return endpoints[arn]
+
+        def rewrite(value: Any) -> Any:
+            if isinstance(value, dict):
+                return {k: endpoint(v) if k == "S" and ":endpoint/" in v else rewrite(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [rewrite(v) for v in value]
+            return value
+
+        for item in items:
+            ddb.put_item(TableName=spec["table"]["TableName"], Item=rewrite(item))
+        ddb.get_item(TableName=spec["table"]["TableName"], Key={"pk": {"S": "warm"}, "sk": {"S": "warm"}})
         topic = sns.create_topic(Name="parley-unread-events")["TopicArn"]
         sns.publish(TopicArn=topic, Message="warm")
         boto3.client("secretsmanager").create_secret(Name=spec["secret_name"], SecretString=spec["secret"])
@@ -71,9 +86,9 @@ def main() -> None:
 
         sys.path[:0] = spec["paths"]
         sys.path.append(spec["repo_root"])  # the tests' fake LambdaContext
-        from tests.support.lambda_context import FakeLambdaContext
-
         import importlib.util
+
+        from tests.support.lambda_context import FakeLambdaContext
 
         loaded = importlib.util.spec_from_file_location("handler", spec["handler"])
         assert loaded is not None and loaded.loader is not None

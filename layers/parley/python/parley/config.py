@@ -51,6 +51,8 @@ class Settings(BaseModel):
     # while a connection's $connect is still running, and that connection is about to open.
     prune_grace_ms: int = Field(default=10_000, ge=0, le=600_000, alias="PARLEY_PRUNE_GRACE_MS")
     fanout_workers: int = Field(default=16, ge=1, le=64, alias="PARLEY_FANOUT_WORKERS")
+    # X-Ray SDK subsegments (the handler, each AWS call); off: Lambda's active tracing alone, no SDK imported.
+    xray_subsegments: bool = Field(default=False, alias="PARLEY_XRAY_SUBSEGMENTS")
     # --- delivery (docs/protocol.md "Delivery guarantees") ---
     # The queue (SQS) where `send` hands delivery work it could not finish, for the `deliver` function.
     delivery_queue_url: str | None = Field(default=None, alias="PARLEY_DELIVERY_QUEUE_URL")
