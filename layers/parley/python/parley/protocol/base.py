@@ -21,7 +21,9 @@ MAX_FRAME_BYTES = 32 * 1024  # one API Gateway frame; text is capped far lower b
 
 
 class Inbound(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True, alias_generator=to_camel)
+    # defer_build: a model is built when first used, not at import (a cold start builds only what it uses)
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True, alias_generator=to_camel,
+                              defer_build=True)
 
     action: str
     request_id: Identifier | None = None
@@ -34,7 +36,7 @@ MediaType = Annotated[str, StringConstraints(min_length=3, max_length=100, patte
 
 
 class Outbound(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True, defer_build=True)
 
     def to_json(self) -> str:
         return json.dumps(self.model_dump(by_alias=True, exclude_none=True), separators=(",", ":"),

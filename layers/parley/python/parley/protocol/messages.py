@@ -20,7 +20,8 @@ MAX_ATTACHMENTS = 10
 
 
 class AttachmentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, alias_generator=to_camel, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", strict=True, alias_generator=to_camel, populate_by_name=True,
+                              defer_build=True)
 
     key: UploadKey
     content_type: MediaType
@@ -30,7 +31,7 @@ class AttachmentIn(BaseModel):
 
 
 class SendBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
 
     text: Annotated[str, StringConstraints(min_length=1)] | None = None
     attachments: Annotated[list[AttachmentIn], Field(max_length=MAX_ATTACHMENTS)] = []
