@@ -18,8 +18,8 @@ from parley.auth import (
     origin_allowed,
     token_from_request,
 )
+from parley.authorizer_context import FRAME_FORMAT_KEY, USER_ID_KEY
 from parley.config import get_settings
-from parley.edge import FRAME_FORMAT_KEY, USER_ID_KEY
 from parley.errors import TokenError
 from parley.observability import logger, metrics, tracer
 from parley.stores.secrets import secret_reader

@@ -91,3 +91,10 @@ def test_no_handler_builds_a_model_or_imports_the_xray_sdk_before_its_first_invo
 
 def test_every_route_handler_is_covered() -> None:
     assert set(PROTOCOL_MODULES) == set(routes.ROUTES.values())
+
+
+def test_the_authorizer_imports_none_of_the_routes_code() -> None:
+    # given the $connect authorizer, imported cold
+    modules = imported(routes.AUTHORIZER)["modules"]
+    # then neither the routes' edge, their wiring nor any frame model is loaded
+    assert not [m for m in modules if m.startswith(("parley.edge", "parley.wiring", "parley.protocol"))]

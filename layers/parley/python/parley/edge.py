@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
+from parley.authorizer_context import FRAME_FORMAT_KEY, USER_ID_KEY
 from parley.errors import (
     DeliveryHandOffError,
     FrameTooLargeError,
@@ -28,9 +29,6 @@ from parley.observability import logger, metrics
 from parley.protocol.base import MAX_FRAME_BYTES
 from parley.protocol.errors import ErrorFrame, FrameRefs
 from parley.wiring import services
-
-USER_ID_KEY = "userId"  # the authorizer context key that carries the verified user id
-FRAME_FORMAT_KEY = "frameFormat"  # ... and the one that carries the connection's frame format
 
 
 @dataclass(frozen=True)
