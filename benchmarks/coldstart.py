@@ -126,6 +126,26 @@ def _run(code: str, env: dict[str, str], extra: list[str] | None = None) -> subp
                           text=True, check=False, timeout=120)
 
 
+# What any handler on this stack pays beyond boto3, for the breakdown (same child, same environment).
+FLOORS = {
+    "pydantic and one model": "import boto3\nfrom pydantic import BaseModel\nclass M(BaseModel):\n    a: int\n"
+                              "M(a=1)",
+    "Powertools Logger and Metrics": "import boto3\nfrom aws_lambda_powertools import Logger, Metrics\n"
+                                     "Logger(service='parley'), Metrics(namespace='Parley')",
+    "X-Ray SDK, botocore patched": "import boto3\nfrom aws_lambda_powertools import Tracer\n"
+                                   "Tracer(service='parley', patch_modules=('botocore',))",
+    "X-Ray SDK, patch_all": "import boto3\nfrom aws_lambda_powertools import Tracer\nTracer(service='parley')",
+}
+
+
+def time_floor(code: str) -> float:
+    """CPU seconds of ``code`` in a fresh process with Lambda's environment."""
+    done = _run(_CHILD.format(paths=[], body=code), lambda_environment("send"))
+    if done.returncode != 0:
+        raise RuntimeError(f"{code!r} failed:\n{done.stderr[-2000:]}")
+    return float(done.stdout.strip().splitlines()[-1].split()[0])
+
+
 # The example moderation hook is no Parley function and makes no AWS call: its whole import is its cost.
 NO_AWS = frozenset({"moderation_hook"})
 
@@ -338,6 +358,7 @@ class ColdStartResult:
     invocation_ms: dict[str, list[float]] = field(default_factory=dict)
     # import CPU ms with .pyc files beside the sources (this interpreter's), per handler
     compiled_import_ms: dict[str, list[float]] = field(default_factory=dict)
+    floor_ms: dict[str, list[float]] = field(default_factory=dict)  # FLOORS, CPU ms (boto3 included)
 
     @property
     def baseline_p50(self) -> float:
@@ -375,6 +396,7 @@ def run(*, repeats: int, progress_factory: ProgressFactory, only: list[str] | No
     baseline: list[float] = []
     imports: dict[str, list[float]] = {name: [] for name in names}
     compiled: dict[str, list[float]] = {name: [] for name in names}
+    floors: dict[str, list[float]] = {}
     without_boto3: set[str] = set()
     invocations: dict[str, list[float]] = {}
     steps = repeats * (2 * len(names) + 1) + (len(names) + 1 if first_calls else 0)
@@ -384,6 +406,8 @@ def run(*, repeats: int, progress_factory: ProgressFactory, only: list[str] | No
         for _ in range(repeats):
             baseline.append(time_import(layout, None)[0] * 1000)
             bar.update()
+            for floor, code in FLOORS.items():
+                floors.setdefault(floor, []).append(time_floor(code) * 1000)
             for name in names:
                 seconds, uses_boto3 = time_import(layout, name)
                 imports[name].append(seconds * 1000)
@@ -405,7 +429,8 @@ def run(*, repeats: int, progress_factory: ProgressFactory, only: list[str] | No
             asset_bytes={name: zip_size(functions_dir / name) for name in names},
             layer_bytes=zip_size(layer_dir),
             dependency_layers={p.name: zip_size(p) for p in sorted(BUILD_DIR.glob("*")) if (p / "python").is_dir()},
-            without_boto3=without_boto3, invocation_ms=invocations, compiled_import_ms=compiled)
+            without_boto3=without_boto3, invocation_ms=invocations, compiled_import_ms=compiled,
+            floor_ms=floors)
         slow = [name for name in names if result.over_baseline(name) > goal_ms]
         if slow:
             known = boto3_modules(layout)

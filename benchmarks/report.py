@@ -159,6 +159,10 @@ def coldstart_section(c: ColdStartResult) -> str:
     out.append(_table(["function", "import CPU, median ms", "over boto3, ms", f"goal <= {COLD_START_GOAL_MS:.0f} ms",
                        "over boto3 with .pyc, ms", "first call extra, ms", "warm call, ms",
                        "cold total over boto3, ms", "asset zip KB"], rows))
+    if c.floor_ms:
+        out += ["", "What any handler on this stack pays, over `import boto3` (median CPU ms, same processes' "
+                "environment): " + "; ".join(f"{name} {statistics.median(ms) - c.baseline_p50:.0f}"
+                                             for name, ms in c.floor_ms.items()) + "."]
     out += ["", f"Parley layer (zip of layers/parley): {c.layer_bytes / 1024:.1f} KB."]
     for name, size in c.dependency_layers.items():
         out.append(f"Dependency layer `.build/{name}`: {size / 1024 / 1024:.2f} MB.")
