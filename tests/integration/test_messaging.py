@@ -118,8 +118,7 @@ def test_unknown_actions_get_a_stable_code(aws_env: Any) -> None:
 def test_in_a_busy_group_a_send_is_acked_after_the_messages_that_land_between_its_read_and_its_write(
         aws_env: Any, connections_api: FakeConnectionsApi, monkeypatch: pytest.MonkeyPatch) -> None:
     # given a group so busy that, each time alice's send reads it, one of bob's messages is stored before her write
-    # (both on full-format connections: the frames below are read by their full field names)
-    alice, bob = Chat("alice", "a-phone", "full").connect(), Chat("bob", "b-phone", "full").connect()
+    alice, bob = Chat("alice", "a-phone").connect(), Chat("bob", "b-phone").connect()
     created = alice.call("conversations", {"action": "createGroup", "name": "busy", "members": ["bob", "carol"]})
     cid = created["conversation"]["conversationId"]
     read_head = DynamoMessageStore.head
