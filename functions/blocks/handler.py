@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parley.edge import Caller, run_route
 from parley.observability import logger, metrics, tracer
-from parley.protocol import BlockRequest, BlocksFrame, ListBlocksRequest
+from parley.protocol.safety import BlockRequest, BlocksFrame, ListBlocksRequest
 from parley.wiring import services
 
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from parley.edge import Caller, run_route
 from parley.errors import UnknownActionError
 from parley.observability import logger, metrics, tracer
-from parley.protocol import (
+from parley.protocol.conversations import (
     ConversationFrame,
     ConversationInfo,
     ConversationsFrame,

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parley.edge import Caller, run_route
 from parley.observability import logger, metrics, tracer
-from parley.protocol import DeviceFrame, RegisterDeviceRequest, UnregisterDeviceRequest
+from parley.protocol.devices import DeviceFrame, RegisterDeviceRequest, UnregisterDeviceRequest
 from parley.wiring import services
 
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from parley.edge import Caller, run_route
 from parley.errors import UnknownActionError
 from parley.observability import logger, metrics, tracer
-from parley.protocol import (
+from parley.protocol.preferences import (
     ConversationPreferencesFrame,
     GetPreferencesRequest,
     PreferencesFrame,

@@ -13,7 +13,7 @@ from parley.attachments import DeclaredAttachment
 from parley.edge import Caller, run_route
 from parley.models import MessageBody
 from parley.observability import logger, metrics, tracer
-from parley.protocol import AckFrame, CompactAckFrame, SendRequest, ack_frame
+from parley.protocol.messages import AckFrame, CompactAckFrame, SendRequest, ack_frame
 from parley.wiring import services
 
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from parley.edge import Caller, run_route
 from parley.errors import UnknownActionError
 from parley.observability import logger, metrics, tracer
-from parley.protocol import ReadRequest, UnreadCountsFrame, UnreadCountsRequest, UnreadEntry, UnreadFrame
+from parley.protocol.unread import ReadRequest, UnreadCountsFrame, UnreadCountsRequest, UnreadEntry, UnreadFrame
 from parley.wiring import services
 
 

@@ -165,9 +165,13 @@ def test_the_goals_table_states_each_figure_of_the_run_against_its_goal(cost_rep
 
 
 def test_cold_start_times_a_handler_over_boto3() -> None:
-    result = coldstart.run(repeats=1, progress_factory=silent, only=["default"])
+    result = coldstart.run(repeats=1, progress_factory=silent, only=["default", "send"])
     assert result.import_ms["default"][0] > 0 and result.baseline_ms[0] > 0
+    assert result.compiled_import_ms["default"][0] > 0
     assert result.asset_bytes["default"] > 0 and result.layer_bytes > result.asset_bytes["default"]
+    # and the first invocation of each ran its representative event (send's was acked) and was timed
+    assert len(result.invocation_ms["send"]) == coldstart.WARM_INVOCATIONS + 1
+    assert result.first_call_extra("send") is not None and result.first_call_extra("default") is not None
 
 
 def test_fanout_posts_to_every_recipient_through_botocore_and_reads_them_in_one_batch() -> None:

@@ -29,6 +29,7 @@ from aws_xray_sdk.core.emitters.udp_emitter import UDPEmitter
 from aws_xray_sdk.core.lambda_launcher import LambdaContext
 from aws_xray_sdk.core.streaming.default_streaming import DefaultStreaming
 
+from parley.config import get_settings
 from parley.observability import logger
 from tests.support.handlers import invoke
 
@@ -92,7 +93,7 @@ class TracedLambdas:
 
 @contextmanager
 def _botocore_patched() -> Iterator[None]:
-    """botocore patched as the Tracer patches it at import in Lambda (an AWS call becomes a subsegment with
+    """botocore patched as the Tracer patches it in Lambda with subsegments on (an AWS call becomes a subsegment with
     the parameters the SDK whitelists), unpatched afterwards."""
     if getattr(botocore.client, "_xray_enabled", False):  # patched before us: leave it as it was
         yield
@@ -122,6 +123,8 @@ def lambda_tracing() -> Iterator[TracedLambdas]:
         mp.setenv("LAMBDA_TASK_ROOT", "/var/task")
         mp.setenv("AWS_LAMBDA_FUNCTION_NAME", "parley-test")
         mp.setenv("AWS_XRAY_DAEMON_ADDRESS", daemon.address)
+        mp.setenv("PARLEY_XRAY_SUBSEGMENTS", "true")  # the only setting that puts Parley's data in traces
+        get_settings.cache_clear()
         # what the SDK sets up at import when LAMBDA_TASK_ROOT is set; the emitter reads the daemon address
         mp.setattr(xray_recorder, "context", LambdaContext())
         mp.setattr(xray_recorder, "emitter", UDPEmitter())
@@ -133,6 +136,7 @@ def lambda_tracing() -> Iterator[TracedLambdas]:
                 yield TracedLambdas(daemon, mp)
         finally:
             global_sdk_config.set_sdk_enabled(enabled_before)
+            get_settings.cache_clear()
 
 
 @contextmanager

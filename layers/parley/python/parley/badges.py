@@ -37,7 +37,7 @@ from parley.ports import ProfileStore
 
 
 class UnreadCounts(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     conversations: tuple[ConversationSummary, ...]  # those with unread messages
     total: int  # unread messages, in every conversation

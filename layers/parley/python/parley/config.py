@@ -54,6 +54,8 @@ class Settings(BaseModel):
     # the @connections API). Unset: PARLEY_MAX_GROUP_MEMBERS, so a message to the largest group goes out in one
     # round of posts (docs/performance.md, "Fan-out and memory").
     fanout_workers: int | None = Field(default=None, ge=1, le=1000, alias="PARLEY_FANOUT_WORKERS")
+    # X-Ray SDK subsegments (the handler, each AWS call); off: Lambda's active tracing alone, no SDK imported.
+    xray_subsegments: bool = Field(default=False, alias="PARLEY_XRAY_SUBSEGMENTS")
     # --- delivery (docs/protocol.md "Delivery guarantees") ---
     # The queue (SQS) where `send` hands delivery work it could not finish, for the `deliver` function.
     delivery_queue_url: str | None = Field(default=None, alias="PARLEY_DELIVERY_QUEUE_URL")

@@ -26,7 +26,7 @@ from parley.messaging import SendOutcome
 from parley.models import Conversation, DeliveryJob, Message
 from parley.observability import logger
 from parley.ports import ConversationStore, DeliveryQueue, MessageStore
-from parley.protocol import message_frames
+from parley.protocol.messages import message_frames
 from parley.unread_events import UnreadEventPublisher
 
 # Time kept back from the Lambda's own timeout to queue what is left (an SQS send, with its retries).

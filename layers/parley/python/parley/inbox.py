@@ -30,7 +30,7 @@ from parley.models import (
 )
 from parley.observability import logger
 from parley.ports import BlockStore, ConversationStore, MessageStore, ProfileStore
-from parley.protocol import ReceiptFrame, UnreadFrame
+from parley.protocol.unread import ReceiptFrame, UnreadFrame
 from parley.read_state import read_position
 
 # How many of a conversation's newest messages are read to count around hidden ones; unread messages

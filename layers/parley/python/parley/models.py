@@ -1,4 +1,7 @@
-"""Domain models. They know nothing of API Gateway or DynamoDB."""
+"""Domain models. They know nothing of API Gateway or DynamoDB.
+
+Every model is built (its validator and serializer) when first used, not at import (``defer_build``): a
+handler's cold start builds the few its route uses, not all of them."""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ class ConversationKind(StrEnum):
 
 
 class Conversation(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     conversation_id: str
     kind: ConversationKind
@@ -30,7 +33,8 @@ class Conversation(BaseModel):
 class Attachment(BaseModel):
     """A file in the uploads bucket that a message refers to; the bytes never travel over the socket."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True)
+    model_config = ConfigDict(frozen=True, defer_build=True, extra="forbid", alias_generator=to_camel,
+                              populate_by_name=True)
 
     key: str
     content_type: str
@@ -43,7 +47,8 @@ class Attachment(BaseModel):
 class MessageBody(BaseModel):
     """Text, attachments, or both."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True)
+    model_config = ConfigDict(frozen=True, defer_build=True, extra="forbid", alias_generator=to_camel,
+                              populate_by_name=True)
 
     text: str | None = None
     attachments: tuple[Attachment, ...] | None = None  # None, not (): text frames carry no empty list
@@ -62,7 +67,7 @@ def message_id_of(conversation_id: str, seq: int) -> str:
 
 
 class Message(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     conversation_id: str
     seq: int = Field(ge=1)
@@ -89,7 +94,7 @@ class FrameFormat(StrEnum):
 
 
 class Connection(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     connection_id: str
     user_id: str
@@ -101,7 +106,7 @@ class ConversationHead(BaseModel):
     """A conversation and the messages ``send`` must see, in one strongly consistent read: the newest
     message, and every message a resend may be the repeat of (newest first)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     conversation: Conversation | None
     recent: tuple[Message, ...] = ()  # newest first
@@ -114,7 +119,7 @@ class ConversationHead(BaseModel):
 
 
 class MessagePage(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     messages: tuple[Message, ...]  # in sequence order
     has_more: bool
@@ -144,7 +149,7 @@ class Platform(StrEnum):
 class Device(BaseModel):
     """A registered push device: one SNS platform endpoint (kept on its user's profile item)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     user_id: str
     token_hash: str
@@ -157,7 +162,7 @@ class Profile(BaseModel):
     """A user's own settings, presence bookkeeping, push devices and badge (``USER#<uid>`` / ``~PROFILE``):
     everything the push notifier needs of a recipient, in one item."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     user_id: str
     visibility: Visibility = Visibility.VISIBLE
@@ -177,7 +182,7 @@ class Profile(BaseModel):
 class Membership(BaseModel):
     """One user's state in one conversation (``USER#<uid>`` / ``MEMBER#<cid>``)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     user_id: str
     conversation_id: str
@@ -200,7 +205,7 @@ class Recipient(BaseModel):
     """What the push notifier reads of one recipient of a message, in one batch: their profile and their
     membership of the message's conversation (None: no longer a member)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     profile: Profile
     membership: Membership | None
@@ -212,7 +217,7 @@ class PresenceStatus(StrEnum):
 
 
 class Presence(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     user_id: str
     status: PresenceStatus
@@ -222,7 +227,7 @@ class Presence(BaseModel):
 class ConversationSummary(BaseModel):
     """A conversation as one member sees it in their list: unread count and the newest message they may see."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     conversation: Conversation
     membership: Membership
@@ -237,7 +242,7 @@ class ConversationSummary(BaseModel):
 
 
 class ConversationPage(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     conversations: tuple[ConversationSummary, ...]  # newest activity first
     cursor: str | None = None
@@ -246,7 +251,7 @@ class ConversationPage(BaseModel):
 class BlockRelations(BaseModel):
     """One user's blocks in both directions."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     blocks: frozenset[str] = frozenset()  # users this user blocked: their messages are hidden from this user
     blocked_by: frozenset[str] = frozenset()  # users who blocked this user
@@ -262,7 +267,7 @@ class DeliveryJob(BaseModel):
     (look up their connections and post; the unread path for those not reached) and members known to need
     the unread event. Carried by the delivery queue as camelCase JSON."""
 
-    model_config = ConfigDict(frozen=True, alias_generator=to_camel, populate_by_name=True)
+    model_config = ConfigDict(frozen=True, defer_build=True, alias_generator=to_camel, populate_by_name=True)
 
     conversation_id: str
     seq: int = Field(ge=1)
@@ -276,7 +281,7 @@ class DeliveryJob(BaseModel):
 
 
 class Report(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     conversation_id: str
     seq: int
@@ -291,7 +296,7 @@ class Report(BaseModel):
 class UploadTicket(BaseModel):
     """A presigned S3 POST: the app uploads the file straight to S3 with ``url`` and ``fields``."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     key: str
     url: str
@@ -300,7 +305,7 @@ class UploadTicket(BaseModel):
 
 
 class StoredObject(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     key: str
     size: int
@@ -310,7 +315,7 @@ class StoredObject(BaseModel):
 class UploadRecord(BaseModel):
     """What Parley knows of one upload (``UPLOAD#<key>``): the message that sent it and its thumbnail."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     key: str
     conversation_id: str | None = None

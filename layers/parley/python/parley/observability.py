@@ -2,33 +2,65 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
+
+from parley.config import get_settings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Tracer
 
 SERVICE = "parley"
 
+Handler = Callable[[Any, Any], Any]
 
-class ContentFreeTracer(Tracer):
-    """Powertools' Tracer without the handler's response or exception in X-Ray.
 
-    Powertools records both as subsegment metadata by default. A response can be a history page or a
-    ``lastMessage``, an exception can quote its input: message text would end up in X-Ray, kept there for
-    30 days for anyone who may read the account's traces. So ``@tracer.capture_lambda_handler`` never
-    records them here, and asking for it is an error (docs/security.md, trust boundaries)."""
+class ContentFreeTracer:
+    """X-Ray subsegments only when ``PARLEY_XRAY_SUBSEGMENTS`` asks for them, and never the handler's
+    response or exception.
 
-    def capture_lambda_handler(
-        self,
-        lambda_handler: Callable[[Any, Any], Any] | Callable[[Any, Any, Any], Any] | None = None,
-        capture_response: bool | None = None,
-        capture_error: bool | None = None,
-    ) -> Callable[..., Any]:
+    Off (the default), the X-Ray SDK is not even imported: Lambda's active tracing still records every
+    invocation (its segment, duration, cold start and errors), at no import cost (docs/deploying.md "Logs
+    and traces"). On, Powertools' Tracer adds a subsegment per invocation and, with botocore patched (no
+    other library), one per AWS call; it is built on the first traced invocation.
+
+    Powertools records a handler's response and exception as subsegment metadata by default. A response can
+    be a history page or a ``lastMessage``, an exception can quote its input: message text would end up in
+    X-Ray, kept there for 30 days for anyone who may read the account's traces. So this tracer never records
+    them, and asking for it is an error (docs/security.md, trust boundaries)."""
+
+    def capture_lambda_handler(self, lambda_handler: Handler | None = None, capture_response: bool | None = None,
+                               capture_error: bool | None = None) -> Any:
         if capture_response or capture_error:
             raise ValueError("a Parley handler's response and exceptions may carry message text: never traced")
-        return super().capture_lambda_handler(lambda_handler, capture_response=False, capture_error=False)
+        if lambda_handler is None:
+            return functools.partial(self.capture_lambda_handler)
+        handler = lambda_handler
+        traced: list[Handler] = []  # the Powertools-wrapped handler, made on the first traced invocation
+
+        @functools.wraps(handler)
+        def run(event: Any, context: Any) -> Any:
+            if not get_settings().xray_subsegments:
+                return handler(event, context)
+            if not traced:
+                traced.append(sdk_tracer().capture_lambda_handler(handler, capture_response=False,
+                                                                  capture_error=False))
+            return traced[0](event, context)
+
+        return run
+
+
+@functools.cache
+def sdk_tracer() -> Tracer:
+    """Powertools' Tracer, patching botocore only (Powertools' default, ``patch_all``, patches 13 libraries)."""
+    from aws_lambda_powertools import Tracer
+
+    return Tracer(service=SERVICE, patch_modules=("botocore",))
 
 
 logger = Logger(service=SERVICE)
-tracer = ContentFreeTracer(service=SERVICE)
+tracer = ContentFreeTracer()
 metrics = Metrics(namespace="Parley", service=SERVICE)

@@ -13,7 +13,7 @@ from parley.clock import Clock, now_ms
 from parley.fanout import Fanout
 from parley.models import Presence, PresenceStatus, Profile, Visibility
 from parley.ports import BlockStore, ConnectionStore, ConversationStore, ProfileStore
-from parley.protocol import PresenceEntry, PresenceFrame
+from parley.protocol.presence import PresenceEntry, PresenceFrame
 
 
 class PresenceService:

@@ -18,7 +18,7 @@ from parley.fanout import Fanout
 from parley.models import UploadRecord
 from parley.observability import logger
 from parley.ports import ConversationStore, ObjectStore, UploadRecordStore
-from parley.protocol import AttachmentReadyFrame
+from parley.protocol.attachments import AttachmentReadyFrame
 
 
 class ThumbnailService:

@@ -9,7 +9,7 @@ from parley.conversations import ConversationService
 from parley.fanout import Fanout
 from parley.models import Visibility
 from parley.ports import BlockStore, ProfileStore, ThrottleStore
-from parley.protocol import TypingFrame
+from parley.protocol.presence import TypingFrame
 
 
 class TypingService:

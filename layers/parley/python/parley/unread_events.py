@@ -19,7 +19,7 @@ class UnreadEvent(BaseModel):
     # The notifier raises on an event it cannot read; the error reaches X-Ray, the logs and the dead-letter
     # queue's ErrorMessage, so it must not quote the event (its text is the message's).
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True,
-                              hide_input_in_errors=True)
+                              hide_input_in_errors=True, defer_build=True)
 
     type: Literal["message.unread"] = "message.unread"
     version: Literal[1] = 1

@@ -1,137 +1,270 @@
-"""Builds the services with their real adapters, once per Lambda instance."""
+"""Builds the services with their real adapters, once per Lambda instance: the one place that knows how
+each is built. Every service, store and module is built or imported on first use only, so a handler pays for
+what its route calls and nothing else (docs/performance.md, "Cold start")."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import lru_cache
+import sys
+from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING
 
-from parley import aws
-from parley.attachments import AttachmentService
-from parley.badges import BadgeService
-from parley.blocking import BlockingService
 from parley.config import Settings, get_settings
-from parley.connections import ConnectionService
-from parley.conversations import ConversationService
-from parley.delivery import DeliveryService
-from parley.devices import DeviceService
-from parley.fanout import Fanout
-from parley.inbox import InboxService
-from parley.messaging import MessagingService
-from parley.moderation import ModerationService
-from parley.notifier import Notifier
-from parley.preferences import PreferencesService
-from parley.presence import PresenceService
-from parley.rate_limits import RateLimiter
-from parley.reports import ReportService
-from parley.stores import moderation_lambda, secrets, uploads
-from parley.stores.blocks import DynamoBlockStore
-from parley.stores.connections import DynamoConnectionStore
-from parley.stores.conversations import DynamoConversationStore
-from parley.stores.delivery_queue import SqsDeliveryQueue
-from parley.stores.devices import DynamoDeviceStore
-from parley.stores.management_api import ManagementApiGateway
-from parley.stores.messages import DynamoMessageStore
-from parley.stores.moderation_lambda import LambdaModerationHook
-from parley.stores.profiles import DynamoProfileStore
-from parley.stores.push import DynamoPushLedger, SnsPushGateway
-from parley.stores.recipients import DynamoRecipientStore
-from parley.stores.reports import DynamoReportStore
-from parley.stores.throttles import DynamoThrottleStore
-from parley.stores.topics import SnsPublisher
-from parley.stores.upload_records import DynamoUploadRecordStore
-from parley.stores.uploads import S3ObjectStore
-from parley.thumbnails import ThumbnailService
-from parley.typing_indicators import TypingService
-from parley.unread_events import UnreadEventPublisher
+
+if TYPE_CHECKING:
+    from parley.attachments import AttachmentService
+    from parley.badges import BadgeService
+    from parley.blocking import BlockingService
+    from parley.connections import ConnectionService
+    from parley.conversations import ConversationService
+    from parley.delivery import DeliveryService
+    from parley.devices import DeviceService
+    from parley.fanout import Fanout
+    from parley.inbox import InboxService
+    from parley.messaging import MessagingService
+    from parley.moderation import ModerationService
+    from parley.notifier import Notifier
+    from parley.preferences import PreferencesService
+    from parley.presence import PresenceService
+    from parley.rate_limits import RateLimiter
+    from parley.reports import ReportService
+    from parley.stores.blocks import DynamoBlockStore
+    from parley.stores.connections import DynamoConnectionStore
+    from parley.stores.conversations import DynamoConversationStore
+    from parley.stores.messages import DynamoMessageStore
+    from parley.stores.profiles import DynamoProfileStore
+    from parley.stores.push import SnsPushGateway
+    from parley.stores.throttles import DynamoThrottleStore
+    from parley.thumbnails import ThumbnailService
+    from parley.typing_indicators import TypingService
 
 
-@dataclass(frozen=True)
 class Services:
-    connections: ConnectionService
-    conversations: ConversationService
-    messaging: MessagingService
-    presence: PresenceService
-    inbox: InboxService
-    badges: BadgeService
-    typing: TypingService
-    preferences: PreferencesService
-    blocking: BlockingService
-    reports: ReportService
-    limits: RateLimiter
-    attachments: AttachmentService
-    devices: DeviceService
-    delivery: DeliveryService
-    fanout: Fanout | None  # None where no callback URL is configured (nothing can be delivered)
+    """The socket routes' services. Each one (and each store) is built, and its module imported, on first
+    use: a handler pays only for what its route calls (``send`` never imports the report or upload code)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    # -- stores ----------------------------------------------------------------------------------
+
+    @cached_property
+    def connection_store(self) -> DynamoConnectionStore:
+        from parley.stores.connections import DynamoConnectionStore
+
+        return DynamoConnectionStore(self.settings.table_name)
+
+    @cached_property
+    def conversation_store(self) -> DynamoConversationStore:
+        from parley.stores.conversations import DynamoConversationStore
+
+        return DynamoConversationStore(self.settings.table_name)
+
+    @cached_property
+    def message_store(self) -> DynamoMessageStore:
+        from parley.stores.messages import DynamoMessageStore
+
+        return DynamoMessageStore(self.settings.table_name)
+
+    @cached_property
+    def profiles(self) -> DynamoProfileStore:
+        from parley.stores.profiles import DynamoProfileStore
+
+        return DynamoProfileStore(self.settings.table_name)
+
+    @cached_property
+    def blocks(self) -> DynamoBlockStore:
+        from parley.stores.blocks import DynamoBlockStore
+
+        return DynamoBlockStore(self.settings.table_name)
+
+    @cached_property
+    def throttles(self) -> DynamoThrottleStore:
+        from parley.stores.throttles import DynamoThrottleStore
+
+        return DynamoThrottleStore(self.settings.table_name)
+
+    # -- services --------------------------------------------------------------------------------
+
+    @cached_property
+    def limits(self) -> RateLimiter:
+        from parley.rate_limits import RateLimiter
+
+        return RateLimiter(self.throttles, self.settings.rate_limit_table)
+
+    @cached_property
+    def fanout(self) -> Fanout | None:
+        """None where no callback URL is configured (nothing can be delivered)."""
+        fanout = _fanout(self.connection_store, self.settings)
+        if fanout is not None:  # a connection found stale may have been its user's last
+            fanout.on_pruned = self._pruned
+        return fanout
+
+    def _pruned(self, users: list[str]) -> object:
+        return self.presence.disconnected(users)  # presence is built (with this fan-out) when first needed
+
+    @cached_property
+    def connections(self) -> ConnectionService:
+        from parley.connections import ConnectionService
+
+        return ConnectionService(self.connection_store, self.settings.connection_ttl_seconds,
+                                 max_per_user=self.settings.max_connections_per_user, limiter=self.limits,
+                                 profiles=self.profiles)
+
+    @cached_property
+    def conversations(self) -> ConversationService:
+        from parley.conversations import ConversationService
+
+        return ConversationService(self.conversation_store, self.settings.max_group_members, blocks=self.blocks)
+
+    @cached_property
+    def presence(self) -> PresenceService:
+        from parley.presence import PresenceService
+
+        return PresenceService(self.profiles, self.conversation_store, self.connection_store, self.fanout,
+                               blocks=self.blocks)
+
+    @cached_property
+    def moderation(self) -> ModerationService | None:
+        """None where no moderation hook is configured."""
+        from parley.moderation import ModerationService
+
+        settings = self.settings
+        hook = None
+        if settings.moderation_function:
+            from parley.stores.moderation_lambda import LambdaModerationHook
+
+            hook = LambdaModerationHook(settings.moderation_function, settings.moderation_timeout_ms)
+        moderation = ModerationService(hook, self.profiles, fail_open=settings.moderation_fail_open,
+                                       max_text_bytes=settings.max_text_bytes)
+        return moderation if moderation.enabled else None
+
+    @cached_property
+    def messaging(self) -> MessagingService:
+        from parley.messaging import MessagingService
+
+        return MessagingService(self.message_store, self.conversations, max_text_bytes=self.settings.max_text_bytes,
+                                idempotency_window=self.settings.idempotency_window, blocks=self.blocks,
+                                moderation=self.moderation, read_positions=self.conversation_store)
+
+    @cached_property
+    def inbox(self) -> InboxService:
+        from parley.inbox import InboxService
+
+        return InboxService(self.conversation_store, self.message_store, self.conversations, self.profiles,
+                            self.fanout, blocks=self.blocks)
+
+    @cached_property
+    def badges(self) -> BadgeService:
+        from parley.badges import BadgeService
+
+        return BadgeService(self.inbox, self.profiles)
+
+    @cached_property
+    def typing(self) -> TypingService:
+        from parley.typing_indicators import TypingService
+
+        return TypingService(self.conversations, self.profiles, self.throttles, self.fanout,
+                             self.settings.typing_interval_ms, blocks=self.blocks)
+
+    @cached_property
+    def preferences(self) -> PreferencesService:
+        from parley.preferences import PreferencesService
+
+        return PreferencesService(self.profiles, self.conversation_store, self.conversations, self.presence)
+
+    @cached_property
+    def blocking(self) -> BlockingService:
+        from parley.blocking import BlockingService
+
+        return BlockingService(self.blocks)
+
+    @cached_property
+    def reports(self) -> ReportService:
+        from parley.reports import ReportService
+        from parley.stores.reports import DynamoReportStore
+
+        publisher = None
+        if self.settings.moderation_topic_arn:
+            from parley.stores.topics import SnsPublisher
+
+            publisher = SnsPublisher(self.settings.moderation_topic_arn)
+        return ReportService(self.conversations, self.message_store, DynamoReportStore(self.settings.table_name),
+                             publisher)
+
+    @cached_property
+    def attachments(self) -> AttachmentService:
+        return _attachments(self.conversations, self.settings)
+
+    @cached_property
+    def devices(self) -> DeviceService:
+        from parley.devices import DeviceService
+        from parley.stores.devices import DynamoDeviceStore
+
+        return DeviceService(DynamoDeviceStore(self.settings.table_name), _push_gateway(self.settings),
+                             self.settings.push_applications)
+
+    @cached_property
+    def delivery(self) -> DeliveryService:
+        return _delivery(self.fanout, self.attachments, self.settings)
 
 
 @lru_cache(maxsize=1)
 def services() -> Services:
-    settings = get_settings()
-    name = settings.table_name
-    connection_store, conversation_store = DynamoConnectionStore(name), DynamoConversationStore(name)
-    message_store, profiles = DynamoMessageStore(name), DynamoProfileStore(name)
-    blocks, throttles = DynamoBlockStore(name), DynamoThrottleStore(name)
-    limits = RateLimiter(throttles, settings.rate_limit_table)
-    fanout = _fanout(connection_store, settings)
-    conversations = ConversationService(conversation_store, settings.max_group_members, blocks=blocks)
-    presence = PresenceService(profiles, conversation_store, connection_store, fanout, blocks=blocks)
-    if fanout is not None:
-        fanout.on_pruned = presence.disconnected
-    hook = (LambdaModerationHook(settings.moderation_function, settings.moderation_timeout_ms)
-            if settings.moderation_function else None)
-    moderation = ModerationService(hook, profiles, fail_open=settings.moderation_fail_open,
-                                   max_text_bytes=settings.max_text_bytes)
-    publisher = SnsPublisher(settings.moderation_topic_arn) if settings.moderation_topic_arn else None
-    attachments = _attachments(conversations, settings)
-    inbox = InboxService(conversation_store, message_store, conversations, profiles, fanout, blocks=blocks)
-    return Services(
-        connections=ConnectionService(connection_store, settings.connection_ttl_seconds,
-                                      max_per_user=settings.max_connections_per_user, limiter=limits,
-                                      profiles=profiles),
-        conversations=conversations,
-        messaging=MessagingService(message_store, conversations, max_text_bytes=settings.max_text_bytes,
-                                   idempotency_window=settings.idempotency_window, blocks=blocks,
-                                   moderation=moderation if moderation.enabled else None,
-                                   read_positions=conversation_store),
-        presence=presence,
-        inbox=inbox,
-        badges=BadgeService(inbox, profiles),
-        typing=TypingService(conversations, profiles, throttles, fanout, settings.typing_interval_ms, blocks=blocks),
-        preferences=PreferencesService(profiles, conversation_store, conversations, presence),
-        blocking=BlockingService(blocks),
-        reports=ReportService(conversations, message_store, DynamoReportStore(name), publisher),
-        limits=limits,
-        attachments=attachments,
-        devices=DeviceService(DynamoDeviceStore(name), SnsPushGateway() if settings.push_applications else None,
-                              settings.push_applications),
-        delivery=_delivery(fanout, attachments, settings),
-        fanout=fanout,
-    )
+    return Services(get_settings())
 
 
 def _fanout(connection_store: DynamoConnectionStore, settings: Settings) -> Fanout | None:
     if not settings.callback_url:
         return None
+    from parley.fanout import Fanout
+    from parley.stores.management_api import ManagementApiGateway
+
     workers = settings.fanout_pool_size
     return Fanout(connection_store, ManagementApiGateway(settings.callback_url, workers), workers,
                   settings.prune_grace_ms)
 
 
 def _attachments(conversations: ConversationService, settings: Settings) -> AttachmentService:
+    from parley.attachments import AttachmentService
+    from parley.stores.upload_records import DynamoUploadRecordStore
+
+    objects = None
+    if settings.uploads_bucket:
+        from parley.stores.uploads import S3ObjectStore
+
+        objects = S3ObjectStore(settings.uploads_bucket)
     return AttachmentService(
-        conversations, S3ObjectStore(settings.uploads_bucket) if settings.uploads_bucket else None,
-        DynamoUploadRecordStore(settings.table_name), max_bytes=settings.upload_max_bytes,
+        conversations, objects, DynamoUploadRecordStore(settings.table_name), max_bytes=settings.upload_max_bytes,
         upload_ttl_seconds=settings.upload_url_ttl_seconds, download_ttl_seconds=settings.download_url_ttl_seconds)
 
 
+def _push_gateway(settings: Settings) -> SnsPushGateway | None:
+    if not settings.push_applications:
+        return None
+    from parley.stores.push import SnsPushGateway
+
+    return SnsPushGateway()
+
+
 def _delivery(fanout: Fanout | None, attachments: AttachmentService, settings: Settings) -> DeliveryService:
+    from parley.delivery import DeliveryService
+    from parley.stores.conversations import DynamoConversationStore
+    from parley.stores.messages import DynamoMessageStore
+
     name = settings.table_name
+    unread_events = queue = None
+    if settings.unread_topic_arn:
+        from parley.stores.topics import SnsPublisher
+        from parley.unread_events import UnreadEventPublisher
+
+        unread_events = UnreadEventPublisher(SnsPublisher(settings.unread_topic_arn),
+                                             include_text=settings.push_content == "full")
+    if settings.delivery_queue_url:
+        from parley.stores.delivery_queue import SqsDeliveryQueue
+
+        queue = SqsDeliveryQueue(settings.delivery_queue_url)
     return DeliveryService(
-        fanout,
-        UnreadEventPublisher(SnsPublisher(settings.unread_topic_arn), include_text=settings.push_content == "full")
-        if settings.unread_topic_arn else None,
-        attachments,
-        SqsDeliveryQueue(settings.delivery_queue_url) if settings.delivery_queue_url else None,
+        fanout, unread_events, attachments, queue,
         messages=DynamoMessageStore(name), conversations=DynamoConversationStore(name),
         budget_ms=settings.delivery_budget_ms, redeliver_window_seconds=settings.redeliver_window_seconds)
 
@@ -139,6 +272,10 @@ def _delivery(fanout: Fanout | None, attachments: AttachmentService, settings: S
 @lru_cache(maxsize=1)
 def deliverer() -> DeliveryService:
     """The ``deliver`` function's wiring (its own Lambda, fed by the delivery queue)."""
+    from parley.conversations import ConversationService
+    from parley.stores.connections import DynamoConnectionStore
+    from parley.stores.conversations import DynamoConversationStore
+
     settings = get_settings()
     fanout = _fanout(DynamoConnectionStore(settings.table_name), settings)
     conversations = ConversationService(DynamoConversationStore(settings.table_name), settings.max_group_members)
@@ -148,6 +285,17 @@ def deliverer() -> DeliveryService:
 @lru_cache(maxsize=1)
 def notifier() -> Notifier:
     """The push notifier's wiring (its own Lambda: it needs neither the socket API nor fan-out)."""
+    from parley.conversations import ConversationService
+    from parley.inbox import InboxService
+    from parley.notifier import Notifier
+    from parley.stores.blocks import DynamoBlockStore
+    from parley.stores.conversations import DynamoConversationStore
+    from parley.stores.devices import DynamoDeviceStore
+    from parley.stores.messages import DynamoMessageStore
+    from parley.stores.profiles import DynamoProfileStore
+    from parley.stores.push import DynamoPushLedger
+    from parley.stores.recipients import DynamoRecipientStore
+
     settings = get_settings()
     name = settings.table_name
     conversation_store, profiles = DynamoConversationStore(name), DynamoProfileStore(name)
@@ -155,14 +303,20 @@ def notifier() -> Notifier:
     inbox = InboxService(conversation_store, message_store,
                          ConversationService(conversation_store, settings.max_group_members), profiles, None,
                          blocks=DynamoBlockStore(name))
-    gateway = SnsPushGateway() if settings.push_applications else None
-    return Notifier(DynamoRecipientStore(name), message_store, profiles, DynamoDeviceStore(name), gateway,
-                    DynamoPushLedger(name), inbox, with_content=settings.push_content == "full")
+    return Notifier(DynamoRecipientStore(name), message_store, profiles, DynamoDeviceStore(name),
+                    _push_gateway(settings), DynamoPushLedger(name), inbox,
+                    with_content=settings.push_content == "full")
 
 
 @lru_cache(maxsize=1)
 def thumbnails() -> ThumbnailService:
     """The thumbnail maker's wiring (its own Lambda, triggered by uploads)."""
+    from parley.stores.connections import DynamoConnectionStore
+    from parley.stores.conversations import DynamoConversationStore
+    from parley.stores.upload_records import DynamoUploadRecordStore
+    from parley.stores.uploads import S3ObjectStore
+    from parley.thumbnails import ThumbnailService
+
     settings = get_settings()
     if not settings.uploads_bucket:
         raise ValueError("PARLEY_UPLOADS_BUCKET is required by the thumbnail function")
@@ -181,9 +335,14 @@ def reset(*, keep_clients: bool = False) -> None:
     notifier.cache_clear()
     deliverer.cache_clear()
     thumbnails.cache_clear()
-    secrets.reset()
+    # A module never imported holds nothing to forget (and importing it here would cost a cold start).
+    if "parley.stores.secrets" in sys.modules:
+        sys.modules["parley.stores.secrets"].reset()
     if keep_clients:
         return
-    uploads.reset()  # its S3 client (SigV4 for presigning) is cached apart from the others
-    moderation_lambda.reset()
-    aws.reset_clients()
+    for module in ("parley.stores.uploads",  # its S3 client (SigV4 for presigning) is cached apart from the others
+                   "parley.stores.moderation_lambda"):
+        if module in sys.modules:
+            sys.modules[module].reset()
+    if "parley.aws" in sys.modules:
+        sys.modules["parley.aws"].reset_clients()

@@ -1,0 +1,187 @@
+"""The wire protocol: inbound frames (validated strictly) and outbound frames (camelCase JSON), one module
+per feature (``parley.protocol.messages``, ``parley.protocol.presence``...).
+
+A model is built when its module is imported, and building models is most of a cold start's cost: a handler
+imports the modules of its own routes only. ``from parley.protocol import X`` still works everywhere (tests,
+tools): it imports X's module when X is first asked for, and nothing else.
+
+docs/protocol.md is the contract these models implement.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from parley.protocol.attachments import (
+        AttachmentReadyFrame,
+        AttachmentUrl,
+        AttachmentUrlsFrame,
+        AttachmentUrlsRequest,
+        RequestUploadRequest,
+        UploadFrame,
+    )
+    from parley.protocol.base import (
+        MAX_FRAME_BYTES,
+        GroupName,
+        Identifier,
+        Inbound,
+        MediaType,
+        Outbound,
+        UploadKey,
+    )
+    from parley.protocol.conversations import (
+        ConversationFrame,
+        ConversationInfo,
+        ConversationsFrame,
+        CreateGroupRequest,
+        ListConversationsRequest,
+        OpenDirectRequest,
+    )
+    from parley.protocol.devices import (
+        DeviceFrame,
+        PushToken,
+        RegisterDeviceRequest,
+        UnregisterDeviceRequest,
+    )
+    from parley.protocol.errors import (
+        ErrorFrame,
+        FrameRefs,
+        PongFrame,
+    )
+    from parley.protocol.messages import (
+        MAX_ATTACHMENTS,
+        AckFrame,
+        AttachmentIn,
+        CompactAckFrame,
+        CompactMessageFrame,
+        HistoryFrame,
+        HistoryRequest,
+        MessageFrame,
+        SendBody,
+        SendRequest,
+        ack_frame,
+        message_frame,
+        message_frames,
+    )
+    from parley.protocol.preferences import (
+        MAX_MUTE_MS,
+        ConversationPreferencesFrame,
+        GetPreferencesRequest,
+        PreferencesFrame,
+        SetConversationPreferencesRequest,
+        SetPreferencesRequest,
+    )
+    from parley.protocol.presence import (
+        PresenceEntry,
+        PresenceFrame,
+        PresenceRequest,
+        TypingFrame,
+        TypingRequest,
+    )
+    from parley.protocol.safety import (
+        BlockRequest,
+        BlocksFrame,
+        ListBlocksRequest,
+        ReportedFrame,
+        ReportRequest,
+    )
+    from parley.protocol.unread import (
+        ReadRequest,
+        ReceiptFrame,
+        UnreadCountsFrame,
+        UnreadCountsRequest,
+        UnreadEntry,
+        UnreadFrame,
+    )
+
+_FEATURES: dict[str, tuple[str, ...]] = {
+    "base": ("GroupName", "Identifier", "Inbound", "MAX_FRAME_BYTES", "MediaType", "Outbound", "UploadKey"),
+    "errors": ("ErrorFrame", "FrameRefs", "PongFrame"),
+    "messages": ("AckFrame", "AttachmentIn", "CompactAckFrame", "CompactMessageFrame", "HistoryFrame",
+                 "HistoryRequest", "MAX_ATTACHMENTS", "MessageFrame", "SendBody", "SendRequest", "ack_frame",
+                 "message_frame", "message_frames"),
+    "conversations": ("ConversationFrame", "ConversationInfo", "ConversationsFrame", "CreateGroupRequest",
+                      "ListConversationsRequest", "OpenDirectRequest"),
+    "presence": ("PresenceEntry", "PresenceFrame", "PresenceRequest", "TypingFrame", "TypingRequest"),
+    "unread": ("ReadRequest", "ReceiptFrame", "UnreadCountsFrame", "UnreadCountsRequest", "UnreadEntry", "UnreadFrame"),
+    "preferences": ("ConversationPreferencesFrame", "GetPreferencesRequest", "MAX_MUTE_MS", "PreferencesFrame",
+                    "SetConversationPreferencesRequest", "SetPreferencesRequest"),
+    "safety": ("BlockRequest", "BlocksFrame", "ListBlocksRequest", "ReportRequest", "ReportedFrame"),
+    "devices": ("DeviceFrame", "PushToken", "RegisterDeviceRequest", "UnregisterDeviceRequest"),
+    "attachments": ("AttachmentReadyFrame", "AttachmentUrl", "AttachmentUrlsFrame", "AttachmentUrlsRequest",
+                    "RequestUploadRequest", "UploadFrame"),
+}
+_MODULES = {name: module for module, names in _FEATURES.items() for name in names}
+
+__all__ = [
+    "MAX_ATTACHMENTS",
+    "MAX_FRAME_BYTES",
+    "MAX_MUTE_MS",
+    "AckFrame",
+    "AttachmentIn",
+    "AttachmentReadyFrame",
+    "AttachmentUrl",
+    "AttachmentUrlsFrame",
+    "AttachmentUrlsRequest",
+    "BlockRequest",
+    "BlocksFrame",
+    "CompactAckFrame",
+    "CompactMessageFrame",
+    "ConversationFrame",
+    "ConversationInfo",
+    "ConversationPreferencesFrame",
+    "ConversationsFrame",
+    "CreateGroupRequest",
+    "DeviceFrame",
+    "ErrorFrame",
+    "FrameRefs",
+    "GetPreferencesRequest",
+    "GroupName",
+    "HistoryFrame",
+    "HistoryRequest",
+    "Identifier",
+    "Inbound",
+    "ListBlocksRequest",
+    "ListConversationsRequest",
+    "MediaType",
+    "MessageFrame",
+    "OpenDirectRequest",
+    "Outbound",
+    "PongFrame",
+    "PreferencesFrame",
+    "PresenceEntry",
+    "PresenceFrame",
+    "PresenceRequest",
+    "PushToken",
+    "ReadRequest",
+    "ReceiptFrame",
+    "RegisterDeviceRequest",
+    "ReportRequest",
+    "ReportedFrame",
+    "RequestUploadRequest",
+    "SendBody",
+    "SendRequest",
+    "SetConversationPreferencesRequest",
+    "SetPreferencesRequest",
+    "TypingFrame",
+    "TypingRequest",
+    "UnreadCountsFrame",
+    "UnreadCountsRequest",
+    "UnreadEntry",
+    "UnreadFrame",
+    "UnregisterDeviceRequest",
+    "UploadFrame",
+    "UploadKey",
+    "ack_frame",
+    "message_frame",
+    "message_frames",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"parley.protocol.{module}"), name)

@@ -1,0 +1,72 @@
+"""``openDirect``, ``createGroup`` and ``listConversations``.
+
+docs/protocol.md is the contract these models implement."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from parley.models import (
+    Conversation,
+    ConversationSummary,
+    FrameFormat,
+)
+from parley.protocol.base import GroupName, Inbound, Outbound
+from parley.protocol.messages import CompactMessageFrame, MessageFrame, message_frame
+from parley.user_ids import UserId
+
+
+class OpenDirectRequest(Inbound):
+    action: Literal["openDirect"]
+    user_id: UserId
+
+
+class CreateGroupRequest(Inbound):
+    action: Literal["createGroup"]
+    members: Annotated[list[UserId], Field(max_length=999)]  # empty: invalid_members, from the service
+    name: GroupName | None = None
+
+
+class ListConversationsRequest(Inbound):
+    action: Literal["listConversations"]
+    limit: Annotated[int, Field(ge=1, le=100)] = 50
+    cursor: Annotated[str, StringConstraints(min_length=1, max_length=1024)] | None = None
+
+
+class ConversationInfo(Outbound):
+    conversation_id: str
+    kind: str
+    members: list[str]
+    created_by: str
+    created_at: int
+    name: str | None = None
+    # in listConversations: the caller's unread count, last-read seq and the newest message
+    unread: int | None = None
+    last_read_seq: int | None = None
+    last_message: MessageFrame | CompactMessageFrame | None = None
+
+    @classmethod
+    def of(cls, c: Conversation) -> ConversationInfo:
+        return cls(conversation_id=c.conversation_id, kind=c.kind.value, members=list(c.members),
+                   created_by=c.created_by, created_at=c.created_at, name=c.name)
+
+    @classmethod
+    def summary(cls, s: ConversationSummary, frame_format: FrameFormat) -> ConversationInfo:
+        return cls.of(s.conversation).model_copy(update={
+            "unread": s.unread, "last_read_seq": s.read_seq,
+            "last_message": message_frame(s.last_message, frame_format) if s.last_message else None})
+
+
+class ConversationFrame(Outbound):
+    type: Literal["conversation"] = "conversation"
+    conversation: ConversationInfo
+    ref: str | None = None
+
+
+class ConversationsFrame(Outbound):
+    type: Literal["conversations"] = "conversations"
+    conversations: list[ConversationInfo]
+    cursor: str | None = None
+    ref: str | None = None
