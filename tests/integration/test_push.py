@@ -257,6 +257,20 @@ def test_logout_unregisters_the_device_and_a_token_moves_between_users(aws_env: 
     assert push.sns.list_endpoints_by_platform_application(PlatformApplicationArn=push.apns_app)["Endpoints"] == []
 
 
+def test_a_user_with_two_devices_logs_out_of_one_and_keeps_the_other(aws_env: Any, push: Push) -> None:
+    # given bob signed in on a phone and a tablet
+    bob = Chat("bob", "b1")
+    register(bob, "apns", APNS_TOKEN)
+    register(bob, "fcm", FCM_TOKEN)
+    # when he logs out on the phone (found by the fuzz: this answered internal_error under moto, after removing it)
+    answer = bob.call("devices", {"action": "unregisterDevice", "token": APNS_TOKEN})
+    # then the phone is gone, the tablet stays registered
+    assert answer["type"] == "device" and answer["registered"] is False
+    assert stored_devices(aws_env) == {"bob": [table.device_hash(FCM_TOKEN)]}
+    assert bob.call("devices", {"action": "unregisterDevice", "token": FCM_TOKEN})["registered"] is False
+    assert stored_devices(aws_env) == {"bob": []}
+
+
 def test_without_push_configuration_registration_is_refused_and_sending_works(aws_env: Any) -> None:
     bob = Chat("bob", "b1")
     assert register(bob, "apns", APNS_TOKEN)["code"] == "push_unavailable"

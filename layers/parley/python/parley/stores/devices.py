@@ -134,7 +134,9 @@ class DynamoDeviceStore(DeviceStore):
         except ClientError as exc:
             if error_code(exc) != "ConditionalCheckFailedException":
                 raise
-        [removed] = devices_of(user_id, from_item(resp["Attributes"])[DEVICES])
+        # The old value of what was removed: DynamoDB returns the removed entry; moto the whole map before.
+        before = from_item(resp["Attributes"])[DEVICES]
+        [removed] = devices_of(user_id, {token_hash: before[token_hash]})
         return removed
 
     def list_for_user(self, user_id: str) -> list[Device]:
