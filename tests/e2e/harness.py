@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import socket
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
@@ -120,3 +121,25 @@ def stored_connection_ids(stack: Stack, user_id: str) -> set[str]:
     finally:
         dynamodb.close()
     return set((item or {}).get(table.ATTR_CONNECTIONS, {}).get("M", {}))
+
+
+def bindable(port: int) -> bool:
+    """Can a server listen on this port again (as a restarted stack would, with SO_REUSEADDR)?"""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+            probe.listen()
+        except OSError:
+            return False
+    return True
+
+
+def settle(check: Callable[[], bool], timeout: float) -> bool:
+    """Whether ``check`` comes to hold within ``timeout`` seconds (polled; for state another process changes)."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True

@@ -7,44 +7,20 @@ import asyncio
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 import local
 from local.stack import StackThread
-from tests.e2e.harness import connected, e2e_settings, run
+from tests.e2e.harness import bindable, connected, e2e_settings, run, settle
 
 pytestmark = pytest.mark.timeout(90)
 
 ROOT = Path(local.__file__).resolve().parents[1]
-
-
-def _bindable(port: int) -> bool:
-    """Can a server listen on this port again (as a restarted stack would, with SO_REUSEADDR)?"""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-            probe.listen()
-        except OSError:
-            return False
-    return True
-
-
-def _settle(check: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 def test_a_stopped_stack_releases_its_ports_threads_and_environment() -> None:
@@ -63,7 +39,7 @@ def test_a_stopped_stack_releases_its_ports_threads_and_environment() -> None:
         cid = (await alice.open_direct("lifecycle-bob")).conversation_id
         await alice.send(cid, "hello")
         assert (await bob.next_message(timeout=5)).text == "hello"
-        assert not any(_bindable(port) for port in ports.values())
+        assert not any(bindable(port) for port in ports.values())
 
         await asyncio.to_thread(background.stop)
 
@@ -75,8 +51,8 @@ def test_a_stopped_stack_releases_its_ports_threads_and_environment() -> None:
 
     run(traffic_then_stop())
 
-    assert {name: _bindable(port) for name, port in ports.items()} == dict.fromkeys(ports, True)
-    assert _settle(lambda: set(threading.enumerate()) <= threads_before), [
+    assert {name: bindable(port) for name, port in ports.items()} == dict.fromkeys(ports, True)
+    assert settle(lambda: set(threading.enumerate()) <= threads_before, timeout=5), [
         t.name for t in set(threading.enumerate()) - threads_before]
     assert dict(os.environ) == env_before
 
@@ -89,7 +65,7 @@ def test_python_m_local_stack_serves_and_stops_on_sigint(tmp_path: Path) -> None
         process = subprocess.Popen([sys.executable, "-m", "local.stack"], cwd=ROOT, env=env, stdout=out,
                                    stderr=subprocess.STDOUT)
         try:
-            assert _settle(lambda: "Chat between two terminals" in output.read_text(), timeout=60), \
+            assert settle(lambda: "Chat between two terminals" in output.read_text(), timeout=60), \
                 output.read_text()
             banner = output.read_text()
             ws_port = int(re.search(r"WebSocket API\s+ws://127\.0\.0\.1:(\d+)", banner).group(1))  # type: ignore[union-attr]
@@ -120,4 +96,4 @@ def test_python_m_local_stack_serves_and_stops_on_sigint(tmp_path: Path) -> None
     text = output.read_text()
     assert "Stopped." in text, text
     assert "Traceback" not in text, text
-    assert all(_bindable(p) for p in (ws_port, connections_port, moto_port))
+    assert all(bindable(p) for p in (ws_port, connections_port, moto_port))

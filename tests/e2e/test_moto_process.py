@@ -9,9 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,22 +17,11 @@ import pytest
 import local
 from local.push import PUSHES_PATH
 from local.stack import StackThread
-from tests.e2e.harness import e2e_settings
+from tests.e2e.harness import bindable, e2e_settings, settle
 
 pytestmark = pytest.mark.timeout(120)
 
 ROOT = Path(local.__file__).resolve().parents[1]
-
-
-def _bindable(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-            probe.listen()
-        except OSError:
-            return False
-    return True
 
 
 def _running(pid: int) -> bool:
@@ -42,15 +29,6 @@ def _running(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    return True
-
-
-def _settle(check: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
     return True
 
 
@@ -73,7 +51,7 @@ def test_moto_serves_from_a_process_of_its_own_that_ends_with_the_stack() -> Non
         background.stop()
     # then moto's process has ended and its port is free
     assert not _running(pid)
-    assert _bindable(port)
+    assert bindable(port)
 
 
 def _start_stack(env: dict[str, str], output: Path) -> subprocess.Popen[bytes]:
@@ -92,9 +70,9 @@ def test_moto_does_not_outlive_a_killed_stack(tmp_path: Path) -> None:
     output = tmp_path / "stack.out"
     process = _start_stack(_stack_env(), output)
     try:
-        assert _settle(lambda: "Chat between two terminals" in output.read_text(), timeout=60), output.read_text()
+        assert settle(lambda: "Chat between two terminals" in output.read_text(), timeout=60), output.read_text()
         moto_port = int(re.search(r"moto at http://127\.0\.0\.1:(\d+)", output.read_text()).group(1))  # type: ignore[union-attr]
-        assert not _bindable(moto_port)
+        assert not bindable(moto_port)
         # when its process is killed outright (no clean stop)
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=10)
@@ -103,7 +81,7 @@ def test_moto_does_not_outlive_a_killed_stack(tmp_path: Path) -> None:
             process.kill()
             process.wait()
     # then moto's process notices and ends: its port is free again
-    assert _settle(lambda: _bindable(moto_port)), f"moto still holds port {moto_port}"
+    assert settle(lambda: bindable(moto_port), timeout=10), f"moto still holds port {moto_port}"
 
 
 def test_a_taken_moto_port_is_refused_in_one_line(tmp_path: Path) -> None:
