@@ -25,10 +25,10 @@ from parley import table
 from parley.aws import client
 from parley.models import Connection, FrameFormat
 from parley.ports import ConnectionStore
+from parley.stores.batch import BATCH_GET_MAX
 from parley.stores.codec import from_item, key, to_item
 from parley.stores.errors import error_code, translated
 
-BATCH_GET_MAX = 100  # keys per BatchGetItem (DynamoDB's limit)
 _CLAIM_ATTEMPTS = 5  # a claim whose condition failed is tried again knowing the item as it was then
 _BATCH_ATTEMPTS = 5  # calls for the same keys while DynamoDB leaves some unprocessed
 _BATCH_BACKOFF_S = 0.02  # doubled after each call that left keys unprocessed (20, 40, 80, 160 ms)

@@ -12,10 +12,10 @@ from parley.aws import client
 from parley.errors import NotMemberError
 from parley.models import Conversation, ConversationKind, Membership, NotifyMode
 from parley.ports import ConversationStore
+from parley.stores.batch import batch_get
 from parley.stores.codec import from_item, key, to_item
 from parley.stores.errors import error_code, translated
 
-_BATCH_GET_MAX = 100
 _BATCH_WRITE_MAX = 25
 
 
@@ -106,17 +106,10 @@ class DynamoConversationStore(ConversationStore):
 
     def get_many(self, conversation_ids: list[str]) -> dict[str, Conversation]:
         found: dict[str, Conversation] = {}
-        ids = list(dict.fromkeys(conversation_ids))
-        for start in range(0, len(ids), _BATCH_GET_MAX):
-            keys = [key(table.conversation_pk(cid), table.META_SK) for cid in ids[start:start + _BATCH_GET_MAX]]
-            pending: dict[str, Any] = {self._table: {"Keys": keys}}
-            while pending:
-                with translated():
-                    resp = client("dynamodb").batch_get_item(RequestItems=pending)
-                for raw in resp["Responses"].get(self._table, []):
-                    conv = conversation_from_item(from_item(raw))
-                    found[conv.conversation_id] = conv
-                pending = resp.get("UnprocessedKeys") or {}
+        keys = [key(table.conversation_pk(cid), table.META_SK) for cid in dict.fromkeys(conversation_ids)]
+        for item in batch_get(self._table, keys):
+            conv = conversation_from_item(item)
+            found[conv.conversation_id] = conv
         return found
 
     def memberships(self, user_id: str) -> list[Membership]:

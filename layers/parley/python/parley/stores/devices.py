@@ -17,6 +17,7 @@ from parley.aws import client
 from parley.errors import ConflictError
 from parley.models import Device
 from parley.ports import DeviceStore
+from parley.stores.batch import batch_get
 from parley.stores.codec import from_item, key, to_item
 from parley.stores.errors import error_code, translated
 from parley.stores.profiles import DEVICES, devices_of
@@ -83,21 +84,15 @@ class DynamoDeviceStore(DeviceStore):
 
     def _owner_and_devices(self, user_id: str, token_hash: str) -> tuple[str | None, list[Device] | None]:
         """The token's current owner, and the user's devices (None: the profile has no ``dev`` map yet)."""
-        request = {self._table: {"Keys": [_owner_key(token_hash), _profile_key(user_id)], "ConsistentRead": True,
-                                 "ProjectionExpression": "pk, sk, #u, #d",
-                                 "ExpressionAttributeNames": {"#u": "user", "#d": DEVICES}}}
         owner: str | None = None
         devices: list[Device] | None = None
-        while request:
-            with translated():
-                resp = client("dynamodb").batch_get_item(RequestItems=request)
-            for raw in resp["Responses"].get(self._table, []):
-                item = from_item(raw)
-                if item[table.SK] == table.PROFILE_SK:
-                    devices = list(devices_of(user_id, item[DEVICES])) if DEVICES in item else None
-                else:
-                    owner = item.get("user")
-            request = resp.get("UnprocessedKeys") or {}
+        for item in batch_get(self._table, [_owner_key(token_hash), _profile_key(user_id)], ConsistentRead=True,
+                              ProjectionExpression="pk, sk, #u, #d",
+                              ExpressionAttributeNames={"#u": "user", "#d": DEVICES}):
+            if item[table.SK] == table.PROFILE_SK:
+                devices = list(devices_of(user_id, item[DEVICES])) if DEVICES in item else None
+            else:
+                owner = item.get("user")
         return owner, devices
 
     def _add(self, device: Device, has_map: bool, dropped: list[Device]) -> dict[str, Any]:

@@ -17,10 +17,10 @@ from parley import table
 from parley.aws import client
 from parley.models import Device, NotifyMode, Platform, Profile, Visibility
 from parley.ports import ProfileStore
+from parley.stores.batch import batch_get
 from parley.stores.codec import from_item, key, set_expression
 from parley.stores.errors import error_code, translated
 
-_BATCH_GET_MAX = 100
 BLOCKS_COUNT = "blk"  # kept by parley.stores.blocks in the same transaction as each block and unblock
 DEVICES = "dev"  # kept by parley.stores.devices
 BADGE = "bdg"
@@ -59,18 +59,10 @@ class DynamoProfileStore(ProfileStore):
 
     def get_many(self, user_ids: list[str]) -> dict[str, Profile]:
         found: dict[str, Profile] = {uid: profile_from_item(uid, None) for uid in user_ids}
-        unique = list(dict.fromkeys(user_ids))
-        for start in range(0, len(unique), _BATCH_GET_MAX):
-            pending: dict[str, Any] = {self._table: {"Keys": [
-                key(table.user_pk(uid), table.PROFILE_SK) for uid in unique[start:start + _BATCH_GET_MAX]]}}
-            while pending:
-                with translated():
-                    resp = client("dynamodb").batch_get_item(RequestItems=pending)
-                for raw in resp["Responses"].get(self._table, []):
-                    item = from_item(raw)
-                    uid = str(item[table.PK])[len("USER#"):]
-                    found[uid] = profile_from_item(uid, item)
-                pending = resp.get("UnprocessedKeys") or {}
+        keys = [key(table.user_pk(uid), table.PROFILE_SK) for uid in dict.fromkeys(user_ids)]
+        for item in batch_get(self._table, keys):
+            uid = str(item[table.PK])[len("USER#"):]
+            found[uid] = profile_from_item(uid, item)
         return found
 
     def update(self, user_id: str, **changes: Any) -> Profile:

@@ -4,18 +4,13 @@ consistent BatchGetItem: two items per recipient, however many conversations the
 
 from __future__ import annotations
 
-from typing import Any
-
 from parley import table
-from parley.aws import client
 from parley.models import Membership, Profile, Recipient
 from parley.ports import RecipientStore
-from parley.stores.codec import from_item, key
+from parley.stores.batch import batch_get
+from parley.stores.codec import key
 from parley.stores.conversations import membership_from_item
-from parley.stores.errors import translated
 from parley.stores.profiles import profile_from_item
-
-_BATCH_GET_MAX = 100  # keys per BatchGetItem: 50 recipients
 
 
 class DynamoRecipientStore(RecipientStore):
@@ -28,18 +23,11 @@ class DynamoRecipientStore(RecipientStore):
                                                  key(table.user_pk(uid), table.member_sk(conversation_id)))]
         profiles: dict[str, Profile] = {}
         memberships: dict[str, Membership] = {}
-        for start in range(0, len(keys), _BATCH_GET_MAX):
-            pending: dict[str, Any] = {self._table: {"Keys": keys[start:start + _BATCH_GET_MAX]}}
-            while pending:
-                with translated():
-                    resp = client("dynamodb").batch_get_item(RequestItems=pending)
-                for raw in resp["Responses"].get(self._table, []):
-                    item = from_item(raw)
-                    uid = str(item[table.PK])[len("USER#"):]
-                    if item[table.SK] == table.PROFILE_SK:
-                        profiles[uid] = profile_from_item(uid, item)
-                    else:
-                        memberships[uid] = membership_from_item(uid, item)
-                pending = resp.get("UnprocessedKeys") or {}
+        for item in batch_get(self._table, keys):  # 100 keys per call: 50 recipients
+            uid = str(item[table.PK])[len("USER#"):]
+            if item[table.SK] == table.PROFILE_SK:
+                profiles[uid] = profile_from_item(uid, item)
+            else:
+                memberships[uid] = membership_from_item(uid, item)
         return {uid: Recipient(profile=profiles.get(uid) or profile_from_item(uid, None),
                                membership=memberships.get(uid)) for uid in users}

@@ -10,6 +10,7 @@ from parley import table
 from parley.aws import client
 from parley.models import UploadRecord
 from parley.ports import UploadRecordStore
+from parley.stores.batch import batch_get
 from parley.stores.codec import from_item, key, set_expression
 from parley.stores.errors import translated
 
@@ -35,16 +36,8 @@ class DynamoUploadRecordStore(UploadRecordStore):
 
     def get_many(self, object_keys: list[str]) -> dict[str, UploadRecord]:
         found: dict[str, UploadRecord] = {}
-        keys = list(dict.fromkeys(object_keys))
-        for start in range(0, len(keys), 100):
-            pending: dict[str, Any] = {self._table: {"Keys": [
-                key(table.upload_pk(k), table.THROTTLE_SK) for k in keys[start:start + 100]]}}
-            while pending:
-                with translated():
-                    resp = client("dynamodb").batch_get_item(RequestItems=pending)
-                for raw in resp["Responses"].get(self._table, []):
-                    item = from_item(raw)
-                    object_key = str(item[table.PK])[len("UPLOAD#"):]
-                    found[object_key] = _record(object_key, item)
-                pending = resp.get("UnprocessedKeys") or {}
+        keys = [key(table.upload_pk(k), table.THROTTLE_SK) for k in dict.fromkeys(object_keys)]
+        for item in batch_get(self._table, keys):
+            object_key = str(item[table.PK])[len("UPLOAD#"):]
+            found[object_key] = _record(object_key, item)
         return found
