@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from parley.clock import Clock, now_ms
 from parley.errors import EndpointDisabledError
@@ -49,15 +49,6 @@ class _Push:
     user: str
     device: Device
     message: dict[str, str]
-
-
-@dataclass
-class _Outcomes:
-    """What the parallel publishes did; the first failures are raised once every publish has ended."""
-
-    disabled: list[_Push] = field(default_factory=list)
-    error: Exception | None = None
-    fatal: BaseException | None = None  # not an Exception: the invocation is ending (a timeout, a kill)
 
 
 @dataclass
@@ -161,30 +152,32 @@ class Notifier:
             gateway.publish(push.device.endpoint_arn, push.message, collapse_id=message_id)
 
         futures: list[tuple[_Push, Future[None]]] = [(p, self._pool.submit(publish, p)) for p in pushes]
-        outcomes = _Outcomes()
+        disabled: list[_Push] = []
+        error: Exception | None = None  # the first failure, raised once every publish has ended
+        fatal: BaseException | None = None  # not an Exception: the invocation is ending (a timeout, a kill)
         for push, future in futures:
             try:
                 future.result()
             except EndpointDisabledError:
-                outcomes.disabled.append(push)
+                disabled.append(push)
             except Exception as exc:
                 if not isinstance(exc, OutOfTimeError):
                     logger.exception("push failed", extra={"recipient": push.user})
-                outcomes.error = outcomes.error or exc
+                error = error or exc
             except BaseException as exc:
-                outcomes.fatal = outcomes.fatal or exc
+                fatal = fatal or exc
             else:
                 pushed.add(push.device.token_hash)
                 report.pushed += 1
-        if outcomes.fatal is not None:
-            raise outcomes.fatal
-        for push in outcomes.disabled:
+        if fatal is not None:
+            raise fatal
+        for push in disabled:
             # the platform said the token is dead (app uninstalled, token expired): forget the device
             self._devices.delete(push.user, push.device.token_hash)
             gateway.delete_endpoint(push.device.endpoint_arn)
             report.removed_endpoints += 1
-        if outcomes.error is not None:
-            raise outcomes.error
+        if error is not None:
+            raise error
 
     def _badge(self, event: UnreadEvent, profile: Profile, unread: int) -> int:
         """The recipient's badge: counted up when this message turned the conversation unread for them (one
