@@ -38,7 +38,7 @@ from parley.ports import (
     SeqTakenError,
     ThrottleStore,
 )
-from parley.read_state import next_recent_senders
+from parley.read_state import Position, next_recent_senders, position_of
 
 
 class FakeConnectionStore(ConnectionStore):
@@ -102,15 +102,23 @@ class FakeConversationStore(ConversationStore):
     def membership(self, user_id: str, conversation_id: str) -> Membership | None:
         return self.members.get((user_id, conversation_id))
 
-    def mark_read(self, user_id: str, conversation_id: str, seq: int) -> tuple[Membership, int]:
-        current = self.members.get((user_id, conversation_id))
-        if current is None:
+    def mark_read(self, user_id: str, conversation_id: str, seq: int, ordinal: int) -> tuple[Membership, Membership]:
+        current = before = self.members.get((user_id, conversation_id))
+        if current is None or before is None:
             raise NotMemberError()
-        before = current.last_read_seq
         if seq > current.last_read_seq:
-            current = current.model_copy(update={"last_read_seq": seq})
+            current = current.model_copy(update={
+                "last_read_seq": seq, "last_read_ordinal": ordinal,
+                "mention_seqs": frozenset(s for s in current.mention_seqs if s > seq)})
             self.members[(user_id, conversation_id)] = current
         return current, before
+
+    def add_mention(self, user_ids: list[str], conversation_id: str, seq: int) -> None:
+        for user_id in user_ids:
+            current = self.members.get((user_id, conversation_id))
+            if current is not None:
+                self.members[(user_id, conversation_id)] = current.model_copy(
+                    update={"mention_seqs": current.mention_seqs | {seq}})
 
     def set_preferences(self, user_id: str, conversation_id: str, *, notify: NotifyMode | None,
                         muted_until: int | None, fields: set[str]) -> Membership:
@@ -168,6 +176,10 @@ class FakeMessageStore(MessageStore):
     def get(self, conversation_id: str, seq: int) -> Message | None:
         return self.messages.get(conversation_id, {}).get(seq)
 
+    def get_many(self, conversation_id: str, seqs: list[int]) -> dict[int, Message]:
+        stored = self.messages.get(conversation_id, {})
+        return {s: stored[s] for s in seqs if s in stored}
+
     def append(self, message: Message) -> None:
         self.puts += 1
         stored = self.messages.setdefault(message.conversation_id, {})
@@ -195,16 +207,18 @@ class FakeMessageStore(MessageStore):
         """Another send stores ``seq`` (as ``send`` would: its read state carried from the message before)."""
         stored = self.messages.setdefault(conversation_id, {})
         sender = sender or self.thieves[len(stored) % len(self.thieves)]
-        senders, _evicted = next_recent_senders(stored.get(seq - 1), sender, seq)
-        stolen = stored[seq] = Message(conversation_id=conversation_id, seq=seq, message_id=f"stolen-{seq}",
+        at = Position(seq, position_of(stored.get(seq - 1)).ordinal + 1)
+        senders, _evicted = next_recent_senders(stored.get(seq - 1), sender, at)
+        stolen = stored[seq] = Message(conversation_id=conversation_id, seq=seq,
                                        sender_id=sender, sent_at=1_700_000_000_000 + seq,
                                        client_msg_id=client_msg_id or f"stolen-{seq}", body=MessageBody(text="x"),
-                                       recent_senders=senders)
+                                       ordinal=at.ordinal, recent_senders=senders)
         return stolen
 
-    def page(self, conversation_id: str, *, before: int | None, after: int | None, limit: int) -> MessagePage:
+    def page(self, conversation_id: str, *, before: int | None, after: int | None, limit: int,
+             floor: int = 1) -> MessagePage:
         seqs = sorted(s for s in self.messages.get(conversation_id, {})
-                      if (after is None or s > after) and (before is None or s < before))
+                      if (after is None or s > after) and (before is None or s < before) and s >= floor)
         chosen = seqs[:limit] if after is not None else seqs[-limit:]
         has_more = len(seqs) > limit
         return MessagePage(messages=tuple(self.messages[conversation_id][s] for s in chosen), has_more=has_more)

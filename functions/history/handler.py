@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parley.edge import Caller, run_route
 from parley.observability import logger, metrics, tracer
-from parley.protocol.messages import HistoryFrame, HistoryRequest, message_frame
+from parley.protocol.messages import HistoryFrame, HistoryRequest, entry_frame
 from parley.wiring import services
 
 
@@ -19,7 +19,8 @@ def history(caller: Caller, raw: dict[str, Any]) -> HistoryFrame:
                                         after=request.after, limit=request.limit)
     metrics.add_metric(name="HistoryPages", unit="Count", value=1)
     return HistoryFrame(conversation_id=request.conversation_id, has_more=page.has_more, next_seq=page.next_seq,
-                        messages=[message_frame(m, caller.frame_format, reader=caller.user_id) for m in page.messages],
+                        messages=[entry_frame(m, caller.frame_format, reader=caller.user_id, quoted=page.quoted)
+                                  for m in page.messages],
                         ref=request.request_id)
 
 

@@ -120,7 +120,7 @@ def test_the_read_state_is_carried_forward_from_the_message_that_won(
     outcome = messaging.send("alice", cid, "a-2", body())
     # then hers is stored at 4, knowing every sender's newest own message, bob's included
     assert outcome.message.seq == 4
-    assert outcome.message.recent_senders == {"alice": 4, "bob": 3, "carol": 2}
+    assert outcome.message.recent_senders == {"alice": (4, 4), "bob": (3, 3), "carol": (2, 2)}
 
 
 def test_a_resend_racing_its_original_gets_the_original_and_nothing_is_stored_twice(

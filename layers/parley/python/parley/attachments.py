@@ -124,17 +124,18 @@ class AttachmentService:
 
     def link(self, message: Message) -> Message:
         """After storing: tie each upload to its message and add previews that are already made."""
-        if not message.body.attachments:
+        body = message.body
+        if body is None or not body.attachments:
             return message
         objects = self._store()
         linked = []
-        for attachment in message.body.attachments:
+        for attachment in body.attachments:
             record = self._records.update(attachment.key, conversation_id=message.conversation_id, seq=message.seq)
             mark_sent(objects, record)
             linked.append(attachment.model_copy(update={
                 "preview": record.preview, "width": record.width or attachment.width,
                 "height": record.height or attachment.height}))
-        return message.model_copy(update={"body": message.body.model_copy(update={"attachments": tuple(linked)})})
+        return message.model_copy(update={"body": body.model_copy(update={"attachments": tuple(linked)})})
 
     def links(self, me: str, conversation_id: str, keys: Sequence[str]) -> tuple[list[AttachmentLink], int]:
         """Short-lived download URLs, for members only. Images are served only once their copy without

@@ -6,7 +6,7 @@ import secrets
 
 from parley.clock import Clock, now_ms
 from parley.errors import BlockedError, ConversationNotFoundError, InvalidMembersError, NotMemberError
-from parley.models import Conversation, ConversationKind
+from parley.models import Conversation, ConversationKind, GroupRole
 from parley.ports import BlockStore, ConversationStore
 
 
@@ -45,7 +45,8 @@ class ConversationService:
         self.ensure_not_blocked_by(me, everyone)
         return self._store.create(Conversation(
             conversation_id=new_conversation_id(ConversationKind.GROUP), kind=ConversationKind.GROUP,
-            members=tuple(everyone), created_by=me, created_at=self._clock(), name=name))
+            members=tuple(everyone), created_by=me, created_at=self._clock(), name=name,
+            roles={me: GroupRole.OWNER}))
 
     def ensure_not_blocked_by(self, me: str, users: list[str]) -> None:
         """Nobody is put in a conversation with someone who blocked them. Which user it is stays unsaid."""

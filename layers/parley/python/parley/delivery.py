@@ -78,7 +78,7 @@ class DeliveryService:
         left undone goes to the delivery queue; raises ``DeliveryHandOffError`` only if it can be neither done
         nor queued. Without, it is returned in ``remaining`` (the ``deliver`` function lets SQS retry it)."""
         try:
-            if message.body.attachments and self._attachments is not None:
+            if message.body and message.body.attachments and self._attachments is not None:
                 message = self._attachments.link(message)
         except Exception:  # tie uploads to the message later, with the rest
             logger.exception("linking attachments failed", extra={"seq": message.seq})
@@ -94,8 +94,10 @@ class DeliveryService:
                 pending = (*pending, message.sender_id)
         elif job.live:
             unreached = job.live  # nothing can be delivered live on this deployment
-        # The sender is never on the unread path: their own message is not news to them.
-        unread = tuple(u for u in dict.fromkeys((*job.unread, *unreached)) if u != message.sender_id)
+        # The sender is never on the unread path: their own message is not news to them. A change entry is
+        # never unread: whoever missed it gets it on catch-up.
+        unread = () if message.is_change else \
+            tuple(u for u in dict.fromkeys((*job.unread, *unreached)) if u != message.sender_id)
         published: tuple[str, ...] = ()
         events = self._unread_events
         if unread and events is None:

@@ -31,7 +31,7 @@ from parley.models import (
 from parley.observability import logger
 from parley.ports import BlockStore, ConversationStore, MessageStore, ProfileStore
 from parley.protocol.unread import ReceiptFrame, UnreadFrame
-from parley.read_state import read_position
+from parley.read_state import Position, position_of, read_position, unread_between
 
 # How many of a conversation's newest messages are read to count around hidden ones; unread messages
 # beyond that many count as visible.
@@ -88,34 +88,37 @@ class InboxService:
 
     def summary(self, conversation: Conversation, membership: Membership, newest: Message | None,
                 blocked: frozenset[str]) -> ConversationSummary:
-        me = membership.user_id
-        read_seq = read_position(membership.last_read_seq, newest, me)
+        read = read_position(membership, newest)
         last_seq = newest.seq if newest else 0
         hidden = hidden_senders(conversation, blocked)
-        last_visible, unread = newest, max(0, last_seq - read_seq)
-        if hidden and newest is not None and (newest.sender_id in hidden or unread):
-            last_visible, unread = self._around_hidden(conversation.conversation_id, read_seq, last_seq, hidden)
+        last_visible, unread = newest, unread_between(read, newest)
+        if newest is not None and (newest.is_change or (hidden and (newest.sender_id in hidden or unread))):
+            last_visible, unread = self._around_hidden(conversation.conversation_id, read, position_of(newest), hidden)
         return ConversationSummary(conversation=conversation, membership=membership, last_message=last_visible,
-                                   last_seq=last_seq, unread=unread, read_seq=read_seq)
+                                   last_seq=last_seq, unread=unread, read_seq=read.seq,
+                                   mentions=membership.unread_mentions(read.seq))
 
-    def _around_hidden(self, conversation_id: str, read_seq: int, last_seq: int,
+    def _around_hidden(self, conversation_id: str, read: Position, upto: Position,
                        hidden: frozenset[str]) -> tuple[Message | None, int]:
-        """The newest visible message and the visible unread count, reading back from the newest message."""
+        """The newest message the member may see and the visible unread count, reading back from the newest
+        entry past change entries and the messages of users the member blocked."""
         newest_visible: Message | None = None
         hidden_unread = scanned = 0
-        before = last_seq + 1
-        while scanned < HIDDEN_SCAN_MAX and (newest_visible is None or before > read_seq + 1):
+        before = upto.seq + 1
+        while scanned < HIDDEN_SCAN_MAX and (newest_visible is None or (hidden and before > read.seq + 1)):
             page = self._messages.page(conversation_id, before=before, after=None, limit=_SCAN_PAGE)
             for message in reversed(page.messages):
+                if message.is_change:
+                    continue
                 if message.sender_id in hidden:
-                    hidden_unread += message.seq > read_seq
+                    hidden_unread += message.seq > read.seq
                 elif newest_visible is None:
                     newest_visible = message
             scanned += len(page.messages)
             if not page.has_more or not page.messages:
                 break
             before = page.messages[0].seq
-        return newest_visible, max(0, last_seq - read_seq - hidden_unread)
+        return newest_visible, max(0, upto.ordinal - read.ordinal - hidden_unread)
 
     def unread_per_conversation(self, me: str, blocked: frozenset[str] | None = None) -> list[tuple[Membership, int]]:
         """Each membership of ``me`` with its unread count, as ``summaries`` counts it, for less: the
@@ -130,30 +133,30 @@ class InboxService:
         counted = []
         for membership in memberships:
             newest = latest.get(membership.conversation_id)
-            read_seq = read_position(membership.last_read_seq, newest, me)
-            unread = max(0, (newest.seq if newest else 0) - read_seq)
+            read = read_position(membership, newest)
+            unread = unread_between(read, newest)
             conversation = conversations.get(membership.conversation_id)
             hidden = hidden_senders(conversation, blocked) if conversation else frozenset()
             if unread and hidden and newest is not None:
-                unread = self._around_hidden(membership.conversation_id, read_seq, newest.seq, hidden)[1]
+                unread = self._around_hidden(membership.conversation_id, read, position_of(newest), hidden)[1]
             counted.append((membership, unread))
         return counted
 
-    def unread_up_to(self, membership: Membership, profile: Profile, kind: ConversationKind, seq: int,
+    def unread_up_to(self, membership: Membership, profile: Profile, kind: ConversationKind, at: Position,
                      newest: Message | None) -> int:
-        """How many messages of others up to ``seq`` the member has not read: 0 if they read it, or replied
-        since (``newest``: the conversation's newest message, which carries their own newest seq). O(1): in
-        groups, a member who blocked anyone (``profile.blocks_count``) reads back from ``seq`` past the
-        blocked users' messages, up to ``HIDDEN_SCAN_MAX`` (work that grows with this conversation's unread
+        """How many messages of others up to ``at`` (a message's position) the member has not read: 0 if they
+        read it, or replied since (``newest``: the conversation's newest entry, which carries their own newest
+        message). O(1): in groups, a member who blocked anyone (``profile.blocks_count``) reads back from ``at``
+        past the blocked users' messages, up to ``HIDDEN_SCAN_MAX`` (work that grows with this conversation's unread
         messages, never with the member's number of conversations)."""
-        me, conversation_id = membership.user_id, membership.conversation_id
-        read_seq = read_position(membership.last_read_seq, newest, me)
-        unread = max(0, seq - read_seq)
+        me = membership.user_id
+        read = read_position(membership, newest)
+        unread = max(0, at.ordinal - read.ordinal) if at.seq > read.seq else 0
         # With one unread message, it is the message at seq, whose sender no recipient blocked (send skips them).
         if unread > 1 and kind is ConversationKind.GROUP and profile.blocks_count != 0 and self._blocks:
             hidden = frozenset(self._blocks.blocks_of(me))
             if hidden:
-                unread = self._around_hidden(conversation_id, read_seq, seq, hidden)[1]
+                unread = self._around_hidden(membership.conversation_id, read, at, hidden)[1]
         return unread
 
     def page(self, me: str, limit: int, cursor: str | None) -> ConversationPage:
@@ -174,17 +177,16 @@ class InboxService:
         newest = self._messages.latest([conversation_id]).get(conversation_id)
         if seq > (newest.seq if newest else 0):
             raise InvalidSeqError()
-        membership, read_before = self._store.mark_read(me, conversation_id, seq)
+        at = self._position(conversation_id, seq, newest)
+        membership, before = self._store.mark_read(me, conversation_id, at.seq, at.ordinal)
         relations = self._blocks.relations(me) if self._blocks else None
         blocked = relations.blocks if relations else frozenset()
         summary = self.summary(conversation, membership, newest, blocked)
         profile = self._profiles.get(me)
         now = self._clock()
-        if summary.unread == 0 and read_before < membership.last_read_seq and profile.badge > 0 \
-                and not membership.silenced(now):
-            before = membership.model_copy(update={"last_read_seq": read_before})
-            if self.summary(conversation, before, newest, blocked).unread:
-                self._uncount(me)  # this read made the conversation read: one fewer in the badge
+        if summary.unread == 0 and before.last_read_seq < membership.last_read_seq and profile.badge > 0 \
+                and not membership.silenced(now) and self.summary(conversation, before, newest, blocked).unread:
+            self._uncount(me)  # this read made the conversation read: one fewer in the badge
         if self._fanout is not None:
             update = UnreadFrame(conversation_id=conversation_id, unread=summary.unread,
                                  last_read_seq=summary.read_seq)
@@ -198,6 +200,15 @@ class InboxService:
                 others = [u for u in conversation.members if u != me and u not in either]
                 self._fanout.deliver(others, receipt.to_json().encode(), now)
         return summary
+
+    def _position(self, conversation_id: str, seq: int, newest: Message | None) -> Position:
+        """The position of the entry at ``seq``: read only when it is not the newest (the usual ``read``)."""
+        if newest is not None and newest.seq == seq:
+            return position_of(newest)
+        entry = self._messages.get(conversation_id, seq)
+        if entry is None:
+            raise InvalidSeqError()
+        return position_of(entry)
 
     def _uncount(self, me: str) -> None:
         try:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, field
 
 from parley.clock import Clock, now_ms
 from parley.conversations import ConversationService, ensure_member
@@ -16,10 +17,19 @@ from parley.errors import (
     TextTooLongError,
     ThrottledError,
 )
-from parley.models import Conversation, ConversationHead, ConversationKind, Message, MessageBody, MessagePage
+from parley.models import (
+    Change,
+    ChangeKind,
+    Conversation,
+    ConversationHead,
+    ConversationKind,
+    Message,
+    MessageBody,
+    MessagePage,
+)
 from parley.moderation import ModerationService
 from parley.ports import BlockStore, ConversationStore, MessageStore, SeqTakenError
-from parley.read_state import next_recent_senders
+from parley.read_state import Position, next_recent_senders, position_of
 
 # A send puts its message at the conversation's next seq. When another send stored that seq first (a lost race),
 # the failed put brings back the message that won, and the send puts at the seq after it, carrying the read
@@ -36,6 +46,9 @@ FAILED_PUTS = 3
 RESEND_SCAN_MAX = 1000
 # A history call reads at most this many messages to fill a page around messages hidden from the caller.
 HISTORY_SCAN_MAX = 1000
+# Changes to one message. Going back (``before``) history leaves them out: the messages it returns already show
+# them (their text, tombstones and reactions as they are now). Going forward (catch-up) it returns them.
+MESSAGE_CHANGES = frozenset({ChangeKind.EDITED, ChangeKind.DELETED, ChangeKind.REACTED, ChangeKind.UNREACTED})
 
 
 @dataclass(frozen=True)
@@ -49,12 +62,15 @@ class SendOutcome:
 
 @dataclass(frozen=True)
 class _Draft:
-    """What a send stores, before it has a seq."""
+    """What a send (or a change) stores, before it has a seq."""
 
     conversation_id: str
     sender_id: str
     client_msg_id: str
-    body: MessageBody
+    body: MessageBody | None = None
+    change: Change | None = None
+    reply_to: int | None = None
+    mentions: tuple[str, ...] = field(default=())
 
 
 class MessagingService:
@@ -131,12 +147,26 @@ class MessagingService:
             raise failure  # the store keeps failing (and nothing was stored): an internal error, resend later
         raise ConflictError()
 
+    def record_change(self, me: str, head: ConversationHead, change: Change,
+                      recipients: tuple[str, ...]) -> SendOutcome:
+        """Store a change entry (an edit, a delete, a reaction, a membership change) at the conversation's next
+        seq, after checks done by the caller: it is not a message, is never unread and never a resend."""
+        conversation = head.conversation
+        if conversation is None:
+            raise ValueError("a change needs the conversation")
+        draft = _Draft(conversation_id=conversation.conversation_id, sender_id=me,
+                       client_msg_id=f"~{secrets.token_urlsafe(9)}", change=change)
+        return self._append(draft, head, recipients, conversation)
+
     def _message(self, draft: _Draft, newest: Message | None, seq: int) -> Message:
-        senders, evicted = next_recent_senders(newest, draft.sender_id, seq)
+        is_message = draft.change is None
+        at = Position(seq, position_of(newest).ordinal + (1 if is_message else 0))
+        senders, evicted = next_recent_senders(newest, draft.sender_id if is_message else None, at)
         self._keep_read_positions(draft.conversation_id, evicted)
         return Message(conversation_id=draft.conversation_id, seq=seq,
                        sender_id=draft.sender_id, sent_at=self._clock(), client_msg_id=draft.client_msg_id,
-                       body=draft.body, recent_senders=senders)
+                       body=draft.body, ordinal=at.ordinal, recent_senders=senders, change=draft.change,
+                       reply_to=draft.reply_to, mentions=draft.mentions)
 
     def _read_back(self, message: Message, failure: Exception) -> Message:
         """After puts whose outcome is unknown: the message if its seq holds it; else ``failure`` is raised (it
@@ -166,39 +196,51 @@ class MessagingService:
         if not head.complete:
             raise StaleLastSeqError()
 
-    def _keep_read_positions(self, conversation_id: str, evicted: dict[str, int]) -> None:
+    def _keep_read_positions(self, conversation_id: str, evicted: dict[str, Position]) -> None:
         """Senders dropped from the recent-senders map keep their read position in their membership (before
         the message that drops them is stored: the position is a fact either way)."""
         if self._read_positions is None:
             return
-        for user, own_seq in evicted.items():
+        for user, own in evicted.items():
             try:
-                self._read_positions.mark_read(user, conversation_id, own_seq)
+                self._read_positions.mark_read(user, conversation_id, own.seq, own.ordinal)
             except NotMemberError:
                 continue  # no longer a member: nothing to keep
 
     @staticmethod
     def _resent(head: ConversationHead, me: str, client_msg_id: str) -> Message | None:
         for earlier in head.recent:
-            if earlier.sender_id == me and earlier.client_msg_id == client_msg_id:
+            if earlier.sender_id == me and earlier.client_msg_id == client_msg_id and not earlier.is_change:
                 return earlier
         return None
 
     def history(self, me: str, conversation_id: str, *, before: int | None, after: int | None,
                 limit: int) -> MessagePage:
-        """A page of the messages ``me`` may see. In groups, those of users ``me`` blocked are left out, and
-        the page reads on past them (up to ``HISTORY_SCAN_MAX`` messages) to fill itself."""
+        """A page of the entries ``me`` may see: messages and, going forward (catch-up), the changes to them, and
+        membership changes either way. In groups, entries of users ``me`` blocked are left out, and so is what
+        came before ``me`` joined if the group keeps history from joining; the page reads on past what it
+        leaves out (up to ``HISTORY_SCAN_MAX`` entries) to fill itself. Messages replied to that the page does
+        not hold come with it (``quoted``)."""
         conversation = self._conversations.require_member(conversation_id, me)
         hidden = hidden_senders(conversation, self._blocks.blocks_of(me) if self._blocks else set())
+        floor = conversation.first_visible_seq(me)
         forward = after is not None
+
+        def shown(m: Message) -> bool:
+            if m.change is None:
+                return m.sender_id not in hidden
+            if m.change.kind in MESSAGE_CHANGES:
+                return forward and m.sender_id not in hidden
+            return True
+
         kept: list[Message] = []
         scanned = 0
         while True:
-            page = self._messages.page(conversation_id, before=before, after=after, limit=limit)
+            page = self._messages.page(conversation_id, before=before, after=after, limit=limit, floor=floor)
             if not page.messages:
-                return MessagePage(messages=tuple(kept), has_more=False)
+                return self._with_quotes(conversation_id, MessagePage(messages=tuple(kept), has_more=False))
             scanned += len(page.messages)
-            visible = [m for m in page.messages if m.sender_id not in hidden]
+            visible = [m for m in page.messages if shown(m)]
             room = limit - len(kept)
             if forward:
                 taken = visible[:room]
@@ -209,13 +251,21 @@ class MessagingService:
                 kept = taken + kept
                 edge = taken[0].seq if len(visible) > room else page.messages[0].seq
             if not (page.has_more or len(visible) > room):
-                return MessagePage(messages=tuple(kept), has_more=False)
+                return self._with_quotes(conversation_id, MessagePage(messages=tuple(kept), has_more=False))
             if len(kept) >= limit or scanned >= HISTORY_SCAN_MAX:
-                return MessagePage(messages=tuple(kept), has_more=True, next_seq=edge)
+                return self._with_quotes(conversation_id,
+                                         MessagePage(messages=tuple(kept), has_more=True, next_seq=edge))
             if forward:
                 after = edge
             else:
                 before = edge
+
+    def _with_quotes(self, conversation_id: str, page: MessagePage) -> MessagePage:
+        held = {m.seq for m in page.messages}
+        wanted = sorted({m.reply_to for m in page.messages if m.reply_to is not None and m.reply_to not in held})
+        if not wanted:
+            return page
+        return page.model_copy(update={"quoted": self._messages.get_many(conversation_id, wanted)})
 
 
 def hidden_senders(conversation: Conversation, blocked: set[str] | frozenset[str]) -> frozenset[str]:

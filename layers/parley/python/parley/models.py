@@ -16,18 +16,52 @@ class ConversationKind(StrEnum):
     GROUP = "group"
 
 
+class GroupRole(StrEnum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    MEMBER = "member"
+
+
+class HistoryVisibility(StrEnum):
+    """What a member added to a group sees of the messages from before they joined."""
+
+    JOINED = "joined"  # the default: nothing before the entry that added them
+    ALL = "all"  # all of it
+
+
 class Conversation(BaseModel):
     model_config = ConfigDict(frozen=True, defer_build=True)
 
     conversation_id: str
     kind: ConversationKind
-    members: tuple[str, ...]
+    members: tuple[str, ...]  # in the order they joined
     created_by: str
     created_at: int  # epoch milliseconds, server clock
     name: str | None = None
+    # Groups: the owner and the admins (every other member is a ``member``). A group stored before roles has
+    # none: its creator, while a member, is its owner.
+    roles: dict[str, GroupRole] = Field(default_factory=dict)
+    history_visibility: HistoryVisibility = HistoryVisibility.JOINED
+    # Groups with ``joined`` history: the first seq each member added after the group's creation may read.
+    visible_from: dict[str, int] = Field(default_factory=dict)
+    version: int = 0  # counts the group's changes: a change is stored only over the version it read
 
     def has_member(self, user_id: str) -> bool:
         return user_id in self.members
+
+    def role_of(self, user_id: str) -> GroupRole | None:
+        """The member's role in a group (None: not a member)."""
+        if user_id not in self.members:
+            return None
+        if user_id in self.roles:
+            return self.roles[user_id]
+        if user_id == self.created_by and GroupRole.OWNER not in self.roles.values():
+            return GroupRole.OWNER
+        return GroupRole.MEMBER
+
+    def first_visible_seq(self, user_id: str) -> int:
+        """The first seq ``user_id`` may read (1: all of the conversation)."""
+        return self.visible_from.get(user_id, 1)
 
 
 class Attachment(BaseModel):
@@ -60,6 +94,40 @@ class MessageBody(BaseModel):
         return self
 
 
+class ChangeKind(StrEnum):
+    """What a change entry in a conversation's stream records (docs/protocol.md, "Changes")."""
+
+    EDITED = "edited"  # target's text was edited
+    DELETED = "deleted"  # target was deleted for everyone: a tombstone now
+    REACTED = "reacted"  # ``by`` added ``emoji`` to target
+    UNREACTED = "unreacted"  # ``by`` took ``emoji`` off target
+    MEMBERS_ADDED = "membersAdded"  # ``users`` joined the group, added by ``by``
+    MEMBER_REMOVED = "memberRemoved"  # ``users`` (one) was removed by ``by``
+    MEMBER_LEFT = "memberLeft"  # ``by`` left (``owner``: who owns the group now, if ``by`` owned it)
+    RENAMED = "renamed"  # the group is called ``name`` now
+    ROLE_CHANGED = "roleChanged"  # ``users`` (one) has ``role`` now (``owner``: ownership passed to them)
+    SETTINGS_CHANGED = "settingsChanged"  # the group's ``historyVisibility`` is now ``history``
+
+
+class Change(BaseModel):
+    """A change entry's content: what changed. It takes a seq in the conversation's stream like a message, so
+    catch-up (``history`` with ``after``) returns it in order with the messages; it is never unread."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True, extra="forbid", alias_generator=to_camel,
+                              populate_by_name=True)
+
+    kind: ChangeKind
+    target: int | None = None  # edits, deletes and reactions: the seq of the message changed
+    text: str | None = None  # edited: the new text
+    emoji: str | None = None  # reactions
+    count: int | None = None  # reactions: how many users have ``emoji`` on the target after this change
+    users: tuple[str, ...] | None = None  # membership and role changes: whom it concerns
+    role: GroupRole | None = None  # roleChanged
+    name: str | None = None  # renamed
+    history: HistoryVisibility | None = None  # settingsChanged
+    owner: str | None = None  # memberLeft by the owner: the member who owns the group now
+
+
 def message_id_of(conversation_id: str, seq: int) -> str:
     """A message's id: ``<conversationId>.<seq>``, derived, never stored. Unambiguous (a seq has no ``.``: split
     at the last one) and at most 37 characters for the ids Parley makes, within APNs' 64-byte collapse id."""
@@ -67,22 +135,44 @@ def message_id_of(conversation_id: str, seq: int) -> str:
 
 
 class Message(BaseModel):
+    """An entry of a conversation's stream: a message, or (with ``change``) a change to the conversation or to
+    one of its messages. Both take the next seq."""
+
     model_config = ConfigDict(frozen=True, defer_build=True)
 
     conversation_id: str
     seq: int = Field(ge=1)
-    sender_id: str
+    sender_id: str  # a change's author
     sent_at: int  # epoch milliseconds, server clock
     client_msg_id: str
-    body: MessageBody
-    # The newest own seq of the conversation's most recent senders, this one's included, carried forward
-    # from message to message (``parley.read_state``): what makes "your own messages are never unread"
-    # cost no write. Internal: never sent to clients.
-    recent_senders: dict[str, int] = Field(default_factory=dict)
+    body: MessageBody | None = None  # None: a change entry, or a deleted message (a tombstone)
+    # How many messages (change entries not counted) the stream holds up to and including this entry: unread
+    # counts are differences of these (``parley.read_state``). 0: an entry stored before change entries
+    # existed, when every entry was a message: its seq.
+    ordinal: int = 0
+    # The newest own message of the conversation's most recent senders, this one's included, as (seq,
+    # ordinal), carried forward from entry to entry (``parley.read_state``): what makes "your own messages are
+    # never unread" cost no write. Internal: never sent to clients.
+    recent_senders: dict[str, tuple[int, int]] = Field(default_factory=dict)
+    change: Change | None = None  # a change entry's content
+    edited_at: int | None = None  # epoch ms of the last edit
+    deleted_at: int | None = None  # epoch ms: deleted for everyone (``body`` is gone)
+    reply_to: int | None = None  # the seq of the message this one replies to
+    mentions: tuple[str, ...] = ()  # members mentioned
+    reactions: dict[str, tuple[str, ...]] = Field(default_factory=dict)  # emoji -> users who reacted with it
 
     @property
     def message_id(self) -> str:
         return message_id_of(self.conversation_id, self.seq)
+
+    @property
+    def is_change(self) -> bool:
+        return self.change is not None
+
+    @property
+    def count(self) -> int:
+        """This entry's ordinal (see ``ordinal``)."""
+        return self.ordinal or self.seq
 
 
 class FrameFormat(StrEnum):
@@ -126,6 +216,7 @@ class MessagePage(BaseModel):
     # Where the next page starts when ``has_more``: the last seq this page covered going forward (``after``),
     # the first going backward (``before``). Hidden messages make it differ from the messages' own seqs.
     next_seq: int | None = None
+    quoted: dict[int, Message] = Field(default_factory=dict)  # messages replied to that the page does not hold
 
 
 
@@ -188,6 +279,10 @@ class Membership(BaseModel):
     conversation_id: str
     joined_at: int
     last_read_seq: int = 0
+    # The ordinal (``Message.ordinal``) of the entry at ``last_read_seq``. None: stored before change entries
+    # existed, when ordinals were seqs.
+    last_read_ordinal: int | None = None
+    mention_seqs: frozenset[int] = frozenset()  # messages that mention this member, not yet read
     notify: NotifyMode | None = None  # None: the user's default
     muted_until: int | None = None  # epoch ms
 
@@ -199,6 +294,17 @@ class Membership(BaseModel):
     def silenced(self, now_ms: int) -> bool:
         """Muted, or set to ``passive`` for this conversation: it does not count in the badge."""
         return (self.muted_until is not None and self.muted_until > now_ms) or self.notify is NotifyMode.PASSIVE
+
+    def muted(self, now_ms: int) -> bool:
+        """Muted for now: nothing is pushed, mentions included ("mute everything")."""
+        return self.muted_until is not None and self.muted_until > now_ms
+
+    @property
+    def read_ordinal(self) -> int:
+        return self.last_read_seq if self.last_read_ordinal is None else self.last_read_ordinal
+
+    def unread_mentions(self, read_seq: int) -> int:
+        return sum(1 for s in self.mention_seqs if s > read_seq)
 
 
 class Recipient(BaseModel):
@@ -235,6 +341,7 @@ class ConversationSummary(BaseModel):
     last_seq: int  # the conversation's newest seq (hidden messages included): what `read` may go up to
     unread: int  # messages from others after the member's read position, hidden ones excluded
     read_seq: int  # the member's read position: their last-read seq, or their own newest message if later
+    mentions: int = 0  # unread messages that mention the member
 
     @property
     def last_activity(self) -> int:

@@ -30,6 +30,7 @@ from parley.models import ConversationKind, Device, NotifyMode, Profile
 from parley.observability import logger
 from parley.ports import DeviceStore, MessageStore, ProfileStore, PushGateway, PushLedger, RecipientStore
 from parley.push_payloads import sns_message
+from parley.read_state import Position
 from parley.unread_events import UnreadEvent
 
 LEDGER_DAYS = 2
@@ -126,7 +127,7 @@ class Notifier:
             if not fresh:
                 continue
             unread = self._inbox.unread_up_to(membership, profile, ConversationKind(event.conversation_kind),
-                                              event.seq, newest)
+                                              Position(event.seq, event.ordinal or event.seq), newest)
             if not unread:
                 report.skipped_read += 1  # read it (on another device) or replied since: nothing to tell
                 continue

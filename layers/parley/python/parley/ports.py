@@ -66,9 +66,13 @@ class ConversationStore(ABC):
     def membership(self, user_id: str, conversation_id: str) -> Membership | None: ...
 
     @abstractmethod
-    def mark_read(self, user_id: str, conversation_id: str, seq: int) -> tuple[Membership, int]:
-        """Raise the member's last-read seq to ``seq`` (never lowers it); return the membership after and
-        its last-read seq before."""
+    def mark_read(self, user_id: str, conversation_id: str, seq: int, ordinal: int) -> tuple[Membership, Membership]:
+        """Raise the member's last-read seq to ``seq`` (never lowers it), with the ordinal of the entry there, and
+        forget the unread mentions up to it; return the membership after and before."""
+
+    @abstractmethod
+    def add_mention(self, user_ids: list[str], conversation_id: str, seq: int) -> None:
+        """Record message ``seq`` as an unread mention of each user still a member (adding it twice is once)."""
 
     @abstractmethod
     def set_preferences(self, user_id: str, conversation_id: str, *, notify: NotifyMode | None,
@@ -91,16 +95,23 @@ class MessageStore(ABC):
     def get(self, conversation_id: str, seq: int) -> Message | None: ...
 
     @abstractmethod
+    def get_many(self, conversation_id: str, seqs: list[int]) -> dict[int, Message]:
+        """The entries of one conversation at ``seqs`` (those that exist), strongly consistent, in one batch."""
+
+    @abstractmethod
     def append(self, message: Message) -> None:
         """Store ``message`` under its seq. Raises ``SeqTakenError``, carrying the message stored there, if
         that seq already exists."""
 
     @abstractmethod
-    def page(self, conversation_id: str, *, before: int | None, after: int | None, limit: int) -> MessagePage: ...
+    def page(self, conversation_id: str, *, before: int | None, after: int | None, limit: int,
+             floor: int = 1) -> MessagePage:
+        """Up to ``limit`` entries after ``after`` (going forward) or else before ``before`` (going back from the
+        newest), none below seq ``floor``."""
 
     @abstractmethod
     def latest(self, conversation_ids: list[str]) -> dict[str, Message | None]:
-        """The newest message of each conversation (None where there is none yet)."""
+        """The newest entry of each conversation (None where there is none yet)."""
 
 
 class ProfileStore(ABC):

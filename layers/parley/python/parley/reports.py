@@ -24,12 +24,12 @@ class ReportService:
     def report(self, me: str, conversation_id: str, seq: int, reason: str | None) -> Report:
         self._conversations.require_member(conversation_id, me)
         page = self._messages.page(conversation_id, before=seq + 1, after=seq - 1, limit=1)
-        if not page.messages:
-            raise MessageNotFoundError()
+        if not page.messages or page.messages[0].body is None:
+            raise MessageNotFoundError()  # nothing there, a change entry, or a deleted message
         message = page.messages[0]
         report = Report(conversation_id=conversation_id, seq=seq, message_id=message.message_id,
                         reported_user_id=message.sender_id, reporter_id=me, reason=reason,
-                        text=message.body.text or "", reported_at=self._clock())
+                        text=message.body.text or "" if message.body else "", reported_at=self._clock())
         if self._reports.add(report) and self._publisher is not None:
             self._publisher.publish({
                 "type": REPORT_EVENT, "version": REPORT_EVENT_VERSION, "conversationId": report.conversation_id,

@@ -9,9 +9,14 @@ Item collections (pk / sk):
   connection id -> when it opened, when it expires and its frame format, at most
   ``PARLEY_MAX_CONNECTIONS_PER_USER`` entries (``parley.stores.connections``). TTL'd at its newest entry's
   expiry. Fan-out reads the items of all of a message's recipients in one BatchGetItem.
-* ``USER#<uid>`` / ``MEMBER#<conversationId>`` -- "uid is a member of conversation": lists my conversations.
-* ``CONV#<cid>`` / ``MSG#<seq:012d>`` -- a message; history is a range read on this collection. It carries the
-  recent senders' newest own seqs (``parley.read_state``).
+* ``USER#<uid>`` / ``MEMBER#<conversationId>`` -- "uid is a member of conversation": lists my conversations;
+  holds the read position (seq and ordinal), the unread mentions (a number set of seqs) and the
+  conversation's notification settings. Deleted when the member leaves or is removed.
+* ``CONV#<cid>`` / ``MSG#<seq:012d>`` -- an entry of the conversation's stream: a message (its current text,
+  edit time, reactions as one string set per emoji, reply and mentions; a tombstone once deleted) or a change
+  entry (an edit, delete, reaction or membership change, ``parley.models.Change``). History is a range read on
+  this collection. Each entry carries its ordinal and the recent senders' newest own messages
+  (``parley.read_state``).
 * ``USER#<uid>`` / ``~PROFILE`` -- the user's preferences (visibility, notifications), ``lastSeen``, how many
   users they blocked, their push devices (a map by token hash: platform, SNS endpoint, registration time; at
   most ``parley.devices.MAX_DEVICES_PER_USER``) and the badge (conversations with unread messages, and the
@@ -147,4 +152,15 @@ ATTR_SENDER = "f"
 ATTR_SENT_AT = "t"
 ATTR_CLIENT_MSG_ID = "c"
 ATTR_BODY = "b"
-ATTR_RECENT_SENDERS = "o"  # {user id: newest own seq} of the recent senders (parley.read_state)
+ATTR_RECENT_SENDERS = "o"  # {user id: [seq, ordinal] of their newest own message}, recent senders (parley.read_state)
+ATTR_ORDINAL = "n"  # messages in the stream up to and including this entry (absent: the seq)
+ATTR_CHANGE = "e"  # a change entry's content (parley.models.Change); such an entry has no body
+ATTR_EDITED_AT = "ed"
+ATTR_DELETED_AT = "d"  # a tombstone: the body (and its attachments) are gone
+ATTR_REPLY_TO = "rt"
+ATTR_MENTIONS = "mn"
+REACTION_PREFIX = "R:"  # R:<emoji>: a string set of the users who reacted with that emoji, one attribute each
+
+
+def reaction_attribute(emoji: str) -> str:
+    return f"{REACTION_PREFIX}{emoji}"

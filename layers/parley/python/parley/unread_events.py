@@ -27,6 +27,9 @@ class UnreadEvent(BaseModel):
     conversation_kind: str
     conversation_name: str | None = None
     seq: int
+    # The message's place among the conversation's messages (change entries -- edits, reactions, membership
+    # changes -- not counted): how Parley's notifier counts unread messages. Absent from events published before.
+    ordinal: int | None = None
     message_id: str
     sender_id: str
     sent_at: int
@@ -43,9 +46,10 @@ class UnreadEventPublisher:
     def publish(self, message: Message, conversation: Conversation, offline: list[str]) -> UnreadEvent:
         event = UnreadEvent(
             conversation_id=message.conversation_id, conversation_kind=conversation.kind.value,
-            conversation_name=conversation.name, seq=message.seq, message_id=message.message_id,
+            conversation_name=conversation.name, seq=message.seq, ordinal=message.count,
+            message_id=message.message_id,
             sender_id=message.sender_id, sent_at=message.sent_at, recipients=offline,
-            text=message.body.text if self._include_text else None,
-            attachment_count=len(message.body.attachments or ()) or None)
+            text=message.body.text if self._include_text and message.body else None,
+            attachment_count=len(message.body.attachments or ()) or None if message.body else None)
         self._publisher.publish(event.model_dump(by_alias=True, exclude_none=True), UNREAD_EVENT)
         return event

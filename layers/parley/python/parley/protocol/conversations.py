@@ -44,6 +44,7 @@ class ConversationInfo(Outbound):
     name: str | None = None
     # in listConversations: the caller's unread count, last-read seq and the newest message
     unread: int | None = None
+    mentions: int | None = None  # unread messages that mention the caller
     last_read_seq: int | None = None
     last_message: MessageFrame | CompactMessageFrame | None = None
 
@@ -56,7 +57,9 @@ class ConversationInfo(Outbound):
     def summary(cls, s: ConversationSummary, frame_format: FrameFormat) -> ConversationInfo:
         return cls.of(s.conversation).model_copy(update={
             "unread": s.unread, "last_read_seq": s.read_seq,
-            "last_message": message_frame(s.last_message, frame_format) if s.last_message else None})
+            "mentions": s.mentions,
+            "last_message": message_frame(s.last_message, frame_format, reader=s.membership.user_id)
+            if s.last_message else None})
 
 
 class ConversationFrame(Outbound):

@@ -11,6 +11,8 @@ from pydantic.alias_generators import to_camel
 
 from parley.models import (
     FrameFormat,
+    GroupRole,
+    HistoryVisibility,
     Message,
     MessageBody,
 )
@@ -61,6 +63,58 @@ class HistoryRequest(Inbound):
     limit: Annotated[int, Field(ge=1, le=100)] = 50
 
 
+QUOTE_CHARS = 100  # a reply's quote: at most this many characters of the message replied to
+
+
+class Quote(Outbound):
+    """The message a reply answers, in short: who sent it and the start of its text, or that it is gone."""
+
+    seq: int
+    sender_id: str
+    text: str | None = None  # up to QUOTE_CHARS characters
+    attachments: int | None = None  # how many attachments it has, if any
+    deleted: bool | None = None  # True: it was deleted for everyone (nothing else is said of it)
+
+    @classmethod
+    def of(cls, m: Message) -> Quote:
+        if m.body is None:
+            return cls(seq=m.seq, sender_id=m.sender_id, deleted=True)
+        return cls(seq=m.seq, sender_id=m.sender_id, text=m.body.text[:QUOTE_CHARS] if m.body.text else None,
+                   attachments=len(m.body.attachments) if m.body.attachments else None)
+
+
+class Reaction(Outbound):
+    emoji: str
+    count: int
+    me: bool | None = None  # in history and listConversations: True when the caller reacted with it
+
+
+class MessageExtras(Outbound):
+    """What a message frame may carry besides its body, in both formats (camelCase keys)."""
+
+    edited_at: int | None = None
+    deleted: bool | None = None  # a tombstone: no body
+    reply_to: int | None = None
+    quote: Quote | None = None
+    mentions: list[str] | None = None
+    reactions: list[Reaction] | None = None
+
+
+def message_extras(m: Message, reader: str | None, quoted: dict[int, Message] | None) -> dict[str, object]:
+    quote = None
+    if m.reply_to is not None and quoted is not None and m.reply_to in quoted:
+        quote = Quote.of(quoted[m.reply_to])
+    elif m.reply_to is not None:
+        quote = Quote(seq=m.reply_to, sender_id="", deleted=True)  # not there (never, or no longer)
+    reactions = [Reaction(emoji=e, count=len(users), me=(reader in users) if reader else None)
+                 for e, users in sorted(m.reactions.items()) if users] if m.body is not None else []
+    return {"edited_at": m.edited_at if m.body is not None else None,
+            "deleted": True if m.deleted_at is not None or m.body is None else None,
+            "reply_to": m.reply_to if m.body is not None else None, "quote": quote if m.body is not None else None,
+            "mentions": list(m.mentions) if m.mentions and m.body is not None else None,
+            "reactions": reactions or None}
+
+
 class AckFrame(Outbound):
     type: Literal["ack"] = "ack"
     client_msg_id: str
@@ -71,7 +125,7 @@ class AckFrame(Outbound):
     ref: str | None = None
 
 
-class MessageFrame(Outbound):
+class MessageFrame(MessageExtras):
     type: Literal["message"] = "message"
     conversation_id: str
     seq: int
@@ -79,12 +133,56 @@ class MessageFrame(Outbound):
     sender_id: str
     sent_at: int
     client_msg_id: str
-    body: MessageBody
+    body: MessageBody | None = None  # absent: deleted
 
     @classmethod
-    def of(cls, m: Message) -> MessageFrame:
+    def of(cls, m: Message, reader: str | None = None, quoted: dict[int, Message] | None = None) -> MessageFrame:
         return cls(conversation_id=m.conversation_id, seq=m.seq, message_id=m.message_id,
-                   sender_id=m.sender_id, sent_at=m.sent_at, client_msg_id=m.client_msg_id, body=m.body)
+                   sender_id=m.sender_id, sent_at=m.sent_at, client_msg_id=m.client_msg_id, body=m.body,
+                   **message_extras(m, reader, quoted))
+
+
+class ChangeFields(Outbound):
+    """A change entry's content (``parley.models.Change`` but its kind), in both formats (camelCase keys)."""
+
+    target: int | None = None
+    text: str | None = None
+    edited_at: int | None = None  # edited: when (the entry's own time)
+    emoji: str | None = None
+    count: int | None = None
+    users: list[str] | None = None
+    role: GroupRole | None = None
+    name: str | None = None
+    history: HistoryVisibility | None = None
+    owner: str | None = None
+
+
+def change_fields(m: Message) -> dict[str, object]:
+    change = m.change
+    assert change is not None
+    fields = change.model_dump(exclude={"kind"}, exclude_none=True)
+    if "users" in fields:
+        fields["users"] = list(fields["users"])
+    if change.kind == "edited":
+        fields["edited_at"] = m.sent_at
+    return fields
+
+
+class ChangeFrame(ChangeFields):
+    """A change entry: an edit, a delete, a reaction or a group change, at its own seq."""
+
+    type: Literal["change"] = "change"
+    conversation_id: str
+    seq: int
+    kind: str
+    by: str
+    at: int
+
+    @classmethod
+    def of(cls, m: Message) -> ChangeFrame:
+        assert m.change is not None
+        return cls(conversation_id=m.conversation_id, seq=m.seq, kind=m.change.kind.value, by=m.sender_id,
+                   at=m.sent_at, **change_fields(m))
 
 
 class _Compact(Outbound):
@@ -105,7 +203,8 @@ class CompactAckFrame(_Compact):
 
 class CompactMessageFrame(_Compact):
     """``message`` in the compact format: no messageId (it is ``<c>.<s>``), and no clientMsgId except on the
-    caller's own messages in ``history``."""
+    caller's own messages in ``history``. Edits, deletion, replies, mentions and reactions keep their
+    camelCase keys (``editedAt``, ``deleted``, ``replyTo``, ``quote``, ``mentions``, ``reactions``)."""
 
     t: Literal["msg"] = "msg"
     c: str  # conversationId
@@ -113,7 +212,34 @@ class CompactMessageFrame(_Compact):
     f: str  # senderId
     at: int  # sentAt
     r: str | None = None  # clientMsgId: in history, on the caller's own messages only
-    b: MessageBody  # body
+    b: MessageBody | None = None  # body (absent: deleted)
+    editedAt: int | None = None
+    deleted: bool | None = None
+    replyTo: int | None = None
+    quote: Quote | None = None
+    mentions: list[str] | None = None
+    reactions: list[Reaction] | None = None
+
+
+class CompactChangeFrame(_Compact):
+    """``change`` in the compact format: ``k`` the kind, ``f`` who made it; the rest as in the full format."""
+
+    t: Literal["chg"] = "chg"
+    c: str  # conversationId
+    s: int  # seq
+    k: str  # kind
+    f: str  # by
+    at: int
+    target: int | None = None
+    text: str | None = None
+    editedAt: int | None = None
+    emoji: str | None = None
+    count: int | None = None
+    users: list[str] | None = None
+    role: GroupRole | None = None
+    name: str | None = None
+    history: HistoryVisibility | None = None
+    owner: str | None = None
 
 
 def ack_frame(m: Message, frame_format: FrameFormat, ref: str | None = None) -> AckFrame | CompactAckFrame:
@@ -124,25 +250,45 @@ def ack_frame(m: Message, frame_format: FrameFormat, ref: str | None = None) -> 
     return CompactAckFrame(r=m.client_msg_id, s=m.seq, at=m.sent_at, ref=ref)
 
 
-def message_frame(m: Message, frame_format: FrameFormat, *,
-                  reader: str | None = None) -> MessageFrame | CompactMessageFrame:
-    """``m`` as a message frame. In the compact format ``reader`` (the caller of ``history``) gets the
-    clientMsgId of their own messages: that is how an app finds out whether a send it lost track of was stored."""
+def _camel(fields: dict[str, object]) -> dict[str, object]:
+    return {to_camel(k): v for k, v in fields.items()}
+
+
+def message_frame(m: Message, frame_format: FrameFormat, *, reader: str | None = None,
+                  quoted: dict[int, Message] | None = None) -> MessageFrame | CompactMessageFrame:
+    """``m`` (a message) as a message frame. In the compact format ``reader`` (the caller of ``history``) gets the
+    clientMsgId of their own messages: that is how an app finds out whether a send it lost track of was stored.
+    ``reader`` also says which reactions are the caller's; ``quoted`` holds the messages replied to."""
     if frame_format is FrameFormat.FULL:
-        return MessageFrame.of(m)
+        return MessageFrame.of(m, reader, quoted)
     return CompactMessageFrame(c=m.conversation_id, s=m.seq, f=m.sender_id, at=m.sent_at, b=m.body,
-                               r=m.client_msg_id if reader == m.sender_id else None)
+                               r=m.client_msg_id if reader == m.sender_id else None,
+                               **_camel(message_extras(m, reader, quoted)))
 
 
-def message_frames(m: Message) -> dict[FrameFormat, bytes]:
-    """The live message frame in every format, for a fan-out to connections that chose different ones."""
-    return {f: message_frame(m, f).to_json().encode() for f in FrameFormat}
+EntryFrame = MessageFrame | CompactMessageFrame | ChangeFrame | CompactChangeFrame
+
+
+def entry_frame(m: Message, frame_format: FrameFormat, *, reader: str | None = None,
+                quoted: dict[int, Message] | None = None) -> EntryFrame:
+    """A stream entry as its frame: a message frame, or a change frame for a change entry."""
+    if m.change is None:
+        return message_frame(m, frame_format, reader=reader, quoted=quoted)
+    if frame_format is FrameFormat.FULL:
+        return ChangeFrame.of(m)
+    return CompactChangeFrame(c=m.conversation_id, s=m.seq, k=m.change.kind.value, f=m.sender_id, at=m.sent_at,
+                              **_camel(change_fields(m)))
+
+
+def message_frames(m: Message, quoted: dict[int, Message] | None = None) -> dict[FrameFormat, bytes]:
+    """The live frame of an entry in every format, for a fan-out to connections that chose different ones."""
+    return {f: entry_frame(m, f, quoted=quoted).to_json().encode() for f in FrameFormat}
 
 
 class HistoryFrame(Outbound):
     type: Literal["history"] = "history"
     conversation_id: str
-    messages: list[MessageFrame] | list[CompactMessageFrame]
+    messages: list[MessageFrame | ChangeFrame] | list[CompactMessageFrame | CompactChangeFrame]
     has_more: bool
     next_seq: int | None = None  # with hasMore: pass it as `after` (going forward) or `before` (going back)
     ref: str | None = None

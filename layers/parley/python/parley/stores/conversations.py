@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 from parley import table
 from parley.aws import client
 from parley.errors import NotMemberError
-from parley.models import Conversation, ConversationKind, Membership, NotifyMode
+from parley.models import Conversation, ConversationKind, GroupRole, HistoryVisibility, Membership, NotifyMode
 from parley.ports import ConversationStore
 from parley.stores.batch import batch_get
 from parley.stores.codec import from_item, key, to_item
@@ -22,26 +22,36 @@ _BATCH_WRITE_MAX = 25
 def conversation_from_item(item: dict[str, Any]) -> Conversation:
     return Conversation(
         conversation_id=item["cid"], kind=ConversationKind(item["kind"]), members=tuple(item["members"]),
-        created_by=item["by"], created_at=int(item["at"]), name=item.get("name"))
+        created_by=item["by"], created_at=int(item["at"]), name=item.get("name"),
+        roles={str(u): GroupRole(r) for u, r in item.get("roles", {}).items()},
+        history_visibility=HistoryVisibility(item.get("hv", HistoryVisibility.JOINED.value)),
+        visible_from={str(u): int(s) for u, s in item.get("vf", {}).items()}, version=int(item.get("v", 0)))
 
 
-def _meta_item(c: Conversation) -> dict[str, Any]:
+def meta_item(c: Conversation) -> dict[str, Any]:
     return to_item({
         table.PK: table.conversation_pk(c.conversation_id), table.SK: table.META_SK, "cid": c.conversation_id,
         "kind": c.kind.value, "members": list(c.members), "by": c.created_by, "at": c.created_at,
-        "name": c.name,
+        "name": c.name, "roles": {u: r.value for u, r in c.roles.items()} or None,
+        "hv": c.history_visibility.value if c.history_visibility is not HistoryVisibility.JOINED else None,
+        "vf": c.visible_from or None, "v": c.version or None,
     })
 
 
-def _member_item(user_id: str, c: Conversation) -> dict[str, Any]:
+def member_item(user_id: str, c: Conversation, joined_at: int | None = None,
+                read: tuple[int, int] = (0, 0)) -> dict[str, Any]:
+    """A new membership; ``read``: its read position (seq, ordinal), where a member added later starts."""
     return to_item({table.PK: table.user_pk(user_id), table.SK: table.member_sk(c.conversation_id),
-                    "at": c.created_at})
+                    "at": c.created_at if joined_at is None else joined_at,
+                    "lr": read[0] or None, "ln": read[1] or None})
 
 
 def membership_from_item(user_id: str, item: dict[str, Any]) -> Membership:
     return Membership(
         user_id=user_id, conversation_id=str(item[table.SK])[len(table.MEMBER_PREFIX):], joined_at=int(item["at"]),
-        last_read_seq=int(item.get("lr", 0)), notify=NotifyMode(item["ntf"]) if "ntf" in item else None,
+        last_read_seq=int(item.get("lr", 0)), last_read_ordinal=int(item["ln"]) if "ln" in item else None,
+        mention_seqs=frozenset(int(s) for s in item.get("ms", ())),
+        notify=NotifyMode(item["ntf"]) if "ntf" in item else None,
         muted_until=int(item["mute"]) if "mute" in item else None)
 
 
@@ -77,8 +87,8 @@ class DynamoConversationStore(ConversationStore):
         no_item = "attribute_not_exists(pk)"
         items = [
             {"Put": {"TableName": self._table, "Item": pair, "ConditionExpression": no_item}},
-            {"Put": {"TableName": self._table, "Item": _meta_item(c), "ConditionExpression": no_item}},
-            *({"Put": {"TableName": self._table, "Item": _member_item(u, c)}} for u in set(c.members)),
+            {"Put": {"TableName": self._table, "Item": meta_item(c), "ConditionExpression": no_item}},
+            *({"Put": {"TableName": self._table, "Item": member_item(u, c)}} for u in set(c.members)),
         ]
         try:
             with translated():
@@ -95,9 +105,9 @@ class DynamoConversationStore(ConversationStore):
 
     def _create_group(self, c: Conversation) -> None:
         with translated():
-            client("dynamodb").put_item(TableName=self._table, Item=_meta_item(c),
+            client("dynamodb").put_item(TableName=self._table, Item=meta_item(c),
                                         ConditionExpression="attribute_not_exists(pk)")
-            requests = [{"PutRequest": {"Item": _member_item(u, c)}} for u in c.members]
+            requests = [{"PutRequest": {"Item": member_item(u, c)}} for u in c.members]
             for start in range(0, len(requests), _BATCH_WRITE_MAX):
                 pending: dict[str, Any] = {self._table: requests[start:start + _BATCH_WRITE_MAX]}
                 while pending:
@@ -131,23 +141,51 @@ class DynamoConversationStore(ConversationStore):
                                                Key=key(table.user_pk(user_id), table.member_sk(conversation_id)))
         return membership_from_item(user_id, from_item(resp["Item"])) if "Item" in resp else None
 
-    def mark_read(self, user_id: str, conversation_id: str, seq: int) -> tuple[Membership, int]:
+    def mark_read(self, user_id: str, conversation_id: str, seq: int,
+                  ordinal: int) -> tuple[Membership, Membership]:
         try:
             with translated():
                 resp = client("dynamodb").update_item(
                     TableName=self._table, Key=key(table.user_pk(user_id), table.member_sk(conversation_id)),
-                    UpdateExpression="SET lr = :seq",
+                    UpdateExpression="SET lr = :seq, ln = :n",
                     ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(lr) OR lr < :seq)",
-                    ExpressionAttributeValues={":seq": {"N": str(seq)}}, ReturnValues="ALL_OLD")
+                    ExpressionAttributeValues={":seq": {"N": str(seq)}, ":n": {"N": str(ordinal)}},
+                    ReturnValues="ALL_OLD")
         except ClientError as exc:
             if error_code(exc) != "ConditionalCheckFailedException":
                 raise
             current = self.membership(user_id, conversation_id)  # already read that far (another device)
             if current is None:
                 raise NotMemberError() from exc
-            return current, current.last_read_seq
+            return current, current
         before = membership_from_item(user_id, from_item(resp["Attributes"]))
-        return before.model_copy(update={"last_read_seq": seq}), before.last_read_seq
+        read = {s for s in before.mention_seqs if s <= seq}
+        if read:
+            self._forget_mentions(user_id, conversation_id, read)
+        after = before.model_copy(update={"last_read_seq": seq, "last_read_ordinal": ordinal,
+                                          "mention_seqs": before.mention_seqs - read})
+        return after, before
+
+    def _forget_mentions(self, user_id: str, conversation_id: str, seqs: set[int]) -> None:
+        with translated():
+            client("dynamodb").update_item(
+                TableName=self._table, Key=key(table.user_pk(user_id), table.member_sk(conversation_id)),
+                UpdateExpression="DELETE ms :read", ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":read": {"NS": [str(s) for s in sorted(seqs)]}})
+
+    def add_mention(self, user_ids: list[str], conversation_id: str, seq: int) -> None:
+        """Record message ``seq`` as an unread mention of each of ``user_ids`` that is still a member (a set:
+        adding it again changes nothing)."""
+        for user_id in user_ids:
+            try:
+                with translated():
+                    client("dynamodb").update_item(
+                        TableName=self._table, Key=key(table.user_pk(user_id), table.member_sk(conversation_id)),
+                        UpdateExpression="ADD ms :seq", ConditionExpression="attribute_exists(pk)",
+                        ExpressionAttributeValues={":seq": {"NS": [str(seq)]}})
+            except ClientError as exc:
+                if error_code(exc) != "ConditionalCheckFailedException":
+                    raise
 
     def set_preferences(self, user_id: str, conversation_id: str, *, notify: NotifyMode | None,
                         muted_until: int | None, fields: set[str]) -> Membership:

@@ -8,8 +8,9 @@ from typing import Any
 
 from parley import table
 from parley.aws import client
-from parley.models import ConversationHead, Message, MessageBody, MessagePage
+from parley.models import Change, ConversationHead, Message, MessageBody, MessagePage
 from parley.ports import MessageStore, SeqTakenError
+from parley.stores.batch import batch_get
 from parley.stores.codec import from_item, key, to_item
 from parley.stores.conversations import conversation_from_item
 from parley.stores.errors import put_unless_there, translated
@@ -17,13 +18,47 @@ from parley.stores.errors import put_unless_there, translated
 _MAX_SEQ = 10**table.SEQ_WIDTH - 1
 
 
-def _message_from_item(conversation_id: str, item: dict[str, Any]) -> Message:
+def _position(value: Any) -> tuple[int, int]:
+    # Entries stored before change entries existed carry a sender's seq alone: its ordinal then was its seq.
+    if isinstance(value, list):
+        return int(value[0]), int(value[1])
+    return int(value), int(value)
+
+
+def message_from_item(conversation_id: str, item: dict[str, Any]) -> Message:
     # Items stored before message ids were derived also carry a random id (``i``): it is not read.
+    body = item.get(table.ATTR_BODY)
+    change = item.get(table.ATTR_CHANGE)
+    reactions = {attr[len(table.REACTION_PREFIX):]: tuple(sorted(str(u) for u in users))
+                 for attr, users in item.items() if attr.startswith(table.REACTION_PREFIX) and users}
     return Message(
         conversation_id=conversation_id, seq=table.seq_of(item[table.SK]), sender_id=item[table.ATTR_SENDER],
-        sent_at=int(item[table.ATTR_SENT_AT]),
-        client_msg_id=item[table.ATTR_CLIENT_MSG_ID], body=MessageBody.model_validate(item[table.ATTR_BODY]),
-        recent_senders={str(u): int(s) for u, s in item.get(table.ATTR_RECENT_SENDERS, {}).items()})
+        sent_at=int(item[table.ATTR_SENT_AT]), client_msg_id=item[table.ATTR_CLIENT_MSG_ID],
+        body=MessageBody.model_validate(body) if body else None,
+        ordinal=int(item.get(table.ATTR_ORDINAL, 0)),
+        recent_senders={str(u): _position(p) for u, p in item.get(table.ATTR_RECENT_SENDERS, {}).items()},
+        change=Change.model_validate(change) if change else None,
+        edited_at=int(item[table.ATTR_EDITED_AT]) if table.ATTR_EDITED_AT in item else None,
+        deleted_at=int(item[table.ATTR_DELETED_AT]) if table.ATTR_DELETED_AT in item else None,
+        reply_to=int(item[table.ATTR_REPLY_TO]) if table.ATTR_REPLY_TO in item else None,
+        mentions=tuple(str(u) for u in item.get(table.ATTR_MENTIONS, ())), reactions=reactions)
+
+
+def entry_item(message: Message) -> dict[str, Any]:
+    """The item that stores a new stream entry (a message has no edits, deletion or reactions yet)."""
+    return to_item({
+        table.PK: table.conversation_pk(message.conversation_id), table.SK: table.message_sk(message.seq),
+        table.ATTR_SENDER: message.sender_id,
+        table.ATTR_SENT_AT: message.sent_at, table.ATTR_CLIENT_MSG_ID: message.client_msg_id,
+        table.ATTR_BODY: message.body.model_dump(by_alias=True, exclude_none=True) if message.body else None,
+        table.ATTR_ORDINAL: message.ordinal or None,
+        table.ATTR_RECENT_SENDERS: {u: list(p) for u, p in message.recent_senders.items()} or None,
+        table.ATTR_CHANGE: message.change.model_dump(by_alias=True, exclude_none=True, mode="json")
+        if message.change else None,
+        table.ATTR_REPLY_TO: message.reply_to,
+        table.ATTR_MENTIONS: list(message.mentions) or None,
+    })
+
 
 
 def _is_message(item: dict[str, Any]) -> bool:
@@ -44,7 +79,7 @@ class DynamoMessageStore(MessageStore):
         items = [from_item(raw) for raw in resp["Items"]]
         if not items or items[0][table.SK] != table.META_SK:
             return ConversationHead(conversation=None)
-        recent = tuple(_message_from_item(conversation_id, i) for i in items[1:] if _is_message(i))
+        recent = tuple(message_from_item(conversation_id, i) for i in items[1:] if _is_message(i))
         return ConversationHead(conversation=conversation_from_item(items[0]), recent=recent,
                                 newest=recent[0] if recent else None)
 
@@ -64,7 +99,7 @@ class DynamoMessageStore(MessageStore):
             # More than max_messages follow last_seq: the conversation and its newest message only.
             head = self.head(conversation_id, 1)
             return head.model_copy(update={"recent": (), "complete": False})
-        messages = [_message_from_item(conversation_id, i) for i in items[:-1] if _is_message(i)]
+        messages = [message_from_item(conversation_id, i) for i in items[:-1] if _is_message(i)]
         return ConversationHead(conversation=conversation_from_item(items[-1]),
                                 recent=tuple(reversed([m for m in messages if m.seq > last_seq])),
                                 newest=messages[-1] if messages else None)
@@ -74,29 +109,23 @@ class DynamoMessageStore(MessageStore):
             resp = client("dynamodb").get_item(
                 TableName=self._table, ConsistentRead=True,
                 Key=key(table.conversation_pk(conversation_id), table.message_sk(seq)))
-        return _message_from_item(conversation_id, from_item(resp["Item"])) if "Item" in resp else None
+        return message_from_item(conversation_id, from_item(resp["Item"])) if "Item" in resp else None
 
     def append(self, message: Message) -> None:
-        item = to_item({
-            table.PK: table.conversation_pk(message.conversation_id), table.SK: table.message_sk(message.seq),
-            table.ATTR_SENDER: message.sender_id,
-            table.ATTR_SENT_AT: message.sent_at, table.ATTR_CLIENT_MSG_ID: message.client_msg_id,
-            table.ATTR_BODY: message.body.model_dump(by_alias=True, exclude_none=True),
-            table.ATTR_RECENT_SENDERS: message.recent_senders or None,
-        })
-        there = put_unless_there(self._table, item)
+        there = put_unless_there(self._table, entry_item(message))
         if there is None:
             return
-        # DynamoDB returns the item that holds the seq; read it if an endpoint did not (messages are never
-        # deleted, so it is there)
-        winner = _message_from_item(message.conversation_id, from_item(there)) if there \
+        # DynamoDB returns the item that holds the seq; read it if an endpoint did not (entries are never
+        # deleted, so it is there: a deleted message stays as its tombstone)
+        winner = message_from_item(message.conversation_id, from_item(there)) if there \
             else self.get(message.conversation_id, message.seq)
         if winner is None:
             raise LookupError(f"seq {message.seq} was taken, and then held nothing")  # an error: put it again
         raise SeqTakenError(winner)
 
-    def page(self, conversation_id: str, *, before: int | None, after: int | None, limit: int) -> MessagePage:
-        low = (after or 0) + 1
+    def page(self, conversation_id: str, *, before: int | None, after: int | None, limit: int,
+             floor: int = 1) -> MessagePage:
+        low = max((after or 0) + 1, floor)
         high = min(before - 1, _MAX_SEQ) if before is not None else _MAX_SEQ
         if low > high:
             return MessagePage(messages=(), has_more=False)
@@ -109,12 +138,17 @@ class DynamoMessageStore(MessageStore):
                 ExpressionAttributeValues={":pk": {"S": table.conversation_pk(conversation_id)},
                                            ":low": {"S": table.message_sk(low)},
                                            ":high": {"S": table.message_sk(high)}})
-        messages = [_message_from_item(conversation_id, from_item(raw)) for raw in resp["Items"]]
+        messages = [message_from_item(conversation_id, from_item(raw)) for raw in resp["Items"]]
         has_more = len(messages) > limit
         messages = messages[:limit]
         if not forward:
             messages.reverse()
         return MessagePage(messages=tuple(messages), has_more=has_more)
+
+    def get_many(self, conversation_id: str, seqs: list[int]) -> dict[int, Message]:
+        keys = [key(table.conversation_pk(conversation_id), table.message_sk(s)) for s in dict.fromkeys(seqs)]
+        found = (message_from_item(conversation_id, item) for item in batch_get(self._table, keys, ConsistentRead=True))
+        return {m.seq: m for m in found}
 
     def latest(self, conversation_ids: list[str]) -> dict[str, Message | None]:
         ids = list(dict.fromkeys(conversation_ids))
@@ -132,4 +166,4 @@ class DynamoMessageStore(MessageStore):
                                            ":low": {"S": table.message_sk(1)},
                                            ":high": {"S": table.message_sk(_MAX_SEQ)}})
         items = resp["Items"]
-        return _message_from_item(conversation_id, from_item(items[0])) if items else None
+        return message_from_item(conversation_id, from_item(items[0])) if items else None
