@@ -16,6 +16,8 @@ from collections.abc import Callable
 from typing import TextIO
 
 from parley_client import (
+    Change,
+    Entry,
     HandshakeRejected,
     Message,
     ParleyClient,
@@ -37,9 +39,40 @@ def _clock(epoch_ms: int) -> str:
 
 def format_message(message: Message, me: str) -> str:
     who = "you" if message.sender_id == me else message.sender_id
+    if message.deleted:
+        return f"[{_clock(message.sent_at)}] #{message.seq} {who}: (deleted)"
     files = len(message.attachments)
     extra = f" [{files} attachment{'s' if files > 1 else ''}]" if files else ""
-    return f"[{_clock(message.sent_at)}] {who}: {message.text}{extra}"
+    edited = " (edited)" if message.edited_at else ""
+    reactions = " " + " ".join(f"{r.emoji}{r.count}" for r in message.reactions) if message.reactions else ""
+    quote = ""
+    if message.quote is not None:
+        quoted = "deleted" if message.quote.deleted else f"{message.quote.sender_id}: {message.quote.text or ''}"
+        quote = f" (re #{message.quote.seq} {quoted})"
+    return f"[{_clock(message.sent_at)}] #{message.seq} {who}:{quote} {message.text}{extra}{edited}{reactions}"
+
+
+def format_change(change: Change, me: str) -> str:
+    """One line for a change entry (docs/protocol.md, "Stream entries and changes")."""
+    who = "you" if change.by == me else change.by
+    users = ", ".join(change.users)
+    lines = {
+        "edited": f"edited #{change.target}: {change.text}",
+        "deleted": f"deleted #{change.target}",
+        "reacted": f"reacted {change.emoji} to #{change.target}",
+        "unreacted": f"took {change.emoji} off #{change.target}",
+        "membersAdded": f"added {users}",
+        "memberRemoved": f"removed {users}",
+        "memberLeft": "left" + (f" ({change.owner} owns the group now)" if change.owner else ""),
+        "renamed": f"renamed the group to {change.name!r}",
+        "roleChanged": f"made {users} {change.role}",
+        "settingsChanged": f"set the group's history for new members to {change.history!r}",
+    }
+    return f"[{_clock(change.at)}] * {who} {lines.get(change.kind, change.kind)}"
+
+
+def format_entry(entry: Entry, me: str) -> str:
+    return format_change(entry, me) if isinstance(entry, Change) else format_message(entry, me)
 
 
 def format_presence(status: PresenceStatus) -> str:
@@ -105,8 +138,8 @@ async def chat(url: str, me: str, peer: str, token: str, *, history: int = 20, o
             "/quit or Ctrl-D leaves.")
         if page.has_more:
             say(f"  (showing the last {len(page.messages)} messages)")
-        for message in page.messages:
-            say(format_message(message, me))
+        for entry in page.messages:
+            say(format_entry(entry, me))
         client.track(cid, page.messages[-1].seq if page.messages else 0)
         status = (await client.presence([peer])).of(peer)
         if status is not None:
@@ -162,6 +195,9 @@ async def _show_incoming(client: ParleyClient, cid: str, me: str, say: Callable[
             typing_shown.pop(item.sender_id, None)  # they sent what they typed
             prefix = "" if item.conversation_id == cid else f"({item.conversation_id}) "
             say(prefix + format_message(item, me))
+        elif isinstance(item, Change):
+            prefix = "" if item.conversation_id == cid else f"({item.conversation_id}) "
+            say(prefix + format_change(item, me))
         elif isinstance(item, TypingIndicator) and item.conversation_id == cid:
             # one line per burst of typing, not one per indicator
             now = time.monotonic()

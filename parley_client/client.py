@@ -43,6 +43,7 @@ from parley_client.frames import (
     ConversationPreferences,
     ConversationsPage,
     DeviceRegistration,
+    Entry,
     HistoryPage,
     Incoming,
     Message,
@@ -53,6 +54,7 @@ from parley_client.frames import (
     UnreadUpdate,
     Upload,
     answered_send,
+    entry_from_frame,
     frame_type,
     parse_frame,
 )
@@ -303,20 +305,20 @@ class ParleyClient:
             return
         # A send is answered by its clientMsgId (an ack, or an error to a send); anything else by its ref.
         key = answered_send(frame) or frame.get("ref")
-        waiter = self._waiting.get(key) if isinstance(key, str) and kind != "message" else None
+        waiter = self._waiting.get(key) if isinstance(key, str) and kind not in ("message", "change") else None
         if waiter is not None:
             if not waiter.done():
                 waiter.set_result(frame)
             return
-        if kind == "message":
-            self._on_message(Message.from_frame(frame), recovered=False)
+        if kind in ("message", "change"):
+            self._on_message(entry_from_frame(frame), recovered=False)
         elif kind is None:
             # API Gateway's own answer when a handler failed: {"message": "Internal server error", ...}
             log.warning("gateway error frame: %s", frame.get("message"))
         else:
             self._incoming.put_nowait(parse_frame(frame))
 
-    def _on_message(self, message: Message, *, recovered: bool) -> None:
+    def _on_message(self, message: Entry, *, recovered: bool) -> None:
         # First news of a conversation: follow it from this message on.
         timeline = self._timelines.setdefault(message.conversation_id, Timeline(last_seq=None))
         before = timeline.duplicates

@@ -8,7 +8,7 @@ objects, whichever the connection asked for."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 
@@ -22,7 +22,7 @@ def message_id_of(conversation_id: str, seq: int) -> str:
 
 
 # The compact format's type names (its frames carry their type as ``t``; every other frame as ``type``).
-_COMPACT_TYPES = {"ack": "ack", "msg": "message"}
+_COMPACT_TYPES = {"ack": "ack", "msg": "message", "chg": "change"}
 
 
 def frame_type(frame: dict[str, Any]) -> str | None:
@@ -73,6 +73,29 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class Quote:
+    """The message a reply answers, in short (docs/protocol.md, ``send``)."""
+
+    seq: int
+    sender_id: str
+    text: str | None = None  # up to 100 characters
+    attachments: int | None = None
+    deleted: bool = False
+
+    @classmethod
+    def from_frame(cls, item: dict[str, Any]) -> Quote:
+        return cls(seq=int(item["seq"]), sender_id=str(item.get("senderId", "")), text=item.get("text"),
+                   attachments=_int(item.get("attachments")), deleted=bool(item.get("deleted")))
+
+
+@dataclass(frozen=True)
+class Reaction:
+    emoji: str
+    count: int
+    me: bool = False  # you reacted with it (in history and lastMessage)
+
+
+@dataclass(frozen=True)
 class Message:
     conversation_id: str
     seq: int
@@ -84,14 +107,28 @@ class Message:
     text: str
     body: dict[str, Any] = field(default_factory=dict, compare=False)
     attachments: tuple[Attachment, ...] = field(default=(), compare=False)
+    edited_at: int | None = field(default=None, compare=False)
+    deleted: bool = field(default=False, compare=False)  # a tombstone: no text, no attachments
+    reply_to: int | None = field(default=None, compare=False)
+    quote: Quote | None = field(default=None, compare=False)
+    mentions: tuple[str, ...] = field(default=(), compare=False)
+    reactions: tuple[Reaction, ...] = field(default=(), compare=False)
 
     @classmethod
     def from_frame(cls, frame: dict[str, Any]) -> Message:
         """A ``message`` frame (or an item of ``history`` / ``lastMessage``) in either format."""
         if "t" in frame:  # compact: the id is derived, the clientMsgId only on your own messages in history
-            return cls._of(frame["c"], int(frame["s"]), None, frame["f"], frame["at"], frame.get("r"), frame.get("b"))
-        return cls._of(frame["conversationId"], int(frame["seq"]), frame.get("messageId"), frame["senderId"],
-                       frame["sentAt"], frame.get("clientMsgId"), frame.get("body"))
+            message = cls._of(frame["c"], int(frame["s"]), None, frame["f"], frame["at"], frame.get("r"),
+                              frame.get("b"))
+        else:
+            message = cls._of(frame["conversationId"], int(frame["seq"]), frame.get("messageId"), frame["senderId"],
+                              frame["sentAt"], frame.get("clientMsgId"), frame.get("body"))
+        quote = frame.get("quote")
+        return replace(message, edited_at=_int(frame.get("editedAt")), deleted=bool(frame.get("deleted")),
+                       reply_to=_int(frame.get("replyTo")), quote=Quote.from_frame(quote) if quote else None,
+                       mentions=tuple(frame.get("mentions") or ()),
+                       reactions=tuple(Reaction(emoji=r["emoji"], count=int(r["count"]), me=bool(r.get("me")))
+                                       for r in frame.get("reactions") or ()))
 
     @classmethod
     def _of(cls, conversation_id: str, seq: int, message_id: str | None, sender_id: str, sent_at: Any,
@@ -101,6 +138,54 @@ class Message:
                    message_id=message_id or message_id_of(conversation_id, seq), sender_id=sender_id,
                    sent_at=int(sent_at), client_msg_id=client_msg_id, text=str(body.get("text") or ""), body=dict(body),
                    attachments=tuple(Attachment.from_frame(a) for a in body.get("attachments") or ()))
+
+
+@dataclass(frozen=True)
+class Change:
+    """A change entry (docs/protocol.md, "Stream entries and changes"): an edit, a delete, a reaction or a
+    group change, at its own seq of the conversation's stream. Apply it to the message ``target`` names, or
+    to the group."""
+
+    conversation_id: str
+    seq: int
+    kind: str  # edited, deleted, reacted, unreacted, membersAdded, memberRemoved, memberLeft, renamed, ...
+    by: str
+    at: int
+    target: int | None = None
+    text: str | None = None
+    edited_at: int | None = None
+    emoji: str | None = None
+    count: int | None = None
+    users: tuple[str, ...] = ()
+    role: str | None = None
+    name: str | None = None
+    history: str | None = None
+    owner: str | None = None
+    client_msg_id: None = None  # a change is never a send of yours
+
+    @property
+    def message_id(self) -> str:
+        return message_id_of(self.conversation_id, self.seq)
+
+    @classmethod
+    def from_frame(cls, frame: dict[str, Any]) -> Change:
+        if "t" in frame:
+            head = (frame["c"], int(frame["s"]), frame["k"], frame["f"], int(frame["at"]))
+        else:
+            head = (frame["conversationId"], int(frame["seq"]), frame["kind"], frame["by"], int(frame["at"]))
+        cid, seq, kind, by, at = head
+        return cls(conversation_id=cid, seq=seq, kind=kind, by=by, at=at, target=_int(frame.get("target")),
+                   text=frame.get("text"), edited_at=_int(frame.get("editedAt")), emoji=frame.get("emoji"),
+                   count=_int(frame.get("count")), users=tuple(frame.get("users") or ()), role=frame.get("role"),
+                   name=frame.get("name"), history=frame.get("history"), owner=frame.get("owner"))
+
+
+Entry = Message | Change
+
+
+def entry_from_frame(frame: dict[str, Any]) -> Entry:
+    """An item of a stream (a live frame, or an item of ``history``): a message or a change."""
+    return Change.from_frame(frame) if frame_type(frame) == "change" else Message.from_frame(frame)
 
 
 @dataclass(frozen=True)
@@ -134,6 +219,7 @@ class Conversation:
     name: str | None = None
     # in listConversations: your unread count, your read position and the newest message you may see
     unread: int | None = None
+    mentions: int | None = None  # unread messages that mention you
     last_read_seq: int | None = None
     last_message: Message | None = None
 
@@ -142,14 +228,14 @@ class Conversation:
         last = info.get("lastMessage")
         return cls(conversation_id=info["conversationId"], kind=info["kind"], members=tuple(info["members"]),
                    created_by=info["createdBy"], created_at=int(info["createdAt"]), name=info.get("name"),
-                   unread=info.get("unread"), last_read_seq=info.get("lastReadSeq"),
+                   unread=info.get("unread"), mentions=info.get("mentions"), last_read_seq=info.get("lastReadSeq"),
                    last_message=Message.from_frame(last) if last else None)
 
 
 @dataclass(frozen=True)
 class HistoryPage:
     conversation_id: str
-    messages: tuple[Message, ...]  # oldest first
+    messages: tuple[Entry, ...]  # oldest first: messages, and changes (always going forward)
     has_more: bool
     # With has_more: where the next page starts (``after`` going forward, ``before`` going back). It differs
     # from the messages' own seqs when messages hidden from you (users you blocked) were skipped.
@@ -157,7 +243,7 @@ class HistoryPage:
 
     @classmethod
     def from_frame(cls, frame: dict[str, Any]) -> HistoryPage:
-        messages = tuple(Message.from_frame(m) for m in frame.get("messages", []))
+        messages = tuple(entry_from_frame(m) for m in frame.get("messages", []))
         next_seq = frame.get("nextSeq")
         return cls(conversation_id=frame["conversationId"], messages=messages, has_more=bool(frame.get("hasMore")),
                    next_seq=int(next_seq) if isinstance(next_seq, int) else None)
@@ -418,4 +504,4 @@ def parse_frame(frame: dict[str, Any]) -> Frame:
     return Frame(type=kind, data=frame)
 
 
-Incoming = Message | Frame
+Incoming = Message | Change | Frame

@@ -148,3 +148,28 @@ def test_unread_counts_the_messages_of_others_after_the_read_position_whatever_t
         expected = sum(1 for seq, sender in enumerate(stream, 1)
                        if seq > position[user] and sender is not None and sender != user)
         assert summary_of(world, user, cid).unread == expected, user
+
+
+def test_the_python_client_reads_change_and_message_frames_of_both_formats_into_one_ordered_timeline() -> None:
+    from parley_client.frames import Change as ClientChange
+    from parley_client.frames import HistoryPage
+    from parley_client.frames import Message as ClientMessage
+    from parley_client.timeline import Timeline
+
+    message = Message(conversation_id="g_1", seq=1, sender_id="bob", sent_at=5, client_msg_id="b-1",
+                      body=MessageBody(text="hi"), edited_at=8, reactions={"👍": ("alice",)})
+    edit = Message(conversation_id="g_1", seq=2, sender_id="bob", sent_at=8, client_msg_id="~x",
+                   change=Change(kind=ChangeKind.EDITED, target=1, text="hi!"))
+    for frame_format in FrameFormat:
+        page = HistoryPage.from_frame({"conversationId": "g_1", "hasMore": False, "messages": [
+            json.loads(entry_frame(m, frame_format, reader="alice").to_json()) for m in (message, edit)]})
+        first, second = page.messages
+        assert isinstance(first, ClientMessage) and first.edited_at == 8 and first.reactions[0].me
+        assert isinstance(second, ClientChange) and (second.kind, second.target, second.text) == ("edited", 1, "hi!")
+        assert second.message_id == "g_1.2"
+        # a change fills its seq in the timeline: the message after it is not held back behind a gap
+        timeline = Timeline(last_seq=0)
+        later = json.loads(entry_frame(message.model_copy(update={"seq": 3}), frame_format).to_json())
+        assert timeline.offer(ClientMessage.from_frame(later)) == []
+        assert [e.seq for e in timeline.offer(first)] == [1]
+        assert [e.seq for e in timeline.offer(second)] == [2, 3]
