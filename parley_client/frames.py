@@ -22,7 +22,7 @@ def message_id_of(conversation_id: str, seq: int) -> str:
 
 
 # The compact format's type names (its frames carry their type as ``t``; every other frame as ``type``).
-_COMPACT_TYPES = {"ack": "ack", "msg": "message"}
+_COMPACT_TYPES = {"ack": "ack", "msg": "message", "chg": "change"}
 
 
 def frame_type(frame: dict[str, Any]) -> str | None:
@@ -73,6 +73,29 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class Change:
+    """What a change entry records (docs/protocol.md, "Stream entries and changes"): ``kind`` and its fields.
+    Group changes: ``membersAdded`` / ``memberRemoved`` (``users``), ``memberLeft`` (``owner``: who owns the group
+    now, when the owner left), ``renamed`` (``name``), ``roleChanged`` (``users``, ``role``), ``settingsChanged``
+    (``history``)."""
+
+    kind: str
+    users: tuple[str, ...] = ()
+    role: str | None = None
+    name: str | None = None
+    history: str | None = None
+    owner: str | None = None
+    target: int | None = None  # a change to one message: its seq
+    fields: dict[str, Any] = field(default_factory=dict, compare=False)  # every field of the frame, as sent
+
+    @classmethod
+    def from_frame(cls, frame: dict[str, Any]) -> Change:
+        return cls(kind=str(frame.get("k", frame.get("kind"))), users=tuple(frame.get("users") or ()),
+                   role=frame.get("role"), name=frame.get("name"), history=frame.get("history"),
+                   owner=frame.get("owner"), target=_int(frame.get("target")), fields=dict(frame))
+
+
+@dataclass(frozen=True)
 class Message:
     conversation_id: str
     seq: int
@@ -84,10 +107,19 @@ class Message:
     text: str
     body: dict[str, Any] = field(default_factory=dict, compare=False)
     attachments: tuple[Attachment, ...] = field(default=(), compare=False)
+    # A change entry (not a message: no text): it takes its seq in the conversation's stream like a message and
+    # arrives in order with them; ``sender_id`` is who made the change.
+    change: Change | None = None
 
     @classmethod
     def from_frame(cls, frame: dict[str, Any]) -> Message:
-        """A ``message`` frame (or an item of ``history`` / ``lastMessage``) in either format."""
+        """A ``message`` or ``change`` frame (or an item of ``history`` / ``lastMessage``) in either format."""
+        if frame_type(frame) == "change":
+            compact = "t" in frame
+            cid, seq = (frame["c"], int(frame["s"])) if compact else (frame["conversationId"], int(frame["seq"]))
+            return cls(conversation_id=cid, seq=seq, message_id=message_id_of(cid, seq),
+                       sender_id=frame["f"] if compact else frame["by"], sent_at=int(frame["at"]),
+                       client_msg_id=None, text="", change=Change.from_frame(frame))
         if "t" in frame:  # compact: the id is derived, the clientMsgId only on your own messages in history
             return cls._of(frame["c"], int(frame["s"]), None, frame["f"], frame["at"], frame.get("r"), frame.get("b"))
         return cls._of(frame["conversationId"], int(frame["seq"]), frame.get("messageId"), frame["senderId"],
@@ -132,6 +164,8 @@ class Conversation:
     created_by: str
     created_at: int
     name: str | None = None
+    roles: dict[str, str] = field(default_factory=dict)  # groups: the owner and the admins
+    history_visibility: str | None = None  # groups: "joined" or "all"
     # in listConversations: your unread count, your read position and the newest message you may see
     unread: int | None = None
     last_read_seq: int | None = None
@@ -142,6 +176,7 @@ class Conversation:
         last = info.get("lastMessage")
         return cls(conversation_id=info["conversationId"], kind=info["kind"], members=tuple(info["members"]),
                    created_by=info["createdBy"], created_at=int(info["createdAt"]), name=info.get("name"),
+                   roles=dict(info.get("roles") or {}), history_visibility=info.get("historyVisibility"),
                    unread=info.get("unread"), last_read_seq=info.get("lastReadSeq"),
                    last_message=Message.from_frame(last) if last else None)
 

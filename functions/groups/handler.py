@@ -25,6 +25,7 @@ from parley.protocol.groups import (
 )
 from parley.wiring import services
 
+
 @cache
 def _requests() -> TypeAdapter[GroupRequest]:
     return TypeAdapter(GroupRequest)  # built at the first request, not at import (a cold start's cost)

@@ -44,7 +44,7 @@ def items(env: Environment, name: str) -> list[dict[str, Any]]:
     return [i for i in found if not i["pk"]["S"].startswith("THROTTLE#")]
 
 
-@pytest.mark.parametrize(("fault", "times"), CASES, ids=lambda v: str(v))
+@pytest.mark.parametrize(("fault", "times"), CASES, ids=str)
 def test_a_fault_at_the_group_change_transaction_stores_it_once_or_not_at_all(
         environment: Environment, fresh_table: str, fault: Fault, times: int | None) -> None:
     # given alice's group with bob

@@ -1,0 +1,115 @@
+"""Groups people can manage, over real sockets against the local stack: live change frames, catch-up of the
+changes after a disconnect, and leaving means leaving."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import pytest
+
+from local.stack import Stack
+from parley_client import Message, ParleyClient, ServerError
+from tests.e2e.harness import connected, received, run
+
+pytestmark = pytest.mark.timeout(90)
+
+
+async def next_change(client: ParleyClient, kind: str) -> Message:
+    async with asyncio.timeout(5):
+        while True:
+            item = await client.next_message()
+            if item.change is not None and item.change.kind == kind:
+                return item
+
+
+def test_group_changes_arrive_live_and_an_offline_member_catches_them_up_in_order(
+        stack: Stack, user: Callable[[str], str]) -> None:
+    alice_id, bob_id, carol_id, dave_id = user("alice"), user("bob"), user("carol"), user("dave")
+
+    async def scenario() -> None:
+        alice, bob, dave = [await connected(stack, u) for u in (alice_id, bob_id, dave_id)]
+        carol: ParleyClient | None = None
+        try:
+            # given alice's group with bob (online) and carol (offline)
+            group = await alice.create_group([bob_id, carol_id], "team")
+            cid = group.conversation_id
+            assert group.roles == {alice_id: "owner"} and group.history_visibility == "joined"
+            bob.track(cid)
+            # when alice adds dave, renames the group, makes bob an admin, removes dave and says something
+            added = await alice.add_members(cid, [dave_id])
+            assert added.members == (alice_id, bob_id, carol_id, dave_id)
+            await alice.rename_group(cid, "renamed")
+            promoted = await alice.set_role(cid, bob_id, "admin")
+            assert promoted.roles == {alice_id: "owner", bob_id: "admin"}
+            arrived = await next_change(dave, "membersAdded")  # dave hears he was added
+            assert arrived.change is not None and arrived.change.users == (dave_id,)
+            dave.track(cid, arrived.seq)
+            removed = await bob.remove_member(cid, dave_id)  # an admin removes a member
+            assert dave_id not in removed.members
+            await alice.send(cid, "after the changes")
+            # then bob got each change live, in order with the message (his own change answered him instead)
+            seen = [await bob.next_message() for _ in range(4)]
+            assert [(m.seq, m.change.kind if m.change else m.text) for m in seen] == [
+                (1, "membersAdded"), (2, "renamed"), (3, "roleChanged"), (5, "after the changes")]
+            assert seen[1].change is not None and seen[1].change.name == "renamed"
+            # and dave got his removal live, then nothing more: not the message after it
+            gone = await next_change(dave, "memberRemoved")
+            assert gone.change is not None and gone.change.users == (dave_id,)
+            await dave.ping()
+            assert not [m for m in await received(dave) if isinstance(m, Message)]
+            # and carol, connecting later, catches every change up from history, in order with the message
+            carol = await connected(stack, carol_id)
+            pages = [page async for page in carol.history_pages(cid, after=0)]
+            entries = [m for page in pages for m in page.messages]
+            assert [(m.seq, m.change.kind if m.change else m.text) for m in entries] == [
+                (1, "membersAdded"), (2, "renamed"), (3, "roleChanged"), (4, "memberRemoved"),
+                (5, "after the changes")]
+            assert entries[2].change is not None and entries[2].change.users == (bob_id,)
+            assert entries[2].change.role == "admin"
+            # and the change entries are never unread: carol has the one message unread
+            listed = {c.conversation_id: c for c in (await carol.list_conversations()).conversations}
+            assert listed[cid].unread == 1 and listed[cid].name == "renamed"
+        finally:
+            for client in (alice, bob, dave, carol):
+                if client is not None:
+                    await client.close()
+
+    run(scenario())
+
+
+def test_leaving_means_leaving_and_the_owner_passes_ownership_on(stack: Stack, user: Callable[[str], str]) -> None:
+    alice_id, bob_id, carol_id = user("alice"), user("bob"), user("carol")
+
+    async def scenario() -> None:
+        alice, bob, carol = [await connected(stack, u) for u in (alice_id, bob_id, carol_id)]
+        try:
+            cid = (await alice.create_group([bob_id, carol_id], "team")).conversation_id
+            bob.track(cid)
+            await alice.send(cid, "hello")
+            assert (await bob.next_message()).text == "hello"
+            # when alice, the owner, leaves
+            after = await alice.leave(cid)
+            # then bob, the first to join after her, owns the group, and the others are told live
+            assert after.members == (bob_id, carol_id) and after.roles == {bob_id: "owner"}
+            left = await next_change(bob, "memberLeft")
+            assert left.sender_id == alice_id and left.change is not None and left.change.owner == bob_id
+            # and the server gives alice nothing more of it: not in her list, no history, no send
+            assert cid not in [c.conversation_id for c in (await alice.list_conversations()).conversations]
+            with pytest.raises(ServerError) as refused:
+                await alice.history(cid, after=0)
+            assert refused.value.code == "not_member"
+            with pytest.raises(ServerError) as refused:
+                await alice.send(cid, "still here?")
+            assert refused.value.code == "not_member"
+            # and a message after she left reaches the members, not her
+            await bob.send(cid, "she left")
+            assert (await carol.next_message(timeout=5)).text == "hello"
+            await alice.ping()
+            assert not [m for m in await received(alice) if isinstance(m, Message) and m.text == "she left"]
+            assert (await alice.unread_counts()).of(cid) == 0
+        finally:
+            for client in (alice, bob, carol):
+                await client.close()
+
+    run(scenario())
