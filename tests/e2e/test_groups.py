@@ -113,3 +113,36 @@ def test_leaving_means_leaving_and_the_owner_passes_ownership_on(stack: Stack, u
                 await client.close()
 
     run(scenario())
+
+
+def test_the_terminal_chat_makes_a_group_of_a_direct_chat_and_manages_it(stack: Stack,
+                                                                        user: Callable[[str], str]) -> None:
+    import io
+
+    from local.chat import chat
+
+    alice_id, bob_id, carol_id = user("alice"), user("bob"), user("carol")
+
+    async def scenario() -> None:
+        carol = await connected(stack, carol_id)
+        try:
+            lines: asyncio.Queue[str | None] = asyncio.Queue()
+            for line in (f"/group add {carol_id}", "/group rename Book club", f"/group remove {bob_id}",
+                         "/group leave", "/group nonsense", None):
+                lines.put_nowait(line)
+            out = io.StringIO()
+            # when alice, chatting with bob, types the /group commands
+            code = await chat(stack.ws_url, alice_id, bob_id, stack.mint_token(alice_id), out=out, lines=lines)
+            # then each was done, and carol saw the changes arrive
+            assert code == 0, out.getvalue()
+            shown = out.getvalue()
+            for expected in (f"* now in a group with {alice_id}, {bob_id}, {carol_id}",
+                             "* renamed the group to 'Book club'", f"* removed {bob_id}", "* you left the group",
+                             "* usage: /group add"):
+                assert expected in shown, shown
+            kinds = [(await next_change(carol, kind)).change for kind in ("renamed", "memberRemoved", "memberLeft")]
+            assert kinds[2] is not None and kinds[2].owner == carol_id
+        finally:
+            await carol.close()
+
+    run(scenario())
