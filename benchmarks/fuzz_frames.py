@@ -132,6 +132,20 @@ class FrameGenerator:
             "listBlocks": lambda _: {"action": "listBlocks"}, "report": self._report,
             "registerDevice": self._register_device, "unregisterDevice": self._unregister_device,
             "requestUpload": self._request_upload, "attachmentUrls": self._attachment_urls,
+            # group changes: the world's memberships stay as they are (strangers added and removed; leave,
+            # rename, roles and settings asked of conversations the caller is not in, or refused by role)
+            "addMembers": lambda c: {"action": "addMembers", "conversationId": self._conversation(c),
+                                     "userIds": [self.rng.choice(list(self.world.strangers))]},
+            "removeMember": lambda c: {"action": "removeMember", "conversationId": self._conversation(c),
+                                       "userId": self.rng.choice(list(self.world.strangers))},
+            "leave": lambda _: {"action": "leave", "conversationId": self._unknown_conversation()},
+            "renameGroup": lambda _: {"action": "renameGroup", "conversationId": self._unknown_conversation(),
+                                      "name": self.rng.choice(TEXTS)},
+            "setRole": lambda _: {"action": "setRole", "conversationId": self._unknown_conversation(),
+                                  "userId": self.rng.choice(list(self.world.strangers)), "role": "admin"},
+            "setGroupSettings": lambda _: {"action": "setGroupSettings",
+                                           "conversationId": self._unknown_conversation(),
+                                           "historyVisibility": self.rng.choice(("joined", "all"))},
         }
         missing = set(ACTIONS) - set(self._builders)
         if missing:

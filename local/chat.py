@@ -2,7 +2,9 @@
 
 It opens the direct conversation, shows its recent history and whether the peer is online, then prints
 messages as they arrive (and when the peer types, reads, comes and goes) and sends each line typed. ``/read``
-marks the conversation read. Run it in two terminals (``--as alice --to bob`` and ``--as bob --to alice``).
+marks the conversation read. ``/group add <user>...`` makes a group of the chat (with the peer and the users
+named) and adds users to it afterwards; ``/group remove <user>``, ``/group rename <name>`` and ``/group leave``
+manage it. Run it in two terminals (``--as alice --to bob`` and ``--as bob --to alice``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TextIO
 
 from parley_client import (
@@ -30,6 +33,8 @@ from parley_client import (
 
 QUIT_COMMANDS = frozenset({"/quit", "/exit"})
 READ_COMMAND = "/read"
+GROUP_COMMAND = "/group"
+GROUP_USAGE = "/group add <user>... | /group remove <user> | /group rename <name> | /group leave"
 TYPING_SHOWN_FOR_SECONDS = 5.0  # the protocol's advice: an indicator lasts about 5 s without a new one
 
 
@@ -113,6 +118,13 @@ async def _stdin_lines() -> asyncio.Queue[str | None]:
 _background: set[asyncio.Task[None]] = set()
 
 
+@dataclass
+class _Room:
+    """The conversation the chat is in: the direct one, or the group ``/group add`` made of it."""
+
+    conversation_id: str
+
+
 async def chat(url: str, me: str, peer: str, token: str, *, history: int = 20, out: TextIO = sys.stdout,
                lines: asyncio.Queue[str | None] | None = None) -> int:
     def say(text: str) -> None:
@@ -141,13 +153,14 @@ async def chat(url: str, me: str, peer: str, token: str, *, history: int = 20, o
         for entry in page.messages:
             say(format_entry(entry, me))
         client.track(cid, page.messages[-1].seq if page.messages else 0)
+        room = _Room(cid)
         status = (await client.presence([peer])).of(peer)
         if status is not None:
             say(format_presence(status))
         typed = lines or await _stdin_lines()
-        receiving = asyncio.create_task(_show_incoming(client, cid, me, say))
+        receiving = asyncio.create_task(_show_incoming(client, room, me, say))
         try:
-            await _send_typed(client, cid, typed, say)
+            await _send_typed(client, room, peer, typed, say)
         finally:
             receiving.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -160,9 +173,10 @@ async def chat(url: str, me: str, peer: str, token: str, *, history: int = 20, o
     return 0
 
 
-async def _send_typed(client: ParleyClient, cid: str, typed: asyncio.Queue[str | None],
+async def _send_typed(client: ParleyClient, room: _Room, peer: str, typed: asyncio.Queue[str | None],
                       say: Callable[[str], None]) -> None:
     while (line := await typed.get()) is not None:
+        cid = room.conversation_id
         text = line.strip()
         if text in QUIT_COMMANDS:
             return
@@ -171,6 +185,8 @@ async def _send_typed(client: ParleyClient, cid: str, typed: asyncio.Queue[str |
         try:
             if text == READ_COMMAND:
                 await _mark_read(client, cid, say)
+            elif text == GROUP_COMMAND or text.startswith(GROUP_COMMAND + " "):
+                await _group(client, room, peer, text.split()[1:], say)
             else:
                 await client.send(cid, text, timeout=30)
         except ServerError as exc:
@@ -188,9 +204,36 @@ async def _mark_read(client: ParleyClient, cid: str, say: Callable[[str], None])
     say(f"* read up to #{update.last_read_seq} ({update.unread} unread)")
 
 
-async def _show_incoming(client: ParleyClient, cid: str, me: str, say: Callable[[str], None]) -> None:
+async def _group(client: ParleyClient, room: _Room, peer: str, words: list[str],
+                 say: Callable[[str], None]) -> None:
+    """``/group add|remove|rename|leave``: on the group the chat is in; ``add`` in a direct chat makes a group of
+    it (with the peer and the users named) and moves the chat there."""
+    command, args = (words[0], words[1:]) if words else ("", [])
+    cid = room.conversation_id
+    if command == "add" and args and cid.startswith("d_"):
+        group = await client.create_group([peer, *args])
+        room.conversation_id = group.conversation_id
+        say(f"* now in a group with {', '.join(m for m in group.members)} ({group.conversation_id})")
+    elif command == "add" and args:
+        await client.add_members(cid, args)
+        say(f"* added {', '.join(args)}")
+    elif command == "remove" and len(args) == 1:
+        await client.remove_member(cid, args[0])
+        say(f"* removed {args[0]}")
+    elif command == "rename" and args:
+        await client.rename_group(cid, " ".join(args))
+        say(f"* renamed the group to {' '.join(args)!r}")
+    elif command == "leave" and not args:
+        await client.leave(cid)
+        say("* you left the group; /quit to end the chat")
+    else:
+        say(f"* usage: {GROUP_USAGE}")
+
+
+async def _show_incoming(client: ParleyClient, room: _Room, me: str, say: Callable[[str], None]) -> None:
     typing_shown: dict[str, float] = {}  # who -> when their indicator was last printed
     async for item in client:
+        cid = room.conversation_id
         if isinstance(item, Message):
             typing_shown.pop(item.sender_id, None)  # they sent what they typed
             prefix = "" if item.conversation_id == cid else f"({item.conversation_id}) "

@@ -56,6 +56,7 @@ from parley_client.frames import (
     answered_send,
     entry_from_frame,
     frame_type,
+    message_id_of,
     parse_frame,
 )
 from parley_client.keepalive import KEEPALIVE_INTERVAL_S, PONG_TIMEOUT_S, Keepalive
@@ -534,17 +535,52 @@ class ParleyClient:
             self.track(conversation.conversation_id, newest.messages[-1].seq if newest.messages else 0)
         return conversation
 
-    async def create_group(self, members: list[str], name: str | None = None, *,
-                           follow: bool = True) -> Conversation:
+    async def create_group(self, members: list[str], name: str | None = None, *, follow: bool = True,
+                           history_visibility: Literal["joined", "all"] | None = None) -> Conversation:
         fields: dict[str, Any] = {"members": members}
         if name is not None:
             fields["name"] = name
+        if history_visibility is not None:
+            fields["historyVisibility"] = history_visibility
         # Not repeated after a lost connection: a second createGroup would make a second group.
         frame = await self.request("createGroup", retry=False, **fields)
         conversation = Conversation.from_frame(frame["conversation"])
         if follow:
             self.track(conversation.conversation_id, 0)
         return conversation
+
+    # -- groups (docs/protocol.md, "addMembers" ... "setGroupSettings") --------------------------------------
+
+    async def add_members(self, conversation_id: str, user_ids: list[str]) -> Conversation:
+        return await self._group_change("addMembers", conversation_id, userIds=user_ids)
+
+    async def remove_member(self, conversation_id: str, user_id: str) -> Conversation:
+        return await self._group_change("removeMember", conversation_id, userId=user_id)
+
+    async def leave(self, conversation_id: str) -> Conversation:
+        return await self._group_change("leave", conversation_id)
+
+    async def rename_group(self, conversation_id: str, name: str) -> Conversation:
+        return await self._group_change("renameGroup", conversation_id, name=name)
+
+    async def set_role(self, conversation_id: str, user_id: str,
+                       role: Literal["owner", "admin", "member"]) -> Conversation:
+        return await self._group_change("setRole", conversation_id, userId=user_id, role=role)
+
+    async def set_group_settings(self, conversation_id: str,
+                                 history_visibility: Literal["joined", "all"]) -> Conversation:
+        return await self._group_change("setGroupSettings", conversation_id, historyVisibility=history_visibility)
+
+    async def _group_change(self, action: str, conversation_id: str, **fields: Any) -> Conversation:
+        """A group change: the group after it. Safe to repeat after a lost connection (asking for what already
+        is changes nothing); the change entry it stored closes its seq in this client's timeline, as an ack does."""
+        frame = await self.request(action, conversationId=conversation_id, **fields)
+        seq = frame.get("seq")
+        timeline = self._timelines.get(conversation_id)
+        if isinstance(seq, int) and timeline is not None:
+            for ready in timeline.acked(seq, message_id_of(conversation_id, seq)):
+                self._incoming.put_nowait(ready)
+        return Conversation.from_frame(frame["conversation"])
 
     async def list_conversations(self, limit: int = 50, cursor: str | None = None) -> ConversationsPage:
         fields: dict[str, Any] = {"limit": limit}

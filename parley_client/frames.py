@@ -217,6 +217,8 @@ class Conversation:
     created_by: str
     created_at: int
     name: str | None = None
+    roles: dict[str, str] = field(default_factory=dict)  # groups: the owner and the admins
+    history_visibility: str | None = None  # groups: "joined" or "all"
     # in listConversations: your unread count, your read position and the newest message you may see
     unread: int | None = None
     mentions: int | None = None  # unread messages that mention you
@@ -228,6 +230,7 @@ class Conversation:
         last = info.get("lastMessage")
         return cls(conversation_id=info["conversationId"], kind=info["kind"], members=tuple(info["members"]),
                    created_by=info["createdBy"], created_at=int(info["createdAt"]), name=info.get("name"),
+                   roles=dict(info.get("roles") or {}), history_visibility=info.get("historyVisibility"),
                    unread=info.get("unread"), mentions=info.get("mentions"), last_read_seq=info.get("lastReadSeq"),
                    last_message=Message.from_frame(last) if last else None)
 

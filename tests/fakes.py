@@ -28,6 +28,8 @@ from parley.ports import (
     ConversationStore,
     DeviceStore,
     EventPublisher,
+    GroupChangedError,
+    GroupStore,
     MessageStore,
     ModerationHook,
     ProfileStore,
@@ -230,6 +232,51 @@ class FakeMessageStore(MessageStore):
             stored = self.messages.get(cid, {})
             found[cid] = stored[max(stored)] if stored else None
         return found
+
+
+class FakeGroupStore(GroupStore):
+    """The transaction of ``DynamoGroupStore.apply`` on the fake conversation and message stores: all of it or
+    none. ``faults``: what the next applies meet, one each: "throttle" (refused), "error" (a 5xx: nothing
+    stored), "lost" (stored, but the answer never comes back), "race" (another change of the group gets there
+    first: its version moves)."""
+
+    def __init__(self, conversations: FakeConversationStore, messages: FakeMessageStore) -> None:
+        self._conversations = conversations
+        self._messages = messages
+        self.faults: list[str] = []
+        self.applies = 0
+
+    def apply(self, before: Conversation, after: Conversation, entry: Message, joined: list[str],
+              left: list[str]) -> None:
+        self.applies += 1
+        fault = self.faults.pop(0) if self.faults else None
+        if fault == "throttle":
+            raise ThrottledError()
+        if fault == "error":
+            raise ConnectionError("injected: the transaction failed")
+        cid = before.conversation_id
+        current = self._conversations.conversations.get(cid)
+        if fault == "race" and current is not None:
+            current = self._conversations.conversations[cid] = current.model_copy(
+                update={"version": current.version + 1})
+        stored = self._messages.messages.setdefault(cid, {})
+        if self._messages.steal_next_seqs > 0 and entry.seq not in stored:
+            self._messages.steal_next_seqs -= 1
+            self._messages.steal(cid, entry.seq)
+        if entry.seq in stored:
+            raise SeqTakenError(stored[entry.seq])
+        if current is None or current.version != before.version:
+            raise GroupChangedError()
+        self._conversations.conversations[cid] = after
+        stored[entry.seq] = entry
+        for user in joined:
+            self._conversations.members[(user, cid)] = Membership(
+                user_id=user, conversation_id=cid, joined_at=entry.sent_at, last_read_seq=entry.seq,
+                last_read_ordinal=entry.ordinal)
+        for user in left:
+            self._conversations.members.pop((user, cid), None)
+        if fault == "lost":
+            raise TimeoutError("injected: the answer was lost")
 
 
 class FakeProfileStore(ProfileStore):

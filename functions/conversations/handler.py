@@ -32,7 +32,7 @@ def conversations(caller: Caller, raw: dict[str, Any]) -> BaseModel:
                                  ref=direct.request_id)
     if action == "createGroup":
         group = CreateGroupRequest.model_validate(raw)
-        created = app.create_group(caller.user_id, group.members, group.name)
+        created = app.create_group(caller.user_id, group.members, group.name, group.history_visibility)
         return ConversationFrame(conversation=ConversationInfo.of(created), ref=group.request_id)
     if action == "listConversations":
         listing = ListConversationsRequest.model_validate(raw)

@@ -79,6 +79,8 @@ NEEDS: Mapping[str, Needs] = {
                           consumes_deliveries=True, memory_mb=constants.FUNCTION_MEMORY_MB[routes.DELIVER]),
     "history": Needs(TableAccess.READ, rate_limited=True),
     "conversations": Needs(TableAccess.READ_WRITE),
+    # group changes: one transaction (the group, its change entry, memberships), delivered live like a message
+    "groups": Needs(TableAccess.READ_WRITE, delivers=True, hands_off_delivery=True),
     "presence": Needs(TableAccess.READ, rate_limited=True),
     "typing": Needs(TableAccess.READ_WRITE, delivers=True),
     "unread": Needs(TableAccess.READ_WRITE, delivers=True),  # read receipts

@@ -125,6 +125,12 @@ def test_no_route_leaks_an_invisible_users_online_state(aws_env: Any, connection
         "unregisterDevice": {"action": "unregisterDevice", "token": "a" * 64},
         "requestUpload": {"action": "requestUpload", "conversationId": cid, "contentType": "image/png", "size": 10},
         "attachmentUrls": {"action": "attachmentUrls", "conversationId": cid, "keys": [f"u/{cid}/x/y"]},
+        "addMembers": {"action": "addMembers", "conversationId": cid, "userIds": ["carol"]},
+        "removeMember": {"action": "removeMember", "conversationId": cid, "userId": "alice"},
+        "leave": {"action": "leave", "conversationId": cid},
+        "renameGroup": {"action": "renameGroup", "conversationId": cid, "name": "x"},
+        "setRole": {"action": "setRole", "conversationId": cid, "userId": "alice", "role": "admin"},
+        "setGroupSettings": {"action": "setGroupSettings", "conversationId": cid, "historyVisibility": "all"},
     }
     assert set(frames_by_route) | {CONNECT, DISCONNECT} == set(ROUTES), "a new route needs a case here"
     answers = [bob.call(ROUTES[route], body) for route, body in frames_by_route.items()]

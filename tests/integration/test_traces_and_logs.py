@@ -175,6 +175,11 @@ def chat_through_every_function(lambdas: TracedLambdas, queue: str, hook: JsonEn
     assert bob.call({"action": "report", "conversationId": direct, "seq": 1, "reason": f"says {MARKER}"},
                     )["type"] == "reported"
     assert bob.call({"action": "shout", "text": TEXT}, route=routes.DEFAULT)["code"] == "unknown_action"
+    for change in ({"action": "addMembers", "userIds": ["dave"]}, {"action": "renameGroup", "name": "renamed"},
+                   {"action": "setRole", "userId": "bob", "role": "admin"},
+                   {"action": "setGroupSettings", "historyVisibility": "all"},
+                   {"action": "removeMember", "userId": "dave"}, {"action": "leave"}):
+        assert alice.call({**change, "conversationId": group})["type"] == "conversation"
 
     # the notifier: carol's unread events carry the text (pushContent=full); a broken one fails, and its
     # error must not quote the event (the text is its last field, where an error's excerpt ends)

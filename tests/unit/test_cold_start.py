@@ -23,6 +23,7 @@ LAYER = ROOT / "layers" / "parley" / "python"
 # handler -> the protocol modules of its routes (besides base and errors, which every route's edge uses)
 PROTOCOL_MODULES = {
     "send": {"messages"}, "history": {"messages"}, "conversations": {"conversations", "messages"},
+    "groups": {"groups", "conversations", "messages"},
     "presence": {"presence"}, "typing": {"presence"}, "unread": {"unread"}, "preferences": {"preferences"},
     "blocks": {"safety"}, "reports": {"safety"}, "devices": {"devices"}, "uploads": {"attachments"},
     "connect": set(), "disconnect": set(), "default": set(),

@@ -6,7 +6,7 @@ import secrets
 
 from parley.clock import Clock, now_ms
 from parley.errors import BlockedError, ConversationNotFoundError, InvalidMembersError, NotMemberError
-from parley.models import Conversation, ConversationKind, GroupRole
+from parley.models import Conversation, ConversationKind, GroupRole, HistoryVisibility
 from parley.ports import BlockStore, ConversationStore
 
 
@@ -36,7 +36,8 @@ class ConversationService:
             conversation_id=new_conversation_id(ConversationKind.DIRECT), kind=ConversationKind.DIRECT,
             members=tuple(sorted((me, peer))), created_by=me, created_at=self._clock()))
 
-    def create_group(self, me: str, members: list[str], name: str | None) -> Conversation:
+    def create_group(self, me: str, members: list[str], name: str | None,
+                     history: HistoryVisibility = HistoryVisibility.JOINED) -> Conversation:
         everyone = [me, *dict.fromkeys(m for m in members if m != me)]
         if len(everyone) < 2:
             raise InvalidMembersError("A group needs at least one member besides you.")
@@ -46,7 +47,7 @@ class ConversationService:
         return self._store.create(Conversation(
             conversation_id=new_conversation_id(ConversationKind.GROUP), kind=ConversationKind.GROUP,
             members=tuple(everyone), created_by=me, created_at=self._clock(), name=name,
-            roles={me: GroupRole.OWNER}))
+            roles={me: GroupRole.OWNER}, history_visibility=history))
 
     def ensure_not_blocked_by(self, me: str, users: list[str]) -> None:
         """Nobody is put in a conversation with someone who blocked them. Which user it is stays unsaid."""

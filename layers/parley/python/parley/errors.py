@@ -110,6 +110,18 @@ class BlockedError(ParleyError):
     code = "blocked"
 
 
+class NotGroupError(ParleyError):
+    """This action is for groups; a direct conversation has no members to add, remove or promote."""
+
+    code = "not_group"
+
+
+class NotAllowedError(ParleyError):
+    """Your role in this group does not allow this."""
+
+    code = "not_allowed"
+
+
 class MessageRejectedError(ParleyError):
     """The message was refused by moderation."""
 

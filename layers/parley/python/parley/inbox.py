@@ -93,20 +93,22 @@ class InboxService:
         hidden = hidden_senders(conversation, blocked)
         last_visible, unread = newest, unread_between(read, newest)
         if newest is not None and (newest.is_change or (hidden and (newest.sender_id in hidden or unread))):
-            last_visible, unread = self._around_hidden(conversation.conversation_id, read, position_of(newest), hidden)
+            last_visible, unread = self._around_hidden(conversation.conversation_id, read, position_of(newest), hidden,
+                                                       floor=conversation.first_visible_seq(membership.user_id))
         return ConversationSummary(conversation=conversation, membership=membership, last_message=last_visible,
                                    last_seq=last_seq, unread=unread, read_seq=read.seq,
                                    mentions=membership.unread_mentions(read.seq))
 
     def _around_hidden(self, conversation_id: str, read: Position, upto: Position,
-                       hidden: frozenset[str]) -> tuple[Message | None, int]:
+                       hidden: frozenset[str], floor: int = 1) -> tuple[Message | None, int]:
         """The newest message the member may see and the visible unread count, reading back from the newest
-        entry past change entries and the messages of users the member blocked."""
+        entry past change entries and the messages of users the member blocked, never below ``floor`` (a member
+        added to a group that keeps history from joining sees nothing before the entry that added them)."""
         newest_visible: Message | None = None
         hidden_unread = scanned = 0
         before = upto.seq + 1
         while scanned < HIDDEN_SCAN_MAX and (newest_visible is None or (hidden and before > read.seq + 1)):
-            page = self._messages.page(conversation_id, before=before, after=None, limit=_SCAN_PAGE)
+            page = self._messages.page(conversation_id, before=before, after=None, limit=_SCAN_PAGE, floor=floor)
             for message in reversed(page.messages):
                 if message.is_change:
                     continue

@@ -171,8 +171,9 @@ class Message(BaseModel):
 
     @property
     def count(self) -> int:
-        """This entry's ordinal (see ``ordinal``)."""
-        return self.ordinal or self.seq
+        """This entry's ordinal (see ``ordinal``). A change entry always has its own: 0 when no message precedes it
+        (only an entry stored before change entries existed, always a message, falls back to its seq)."""
+        return self.ordinal if self.ordinal or self.is_change else self.seq
 
 
 class FrameFormat(StrEnum):

@@ -80,6 +80,18 @@ class ConversationStore(ABC):
         """Set (or, given None, clear) the named fields among ``notify`` and ``muted_until``."""
 
 
+class GroupStore(ABC):
+    """Group changes: the group, its change entry and the memberships it adds or deletes, all or nothing."""
+
+    @abstractmethod
+    def apply(self, before: Conversation, after: Conversation, entry: Message, joined: list[str],
+              left: list[str]) -> None:
+        """In one transaction: ``after`` replaces the group if its version is still ``before.version``; ``entry``
+        takes its seq if free; ``joined`` get a membership that has read up to ``entry``; the memberships of
+        ``left`` are deleted. Stores nothing and raises ``GroupChangedError`` if the group changed meanwhile, or
+        ``SeqTakenError`` (carrying the entry there) if the seq is taken."""
+
+
 class MessageStore(ABC):
     @abstractmethod
     def head(self, conversation_id: str, window: int) -> ConversationHead:
@@ -175,6 +187,10 @@ class SeqTakenError(Exception):
     def __init__(self, winner: Message) -> None:
         super().__init__(f"seq {winner.seq} is taken")
         self.winner = winner
+
+
+class GroupChangedError(Exception):
+    """The group changed (its version moved) between the read a group change was decided on and its write."""
 
 
 class BlockStore(ABC):

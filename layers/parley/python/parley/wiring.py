@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from parley.delivery import DeliveryService
     from parley.devices import DeviceService
     from parley.fanout import Fanout
+    from parley.groups import GroupService
     from parley.inbox import InboxService
     from parley.messaging import MessagingService
     from parley.moderation import ModerationService
@@ -145,6 +146,14 @@ class Services:
         return MessagingService(self.message_store, self.conversations, max_text_bytes=self.settings.max_text_bytes,
                                 idempotency_window=self.settings.idempotency_window, blocks=self.blocks,
                                 moderation=self.moderation, read_positions=self.conversation_store)
+
+    @cached_property
+    def groups(self) -> GroupService:
+        from parley.groups import GroupService
+        from parley.stores.groups import DynamoGroupStore
+
+        return GroupService(self.message_store, DynamoGroupStore(self.settings.table_name), self.conversations,
+                            max_members=self.settings.max_group_members, blocks=self.blocks)
 
     @cached_property
     def inbox(self) -> InboxService:

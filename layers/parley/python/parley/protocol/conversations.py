@@ -10,8 +10,11 @@ from pydantic import Field, StringConstraints
 
 from parley.models import (
     Conversation,
+    ConversationKind,
     ConversationSummary,
     FrameFormat,
+    GroupRole,
+    HistoryVisibility,
 )
 from parley.protocol.base import GroupName, Inbound, Outbound
 from parley.protocol.messages import CompactMessageFrame, MessageFrame, message_frame
@@ -27,6 +30,7 @@ class CreateGroupRequest(Inbound):
     action: Literal["createGroup"]
     members: Annotated[list[UserId], Field(max_length=999)]  # empty: invalid_members, from the service
     name: GroupName | None = None
+    history_visibility: Annotated[HistoryVisibility, Field(strict=False)] = HistoryVisibility.JOINED
 
 
 class ListConversationsRequest(Inbound):
@@ -42,6 +46,8 @@ class ConversationInfo(Outbound):
     created_by: str
     created_at: int
     name: str | None = None
+    roles: dict[str, str] | None = None  # groups: the owner and the admins (everyone else is a member)
+    history_visibility: str | None = None  # groups: what members added later see of earlier history
     # in listConversations: the caller's unread count, last-read seq and the newest message
     unread: int | None = None
     mentions: int | None = None  # unread messages that mention the caller
@@ -50,8 +56,12 @@ class ConversationInfo(Outbound):
 
     @classmethod
     def of(cls, c: Conversation) -> ConversationInfo:
+        group = c.kind is ConversationKind.GROUP
+        roles = {u: r.value for u in c.members if (r := c.role_of(u)) is not None and r is not GroupRole.MEMBER}
         return cls(conversation_id=c.conversation_id, kind=c.kind.value, members=list(c.members),
-                   created_by=c.created_by, created_at=c.created_at, name=c.name)
+                   created_by=c.created_by, created_at=c.created_at, name=c.name,
+                   roles=roles if group else None,
+                   history_visibility=c.history_visibility.value if group else None)
 
     @classmethod
     def summary(cls, s: ConversationSummary, frame_format: FrameFormat) -> ConversationInfo:
@@ -65,6 +75,7 @@ class ConversationInfo(Outbound):
 class ConversationFrame(Outbound):
     type: Literal["conversation"] = "conversation"
     conversation: ConversationInfo
+    seq: int | None = None  # a group change: the seq of the change entry it stored
     ref: str | None = None
 
 

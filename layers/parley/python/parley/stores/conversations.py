@@ -43,7 +43,7 @@ def member_item(user_id: str, c: Conversation, joined_at: int | None = None,
     """A new membership; ``read``: its read position (seq, ordinal), where a member added later starts."""
     return to_item({table.PK: table.user_pk(user_id), table.SK: table.member_sk(c.conversation_id),
                     "at": c.created_at if joined_at is None else joined_at,
-                    "lr": read[0] or None, "ln": read[1] or None})
+                    "lr": read[0] or None, "ln": read[1] if read[0] else None})
 
 
 def membership_from_item(user_id: str, item: dict[str, Any]) -> Membership:
