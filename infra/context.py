@@ -86,7 +86,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
@@ -106,6 +106,7 @@ TUNABLE_SETTINGS = frozenset({
 
 # Settings with a context key of their own: the stack passes them to the functions that read them only.
 NAMED_SETTINGS = {
+    "auth_audience_claim": "authAudienceClaim",
     "auth_max_token_lifetime_seconds": "authMaxTokenLifetimeSeconds",
     "allowed_origins": "allowedOrigins",
     "allow_missing_origin": "allowMissingOrigin",
@@ -186,10 +187,18 @@ def _only_with(read: ContextReader, keys: tuple[str, ...], condition: bool, need
 
 @dataclass(frozen=True)
 class AuthConfig:
-    mode: AuthMode
-    issuer: str
-    audience: str
-    algorithms: str
+    """How the ``$connect`` authorizer checks chat tokens (docs/deploying.md, "Chat tokens").
+
+    ``issuers`` / ``audiences``: a token's ``iss`` must be one of the issuers and its audience one of the
+    audiences (default ``parley`` for both in hs256 mode; jwks mode needs its issuers named). The audience is
+    the ``aud`` claim, or with ``audience_claim="client_id"`` the ``client_id`` claim of Cognito access tokens.
+    ``algorithms``: comma-separated, default ``HS256`` / ``RS256`` by mode."""
+
+    mode: AuthMode = AuthMode.HS256
+    issuers: tuple[str, ...] = ()
+    audiences: tuple[str, ...] = (constants.DEFAULT_AUTH_AUDIENCE,)
+    audience_claim: Literal["aud", "client_id"] = "aud"
+    algorithms: str = ""
     jwks_url: str | None = None
     token_lifetime_cap_seconds: int | None = None  # every token, both modes: exp - iat at most this
     # --- abuse protection at $connect ---
@@ -198,24 +207,40 @@ class AuthConfig:
     allowed_origins: tuple[str, ...] = ()
     allow_missing_origin: bool = _default("allow_missing_origin")
 
+    def __post_init__(self) -> None:
+        # Defaults by mode, filled in on the frozen instance; then every rule the authorizer applies, so a
+        # host app's typo fails synth, not every connect.
+        if not self.algorithms:
+            object.__setattr__(self, "algorithms", constants.DEFAULT_JWKS_ALGORITHMS if self.mode is AuthMode.JWKS
+                               else constants.DEFAULT_HS256_ALGORITHMS)
+        if self.mode is AuthMode.JWKS and not (self.jwks_url and self.issuers):
+            raise ValueError("jwks mode needs a JWKS URL (jwksUrl) and at least one issuer (authIssuer)")
+        if not self.issuers:
+            object.__setattr__(self, "issuers", (constants.DEFAULT_AUTH_ISSUER,))
+        for kind, values in (("issuer", self.issuers), ("audience", self.audiences)):
+            if not values or any(not value.strip() or "," in value for value in values):
+                raise ValueError(f"auth: every {kind} must be a non-empty value without commas, not {values!r}")
+        for origin in self.allowed_origins:
+            if not _ORIGIN.fullmatch(origin):
+                raise ValueError(f"allowedOrigins: {origin!r} is not an origin like https://app.example")
+        TokenVerifier(Settings(auth_mode=self.mode, auth_algorithms=self.algorithms,
+                               auth_issuer=",".join(self.issuers), auth_audience=",".join(self.audiences),
+                               auth_audience_claim=self.audience_claim), keys_for=lambda _token: [])
+
     @classmethod
     def from_context(cls, read: ContextReader) -> AuthConfig:
         mode = AuthMode(str(read("authMode") or AuthMode.HS256.value).lower())
-        jwks_url = read("jwksUrl")
-        issuer = read("authIssuer")
-        if mode is AuthMode.JWKS and not (jwks_url and issuer):
-            raise ValueError("authMode=jwks needs the context values jwksUrl and authIssuer")
-        default_algorithms = (constants.DEFAULT_JWKS_ALGORITHMS if mode is AuthMode.JWKS
-                              else constants.DEFAULT_HS256_ALGORITHMS)
         single_use = _flag(read, "singleUseTokens", default=False)
         _only_with(read, ("maxTokenLifetimeSeconds",), single_use, "singleUseTokens=true")
         origins = _origins(read("allowedOrigins"))
         _only_with(read, ("allowMissingOrigin",), bool(origins), "allowedOrigins")
-        config = cls(
+        jwks_url = read("jwksUrl")
+        return cls(
             mode=mode,
-            issuer=str(issuer or constants.DEFAULT_AUTH_ISSUER),
-            audience=str(read("authAudience") or constants.DEFAULT_AUTH_AUDIENCE),
-            algorithms=str(read("authAlgorithms") or default_algorithms),
+            issuers=_listed(read("authIssuer")),
+            audiences=_listed(read("authAudience")) or (constants.DEFAULT_AUTH_AUDIENCE,),
+            audience_claim=_setting(read, "authAudienceClaim", "auth_audience_claim"),
+            algorithms=str(read("authAlgorithms") or ""),
             jwks_url=str(jwks_url) if jwks_url else None,
             token_lifetime_cap_seconds=_setting(read, "authMaxTokenLifetimeSeconds",
                                                 "auth_max_token_lifetime_seconds"),
@@ -224,9 +249,11 @@ class AuthConfig:
             allowed_origins=origins,
             allow_missing_origin=_flag(read, "allowMissingOrigin", default=_default("allow_missing_origin")),
         )
-        # The authorizer's own rule (algorithms allowed for the mode): a typo fails synth, not every connect.
-        TokenVerifier(Settings(auth_mode=mode, auth_algorithms=config.algorithms), keys_for=lambda _token: [])
-        return config
+
+
+def _listed(value: Any) -> tuple[str, ...]:
+    """``a, b`` -> ``("a", "b")``; nothing given -> ``()``."""
+    return tuple(item.strip() for item in str(value or "").split(",") if item.strip())
 
 
 def _origins(value: Any) -> tuple[str, ...]:

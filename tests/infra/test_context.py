@@ -46,8 +46,36 @@ def test_hs256_is_the_default() -> None:
 def test_jwks_mode_takes_its_url_and_issuer_and_defaults_to_rs256() -> None:
     config = AuthConfig.from_context(context(
         authMode="jwks", jwksUrl="https://idp.example/jwks.json", authIssuer="https://idp.example"))
-    assert (config.mode, config.jwks_url, config.issuer, config.algorithms) == (
-        AuthMode.JWKS, "https://idp.example/jwks.json", "https://idp.example", "RS256")
+    assert (config.mode, config.jwks_url, config.issuers, config.algorithms) == (
+        AuthMode.JWKS, "https://idp.example/jwks.json", ("https://idp.example",), "RS256")
+
+
+def test_jwks_mode_takes_lists_of_issuers_and_audiences_and_the_client_id_option() -> None:
+    # given -c authIssuer=a,b -c authAudience=x,y -c authAudienceClaim=client_id (Cognito access tokens)
+    config = AuthConfig.from_context(context(
+        authMode="jwks", jwksUrl="https://idp.example/jwks.json", authIssuer="https://a.example, https://b.example",
+        authAudience="client-1,client-2", authAudienceClaim="client_id"))
+    # then each list is kept whole, and the audience is read from client_id
+    assert config.issuers == ("https://a.example", "https://b.example")
+    assert config.audiences == ("client-1", "client-2")
+    assert config.audience_claim == "client_id"
+    # and hs256 mode keeps its defaults
+    default = AuthConfig.from_context(context())
+    assert (default.issuers, default.audiences, default.audience_claim) == (("parley",), ("parley",), "aud")
+
+
+@pytest.mark.parametrize("props", [
+    {"mode": AuthMode.JWKS, "issuers": ("https://idp.example",)},  # no JWKS URL
+    {"mode": AuthMode.JWKS, "jwks_url": "https://idp.example/jwks.json"},  # no issuer
+    {"audiences": ()},
+    {"issuers": ("a,b",)},  # a comma would split into two issuers in the authorizer
+    {"allowed_origins": ("app.example",)},
+    {"audience_claim": "azp"},
+    {"algorithms": "RS256"},  # an asymmetric algorithm with a shared secret
+])
+def test_a_host_app_typo_in_auth_props_fails_at_synth(props: dict) -> None:
+    with pytest.raises(ValueError):
+        AuthConfig(**props)
 
 
 @pytest.mark.parametrize("values", [
@@ -55,6 +83,7 @@ def test_jwks_mode_takes_its_url_and_issuer_and_defaults_to_rs256() -> None:
     {"authMode": "jwks", "jwksUrl": "https://idp.example/jwks.json"},  # no issuer
     {"authMode": "rsa"},  # unknown mode
     {"authAlgorithms": "RS256"},  # an asymmetric algorithm with a shared secret
+    {"authAudienceClaim": "azp"},  # not a supported audience claim
     {"authMode": "jwks", "jwksUrl": "https://idp.example/jwks.json", "authIssuer": "x",
      "authAlgorithms": "HS256"},  # a symmetric algorithm against public keys
 ])
