@@ -1,7 +1,8 @@
 """The CDK app (cdk.json runs ``.venv/bin/python infra/app.py``). cdk-nag's AWS Solutions checks run at
 every synth as a policy-validation plugin: an unacknowledged finding fails the synth.
 
-Deploy-time options are CDK context values, documented in ``infra/context.py``.
+Deploy-time options are CDK context values, documented in ``infra/context.py``; they become the props of the
+``Parley`` construct (``infra/construct.py``), which a host app uses directly instead.
 """
 
 # sys.path must be fixed before the first import of `constructs`, hence imports below code:
@@ -27,7 +28,6 @@ def build(app: cdk.App) -> ParleyStack:
     config = DeploymentConfig.from_context(app.node.try_get_context)
     stack = ParleyStack(app, constants.STACK_NAME, config=config,
                         description="Parley: embeddable real-time chat (WebSocket API, Lambda, DynamoDB)")
-    cdk.Tags.of(app).add("service", constants.SERVICE_NAME)
     compliance.add_checks(app)
     return stack
 

@@ -82,12 +82,15 @@ Every value is checked here, at synth: a typo fails ``cdk synth``, not every con
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_logs as logs
 from pydantic import ValidationError
 
 from infra import constants
@@ -289,8 +292,8 @@ class StageLoad:
 
 @dataclass(frozen=True)
 class ThrottleConfig:
-    rate_limit: float
-    burst_limit: int
+    rate_limit: float = constants.THROTTLE_RATE_LIMIT
+    burst_limit: int = constants.THROTTLE_BURST_LIMIT
 
     @classmethod
     def sized_for(cls, load: StageLoad) -> ThrottleConfig:
@@ -317,7 +320,8 @@ class ConcurrencyConfig:
     """Reserved concurrency per function name (``constants.RESERVED_CONCURRENCY``); a function not named here
     draws on the account's unreserved executions."""
 
-    reserved: Mapping[str, int]
+    reserved: Mapping[str, int] = dataclasses.field(default_factory=lambda: {
+        function: default for function, (_key, default) in constants.RESERVED_CONCURRENCY.items()})
 
     @property
     def total(self) -> int:
@@ -463,11 +467,68 @@ class AttachmentsConfig:
 
 @dataclass(frozen=True)
 class StorageConfig:
-    deletion_protection: bool = True
+    removal_policy: RemovalPolicy = RemovalPolicy.RETAIN
+    deletion_protection: bool | None = None  # None: on exactly when the table is retained
 
     @classmethod
     def from_context(cls, read: ContextReader) -> StorageConfig:
-        return cls(deletion_protection=_flag(read, "tableDeletionProtection", default=True))
+        policy = str(read("removalPolicy") or "retain").strip().lower()
+        if policy not in _REMOVAL_POLICIES:
+            raise ValueError(f"removalPolicy must be retain or destroy, not {read('removalPolicy')!r}")
+        protection = read("tableDeletionProtection")
+        return cls(removal_policy=_REMOVAL_POLICIES[policy],
+                   deletion_protection=None if protection is None else _flag(read, "tableDeletionProtection", True))
+
+
+_REMOVAL_POLICIES = {"retain": RemovalPolicy.RETAIN, "destroy": RemovalPolicy.DESTROY}
+
+
+@dataclass(frozen=True)
+class OperationsConfig:
+    """The repository's own app's operating props of the ``Parley`` construct, from context."""
+
+    stage: str = constants.STAGE_NAME
+    log_retention: logs.RetentionDays = constants.LOG_RETENTION
+    tracing: bool = True
+    alarm_email: str | None = None
+    alarm_topic_arn: str | None = None
+    domain_name: str | None = None
+    certificate_arn: str | None = None
+    tags: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def from_context(cls, read: ContextReader) -> OperationsConfig:
+        retention = str(read("logRetention") or constants.LOG_RETENTION.name).strip().upper()
+        if retention not in logs.RetentionDays.__members__:
+            raise ValueError(f"logRetention must be one of {', '.join(logs.RetentionDays.__members__)}, "
+                             f"not {read('logRetention')!r}")
+        domain, certificate = read("domainName"), read("certificateArn")
+        if bool(domain) != bool(certificate):
+            raise ValueError("domainName and certificateArn go together (an ACM certificate in the stack's region)")
+        email, topic = read("alarmEmail"), read("alarmTopicArn")
+        if email and not _EMAIL.fullmatch(str(email)):
+            raise ValueError(f"alarmEmail: {email!r} is not an email address")
+        if topic and not _TOPIC.fullmatch(str(topic)):
+            raise ValueError(f"alarmTopicArn: {topic!r} is not an SNS topic ARN")
+        return cls(stage=str(read("stage") or constants.STAGE_NAME), log_retention=logs.RetentionDays[retention],
+                   tracing=_flag(read, "tracing", default=True), alarm_email=str(email) if email else None,
+                   alarm_topic_arn=str(topic) if topic else None, domain_name=str(domain) if domain else None,
+                   certificate_arn=str(certificate) if certificate else None, tags=_tags(read("tags")))
+
+
+_EMAIL = re.compile(r"[^@\s,]+@[^@\s,]+\.[^@\s,]+")
+_TOPIC = re.compile(r"arn:aws[a-z-]*:sns:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}")
+
+
+def _tags(value: Any) -> dict[str, str]:
+    """``team=chat,cost-center=42`` -> ``{"team": "chat", "cost-center": "42"}``."""
+    tags = {}
+    for entry in filter(None, (e.strip() for e in str(value or "").split(","))):
+        key, equals, tag_value = entry.partition("=")
+        if not equals or not key.strip():
+            raise ValueError(f"tags: {entry!r} is not key=value")
+        tags[key.strip()] = tag_value.strip()
+    return tags
 
 
 @dataclass(frozen=True)
@@ -480,6 +541,7 @@ class DeploymentConfig:
     concurrency: ConcurrencyConfig
     storage: StorageConfig
     settings: Mapping[str, str]  # tuned PARLEY_* variables, for every function
+    operations: OperationsConfig = OperationsConfig()
 
     @classmethod
     def from_context(cls, read: ContextReader) -> DeploymentConfig:
@@ -487,4 +549,4 @@ class DeploymentConfig:
                    push=PushConfig.from_context(read), moderation=ModerationConfig.from_context(read),
                    attachments=AttachmentsConfig.from_context(read),
                    concurrency=ConcurrencyConfig.from_context(read), storage=StorageConfig.from_context(read),
-                   settings=tuned_settings(read))
+                   settings=tuned_settings(read), operations=OperationsConfig.from_context(read))

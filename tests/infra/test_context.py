@@ -8,6 +8,8 @@ import re
 import annotated_types
 import aws_cdk as cdk
 import pytest
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_logs as logs
 
 from infra import constants
 from infra.app import build
@@ -19,6 +21,7 @@ from infra.context import (
     ContextReader,
     DeploymentConfig,
     ModerationConfig,
+    OperationsConfig,
     PushConfig,
     StageLoad,
     StorageConfig,
@@ -356,9 +359,35 @@ def test_concurrency_context_that_would_not_work_fails_the_synth(values: dict[st
 
 # --- storage ---
 
-def test_the_table_is_protected_from_deletion_unless_switched_off() -> None:
-    assert StorageConfig.from_context(context()).deletion_protection is True
+def test_the_table_is_kept_and_protected_unless_a_dev_stage_says_otherwise() -> None:
+    # given no context / then data is retained, and deletion protection follows the removal policy
+    assert StorageConfig.from_context(context()) == StorageConfig(RemovalPolicy.RETAIN, None)
+    # given -c removalPolicy=destroy (a dev stage) / then the table goes with the stack
+    assert StorageConfig.from_context(context(removalPolicy="destroy")).removal_policy is RemovalPolicy.DESTROY
+    # and deletion protection may still be switched off (or on) explicitly
     assert StorageConfig.from_context(context(tableDeletionProtection="false")).deletion_protection is False
     assert StorageConfig.from_context({"tableDeletionProtection": False}.get).deletion_protection is False
     with pytest.raises(ValueError, match="tableDeletionProtection"):
         StorageConfig.from_context(context(tableDeletionProtection="off"))
+    with pytest.raises(ValueError, match="removalPolicy"):
+        StorageConfig.from_context(context(removalPolicy="snapshot"))
+
+
+def test_operating_props_come_from_context_and_typos_fail_the_synth() -> None:
+    # given nothing / then the prod stage, a month of logs, tracing on, no alarm action, no domain, no tags
+    assert OperationsConfig.from_context(context()) == OperationsConfig()
+    # given every operating key
+    config = OperationsConfig.from_context(context(
+        stage="dev", logRetention="one_week", tracing="false", alarmEmail="ops@example.com",
+        domainName="chat.example.com", certificateArn="arn:aws:acm:eu-west-1:123456789012:certificate/abc",
+        tags="team=chat, cost-center=42"))
+    # then each becomes the construct's prop
+    assert (config.stage, config.log_retention, config.tracing, config.alarm_email) == (
+        "dev", logs.RetentionDays.ONE_WEEK, False, "ops@example.com")
+    assert config.tags == {"team": "chat", "cost-center": "42"}
+    topic = "arn:aws:sns:eu-west-1:123456789012:on-call"
+    assert OperationsConfig.from_context(context(alarmTopicArn=topic)).alarm_topic_arn == topic
+    for values in ({"logRetention": "fortnight"}, {"domainName": "chat.example.com"}, {"alarmEmail": "ops"},
+                   {"alarmTopicArn": "on-call"}, {"tags": "team"}, {"tracing": "sometimes"}):
+        with pytest.raises(ValueError):
+            OperationsConfig.from_context(context(**values))

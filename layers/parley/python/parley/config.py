@@ -60,6 +60,9 @@ class Settings(BaseModel):
     fanout_workers: int | None = Field(default=None, ge=1, le=1000, alias="PARLEY_FANOUT_WORKERS")
     # X-Ray SDK subsegments (the handler, each AWS call); off: Lambda's active tracing alone, no SDK imported.
     xray_subsegments: bool = Field(default=False, alias="PARLEY_XRAY_SUBSEGMENTS")
+    # Which deployment this is (``<stack>-<stage>``, set by the CDK construct): a dimension of every custom
+    # metric, so that instances sharing an account and region keep their figures apart. Unset: no dimension.
+    deployment: str | None = Field(default=None, min_length=1, max_length=255, alias="PARLEY_DEPLOYMENT")
     # --- delivery (docs/protocol.md "Delivery guarantees") ---
     # The queue (SQS) where `send` hands delivery work it could not finish, for the `deliver` function.
     delivery_queue_url: str | None = Field(default=None, alias="PARLEY_DELIVERY_QUEUE_URL")
