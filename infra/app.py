@@ -7,6 +7,7 @@ Deploy-time options are CDK context values, documented in ``infra/context.py``; 
 
 # sys.path must be fixed before the first import of `constructs`, hence imports below code:
 # ruff: noqa: E402
+import re
 import sys
 from pathlib import Path
 
@@ -26,7 +27,10 @@ from infra.stack import ParleyStack
 def build(app: cdk.App) -> ParleyStack:
     """Parley's stack on ``app``, configured from its context, with cdk-nag's checks registered."""
     config = DeploymentConfig.from_context(app.node.try_get_context)
-    stack = ParleyStack(app, constants.STACK_NAME, config=config,
+    name = str(app.node.try_get_context("stackName") or constants.STACK_NAME)
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]{0,127}", name):
+        raise ValueError(f"stackName {name!r}: a letter, then letters, digits or '-' (128 at most)")
+    stack = ParleyStack(app, name, config=config,
                         description="Parley: embeddable real-time chat (WebSocket API, Lambda, DynamoDB)")
     compliance.add_checks(app)
     return stack

@@ -8,8 +8,10 @@ Chat tokens
   signing key; the host app's backend reads it to sign chat tokens. ``jwks``: tokens are verified
   against ``jwksUrl`` (for example a Cognito user pool's ``.../.well-known/jwks.json``).
 * ``jwksUrl`` -- required in ``jwks`` mode.
-* ``authIssuer`` -- the required ``iss`` claim (default ``parley``; required in ``jwks`` mode).
-* ``authAudience`` -- the required ``aud`` claim (default ``parley``).
+* ``authIssuer`` -- comma-separated: the ``iss`` claim must be one of them (default ``parley``; required in
+  ``jwks`` mode).
+* ``authAudience`` -- comma-separated: the audience must be one of them (default ``parley``).
+* ``authAudienceClaim`` -- ``aud`` (default) or ``client_id`` (Cognito access tokens carry no ``aud``).
 * ``authAlgorithms`` -- comma-separated allowed algorithms (default ``HS256`` / ``RS256`` by mode).
 * ``authMaxTokenLifetimeSeconds`` -- in both modes, every token must carry ``iat`` and live (``exp - iat``)
   at most this many seconds (10 to 86400; default: no cap).
@@ -43,9 +45,18 @@ Concurrency (docs/deploying.md, "Concurrency")
 * ``reservedConcurrency`` -- ``false``: reserve nothing at all (default ``true``), for accounts whose
   concurrency limit is too low to reserve any (Lambda keeps 100 executions unreserved).
 
-Storage
+Stage, storage and operations (the ``Parley`` construct's props of the same names)
 
-* ``tableDeletionProtection`` -- DynamoDB deletion protection on the table (default ``true``).
+* ``stackName`` -- the stack's name (default ``Parley``; read by ``infra/app.py``).
+* ``stage`` -- the API stage's name (default ``prod``).
+* ``removalPolicy`` -- ``retain`` (default) or ``destroy``: whether the table, the buckets and the log groups
+  outlive the stack.
+* ``tableDeletionProtection`` -- DynamoDB deletion protection on the table (default: ``true`` when retained).
+* ``logRetention`` -- a ``RetentionDays`` name (default ``ONE_MONTH``).
+* ``tracing`` -- ``false`` switches X-Ray off (default ``true``).
+* ``alarmEmail`` / ``alarmTopicArn`` -- where alarms are sent (one of them; default: no action).
+* ``domainName`` + ``certificateArn`` -- a custom domain for the WebSocket API, with its ACM certificate.
+* ``tags`` -- ``key=value,key=value`` cost-allocation tags.
 
 Push notifications (docs/push.md)
 

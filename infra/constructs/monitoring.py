@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
@@ -98,7 +98,7 @@ class Monitoring(Construct):
         period = constants.DASHBOARD_PERIOD
         send = self._functions["send"]
         notifier = self._functions.get("notifier")
-        name = _DASHBOARD_NAME.sub("-", f"{Stack.of(self).stack_name}-{self._deployment}")[:255]
+        name = _DASHBOARD_NAME.sub("-", self._deployment)[:255]  # <stack>-<stage>: unique in an account and region
         dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=name,
                                          default_interval=Duration.hours(3))
         dashboard.add_widgets(

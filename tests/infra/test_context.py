@@ -391,3 +391,9 @@ def test_operating_props_come_from_context_and_typos_fail_the_synth() -> None:
                    {"alarmTopicArn": "on-call"}, {"tags": "team"}, {"tracing": "sometimes"}):
         with pytest.raises(ValueError):
             OperationsConfig.from_context(context(**values))
+
+
+def test_a_bad_stack_name_fails_before_anything_is_built() -> None:
+    # -c stackName=ParleyDev deploys a second stack beside Parley; a name CloudFormation refuses fails here
+    with pytest.raises(ValueError, match="stackName"):
+        build(cdk.App(context={"stackName": "parley dev"}))

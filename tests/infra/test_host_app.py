@@ -48,7 +48,7 @@ def test_two_instances_share_one_stack_without_a_fixed_physical_name(host_app: S
     apis = [a["Properties"]["Name"] for a in host_app.of_type("AWS::ApiGatewayV2::Api").values()]
     dashboards = [d["Properties"]["DashboardName"] for d in host_app.of_type("AWS::CloudWatch::Dashboard").values()]
     assert sorted(apis) == ["parley-ChatHost-dev", "parley-ChatHost-prod"]
-    assert sorted(dashboards) == ["ChatHost-ChatHost-dev", "ChatHost-ChatHost-prod"]
+    assert sorted(dashboards) == ["ChatHost-dev", "ChatHost-prod"]
 
 
 def test_the_stage_prop_names_the_api_stage_and_the_metrics_deployment(host_app: Synth) -> None:
