@@ -1,11 +1,13 @@
 """The CDK app (cdk.json runs ``.venv/bin/python infra/app.py``). cdk-nag's AWS Solutions checks run at
 every synth as a policy-validation plugin: an unacknowledged finding fails the synth.
 
-Deploy-time options are CDK context values, documented in ``infra/context.py``.
+Deploy-time options are CDK context values, documented in ``infra/context.py``; they become the props of the
+``Parley`` construct (``infra/construct.py``), which a host app uses directly instead.
 """
 
 # sys.path must be fixed before the first import of `constructs`, hence imports below code:
 # ruff: noqa: E402
+import re
 import sys
 from pathlib import Path
 
@@ -25,9 +27,11 @@ from infra.stack import ParleyStack
 def build(app: cdk.App) -> ParleyStack:
     """Parley's stack on ``app``, configured from its context, with cdk-nag's checks registered."""
     config = DeploymentConfig.from_context(app.node.try_get_context)
-    stack = ParleyStack(app, constants.STACK_NAME, config=config,
+    name = str(app.node.try_get_context("stackName") or constants.STACK_NAME)
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]{0,127}", name):
+        raise ValueError(f"stackName {name!r}: a letter, then letters, digits or '-' (128 at most)")
+    stack = ParleyStack(app, name, config=config,
                         description="Parley: embeddable real-time chat (WebSocket API, Lambda, DynamoDB)")
-    cdk.Tags.of(app).add("service", constants.SERVICE_NAME)
     compliance.add_checks(app)
     return stack
 

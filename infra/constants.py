@@ -10,22 +10,33 @@ from pathlib import Path
 from aws_cdk import Duration
 from aws_cdk import aws_logs as logs
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-FUNCTIONS_DIR = REPO_ROOT / "functions"
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parent
+# The Lambda code: a wheel of Parley carries copies of functions/ and layers/ inside the package (setup.py);
+# in a checkout or an editable install they are the repository's own folders.
+PACKAGED_ASSETS_DIR = PACKAGE_DIR / "_assets"
+ASSETS_ROOT = PACKAGED_ASSETS_DIR if PACKAGED_ASSETS_DIR.is_dir() else REPO_ROOT
+FUNCTIONS_DIR = ASSETS_ROOT / "functions"
 EXAMPLE_MODERATION_HOOK_DIR = FUNCTIONS_DIR / "moderation_hook"
-PARLEY_LAYER_DIR = REPO_ROOT / "layers" / "parley"
-BUILD_DIR = REPO_ROOT / ".build"
+PARLEY_LAYER_DIR = ASSETS_ROOT / "layers" / "parley"
+# Third-party layers built for Lambda (infra/dependencies.py): in the repository, or in the host app's
+# project folder (where `cdk synth` runs) when Parley is installed from a wheel.
+BUILD_DIR = REPO_ROOT / ".build" if ASSETS_ROOT == REPO_ROOT else Path.cwd() / ".parley-build"
 AUTHORIZER_REQUIREMENTS = Path(__file__).resolve().parent / "authorizer_requirements.txt"
 THUMBNAILS_REQUIREMENTS = Path(__file__).resolve().parent / "thumbnails_requirements.txt"
 # Never shipped to Lambda: bytecode of the host's Python is useless to python3.13.
 ASSET_EXCLUDES = ["__pycache__", "*.pyc"]
 
 STACK_NAME = "Parley"
+# The repository's own app places its one Parley construct under this id: CDK leaves "Default" out of logical
+# ids, so a stack deployed before the construct existed keeps every resource (docs/deploying.md, "Upgrading").
+CONSTRUCT_ID = "Default"
 SERVICE_NAME = "parley"
 METRICS_NAMESPACE = "Parley"
 
 # --- WebSocket API ---
-STAGE_NAME = "prod"
+STAGE_NAME = "prod"  # the default stage; the Parley construct's `stage` prop names another
+STAGE_NAME_PATTERN = r"[A-Za-z0-9_-]{1,64}"
 ROUTE_SELECTION_EXPRESSION = "$request.body.action"
 # Steady-state frames per second and burst for every route of the stage, all clients together (context
 # stageRateLimit / stageBurstLimit override them; docs/deploying.md, "Sizing the stage throttle"). The stage
@@ -129,5 +140,9 @@ DEFAULT_HS256_ALGORITHMS = "HS256"
 DEFAULT_JWKS_ALGORITHMS = "RS256"
 TOKEN_SECRET_LENGTH = 64
 
-# --- Alarms ---
+# --- Alarms and the dashboard (docs/deploying.md, "Operating it") ---
+# Every alarm fires on one occurrence in one 5-minute period: each counts failures a user notices.
 ALARM_PERIOD = Duration.minutes(5)
+ALARM_THRESHOLD = 1
+ALARM_EVALUATION_PERIODS = 1
+DASHBOARD_PERIOD = Duration.minutes(5)

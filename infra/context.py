@@ -8,8 +8,10 @@ Chat tokens
   signing key; the host app's backend reads it to sign chat tokens. ``jwks``: tokens are verified
   against ``jwksUrl`` (for example a Cognito user pool's ``.../.well-known/jwks.json``).
 * ``jwksUrl`` -- required in ``jwks`` mode.
-* ``authIssuer`` -- the required ``iss`` claim (default ``parley``; required in ``jwks`` mode).
-* ``authAudience`` -- the required ``aud`` claim (default ``parley``).
+* ``authIssuer`` -- comma-separated: the ``iss`` claim must be one of them (default ``parley``; required in
+  ``jwks`` mode).
+* ``authAudience`` -- comma-separated: the audience must be one of them (default ``parley``).
+* ``authAudienceClaim`` -- ``aud`` (default) or ``client_id`` (Cognito access tokens carry no ``aud``).
 * ``authAlgorithms`` -- comma-separated allowed algorithms (default ``HS256`` / ``RS256`` by mode).
 * ``authMaxTokenLifetimeSeconds`` -- in both modes, every token must carry ``iat`` and live (``exp - iat``)
   at most this many seconds (10 to 86400; default: no cap).
@@ -43,9 +45,18 @@ Concurrency (docs/deploying.md, "Concurrency")
 * ``reservedConcurrency`` -- ``false``: reserve nothing at all (default ``true``), for accounts whose
   concurrency limit is too low to reserve any (Lambda keeps 100 executions unreserved).
 
-Storage
+Stage, storage and operations (the ``Parley`` construct's props of the same names)
 
-* ``tableDeletionProtection`` -- DynamoDB deletion protection on the table (default ``true``).
+* ``stackName`` -- the stack's name (default ``Parley``; read by ``infra/app.py``).
+* ``stage`` -- the API stage's name (default ``prod``).
+* ``removalPolicy`` -- ``retain`` (default) or ``destroy``: whether the table, the buckets and the log groups
+  outlive the stack.
+* ``tableDeletionProtection`` -- DynamoDB deletion protection on the table (default: ``true`` when retained).
+* ``logRetention`` -- a ``RetentionDays`` name (default ``ONE_MONTH``).
+* ``tracing`` -- ``false`` switches X-Ray off (default ``true``).
+* ``alarmEmail`` / ``alarmTopicArn`` -- where alarms are sent (one of them; default: no action).
+* ``domainName`` + ``certificateArn`` -- a custom domain for the WebSocket API, with its ACM certificate.
+* ``tags`` -- ``key=value,key=value`` cost-allocation tags.
 
 Push notifications (docs/push.md)
 
@@ -82,12 +93,15 @@ Every value is checked here, at synth: a typo fails ``cdk synth``, not every con
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_logs as logs
 from pydantic import ValidationError
 
 from infra import constants
@@ -106,6 +120,7 @@ TUNABLE_SETTINGS = frozenset({
 
 # Settings with a context key of their own: the stack passes them to the functions that read them only.
 NAMED_SETTINGS = {
+    "auth_audience_claim": "authAudienceClaim",
     "auth_max_token_lifetime_seconds": "authMaxTokenLifetimeSeconds",
     "allowed_origins": "allowedOrigins",
     "allow_missing_origin": "allowMissingOrigin",
@@ -186,10 +201,18 @@ def _only_with(read: ContextReader, keys: tuple[str, ...], condition: bool, need
 
 @dataclass(frozen=True)
 class AuthConfig:
-    mode: AuthMode
-    issuer: str
-    audience: str
-    algorithms: str
+    """How the ``$connect`` authorizer checks chat tokens (docs/deploying.md, "Chat tokens").
+
+    ``issuers`` / ``audiences``: a token's ``iss`` must be one of the issuers and its audience one of the
+    audiences (default ``parley`` for both in hs256 mode; jwks mode needs its issuers named). The audience is
+    the ``aud`` claim, or with ``audience_claim="client_id"`` the ``client_id`` claim of Cognito access tokens.
+    ``algorithms``: comma-separated, default ``HS256`` / ``RS256`` by mode."""
+
+    mode: AuthMode = AuthMode.HS256
+    issuers: tuple[str, ...] = ()
+    audiences: tuple[str, ...] = (constants.DEFAULT_AUTH_AUDIENCE,)
+    audience_claim: Literal["aud", "client_id"] = "aud"
+    algorithms: str = ""
     jwks_url: str | None = None
     token_lifetime_cap_seconds: int | None = None  # every token, both modes: exp - iat at most this
     # --- abuse protection at $connect ---
@@ -198,24 +221,40 @@ class AuthConfig:
     allowed_origins: tuple[str, ...] = ()
     allow_missing_origin: bool = _default("allow_missing_origin")
 
+    def __post_init__(self) -> None:
+        # Defaults by mode, filled in on the frozen instance; then every rule the authorizer applies, so a
+        # host app's typo fails synth, not every connect.
+        if not self.algorithms:
+            object.__setattr__(self, "algorithms", constants.DEFAULT_JWKS_ALGORITHMS if self.mode is AuthMode.JWKS
+                               else constants.DEFAULT_HS256_ALGORITHMS)
+        if self.mode is AuthMode.JWKS and not (self.jwks_url and self.issuers):
+            raise ValueError("jwks mode needs a JWKS URL (jwksUrl) and at least one issuer (authIssuer)")
+        if not self.issuers:
+            object.__setattr__(self, "issuers", (constants.DEFAULT_AUTH_ISSUER,))
+        for kind, values in (("issuer", self.issuers), ("audience", self.audiences)):
+            if not values or any(not value.strip() or "," in value for value in values):
+                raise ValueError(f"auth: every {kind} must be a non-empty value without commas, not {values!r}")
+        for origin in self.allowed_origins:
+            if not _ORIGIN.fullmatch(origin):
+                raise ValueError(f"allowedOrigins: {origin!r} is not an origin like https://app.example")
+        TokenVerifier(Settings(auth_mode=self.mode, auth_algorithms=self.algorithms,
+                               auth_issuer=",".join(self.issuers), auth_audience=",".join(self.audiences),
+                               auth_audience_claim=self.audience_claim), keys_for=lambda _token: [])
+
     @classmethod
     def from_context(cls, read: ContextReader) -> AuthConfig:
         mode = AuthMode(str(read("authMode") or AuthMode.HS256.value).lower())
-        jwks_url = read("jwksUrl")
-        issuer = read("authIssuer")
-        if mode is AuthMode.JWKS and not (jwks_url and issuer):
-            raise ValueError("authMode=jwks needs the context values jwksUrl and authIssuer")
-        default_algorithms = (constants.DEFAULT_JWKS_ALGORITHMS if mode is AuthMode.JWKS
-                              else constants.DEFAULT_HS256_ALGORITHMS)
         single_use = _flag(read, "singleUseTokens", default=False)
         _only_with(read, ("maxTokenLifetimeSeconds",), single_use, "singleUseTokens=true")
         origins = _origins(read("allowedOrigins"))
         _only_with(read, ("allowMissingOrigin",), bool(origins), "allowedOrigins")
-        config = cls(
+        jwks_url = read("jwksUrl")
+        return cls(
             mode=mode,
-            issuer=str(issuer or constants.DEFAULT_AUTH_ISSUER),
-            audience=str(read("authAudience") or constants.DEFAULT_AUTH_AUDIENCE),
-            algorithms=str(read("authAlgorithms") or default_algorithms),
+            issuers=_listed(read("authIssuer")),
+            audiences=_listed(read("authAudience")) or (constants.DEFAULT_AUTH_AUDIENCE,),
+            audience_claim=_setting(read, "authAudienceClaim", "auth_audience_claim"),
+            algorithms=str(read("authAlgorithms") or ""),
             jwks_url=str(jwks_url) if jwks_url else None,
             token_lifetime_cap_seconds=_setting(read, "authMaxTokenLifetimeSeconds",
                                                 "auth_max_token_lifetime_seconds"),
@@ -224,9 +263,11 @@ class AuthConfig:
             allowed_origins=origins,
             allow_missing_origin=_flag(read, "allowMissingOrigin", default=_default("allow_missing_origin")),
         )
-        # The authorizer's own rule (algorithms allowed for the mode): a typo fails synth, not every connect.
-        TokenVerifier(Settings(auth_mode=mode, auth_algorithms=config.algorithms), keys_for=lambda _token: [])
-        return config
+
+
+def _listed(value: Any) -> tuple[str, ...]:
+    """``a, b`` -> ``("a", "b")``; nothing given -> ``()``."""
+    return tuple(item.strip() for item in str(value or "").split(",") if item.strip())
 
 
 def _origins(value: Any) -> tuple[str, ...]:
@@ -262,8 +303,8 @@ class StageLoad:
 
 @dataclass(frozen=True)
 class ThrottleConfig:
-    rate_limit: float
-    burst_limit: int
+    rate_limit: float = constants.THROTTLE_RATE_LIMIT
+    burst_limit: int = constants.THROTTLE_BURST_LIMIT
 
     @classmethod
     def sized_for(cls, load: StageLoad) -> ThrottleConfig:
@@ -290,7 +331,8 @@ class ConcurrencyConfig:
     """Reserved concurrency per function name (``constants.RESERVED_CONCURRENCY``); a function not named here
     draws on the account's unreserved executions."""
 
-    reserved: Mapping[str, int]
+    reserved: Mapping[str, int] = dataclasses.field(default_factory=lambda: {
+        function: default for function, (_key, default) in constants.RESERVED_CONCURRENCY.items()})
 
     @property
     def total(self) -> int:
@@ -436,11 +478,68 @@ class AttachmentsConfig:
 
 @dataclass(frozen=True)
 class StorageConfig:
-    deletion_protection: bool = True
+    removal_policy: RemovalPolicy = RemovalPolicy.RETAIN
+    deletion_protection: bool | None = None  # None: on exactly when the table is retained
 
     @classmethod
     def from_context(cls, read: ContextReader) -> StorageConfig:
-        return cls(deletion_protection=_flag(read, "tableDeletionProtection", default=True))
+        policy = str(read("removalPolicy") or "retain").strip().lower()
+        if policy not in _REMOVAL_POLICIES:
+            raise ValueError(f"removalPolicy must be retain or destroy, not {read('removalPolicy')!r}")
+        protection = read("tableDeletionProtection")
+        return cls(removal_policy=_REMOVAL_POLICIES[policy],
+                   deletion_protection=None if protection is None else _flag(read, "tableDeletionProtection", True))
+
+
+_REMOVAL_POLICIES = {"retain": RemovalPolicy.RETAIN, "destroy": RemovalPolicy.DESTROY}
+
+
+@dataclass(frozen=True)
+class OperationsConfig:
+    """The repository's own app's operating props of the ``Parley`` construct, from context."""
+
+    stage: str = constants.STAGE_NAME
+    log_retention: logs.RetentionDays = constants.LOG_RETENTION
+    tracing: bool = True
+    alarm_email: str | None = None
+    alarm_topic_arn: str | None = None
+    domain_name: str | None = None
+    certificate_arn: str | None = None
+    tags: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def from_context(cls, read: ContextReader) -> OperationsConfig:
+        retention = str(read("logRetention") or constants.LOG_RETENTION.name).strip().upper()
+        if retention not in logs.RetentionDays.__members__:
+            raise ValueError(f"logRetention must be one of {', '.join(logs.RetentionDays.__members__)}, "
+                             f"not {read('logRetention')!r}")
+        domain, certificate = read("domainName"), read("certificateArn")
+        if bool(domain) != bool(certificate):
+            raise ValueError("domainName and certificateArn go together (an ACM certificate in the stack's region)")
+        email, topic = read("alarmEmail"), read("alarmTopicArn")
+        if email and not _EMAIL.fullmatch(str(email)):
+            raise ValueError(f"alarmEmail: {email!r} is not an email address")
+        if topic and not _TOPIC.fullmatch(str(topic)):
+            raise ValueError(f"alarmTopicArn: {topic!r} is not an SNS topic ARN")
+        return cls(stage=str(read("stage") or constants.STAGE_NAME), log_retention=logs.RetentionDays[retention],
+                   tracing=_flag(read, "tracing", default=True), alarm_email=str(email) if email else None,
+                   alarm_topic_arn=str(topic) if topic else None, domain_name=str(domain) if domain else None,
+                   certificate_arn=str(certificate) if certificate else None, tags=_tags(read("tags")))
+
+
+_EMAIL = re.compile(r"[^@\s,]+@[^@\s,]+\.[^@\s,]+")
+_TOPIC = re.compile(r"arn:aws[a-z-]*:sns:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}")
+
+
+def _tags(value: Any) -> dict[str, str]:
+    """``team=chat,cost-center=42`` -> ``{"team": "chat", "cost-center": "42"}``."""
+    tags = {}
+    for entry in filter(None, (e.strip() for e in str(value or "").split(","))):
+        key, equals, tag_value = entry.partition("=")
+        if not equals or not key.strip():
+            raise ValueError(f"tags: {entry!r} is not key=value")
+        tags[key.strip()] = tag_value.strip()
+    return tags
 
 
 @dataclass(frozen=True)
@@ -453,6 +552,7 @@ class DeploymentConfig:
     concurrency: ConcurrencyConfig
     storage: StorageConfig
     settings: Mapping[str, str]  # tuned PARLEY_* variables, for every function
+    operations: OperationsConfig = OperationsConfig()
 
     @classmethod
     def from_context(cls, read: ContextReader) -> DeploymentConfig:
@@ -460,4 +560,4 @@ class DeploymentConfig:
                    push=PushConfig.from_context(read), moderation=ModerationConfig.from_context(read),
                    attachments=AttachmentsConfig.from_context(read),
                    concurrency=ConcurrencyConfig.from_context(read), storage=StorageConfig.from_context(read),
-                   settings=tuned_settings(read))
+                   settings=tuned_settings(read), operations=OperationsConfig.from_context(read))

@@ -73,12 +73,38 @@ _WILDCARD_REASONS = {
 }
 
 
+class _NotificationsRole(Construct):
+    """The role of CDK's bucket-notifications function. CDK deploys that function once per stack (the role of
+    the first bucket asking wins), so every Parley instance in a stack shares this one role and adds its own
+    uploads bucket to its inline policy."""
+
+    ID = "ParleyBucketNotificationsRole"
+
+    def __init__(self, scope: Construct) -> None:
+        super().__init__(scope, self.ID)
+        # Inline, the permission exists before the handler first runs.
+        self.policy = iam.PolicyDocument()
+        self.role = iam.Role(
+            self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Parley uploads buckets: sets their event notifications at deploy time",
+            inline_policies={"BucketNotifications": self.policy})
+
+    @classmethod
+    def of(cls, scope: Construct) -> _NotificationsRole:
+        stack = Stack.of(scope)
+        found = stack.node.try_find_child(cls.ID)
+        return found if isinstance(found, _NotificationsRole) else cls(stack)
+
+
 class Attachments(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, config: AttachmentsConfig,
-                 allowed_origins: Sequence[str]) -> None:
+                 allowed_origins: Sequence[str], removal_policy: RemovalPolicy = RemovalPolicy.RETAIN) -> None:
+        """``removal_policy``: whether the buckets outlive the stack (RETAIN) or go with it, emptied first
+        (DESTROY, for dev stages)."""
         super().__init__(scope, construct_id)
         self.node.set_context(_ACCESS_LOGS_USE_BUCKET_POLICY, True)  # before any bucket is created
         self.config = config
+        destroy = removal_policy is RemovalPolicy.DESTROY
         self.access_logs = s3.Bucket(
             self, "AccessLogs",
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
@@ -86,17 +112,14 @@ class Attachments(Construct):
             enforce_ssl=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             lifecycle_rules=[s3.LifecycleRule(id="expire-access-logs", expiration=constants.ACCESS_LOG_RETENTION)],
-            removal_policy=RemovalPolicy.RETAIN,
+            removal_policy=removal_policy,
+            auto_delete_objects=destroy,
         )  # cdk-nag's S1 (access logs) accepts a bucket that is another bucket's access-log target
         # CDK sets bucket notifications with a function of its own, at deploy time. Its role is handed over
         # without policy updates, so CDK cannot attach the managed AWSLambdaBasicExecutionRole (logs on every
-        # log group): it may put this bucket's notification configuration and nothing else, not even logs
-        # (CloudFormation shows its error). Inline, the permission exists before the handler first runs.
-        self._notifications_policy = iam.PolicyDocument()
-        notifications_role = iam.Role(
-            self, "NotificationsHandlerRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="Parley uploads bucket: sets its event notifications at deploy time",
-            inline_policies={"BucketNotifications": self._notifications_policy})
+        # log group): it may put the uploads buckets' notification configurations and nothing else, not even
+        # logs (CloudFormation shows its error).
+        notifications = _NotificationsRole.of(self)
         self.bucket = s3.Bucket(
             self, "Uploads",
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
@@ -116,11 +139,13 @@ class Attachments(Construct):
             )],
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix=constants.ACCESS_LOG_PREFIX,
-            notifications_handler_role=notifications_role.without_policy_updates(),
-            # Sent photos and voice messages outlive any one deployment of the stack, like the messages.
-            removal_policy=RemovalPolicy.RETAIN,
+            notifications_handler_role=notifications.role.without_policy_updates(),
+            # By default sent photos and voice messages outlive any one deployment of the stack, like the
+            # messages; a dev stage's bucket is emptied and deleted with it.
+            removal_policy=removal_policy,
+            auto_delete_objects=destroy,
         )
-        self._notifications_policy.add_statements(iam.PolicyStatement(
+        notifications.policy.add_statements(iam.PolicyStatement(
             actions=["s3:PutBucketNotification"], resources=[self.bucket.bucket_arn]))
         # Where an upload event ends when the thumbnail maker failed on it after its retries (S3 invokes it
         # asynchronously: without this, Lambda would drop the event and the photo would never be served).

@@ -55,8 +55,9 @@ class Auth(Construct):
         values = {
             "auth_mode": self.config.mode.value,
             "auth_algorithms": self.config.algorithms,
-            "auth_issuer": self.config.issuer,
-            "auth_audience": self.config.audience,
+            "auth_issuer": ",".join(self.config.issuers),
+            "auth_audience": ",".join(self.config.audiences),
+            "auth_audience_claim": self.config.audience_claim,
         }
         if self.secret is not None:
             values["auth_secret_id"] = self.secret.secret_arn

@@ -23,7 +23,7 @@ from infra.constructs.delivery import Delivery
 from infra.constructs.events import Events
 from infra.constructs.moderation import Moderation
 from infra.constructs.push import Push, PushAccess
-from infra.constructs.runtime import ARCHITECTURE, RUNTIME, lambda_function
+from infra.constructs.runtime import ARCHITECTURE, DEFAULT_RUNTIME, RUNTIME, RuntimeOptions, lambda_function
 from infra.context import ConcurrencyConfig
 from parley import routes
 from parley.config import Settings
@@ -151,7 +151,7 @@ class Functions(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, table: dynamodb.ITable, auth: Auth,
                  stage: apigwv2.WebSocketStage, events: Events, push: Push, moderation: Moderation,
                  attachments: Attachments, delivery: Delivery, concurrency: ConcurrencyConfig,
-                 tuned_settings: Mapping[str, str]) -> None:
+                 tuned_settings: Mapping[str, str], runtime: RuntimeOptions = DEFAULT_RUNTIME) -> None:
         super().__init__(scope, construct_id)
         names = deployed_functions()
         unknown = sorted(set(concurrency.reserved) - set(names))
@@ -166,6 +166,7 @@ class Functions(Construct):
         self._attachments = attachments
         self._delivery = delivery
         self._tuned_settings = tuned_settings
+        self._runtime = runtime
         self.parley_layer = lambda_.LayerVersion(
             self, "ParleyLayer",
             code=lambda_.Code.from_asset(str(constants.PARLEY_LAYER_DIR), exclude=constants.ASSET_EXCLUDES),
@@ -287,6 +288,7 @@ class Functions(Construct):
             dead_letter_queue=dead_letters[0] if dead_letters else None,
             retry_attempts=dead_letters[1] if dead_letters else None,
             reserved_concurrency=self._concurrency.reserved.get(name),
+            options=self._runtime,
         )
 
     def _dead_letters(self, needs: Needs) -> tuple[sqs.IQueue, int] | None:

@@ -9,12 +9,13 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from infra import constants
-from infra.constructs.runtime import lambda_function
+from infra.constructs.runtime import DEFAULT_RUNTIME, RuntimeOptions, lambda_function
 from infra.context import ModerationConfig
 
 
 class Moderation(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, config: ModerationConfig) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, config: ModerationConfig,
+                 runtime: RuntimeOptions = DEFAULT_RUNTIME) -> None:
         super().__init__(scope, construct_id)
         self.config = config
         self.example_hook: lambda_.Function | None = None
@@ -28,6 +29,7 @@ class Moderation(Construct):
                 environment={"HOOK_MAX_LINKS": str(constants.EXAMPLE_HOOK_MAX_LINKS)},
                 runtime_reason="python3.13 on purpose: the example hook runs on the runtime of every other "
                                "Parley function, so the stack has one runtime to test and patch.",
+                options=runtime,
             )
         self.hook_arn: str | None = (self.example_hook.function_arn if self.example_hook is not None
                                      else config.function_arn)

@@ -6,7 +6,6 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
-from infra.context import StorageConfig
 from parley.table import TABLE
 
 _ATTRIBUTE_TYPES = {
@@ -17,7 +16,10 @@ _ATTRIBUTE_TYPES = {
 
 
 class Storage(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, config: StorageConfig) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+                 deletion_protection: bool | None = None) -> None:
+        """``removal_policy``: whether the table outlives the stack (RETAIN, the default) or goes with it
+        (DESTROY, for dev stages). ``deletion_protection`` follows it unless given."""
         super().__init__(scope, construct_id)
         # The key types come from the same definition the tests and the local stack create tables from.
         definition = TABLE.create_table_kwargs(table_name="parley")
@@ -32,8 +34,9 @@ class Storage(Construct):
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True),
             encryption=dynamodb.TableEncryption.AWS_MANAGED,
-            # Conversations and messages outlive any one deployment of the stack, and DeleteTable is refused
-            # (by any tool, the console included) until deletion protection is switched off.
-            removal_policy=RemovalPolicy.RETAIN,
-            deletion_protection=config.deletion_protection,
+            # By default conversations and messages outlive any one deployment of the stack, and DeleteTable is
+            # refused (by any tool, the console included) until deletion protection is switched off.
+            removal_policy=removal_policy,
+            deletion_protection=(removal_policy is RemovalPolicy.RETAIN if deletion_protection is None
+                                 else deletion_protection),
         )

@@ -20,6 +20,7 @@ from tests.infra.synthesis import (
     NEW_ACCOUNT_CONTEXT,
     REPO_ROOT,
     Synth,
+    synth_example_host_app,
     synth_in_process,
 )
 
@@ -70,3 +71,13 @@ def example_hook(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 def new_account(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     """The stack with no reserved concurrency and a table without deletion protection."""
     return _in_process(tmp_path_factory, "new-account", NEW_ACCOUNT_CONTEXT)
+
+
+@pytest.fixture(scope="session")
+def host_app(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """examples/host_app: a host's stack with Parley dev (destroyed with the stack, tracing off, a week of logs,
+    alarms by email) and prod (Cognito access tokens, a custom domain, alarms to the host's topic)."""
+    try:
+        return synth_example_host_app(tmp_path_factory.mktemp("host-app"))
+    except RuntimeError as exc:
+        pytest.fail(f"cdk synth of examples/host_app failed:\n{exc}", pytrace=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -13,11 +14,11 @@ import aws_cdk as cdk
 from aws_cdk.assertions import Template
 
 from infra.app import build
-from infra.constants import REPO_ROOT
+from infra.constants import CONSTRUCT_ID, REPO_ROOT
 from infra.constants import STACK_NAME as STACK
 
 __all__ = ["CONFIGURED_CONTEXT", "EXAMPLE_HOOK_CONTEXT", "NEW_ACCOUNT_CONTEXT", "NOTIFICATIONS_HANDLER", "REPO_ROOT",
-           "STACK", "Synth", "render", "synth_in_process"]
+           "STACK", "Synth", "render", "synth_example_host_app", "synth_in_process"]
 
 # Every optional feature on, as `cdk deploy -c key=value ...` would set them.
 CONFIGURED_CONTEXT = {
@@ -70,11 +71,17 @@ class Synth:
     outdir: Path
     template_json: dict[str, Any]
     template: Template = field(repr=False)
+    stack: str = STACK
 
     @classmethod
-    def load(cls, outdir: Path) -> Synth:
-        template_json = json.loads((outdir / f"{STACK}.template.json").read_text())
-        return cls(outdir=outdir, template_json=template_json, template=Template.from_json(template_json))
+    def load(cls, outdir: Path, stack: str = STACK) -> Synth:
+        template_json = json.loads((outdir / f"{stack}.template.json").read_text())
+        return cls(outdir=outdir, template_json=template_json, template=Template.from_json(template_json),
+                   stack=stack)
+
+    @property
+    def template_path(self) -> Path:
+        return self.outdir / f"{self.stack}.template.json"
 
     @property
     def nag_report(self) -> dict[str, Any]:
@@ -88,15 +95,17 @@ class Synth:
 
     @cached_property
     def _logical_ids(self) -> dict[str, str]:
-        metadata = json.loads((self.outdir / f"{STACK}.metadata.json").read_text())
+        metadata = json.loads((self.outdir / f"{self.stack}.metadata.json").read_text())
         return {path: entry["data"] for path, entries in metadata.items() for entry in entries
                 if entry["type"] == "aws:cdk:logicalId"}
 
     def logical_id(self, construct_path: str) -> str:
-        """``Functions/send`` -> the logical id of its CloudFormation resource."""
-        for path in (f"/{STACK}/{construct_path}/Resource", f"/{STACK}/{construct_path}"):
-            if path in self._logical_ids:
-                return self._logical_ids[path]
+        """``Functions/send`` (under the stack's Parley construct) or a path from the stack
+        (``BucketNotificationsHandler...``) -> the logical id of its CloudFormation resource."""
+        for root in (f"/{self.stack}/{CONSTRUCT_ID}/", f"/{self.stack}/"):
+            for path in (f"{root}{construct_path}/Resource", f"{root}{construct_path}"):
+                if path in self._logical_ids:
+                    return self._logical_ids[path]
         raise KeyError(construct_path)
 
     def resource(self, construct_path: str) -> dict[str, Any]:
@@ -104,6 +113,21 @@ class Synth:
 
     def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return {k: v for k, v in self.resources.items() if v["Type"] == resource_type}
+
+
+def synth_example_host_app(outdir: Path) -> Synth:
+    """The example host app (``examples/host_app``: Parley dev and prod in one stack), synthesized in this
+    process with its own cdk.json's flags and cdk-nag, as ``cdk synth`` in that folder would."""
+    folder = REPO_ROOT / "examples" / "host_app"
+    spec = importlib.util.spec_from_file_location("example_host_app", folder / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    flags = json.loads((folder / "cdk.json").read_text())["context"]
+    app = cdk.App(outdir=str(outdir), context=flags)
+    module.build(app)
+    app.synth()  # raises when cdk-nag reports an unacknowledged finding
+    return Synth.load(outdir, stack=module.STACK_NAME)
 
 
 def synth_in_process(outdir: Path, context: Mapping[str, Any]) -> Synth:

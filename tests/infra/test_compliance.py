@@ -7,12 +7,13 @@ import pytest
 from cfnlint.api import lint_file
 
 from infra import constants
-from tests.infra.synthesis import NOTIFICATIONS_HANDLER, STACK, Synth, render
+from tests.infra.synthesis import NOTIFICATIONS_HANDLER, Synth, render
 
 pytestmark = pytest.mark.infra
 
-# The default deployment, and the ones configured through context (tests/infra/conftest.py).
-SYNTHS = ["synth", "configured", "example_hook", "new_account"]
+# The default deployment, the ones configured through context, and the example host app with two instances
+# (tests/infra/conftest.py).
+SYNTHS = ["synth", "configured", "example_hook", "new_account", "host_app"]
 
 # A new kind of exception is a decision for review: it has to be added here.
 ACKNOWLEDGED_RULES = {
@@ -78,14 +79,14 @@ def test_acknowledgements_travel_with_the_template(any_synth: Synth) -> None:
     # auditors reading only the template find each exception, with its reason, on the resource itself
     for finding in any_synth.nag_report["suppressedViolations"]:
         for construct in finding["violatingConstructs"]:
-            resource = any_synth.resource(construct["constructPath"].removeprefix(f"{STACK}/"))
+            resource = any_synth.resource(construct["constructPath"].removeprefix(f"{any_synth.stack}/"))
             written = resource["Metadata"]["cdk_nag"]["rules_to_suppress"]
             assert {"id": finding["acknowledgedId"], "reason": finding["reason"]} in written
 
 
 def test_cfn_lint_finds_no_errors(any_synth: Synth) -> None:
     # errors include circular dependencies, e.g. the send function's callback URL and the API
-    errors = [m for m in lint_file(any_synth.outdir / f"{STACK}.template.json") if m.rule.id.startswith("E")]
+    errors = [m for m in lint_file(any_synth.template_path) if m.rule.id.startswith("E")]
     assert errors == [], "\n".join(str(m) for m in errors)
 
 

@@ -8,6 +8,8 @@ import re
 import annotated_types
 import aws_cdk as cdk
 import pytest
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_logs as logs
 
 from infra import constants
 from infra.app import build
@@ -19,6 +21,7 @@ from infra.context import (
     ContextReader,
     DeploymentConfig,
     ModerationConfig,
+    OperationsConfig,
     PushConfig,
     StageLoad,
     StorageConfig,
@@ -46,8 +49,36 @@ def test_hs256_is_the_default() -> None:
 def test_jwks_mode_takes_its_url_and_issuer_and_defaults_to_rs256() -> None:
     config = AuthConfig.from_context(context(
         authMode="jwks", jwksUrl="https://idp.example/jwks.json", authIssuer="https://idp.example"))
-    assert (config.mode, config.jwks_url, config.issuer, config.algorithms) == (
-        AuthMode.JWKS, "https://idp.example/jwks.json", "https://idp.example", "RS256")
+    assert (config.mode, config.jwks_url, config.issuers, config.algorithms) == (
+        AuthMode.JWKS, "https://idp.example/jwks.json", ("https://idp.example",), "RS256")
+
+
+def test_jwks_mode_takes_lists_of_issuers_and_audiences_and_the_client_id_option() -> None:
+    # given -c authIssuer=a,b -c authAudience=x,y -c authAudienceClaim=client_id (Cognito access tokens)
+    config = AuthConfig.from_context(context(
+        authMode="jwks", jwksUrl="https://idp.example/jwks.json", authIssuer="https://a.example, https://b.example",
+        authAudience="client-1,client-2", authAudienceClaim="client_id"))
+    # then each list is kept whole, and the audience is read from client_id
+    assert config.issuers == ("https://a.example", "https://b.example")
+    assert config.audiences == ("client-1", "client-2")
+    assert config.audience_claim == "client_id"
+    # and hs256 mode keeps its defaults
+    default = AuthConfig.from_context(context())
+    assert (default.issuers, default.audiences, default.audience_claim) == (("parley",), ("parley",), "aud")
+
+
+@pytest.mark.parametrize("props", [
+    {"mode": AuthMode.JWKS, "issuers": ("https://idp.example",)},  # no JWKS URL
+    {"mode": AuthMode.JWKS, "jwks_url": "https://idp.example/jwks.json"},  # no issuer
+    {"audiences": ()},
+    {"issuers": ("a,b",)},  # a comma would split into two issuers in the authorizer
+    {"allowed_origins": ("app.example",)},
+    {"audience_claim": "azp"},
+    {"algorithms": "RS256"},  # an asymmetric algorithm with a shared secret
+])
+def test_a_host_app_typo_in_auth_props_fails_at_synth(props: dict) -> None:
+    with pytest.raises(ValueError):
+        AuthConfig(**props)
 
 
 @pytest.mark.parametrize("values", [
@@ -55,6 +86,7 @@ def test_jwks_mode_takes_its_url_and_issuer_and_defaults_to_rs256() -> None:
     {"authMode": "jwks", "jwksUrl": "https://idp.example/jwks.json"},  # no issuer
     {"authMode": "rsa"},  # unknown mode
     {"authAlgorithms": "RS256"},  # an asymmetric algorithm with a shared secret
+    {"authAudienceClaim": "azp"},  # not a supported audience claim
     {"authMode": "jwks", "jwksUrl": "https://idp.example/jwks.json", "authIssuer": "x",
      "authAlgorithms": "HS256"},  # a symmetric algorithm against public keys
 ])
@@ -327,9 +359,41 @@ def test_concurrency_context_that_would_not_work_fails_the_synth(values: dict[st
 
 # --- storage ---
 
-def test_the_table_is_protected_from_deletion_unless_switched_off() -> None:
-    assert StorageConfig.from_context(context()).deletion_protection is True
+def test_the_table_is_kept_and_protected_unless_a_dev_stage_says_otherwise() -> None:
+    # given no context / then data is retained, and deletion protection follows the removal policy
+    assert StorageConfig.from_context(context()) == StorageConfig(RemovalPolicy.RETAIN, None)
+    # given -c removalPolicy=destroy (a dev stage) / then the table goes with the stack
+    assert StorageConfig.from_context(context(removalPolicy="destroy")).removal_policy is RemovalPolicy.DESTROY
+    # and deletion protection may still be switched off (or on) explicitly
     assert StorageConfig.from_context(context(tableDeletionProtection="false")).deletion_protection is False
     assert StorageConfig.from_context({"tableDeletionProtection": False}.get).deletion_protection is False
     with pytest.raises(ValueError, match="tableDeletionProtection"):
         StorageConfig.from_context(context(tableDeletionProtection="off"))
+    with pytest.raises(ValueError, match="removalPolicy"):
+        StorageConfig.from_context(context(removalPolicy="snapshot"))
+
+
+def test_operating_props_come_from_context_and_typos_fail_the_synth() -> None:
+    # given nothing / then the prod stage, a month of logs, tracing on, no alarm action, no domain, no tags
+    assert OperationsConfig.from_context(context()) == OperationsConfig()
+    # given every operating key
+    config = OperationsConfig.from_context(context(
+        stage="dev", logRetention="one_week", tracing="false", alarmEmail="ops@example.com",
+        domainName="chat.example.com", certificateArn="arn:aws:acm:eu-west-1:123456789012:certificate/abc",
+        tags="team=chat, cost-center=42"))
+    # then each becomes the construct's prop
+    assert (config.stage, config.log_retention, config.tracing, config.alarm_email) == (
+        "dev", logs.RetentionDays.ONE_WEEK, False, "ops@example.com")
+    assert config.tags == {"team": "chat", "cost-center": "42"}
+    topic = "arn:aws:sns:eu-west-1:123456789012:on-call"
+    assert OperationsConfig.from_context(context(alarmTopicArn=topic)).alarm_topic_arn == topic
+    for values in ({"logRetention": "fortnight"}, {"domainName": "chat.example.com"}, {"alarmEmail": "ops"},
+                   {"alarmTopicArn": "on-call"}, {"tags": "team"}, {"tracing": "sometimes"}):
+        with pytest.raises(ValueError):
+            OperationsConfig.from_context(context(**values))
+
+
+def test_a_bad_stack_name_fails_before_anything_is_built() -> None:
+    # -c stackName=ParleyDev deploys a second stack beside Parley; a name CloudFormation refuses fails here
+    with pytest.raises(ValueError, match="stackName"):
+        build(cdk.App(context={"stackName": "parley dev"}))

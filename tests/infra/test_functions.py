@@ -12,7 +12,7 @@ from infra import constants
 from infra.constructs.functions import NEEDS, TableAccess, deployed_functions
 from parley import routes
 from parley.config import Settings
-from tests.infra.synthesis import NOTIFICATIONS_HANDLER, Synth, render
+from tests.infra.synthesis import NOTIFICATIONS_HANDLER, STACK, Synth, render
 
 pytestmark = pytest.mark.infra
 
@@ -121,7 +121,14 @@ def test_only_delivering_functions_know_the_callback_url(synth: Synth, handler: 
 
 
 def test_default_route_needs_no_settings_of_the_core(synth: Synth) -> None:
-    assert not [name for name in environment(synth, "default") if name.startswith("PARLEY_")]
+    # but the deployment's name, which every function's metrics carry as a dimension
+    assert [name for name in environment(synth, "default") if name.startswith("PARLEY_")] == ["PARLEY_DEPLOYMENT"]
+
+
+@pytest.mark.parametrize("handler", sorted(deployed_functions()))
+def test_every_function_tags_its_metrics_with_the_deployment(synth: Synth, handler: str) -> None:
+    # the repository's own stack is Parley's prod stage: dev and prod in one account keep their figures apart
+    assert environment(synth, handler)["PARLEY_DEPLOYMENT"] == f"{STACK}-{constants.STAGE_NAME}"
 
 
 def test_authorizer_verifies_hs256_tokens_with_the_generated_secret_by_default(synth: Synth) -> None:

@@ -3,8 +3,9 @@
 Two modes, chosen at deploy time: HS256 with a shared secret kept in Secrets Manager (its current and
 previous versions, so that the secret can be rotated without refusing live tokens), or RS256/ES256 against
 a JWKS URL (for example a Cognito user pool), with the keys cached. Algorithms come from configuration,
-never from the token; ``exp``, ``iss``, ``aud`` and ``sub`` are required, and ``iat`` too when a token
-lifetime cap is configured.
+never from the token; ``exp``, ``iss``, ``sub`` and the audience claim (``aud``, or ``client_id`` for Cognito
+access tokens) are required, and ``iat`` too when a token lifetime cap is configured. ``iss`` must be one of
+the configured issuers and the audience one of the configured audiences.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from parley.user_ids import is_user_id
 
 _SYMMETRIC = {"HS256", "HS384", "HS512"}
 _ASYMMETRIC = {"RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512"}
-_REQUIRED_CLAIMS = ["exp", "iss", "aud", "sub"]
+_REQUIRED_CLAIMS = ["exp", "iss", "sub"]
 
 
 def token_from_request(query: Mapping[str, str] | None, headers: Mapping[str, str] | None) -> str | None:
@@ -77,8 +78,13 @@ class TokenVerifier:
             raise ValueError(f"PARLEY_AUTH_ALGORITHMS must be a subset of {sorted(allowed)} "
                              f"in {settings.auth_mode.value} mode")
         self._keys_for = keys_for
+        self._issuers = settings.issuers
+        self._audiences = settings.audiences
+        if not self._issuers or not self._audiences:
+            raise ValueError("PARLEY_AUTH_ISSUER and PARLEY_AUTH_AUDIENCE must each name at least one value")
+        self._audience_claim = settings.auth_audience_claim
         self._max_lifetime = settings.auth_max_token_lifetime_seconds
-        self._required = _REQUIRED_CLAIMS + (["iat"] if self._max_lifetime is not None else [])
+        self._required = [*_REQUIRED_CLAIMS, self._audience_claim, *(["iat"] if self._max_lifetime is not None else [])]
 
     def verify(self, token: str) -> VerifiedToken:
         try:
@@ -106,12 +112,16 @@ class TokenVerifier:
         """The claims, checked against the first key whose signature matches (the signature is checked
         before any claim, so only a wrong key moves on to the next)."""
         keys = self._keys_for(token)
+        by_aud = self._audience_claim == "aud"
         for index, key in enumerate(keys):
             try:
                 claims: dict[str, Any] = jwt.decode(
                     token, key=key, algorithms=self._algorithms,
-                    audience=self._settings.auth_audience, issuer=self._settings.auth_issuer,
-                    leeway=self._settings.auth_leeway_seconds, options={"require": self._required})
+                    audience=self._audiences if by_aud else None, issuer=self._issuers,
+                    leeway=self._settings.auth_leeway_seconds,
+                    options={"require": self._required, "verify_aud": by_aud})
+                if not by_aud and claims.get("client_id") not in self._audiences:
+                    raise TokenError("client_id is not an allowed audience")
                 return claims
             except jwt.InvalidSignatureError:
                 if index == len(keys) - 1:

@@ -30,8 +30,12 @@ class Settings(BaseModel):
     auth_secret_id: str | None = Field(default=None, alias="PARLEY_AUTH_SECRET_ID")
     auth_jwks_url: str | None = Field(default=None, alias="PARLEY_AUTH_JWKS_URL")
     auth_algorithms: str = Field(default="HS256", alias="PARLEY_AUTH_ALGORITHMS")
+    # Comma-separated: a token's ``iss`` must be one of the issuers, its audience one of the audiences.
     auth_issuer: str = Field(default="parley-dev", alias="PARLEY_AUTH_ISSUER")
     auth_audience: str = Field(default="parley", alias="PARLEY_AUTH_AUDIENCE")
+    # Where a token's audience is: ``aud`` (ID tokens, Auth0, Firebase), or ``client_id`` (Cognito access
+    # tokens, which carry no ``aud``).
+    auth_audience_claim: Literal["aud", "client_id"] = Field(default="aud", alias="PARLEY_AUTH_AUDIENCE_CLAIM")
     auth_leeway_seconds: int = Field(default=30, ge=0, le=300, alias="PARLEY_AUTH_LEEWAY_SECONDS")
     # How long a fetched secret or JWKS is cached inside a warm Lambda.
     auth_key_cache_seconds: int = Field(default=300, ge=0, alias="PARLEY_AUTH_KEY_CACHE_SECONDS")
@@ -56,6 +60,9 @@ class Settings(BaseModel):
     fanout_workers: int | None = Field(default=None, ge=1, le=1000, alias="PARLEY_FANOUT_WORKERS")
     # X-Ray SDK subsegments (the handler, each AWS call); off: Lambda's active tracing alone, no SDK imported.
     xray_subsegments: bool = Field(default=False, alias="PARLEY_XRAY_SUBSEGMENTS")
+    # Which deployment this is (``<stack>-<stage>``, set by the CDK construct): a dimension of every custom
+    # metric, so that instances sharing an account and region keep their figures apart. Unset: no dimension.
+    deployment: str | None = Field(default=None, min_length=1, max_length=255, alias="PARLEY_DEPLOYMENT")
     # --- delivery (docs/protocol.md "Delivery guarantees") ---
     # The queue (SQS) where `send` hands delivery work it could not finish, for the `deliver` function.
     delivery_queue_url: str | None = Field(default=None, alias="PARLEY_DELIVERY_QUEUE_URL")
@@ -127,7 +134,20 @@ class Settings(BaseModel):
 
     @property
     def algorithms(self) -> list[str]:
-        return [a.strip() for a in self.auth_algorithms.split(",") if a.strip()]
+        return _listed(self.auth_algorithms)
+
+    @property
+    def issuers(self) -> list[str]:
+        return _listed(self.auth_issuer)
+
+    @property
+    def audiences(self) -> list[str]:
+        return _listed(self.auth_audience)
+
+
+def _listed(value: str) -> list[str]:
+    """``"a, b,"`` -> ``["a", "b"]``."""
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 @lru_cache(maxsize=1)

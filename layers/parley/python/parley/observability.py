@@ -64,3 +64,5 @@ def sdk_tracer() -> Tracer:
 logger = Logger(service=SERVICE)
 tracer = ContentFreeTracer()
 metrics = Metrics(namespace="Parley", service=SERVICE)
+if get_settings().deployment:  # dev and prod in one account: each its own series of every metric
+    metrics.set_default_dimensions(deployment=get_settings().deployment)
