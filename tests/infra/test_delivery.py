@@ -1,4 +1,5 @@
-"""The delivery queue (docs/protocol.md "Delivery guarantees"): only send hands work to it, only the deliver
+"""The delivery queue (docs/protocol.md "Delivery guarantees"): only the functions that store stream entries
+(send, and the changes: groups...) hand work to it, only the deliver
 function takes it, a job that keeps failing is kept in a dead-letter queue with an alarm."""
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from typing import Any
 import pytest
 
 from infra import constants
-from infra.constructs.functions import deployed_functions
+from infra.constructs.functions import NEEDS, deployed_functions
 from parley import routes
 from tests.infra.policies import actions, resources_of
 from tests.infra.synthesis import Synth
@@ -28,16 +29,20 @@ def test_deliver_is_deployed_although_no_route_reaches_it() -> None:
     assert routes.DELIVER in deployed_functions()
 
 
-def test_only_send_hands_work_to_the_queue_and_is_told_where_it_is(synth: Synth) -> None:
+def test_only_the_functions_that_store_stream_entries_hand_work_to_the_queue_and_are_told_where_it_is(
+        synth: Synth) -> None:
     queue_arn = f"${{{synth.logical_id(QUEUE)}.Arn}}"
+    handing_off = {name for name, needs in NEEDS.items() if needs.hands_off_delivery}
+    assert {"send", "groups"} <= handing_off
     senders = {h for h in deployed_functions() if queue_arn in resources_of(synth, h, "sqs:SendMessage")}
-    assert senders == {"send"}
-    assert resources_of(synth, "send", "sqs:SendMessage") == [queue_arn]
-    variables = synth.resource("Functions/send")["Properties"]["Environment"]["Variables"]
-    assert variables["PARLEY_DELIVERY_QUEUE_URL"] == {"Ref": synth.logical_id(QUEUE)}
+    assert senders == handing_off
+    for name in handing_off:
+        assert resources_of(synth, name, "sqs:SendMessage") == [queue_arn]
+        variables = synth.resource(f"Functions/{name}")["Properties"]["Environment"]["Variables"]
+        assert variables["PARLEY_DELIVERY_QUEUE_URL"] == {"Ref": synth.logical_id(QUEUE)}
     assert {h for h in deployed_functions()
             if "PARLEY_DELIVERY_QUEUE_URL" in synth.resource(f"Functions/{h}")["Properties"]
-            .get("Environment", {}).get("Variables", {})} == {"send"}
+            .get("Environment", {}).get("Variables", {})} == handing_off
 
 
 def test_the_deliver_function_takes_the_queue_and_reports_failed_jobs_one_by_one(synth: Synth) -> None:

@@ -11,6 +11,7 @@ import pytest
 from aws_cdk import aws_sns as sns
 
 from infra import CustomDomain, Parley
+from infra.constructs.functions import deployed_functions
 from infra.constructs.monitoring import ERROR_FRAMES_QUERY
 from tests.infra.synthesis import Synth, render
 
@@ -125,7 +126,8 @@ def test_alarms_notify_the_email_address_or_the_host_apps_topic(host_app: Synth)
     on_call = next(k for k in host_app.of_type("AWS::SNS::Topic") if k.startswith("OnCall"))
     for instance, topic in ((DEV, dev_topics[0]), (PROD, on_call)):
         alarms = of(host_app, instance, "AWS::CloudWatch::Alarm")
-        assert len(alarms) == 22  # 18 functions, the API's integration errors, 3 dead-letter queues
+        # one per function, the API's integration errors, 3 dead-letter queues
+        assert len(alarms) == len(deployed_functions()) + 4
         for alarm in alarms.values():
             assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic}]
             assert alarm["Properties"]["OKActions"] == [{"Ref": topic}]
@@ -155,7 +157,7 @@ def test_each_instance_has_a_dashboard_of_its_own_figures(host_app: Synth) -> No
     # error frames by code, from the refusals the handlers log with their code
     (query,) = [w["properties"]["query"] for w in widgets if w["type"] == "log"]
     assert query.endswith(ERROR_FRAMES_QUERY)
-    assert query.count("SOURCE") == 18
+    assert query.count("SOURCE") == len(deployed_functions())
     assert "ChatHost-dev" not in body
 
 
