@@ -8,7 +8,7 @@ objects, whichever the connection asked for."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 
@@ -73,6 +73,23 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class Quote:
+    """The message a reply answers, in short: its sender and up to 100 characters of its text, or ``deleted``
+    (deleted for everyone, or not yours to see: then ``sender_id`` is empty)."""
+
+    seq: int
+    sender_id: str
+    text: str | None = None
+    attachments: int = 0
+    deleted: bool = False
+
+    @classmethod
+    def from_frame(cls, quote: dict[str, Any]) -> Quote:
+        return cls(seq=int(quote["seq"]), sender_id=str(quote.get("senderId", "")), text=quote.get("text"),
+                   attachments=int(quote.get("attachments") or 0), deleted=bool(quote.get("deleted")))
+
+
+@dataclass(frozen=True)
 class Message:
     conversation_id: str
     seq: int
@@ -84,14 +101,31 @@ class Message:
     text: str
     body: dict[str, Any] = field(default_factory=dict, compare=False)
     attachments: tuple[Attachment, ...] = field(default=(), compare=False)
+    reply_to: int | None = field(default=None, compare=False)  # the seq this message replies to
+    quote: Quote | None = field(default=None, compare=False)  # with reply_to: what it replies to, in short
+    mentions: tuple[str, ...] = field(default=(), compare=False)  # the members it mentions
 
     @classmethod
     def from_frame(cls, frame: dict[str, Any]) -> Message:
         """A ``message`` frame (or an item of ``history`` / ``lastMessage``) in either format."""
         if "t" in frame:  # compact: the id is derived, the clientMsgId only on your own messages in history
-            return cls._of(frame["c"], int(frame["s"]), None, frame["f"], frame["at"], frame.get("r"), frame.get("b"))
-        return cls._of(frame["conversationId"], int(frame["seq"]), frame.get("messageId"), frame["senderId"],
-                       frame["sentAt"], frame.get("clientMsgId"), frame.get("body"))
+            message = cls._of(frame["c"], int(frame["s"]), None, frame["f"], frame["at"], frame.get("r"),
+                              frame.get("b"))
+        else:
+            message = cls._of(frame["conversationId"], int(frame["seq"]), frame.get("messageId"), frame["senderId"],
+                              frame["sentAt"], frame.get("clientMsgId"), frame.get("body"))
+        return message._with_reply_and_mentions(frame)
+
+    def _with_reply_and_mentions(self, frame: dict[str, Any]) -> Message:
+        reply_to, quote, mentions = frame.get("replyTo"), frame.get("quote"), frame.get("mentions")
+        if reply_to is None and not mentions:
+            return self
+        return replace(self, reply_to=int(reply_to) if reply_to is not None else None,
+                       quote=Quote.from_frame(quote) if isinstance(quote, dict) else None,
+                       mentions=tuple(str(u) for u in mentions or ()))
+
+    def mentions_user(self, user_id: str) -> bool:
+        return user_id in self.mentions
 
     @classmethod
     def _of(cls, conversation_id: str, seq: int, message_id: str | None, sender_id: str, sent_at: Any,
@@ -136,6 +170,7 @@ class Conversation:
     unread: int | None = None
     last_read_seq: int | None = None
     last_message: Message | None = None
+    mentions: int | None = None  # in listConversations: unread messages that mention you
 
     @classmethod
     def from_frame(cls, info: dict[str, Any]) -> Conversation:
@@ -143,7 +178,7 @@ class Conversation:
         return cls(conversation_id=info["conversationId"], kind=info["kind"], members=tuple(info["members"]),
                    created_by=info["createdBy"], created_at=int(info["createdAt"]), name=info.get("name"),
                    unread=info.get("unread"), last_read_seq=info.get("lastReadSeq"),
-                   last_message=Message.from_frame(last) if last else None)
+                   last_message=Message.from_frame(last) if last else None, mentions=info.get("mentions"))
 
 
 @dataclass(frozen=True)
@@ -241,10 +276,12 @@ class UnreadUpdate(Frame):
     conversation_id: str
     unread: int
     last_read_seq: int
+    mentions: int = 0  # unread messages that mention you
 
     @classmethod
     def from_frame(cls, frame: dict[str, Any]) -> UnreadUpdate:
-        return cls("unread", frame, frame["conversationId"], int(frame["unread"]), int(frame["lastReadSeq"]))
+        return cls("unread", frame, frame["conversationId"], int(frame["unread"]), int(frame["lastReadSeq"]),
+                   int(frame.get("mentions") or 0))
 
 
 @dataclass(frozen=True)
@@ -253,6 +290,7 @@ class UnreadCount:
     unread: int
     last_read_seq: int
     last_seq: int
+    mentions: int = 0  # unread messages that mention you (0 from a server older than the field)
 
 
 @dataclass(frozen=True)
@@ -267,7 +305,8 @@ class UnreadCounts(Frame):
     @classmethod
     def from_frame(cls, frame: dict[str, Any]) -> UnreadCounts:
         return cls("unreadCounts", frame, tuple(
-            UnreadCount(c["conversationId"], int(c["unread"]), int(c["lastReadSeq"]), int(c["lastSeq"]))
+            UnreadCount(c["conversationId"], int(c["unread"]), int(c["lastReadSeq"]), int(c["lastSeq"]),
+                        int(c.get("mentions") or 0))
             for c in frame.get("conversations", [])), int(frame["total"]), int(frame.get("badge", 0)))
 
     def of(self, conversation_id: str) -> int:
