@@ -120,7 +120,12 @@ def test_a_resend_is_recognised_before_its_reply_and_mentions_are_checked(world:
     # when carol is no longer a member and the resend names someone else, it is still the stored message
     again = world.messaging.send("alice", gid, "a1", body("yo"), reply_to=target, mentions=["mallory"])
     assert again.duplicate and again.message.seq == first.message.seq
-    assert again.message.mentions == ("carol",) and again.quoted is not None and again.quoted.seq == target
+    assert again.message.mentions == ("carol",) and again.message.reply_to == target
+    # and its delivery quotes the original again
+    world.connect("bob", "b-phone")
+    delivery(world).deliver_sent(again, "a-phone")
+    [frame] = live(world, "b-phone")
+    assert frame["quote"]["text"] == "hi"
 
 
 def test_the_protocol_bound_on_mentions_is_the_services() -> None:

@@ -110,10 +110,8 @@ class MessagingService:
         blocked_by = self._blocks.blocked_by(me) if self._blocks else set()
         recipients = tuple(u for u in conversation.members if u not in blocked_by)
         earlier = self._resent(head, me, client_msg_id)
-        if earlier is not None:
-            quoted = self._messages.get(conversation_id, earlier.reply_to) if earlier.reply_to is not None else None
-            return SendOutcome(message=earlier, duplicate=True, recipients=recipients, conversation=conversation,
-                               quoted=quoted)
+        if earlier is not None:  # (its delivery reads what it quotes: a failed read here would hide the ack)
+            return SendOutcome(message=earlier, duplicate=True, recipients=recipients, conversation=conversation)
         if conversation.kind is ConversationKind.DIRECT and blocked_by & set(conversation.members):
             raise BlockedError()
         quoted = self._reply_target(me, conversation, head, reply_to) if reply_to is not None else None
@@ -282,7 +280,8 @@ class MessagingService:
             if not (page.has_more or len(visible) > room):
                 return self._with_quotes(hidden, floor, MessagePage(messages=tuple(kept), has_more=False))
             if len(kept) >= limit or scanned >= HISTORY_SCAN_MAX:
-                return self._with_quotes(hidden, floor, MessagePage(messages=tuple(kept), has_more=True, next_seq=edge))
+                return self._with_quotes(hidden, floor,
+                                         MessagePage(messages=tuple(kept), has_more=True, next_seq=edge))
             if forward:
                 after = edge
             else:
