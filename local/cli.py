@@ -84,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     token = args.token or dev_token(args.me, settings)
     history = max(1, min(args.history, 100))
     try:
-        return asyncio.run(chat(url, args.me, args.peer, token, history=history))
+        return asyncio.run(chat(url, args.me, args.peer, token, history=history,
+                            typing_interval_s=settings.typing_interval_ms / 1000))
     except KeyboardInterrupt:
         return 0
 

@@ -77,6 +77,9 @@ class LocalSettings(BaseModel):
     log_level: str = Field(default="INFO", alias="PARLEY_LOCAL_LOG_LEVEL")
     # Where `parley chat` connects (default: this machine's stack on ws_port).
     url: str | None = Field(default=None, alias="PARLEY_URL")
+    # The server's typing relay interval, the variable the handlers read: `parley chat` sends `typing` no more
+    # often than that while you type.
+    typing_interval_ms: int = Field(default=3000, ge=0, le=60_000, alias="PARLEY_TYPING_INTERVAL_MS")
 
     @classmethod
     def from_env(cls) -> Self:

@@ -426,20 +426,28 @@ class ParleyClient:
 
     async def send(self, conversation_id: str, text: str | None = None, *,
                    attachments: Sequence[Attachment] = (), client_msg_id: str | None = None,
-                   last_seq: int | None = None, timeout: float | None = None) -> Ack:
+                   last_seq: int | None = None, timeout: float | None = None, reply_to: int | None = None,
+                   mentions: Sequence[str] = ()) -> Ack:
         """Send a message (text, attachments from :meth:`upload_file`, or both); resent with the same
         ``clientMsgId`` until acked (the server stores it once). ``timeout`` bounds the whole effort (None:
         until acked or the client gives up).
 
         Sending a ``client_msg_id`` again (an app's own outbox) is recognised as a resend however many
         messages arrived since: this client remembers the ``lastSeq`` it first sent it with; an app that
-        restarted passes the ``last_seq`` it stored with the message."""
+        restarted passes the ``last_seq`` it stored with the message.
+
+        ``reply_to``: the seq of the message this one replies to (the members get it with a short quote);
+        ``mentions``: user ids of members to mention (pushed even when their mode is ``badge`` or ``passive``)."""
         cmid = client_msg_id or secrets.token_hex(8)
         body: dict[str, Any] = {"text": text} if text else {}
         if attachments:
             body["attachments"] = [a.to_request() for a in attachments]
         frame: dict[str, Any] = {"action": "send", "conversationId": conversation_id, "clientMsgId": cmid,
                                  "body": body}
+        if reply_to is not None:
+            frame["replyTo"] = reply_to
+        if mentions:
+            frame["mentions"] = list(dict.fromkeys(mentions))
         # The newest seq we have, fixed at the first attempt and sent unchanged with every resend: the server
         # then recognises a resend however many messages arrived in between.
         if last_seq is None:

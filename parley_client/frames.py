@@ -74,18 +74,19 @@ class Attachment:
 
 @dataclass(frozen=True)
 class Quote:
-    """The message a reply answers, in short (docs/protocol.md, ``send``)."""
+    """The message a reply answers, in short: its sender and up to 100 characters of its text, or ``deleted``
+    (deleted for everyone, or not yours to see: then ``sender_id`` is empty)."""
 
     seq: int
     sender_id: str
-    text: str | None = None  # up to 100 characters
-    attachments: int | None = None
+    text: str | None = None
+    attachments: int = 0
     deleted: bool = False
 
     @classmethod
-    def from_frame(cls, item: dict[str, Any]) -> Quote:
-        return cls(seq=int(item["seq"]), sender_id=str(item.get("senderId", "")), text=item.get("text"),
-                   attachments=_int(item.get("attachments")), deleted=bool(item.get("deleted")))
+    def from_frame(cls, quote: dict[str, Any]) -> Quote:
+        return cls(seq=int(quote["seq"]), sender_id=str(quote.get("senderId", "")), text=quote.get("text"),
+                   attachments=int(quote.get("attachments") or 0), deleted=bool(quote.get("deleted")))
 
 
 @dataclass(frozen=True)
@@ -109,9 +110,9 @@ class Message:
     attachments: tuple[Attachment, ...] = field(default=(), compare=False)
     edited_at: int | None = field(default=None, compare=False)
     deleted: bool = field(default=False, compare=False)  # a tombstone: no text, no attachments
-    reply_to: int | None = field(default=None, compare=False)
-    quote: Quote | None = field(default=None, compare=False)
-    mentions: tuple[str, ...] = field(default=(), compare=False)
+    reply_to: int | None = field(default=None, compare=False)  # the seq this message replies to
+    quote: Quote | None = field(default=None, compare=False)  # with reply_to: what it replies to, in short
+    mentions: tuple[str, ...] = field(default=(), compare=False)  # the members it mentions
     reactions: tuple[Reaction, ...] = field(default=(), compare=False)
 
     @classmethod
@@ -125,10 +126,14 @@ class Message:
                               frame["sentAt"], frame.get("clientMsgId"), frame.get("body"))
         quote = frame.get("quote")
         return replace(message, edited_at=_int(frame.get("editedAt")), deleted=bool(frame.get("deleted")),
-                       reply_to=_int(frame.get("replyTo")), quote=Quote.from_frame(quote) if quote else None,
+                       reply_to=_int(frame.get("replyTo")),
+                       quote=Quote.from_frame(quote) if isinstance(quote, dict) else None,
                        mentions=tuple(frame.get("mentions") or ()),
                        reactions=tuple(Reaction(emoji=r["emoji"], count=int(r["count"]), me=bool(r.get("me")))
                                        for r in frame.get("reactions") or ()))
+
+    def mentions_user(self, user_id: str) -> bool:
+        return user_id in self.mentions
 
     @classmethod
     def _of(cls, conversation_id: str, seq: int, message_id: str | None, sender_id: str, sent_at: Any,
@@ -330,10 +335,12 @@ class UnreadUpdate(Frame):
     conversation_id: str
     unread: int
     last_read_seq: int
+    mentions: int = 0  # unread messages that mention you
 
     @classmethod
     def from_frame(cls, frame: dict[str, Any]) -> UnreadUpdate:
-        return cls("unread", frame, frame["conversationId"], int(frame["unread"]), int(frame["lastReadSeq"]))
+        return cls("unread", frame, frame["conversationId"], int(frame["unread"]), int(frame["lastReadSeq"]),
+                   int(frame.get("mentions") or 0))
 
 
 @dataclass(frozen=True)
@@ -342,6 +349,7 @@ class UnreadCount:
     unread: int
     last_read_seq: int
     last_seq: int
+    mentions: int = 0  # unread messages that mention you (0 from a server older than the field)
 
 
 @dataclass(frozen=True)
@@ -356,7 +364,8 @@ class UnreadCounts(Frame):
     @classmethod
     def from_frame(cls, frame: dict[str, Any]) -> UnreadCounts:
         return cls("unreadCounts", frame, tuple(
-            UnreadCount(c["conversationId"], int(c["unread"]), int(c["lastReadSeq"]), int(c["lastSeq"]))
+            UnreadCount(c["conversationId"], int(c["unread"]), int(c["lastReadSeq"]), int(c["lastSeq"]),
+                        int(c.get("mentions") or 0))
             for c in frame.get("conversations", [])), int(frame["total"]), int(frame.get("badge", 0)))
 
     def of(self, conversation_id: str) -> int:

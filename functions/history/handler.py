@@ -19,7 +19,7 @@ def history(caller: Caller, raw: dict[str, Any]) -> HistoryFrame:
                                         after=request.after, limit=request.limit)
     metrics.add_metric(name="HistoryPages", unit="Count", value=1)
     return HistoryFrame(conversation_id=request.conversation_id, has_more=page.has_more, next_seq=page.next_seq,
-                        messages=[entry_frame(m, caller.frame_format, reader=caller.user_id, quoted=page.quoted)
+                        messages=[entry_frame(m, caller.frame_format, reader=caller.user_id, quoted=page.quotes)
                                   for m in page.messages],
                         ref=request.request_id)
 

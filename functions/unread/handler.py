@@ -23,14 +23,16 @@ def unread(caller: Caller, raw: dict[str, Any]) -> BaseModel:
         summary = app.inbox.read(caller.user_id, caller.connection_id, request.conversation_id, request.seq)
         metrics.add_metric(name="Reads", unit="Count", value=1)
         return UnreadFrame(conversation_id=request.conversation_id, unread=summary.unread,
-                           last_read_seq=summary.read_seq, ref=request.request_id)
+                           last_read_seq=summary.read_seq, mentions=summary.mentions or None,
+                           ref=request.request_id)
     if raw.get("action") == "unreadCounts":
         asked = UnreadCountsRequest.model_validate(raw)
         counts = app.badges.unread_counts(caller.user_id)
         metrics.add_metric(name="UnreadCountQueries", unit="Count", value=1)
         return UnreadCountsFrame(total=counts.total, badge=counts.badge, ref=asked.request_id, conversations=[
             UnreadEntry(conversation_id=s.conversation.conversation_id, unread=s.unread,
-                        last_read_seq=s.read_seq, last_seq=s.last_seq) for s in counts.conversations])
+                        last_read_seq=s.read_seq, last_seq=s.last_seq, mentions=s.mentions)
+            for s in counts.conversations])
     raise UnknownActionError()
 
 

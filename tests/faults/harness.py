@@ -50,6 +50,7 @@ DELIVERY_QUEUE = "parley-faults-delivery"
 # Error codes after which an app resends the same clientMsgId (docs/protocol.md, error codes).
 RESENDABLE = {"throttled", "internal_error", "conflict"}
 SEND_ATTEMPTS = 4
+MENTIONED = ("carol", "erin")  # the members the second message mentions (carol has a device, erin none)
 DELIVER_ATTEMPTS = 5  # the delivery queue's receive count before its dead-letter queue
 NOTIFIER_ATTEMPTS = 3  # an asynchronous invocation and Lambda's two retries
 KILLED = "killed"
@@ -148,7 +149,8 @@ class Run:
                 self._setup()
                 self._send("m1", {"text": "first"})
                 self.env.api.stale.add(self.conn("b0"))  # bob's old socket is gone: API Gateway answers 410
-                self._send("m2", {"text": "second", "attachments": [self._voice_message()]}, fault_phase="send")
+                self._send("m2", {"text": "second", "attachments": [self._voice_message()]}, fault_phase="send",
+                           mentions=MENTIONED)
                 self._send("m3", {"text": "third"})
                 self._drain()
             finally:
@@ -181,10 +183,13 @@ class Run:
         assert processed == {"processed": 1}, processed
         return {"key": key, "contentType": "audio/mp4", "size": 100}
 
-    def _send(self, cmid: str, body: dict[str, Any], fault_phase: str | None = None) -> None:
+    def _send(self, cmid: str, body: dict[str, Any], fault_phase: str | None = None,
+              mentions: tuple[str, ...] = ()) -> None:
         faulty = fault_phase == self.case.fault_phase
         frame = {"action": "send", "conversationId": self.conversation, "clientMsgId": cmid, "body": body,
                  "lastSeq": len(self.acks)}
+        if mentions:
+            frame["mentions"] = [self.user(u) for u in mentions]
         if self.case.phase == "deliver" and cmid == "m2":  # make this send hand its delivery off
             self.injector.rules = [Rule("dynamodb", "BatchGetItem", Fault.THROTTLE,
                                         when=batch_of(table.CONNECTIONS_SK), times=None)]
@@ -279,6 +284,9 @@ class Run:
             for (endpoint, message_id), collapse_ids in repeats.items():
                 if "/APNS/" in endpoint:
                     assert set(collapse_ids) == {message_id}, collapse_ids
+        # the members the second message mentions have it recorded as an unread mention (once: a set)
+        for user in MENTIONED:
+            assert self.acks["m2"]["s"] in self._mention_seqs(user), f"{user}'s mention of m2 was not recorded"
         # each pushed member's badge counts the conversation once, however many times its events ran (erin, with
         # no device, is not pushed: her badge is not kept)
         for user, badge in (("carol", 1), ("dave", 1), ("erin", 0)):
@@ -318,6 +326,11 @@ class Run:
         return ClientMessage(conversation_id=self.conversation, seq=seq, message_id=f"{self.conversation}.{seq}",
                              sender_id=item["f"]["S"], sent_at=int(item["t"]["N"]), client_msg_id=item["c"]["S"],
                              text="")
+
+    def _mention_seqs(self, user: str) -> set[int]:
+        item = self.env.ddb.get_item(TableName=self.table_name, ConsistentRead=True, Key={
+            "pk": {"S": table.user_pk(self.user(user))}, "sk": {"S": table.member_sk(self.conversation)}})["Item"]
+        return {int(s) for s in item.get("ms", {}).get("NS", [])}
 
     def _badge(self, user: str) -> int:
         item = self.env.ddb.get_item(TableName=self.table_name, ConsistentRead=True, Key={

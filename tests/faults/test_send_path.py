@@ -16,6 +16,7 @@ SEND_POINTS: list[Point] = [
     ("who blocked the sender", "dynamodb", "Query", is_query_of("BLOCKEDBY#")),
     ("attachment check", "s3", "HeadObject", None),
     ("message write", "dynamodb", "PutItem", is_item_of("MSG#")),
+    ("mention mark", "dynamodb", "UpdateItem", is_item_of(table.MEMBER_PREFIX)),
     ("upload record", "dynamodb", "UpdateItem", key_of("UPLOAD#")),
     ("attachment tags", "s3", "PutObjectTagging", None),
     CONNECTION_LOOKUP,

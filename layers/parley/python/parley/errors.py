@@ -140,6 +140,18 @@ class MessageNotFoundError(ParleyError):
     code = "message_not_found"
 
 
+class InvalidReplyError(ParleyError):
+    """replyTo names no message of this conversation that you can see."""
+
+    code = "invalid_reply"
+
+
+class InvalidMentionsError(ParleyError):
+    """Only current members of the conversation can be mentioned."""
+
+    code = "invalid_mentions"
+
+
 class TooManyConnectionsError(ParleyError):
     """The user has too many open connections, or opened new ones too fast."""
 

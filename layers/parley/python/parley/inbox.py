@@ -191,7 +191,7 @@ class InboxService:
             self._uncount(me)  # this read made the conversation read: one fewer in the badge
         if self._fanout is not None:
             update = UnreadFrame(conversation_id=conversation_id, unread=summary.unread,
-                                 last_read_seq=summary.read_seq)
+                                 last_read_seq=summary.read_seq, mentions=summary.mentions or None)
             self._fanout.deliver([me], update.to_json().encode(), now, exclude_connection=connection_id)
             # Receipts tell others you are around: none while invisible, none with hidden receipts, and none
             # between you and anyone with a block between you (either way).

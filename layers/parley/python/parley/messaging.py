@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 from parley.clock import Clock, now_ms
 from parley.conversations import ConversationService, ensure_member
 from parley.errors import (
     BlockedError,
     ConflictError,
+    InvalidMentionsError,
+    InvalidReplyError,
     InvalidSeqError,
     NotMemberError,
     OutcomeUnknownError,
@@ -49,6 +52,8 @@ HISTORY_SCAN_MAX = 1000
 # Changes to one message. Going back (``before``) history leaves them out: the messages it returns already show
 # them (their text, tombstones and reactions as they are now). Going forward (catch-up) it returns them.
 MESSAGE_CHANGES = frozenset({ChangeKind.EDITED, ChangeKind.DELETED, ChangeKind.REACTED, ChangeKind.UNREACTED})
+# A message mentions at most this many members (docs/protocol.md, ``send``).
+MAX_MENTIONS = 50
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,7 @@ class SendOutcome:
     recipients: tuple[str, ...]  # members it is delivered to (the sender's other connections included)
     conversation: Conversation
     lost_races: int = 0  # puts that found their seq taken by another message before this one was stored
+    quoted: Message | None = None  # a reply: the message it replies to, as the send read it (for its quote)
 
 
 @dataclass(frozen=True)
@@ -88,10 +94,13 @@ class MessagingService:
         self._clock = clock
 
     def send(self, me: str, conversation_id: str, client_msg_id: str, body: MessageBody, *,
-             last_seq: int | None = None) -> SendOutcome:
+             last_seq: int | None = None, reply_to: int | None = None,
+             mentions: Sequence[str] = ()) -> SendOutcome:
         """Store the message under the next seq, or recognise a resend: with ``last_seq`` (the newest seq the
         client had when it first sent this ``clientMsgId``) among every message after it, without it among
-        the newest ``idempotency_window`` messages."""
+        the newest ``idempotency_window`` messages. ``reply_to`` must be a message ``me`` can see (a deleted
+        one too: its quote says so); ``mentions`` current members. A resend is recognised before either is
+        checked: the stored message answers, whatever the resend says."""
         if body.text and len(body.text.encode()) > self._max_text_bytes:
             raise TextTooLongError(f"Text is limited to {self._max_text_bytes} bytes of UTF-8.")
         head = self._messages.head(conversation_id, self._window) if last_seq is None \
@@ -101,14 +110,32 @@ class MessagingService:
         blocked_by = self._blocks.blocked_by(me) if self._blocks else set()
         recipients = tuple(u for u in conversation.members if u not in blocked_by)
         earlier = self._resent(head, me, client_msg_id)
-        if earlier is not None:
+        if earlier is not None:  # (its delivery reads what it quotes: a failed read here would hide the ack)
             return SendOutcome(message=earlier, duplicate=True, recipients=recipients, conversation=conversation)
         if conversation.kind is ConversationKind.DIRECT and blocked_by & set(conversation.members):
             raise BlockedError()
+        quoted = self._reply_target(me, conversation, head, reply_to) if reply_to is not None else None
+        mentioned = _checked_mentions(conversation, mentions)
         if self._moderation is not None and body.text:
             body = body.model_copy(update={"text": self._moderation.review(me, conversation, body.text)})
-        draft = _Draft(conversation_id=conversation_id, sender_id=me, client_msg_id=client_msg_id, body=body)
-        return self._append(draft, head, recipients, conversation)
+        draft = _Draft(conversation_id=conversation_id, sender_id=me, client_msg_id=client_msg_id, body=body,
+                       reply_to=reply_to, mentions=mentioned)
+        sent = self._append(draft, head, recipients, conversation)
+        return replace(sent, quoted=quoted) if quoted is not None else sent
+
+    def _reply_target(self, me: str, conversation: Conversation, head: ConversationHead, seq: int) -> Message:
+        """The message a reply answers: one of this conversation (not a change entry) that ``me`` may read (not
+        from before they joined a group that keeps history from joining, not of a user they blocked in a
+        group). A deleted one may be replied to. Read from the head when it holds it."""
+        target = next((m for m in head.recent if m.seq == seq), None)
+        if target is None and conversation.first_visible_seq(me) <= seq <= head.last_seq:
+            target = self._messages.get(conversation.conversation_id, seq)
+        if target is None or target.is_change or seq < conversation.first_visible_seq(me):
+            raise InvalidReplyError()
+        if conversation.kind is ConversationKind.GROUP and self._blocks is not None \
+                and target.sender_id in hidden_senders(conversation, self._blocks.blocks_of(me)):
+            raise InvalidReplyError()
+        return target
 
     def _append(self, draft: _Draft, head: ConversationHead, recipients: tuple[str, ...],
                 conversation: Conversation) -> SendOutcome:
@@ -238,7 +265,7 @@ class MessagingService:
         while True:
             page = self._messages.page(conversation_id, before=before, after=after, limit=limit, floor=floor)
             if not page.messages:
-                return self._with_quotes(conversation_id, MessagePage(messages=tuple(kept), has_more=False))
+                return self._with_quotes(hidden, floor, MessagePage(messages=tuple(kept), has_more=False))
             scanned += len(page.messages)
             visible = [m for m in page.messages if shown(m)]
             room = limit - len(kept)
@@ -251,21 +278,35 @@ class MessagingService:
                 kept = taken + kept
                 edge = taken[0].seq if len(visible) > room else page.messages[0].seq
             if not (page.has_more or len(visible) > room):
-                return self._with_quotes(conversation_id, MessagePage(messages=tuple(kept), has_more=False))
+                return self._with_quotes(hidden, floor, MessagePage(messages=tuple(kept), has_more=False))
             if len(kept) >= limit or scanned >= HISTORY_SCAN_MAX:
-                return self._with_quotes(conversation_id,
+                return self._with_quotes(hidden, floor,
                                          MessagePage(messages=tuple(kept), has_more=True, next_seq=edge))
             if forward:
                 after = edge
             else:
                 before = edge
 
-    def _with_quotes(self, conversation_id: str, page: MessagePage) -> MessagePage:
+    def _with_quotes(self, hidden: frozenset[str], floor: int, page: MessagePage) -> MessagePage:
+        """With the messages the page's replies quote that it does not hold, as they are now (a deleted one is a
+        tombstone). One the reader may not see (from before ``floor``, or of a user they blocked in a group) is
+        left out: its reply's quote then says only that it is not there."""
         held = {m.seq for m in page.messages}
-        wanted = sorted({m.reply_to for m in page.messages if m.reply_to is not None and m.reply_to not in held})
+        wanted = sorted({m.reply_to for m in page.messages
+                         if m.reply_to is not None and m.reply_to not in held and m.reply_to >= floor})
         if not wanted:
             return page
-        return page.model_copy(update={"quoted": self._messages.get_many(conversation_id, wanted)})
+        found = self._messages.get_many(page.messages[0].conversation_id, wanted)
+        return page.model_copy(update={"quoted": {seq: m for seq, m in found.items()
+                                                  if not m.is_change and m.sender_id not in hidden}})
+
+
+def _checked_mentions(conversation: Conversation, mentions: Sequence[str]) -> tuple[str, ...]:
+    """``mentions`` without repeats, in order; every one a current member (else ``invalid_mentions``)."""
+    mentioned = tuple(dict.fromkeys(mentions))
+    if len(mentioned) > MAX_MENTIONS or any(not conversation.has_member(u) for u in mentioned):
+        raise InvalidMentionsError()
+    return mentioned
 
 
 def hidden_senders(conversation: Conversation, blocked: set[str] | frozenset[str]) -> frozenset[str]:

@@ -219,6 +219,11 @@ class MessagePage(BaseModel):
     next_seq: int | None = None
     quoted: dict[int, Message] = Field(default_factory=dict)  # messages replied to that the page does not hold
 
+    @property
+    def quotes(self) -> dict[int, Message]:
+        """Every message the page's replies may quote: its own messages and ``quoted``."""
+        return {**{m.seq: m for m in self.messages if not m.is_change}, **self.quoted}
+
 
 
 
@@ -382,10 +387,11 @@ class DeliveryJob(BaseModel):
     live: tuple[str, ...] = ()
     unread: tuple[str, ...] = ()
     exclude_connection: str | None = None  # the sending connection: it got the ack instead
+    mark: tuple[str, ...] = ()  # mentioned members whose mention is still to be recorded
 
     @property
     def empty(self) -> bool:
-        return not self.live and not self.unread
+        return not self.live and not self.unread and not self.mark
 
 
 class Report(BaseModel):

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from parley.clock import Clock, now_ms
 from parley.errors import EndpointDisabledError
 from parley.inbox import InboxService
-from parley.models import ConversationKind, Device, NotifyMode, Profile
+from parley.models import ConversationKind, Device, Membership, NotifyMode, Profile
 from parley.observability import logger
 from parley.ports import DeviceStore, MessageStore, ProfileStore, PushGateway, PushLedger, RecipientStore
 from parley.push_payloads import sns_message
@@ -39,6 +39,15 @@ LEDGER_MARGIN_S = 3.0
 # Publishes to SNS run in parallel: a group message to 40 offline devices takes 3 rounds of one publish's
 # time, not 40 (docs/push.md "What a push reads and writes").
 PUBLISH_WORKERS = 16
+
+
+def notify_mode(membership: Membership, profile: Profile, mentioned: bool, now_ms: int) -> NotifyMode:
+    """How a message reaches an offline recipient: their mode for the conversation, but an alert (``push``)
+    when it mentions them, even in ``badge`` or ``passive`` mode, unless they muted the conversation (a mute
+    silences everything, mentions included)."""
+    if mentioned and not membership.muted(now_ms):
+        return NotifyMode.PUSH
+    return membership.effective_notify(profile, now_ms)
 
 
 class OutOfTimeError(Exception):
@@ -118,7 +127,7 @@ class Notifier:
             profile, membership = recipients[user].profile, recipients[user].membership
             if membership is None:  # left the conversation since
                 continue
-            mode = membership.effective_notify(profile, now)
+            mode = notify_mode(membership, profile, user in (event.mentions or ()), now)
             if mode is NotifyMode.PASSIVE:
                 report.skipped_passive += 1
                 continue
@@ -131,7 +140,10 @@ class Notifier:
             if not unread:
                 report.skipped_read += 1  # read it (on another device) or replied since: nothing to tell
                 continue
-            badge = self._badge(event, profile, unread)
+            # A mention pushed from a conversation that is otherwise passive does not count it in the badge
+            # (passive conversations never do): the badge stays as stored.
+            counted = membership.effective_notify(profile, now) is not NotifyMode.PASSIVE
+            badge = self._badge(event, profile, unread) if counted else profile.badge
             pushes += [_Push(user, device, sns_message(device.endpoint_arn, event, mode, badge, unread,
                                                        self._with_content)) for device in fresh]
         self._publish_all(pushes, event.message_id, pushed, report, stop_at)

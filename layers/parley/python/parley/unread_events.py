@@ -35,6 +35,9 @@ class UnreadEvent(BaseModel):
     sent_at: int
     recipients: list[str]  # members with no open connection when the message was stored
     text: str | None = None  # absent in the content-free ("ids") mode, and for attachments without text
+    # The recipients the message mentions (absent: none). Parley's notifier pushes them an alert whatever their
+    # notify mode, unless they muted the conversation.
+    mentions: list[str] | None = None
     attachment_count: int | None = None  # present when the message has attachments
 
 
@@ -50,6 +53,7 @@ class UnreadEventPublisher:
             message_id=message.message_id,
             sender_id=message.sender_id, sent_at=message.sent_at, recipients=offline,
             text=message.body.text if self._include_text and message.body else None,
-            attachment_count=len(message.body.attachments or ()) or None if message.body else None)
+            attachment_count=len(message.body.attachments or ()) or None if message.body else None,
+            mentions=[u for u in offline if u in message.mentions and u != message.sender_id] or None)
         self._publisher.publish(event.model_dump(by_alias=True, exclude_none=True), UNREAD_EVENT)
         return event

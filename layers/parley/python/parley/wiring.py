@@ -257,6 +257,7 @@ def _push_gateway(settings: Settings) -> SnsPushGateway | None:
 
 def _delivery(fanout: Fanout | None, attachments: AttachmentService, settings: Settings) -> DeliveryService:
     from parley.delivery import DeliveryService
+    from parley.stores.blocks import DynamoBlockStore
     from parley.stores.conversations import DynamoConversationStore
     from parley.stores.messages import DynamoMessageStore
 
@@ -274,7 +275,7 @@ def _delivery(fanout: Fanout | None, attachments: AttachmentService, settings: S
         queue = SqsDeliveryQueue(settings.delivery_queue_url)
     return DeliveryService(
         fanout, unread_events, attachments, queue,
-        messages=DynamoMessageStore(name), conversations=DynamoConversationStore(name),
+        messages=DynamoMessageStore(name), conversations=DynamoConversationStore(name), blocks=DynamoBlockStore(name),
         budget_ms=settings.delivery_budget_ms, redeliver_window_seconds=settings.redeliver_window_seconds)
 
 

@@ -17,8 +17,10 @@ from parley.models import (
     MessageBody,
 )
 from parley.protocol.base import Identifier, Inbound, MediaType, Outbound, UploadKey
+from parley.user_ids import UserId
 
 MAX_ATTACHMENTS = 10
+MAX_MENTIONS = 50  # parley.messaging.MAX_MENTIONS
 
 
 class AttachmentIn(BaseModel):
@@ -53,6 +55,9 @@ class SendRequest(Inbound):
     # The newest seq the app had of this conversation when it FIRST sent this clientMsgId (the same value on
     # every resend): a resend is then recognised however many messages arrived since.
     last_seq: Annotated[int, Field(ge=0)] | None = None
+    reply_to: Annotated[int, Field(ge=1)] | None = None  # the seq of the message this one replies to
+    # Members mentioned (repeats count once). Up to MAX_MENTIONS: the service checks they are members.
+    mentions: Annotated[list[UserId], Field(max_length=MAX_MENTIONS)] | None = None
 
 
 class HistoryRequest(Inbound):

@@ -35,6 +35,7 @@ class UnreadFrame(Outbound):
     conversation_id: str
     unread: int
     last_read_seq: int
+    mentions: int | None = None  # unread messages that mention the reader (absent: none)
     ref: str | None = None
 
 
@@ -43,6 +44,7 @@ class UnreadEntry(Outbound):
     unread: int
     last_read_seq: int
     last_seq: int
+    mentions: int  # unread messages that mention the caller
 
 
 class UnreadCountsFrame(Outbound):
