@@ -36,6 +36,9 @@ ROUTES: MappingProxyType[str, str] = MappingProxyType({
     "unregisterDevice": "devices",
     "requestUpload": "uploads",
     "attachmentUrls": "uploads",
+    "edit": "changes",
+    "delete": "changes",
+    "react": "changes",
 })
 
 AUTHORIZER = "authorizer"  # the $connect REQUEST authorizer's function

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from parley.devices import DeviceService
     from parley.fanout import Fanout
     from parley.inbox import InboxService
+    from parley.message_changes import MessageChangeService
     from parley.messaging import MessagingService
     from parley.moderation import ModerationService
     from parley.notifier import Notifier
@@ -145,6 +146,14 @@ class Services:
         return MessagingService(self.message_store, self.conversations, max_text_bytes=self.settings.max_text_bytes,
                                 idempotency_window=self.settings.idempotency_window, blocks=self.blocks,
                                 moderation=self.moderation, read_positions=self.conversation_store)
+
+    @cached_property
+    def message_changes(self) -> MessageChangeService:
+        from parley.message_changes import MessageChangeService
+
+        return MessageChangeService(self.message_store, self.messaging, max_text_bytes=self.settings.max_text_bytes,
+                                    edit_window_seconds=self.settings.edit_window_seconds, blocks=self.blocks,
+                                    moderation=self.moderation, attachments=self.attachments)
 
     @cached_property
     def inbox(self) -> InboxService:
