@@ -2,7 +2,9 @@
 
 It opens the direct conversation, shows its recent history and whether the peer is online, then prints
 messages as they arrive (and when the peer types, reads, comes and goes) and sends each line typed. ``/read``
-marks the conversation read. Run it in two terminals (``--as alice --to bob`` and ``--as bob --to alice``).
+marks the conversation read; ``/edit``, ``/delete``, ``/react`` and ``/unreact`` change a message (your last one, or
+the newest, unless a ``#seq`` names it). Run it in two terminals (``--as alice --to bob`` and ``--as bob --to
+alice``).
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TextIO
 
 from parley_client import (
+    Change,
     HandshakeRejected,
     Message,
     ParleyClient,
@@ -28,6 +32,7 @@ from parley_client import (
 
 QUIT_COMMANDS = frozenset({"/quit", "/exit"})
 READ_COMMAND = "/read"
+CHANGE_COMMANDS = frozenset({"/edit", "/delete", "/react", "/unreact"})
 TYPING_SHOWN_FOR_SECONDS = 5.0  # the protocol's advice: an indicator lasts about 5 s without a new one
 
 
@@ -37,9 +42,48 @@ def _clock(epoch_ms: int) -> str:
 
 def format_message(message: Message, me: str) -> str:
     who = "you" if message.sender_id == me else message.sender_id
+    if message.deleted:
+        return f"[{_clock(message.sent_at)}] #{message.seq} {who}: (deleted)"
     files = len(message.attachments)
     extra = f" [{files} attachment{'s' if files > 1 else ''}]" if files else ""
-    return f"[{_clock(message.sent_at)}] {who}: {message.text}{extra}"
+    edited = " (edited)" if message.edited_at else ""
+    reactions = "".join(f" {r.emoji}{r.count}" for r in message.reactions)
+    return f"[{_clock(message.sent_at)}] #{message.seq} {who}: {message.text}{extra}{edited}{reactions}"
+
+
+def format_change(change: Change, me: str) -> str:
+    who = "you" if change.by == me else change.by
+    target = f"#{change.target}"
+    if change.kind == "edited":
+        return f"* {who} edited {target}: {change.text}"
+    if change.kind == "deleted":
+        return f"* {who} deleted {target}"
+    if change.kind in ("reacted", "unreacted"):
+        verb = "reacted" if change.kind == "reacted" else "took back"
+        return f"* {who} {verb} {change.emoji} on {target} ({change.count})"
+    return f"* {who}: {change.kind}"
+
+
+@dataclass
+class Seen:
+    """The seqs the change commands default to: your last message, and the newest message."""
+
+    me: str
+    mine: list[int] = field(default_factory=list)
+    newest: int = 0
+
+    def saw(self, message: Message) -> None:
+        self.newest = max(self.newest, message.seq)
+        if message.sender_id == self.me and not message.deleted:
+            self.mine.append(message.seq)
+
+    def target(self, words: list[str], own: bool) -> int | None:
+        """The ``#seq`` at the start of ``words`` (taken off), else your last message or the newest one."""
+        if words and words[0].startswith("#") and words[0][1:].isdigit():
+            return int(words.pop(0)[1:])
+        if own:
+            return self.mine[-1] if self.mine else None
+        return self.newest or None
 
 
 def format_presence(status: PresenceStatus) -> str:
@@ -102,19 +146,23 @@ async def chat(url: str, me: str, peer: str, token: str, *, history: int = 20, o
         cid = conversation.conversation_id
         page = await client.history(cid, limit=history)
         say(f"Chatting with {peer} as {me}. Type a message and press Enter; {READ_COMMAND} marks it read, "
-            "/quit or Ctrl-D leaves.")
+            "/edit [#seq] <text>, /delete [#seq], /react [#seq] <emoji> and /unreact [#seq] <emoji> change a "
+            "message (your last one, or the newest), /quit or Ctrl-D leaves.")
         if page.has_more:
             say(f"  (showing the last {len(page.messages)} messages)")
+        seen = Seen(me)
         for message in page.messages:
-            say(format_message(message, me))
+            if isinstance(message, Message):
+                seen.saw(message)
+                say(format_message(message, me))
         client.track(cid, page.messages[-1].seq if page.messages else 0)
         status = (await client.presence([peer])).of(peer)
         if status is not None:
             say(format_presence(status))
         typed = lines or await _stdin_lines()
-        receiving = asyncio.create_task(_show_incoming(client, cid, me, say))
+        receiving = asyncio.create_task(_show_incoming(client, cid, me, say, seen))
         try:
-            await _send_typed(client, cid, typed, say)
+            await _send_typed(client, cid, typed, say, seen)
         finally:
             receiving.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -128,7 +176,8 @@ async def chat(url: str, me: str, peer: str, token: str, *, history: int = 20, o
 
 
 async def _send_typed(client: ParleyClient, cid: str, typed: asyncio.Queue[str | None],
-                      say: Callable[[str], None]) -> None:
+                      say: Callable[[str], None], seen: Seen | None = None) -> None:
+    seen = seen or Seen("")
     while (line := await typed.get()) is not None:
         text = line.strip()
         if text in QUIT_COMMANDS:
@@ -138,12 +187,37 @@ async def _send_typed(client: ParleyClient, cid: str, typed: asyncio.Queue[str |
         try:
             if text == READ_COMMAND:
                 await _mark_read(client, cid, say)
+            elif text.split(maxsplit=1)[0] in CHANGE_COMMANDS:
+                await _change(client, cid, text, seen, say)
             else:
-                await client.send(cid, text, timeout=30)
+                ack = await client.send(cid, text, timeout=30)
+                seen.mine.append(ack.seq)
+                seen.newest = max(seen.newest, ack.seq)
         except ServerError as exc:
             say(f"* not done: {exc.message} ({exc.code})")
         except TimeoutError:
             say("* not sent: no answer from the server within 30 s")
+
+
+async def _change(client: ParleyClient, cid: str, text: str, seen: Seen, say: Callable[[str], None]) -> None:
+    """``/edit [#seq] <text>``, ``/delete [#seq]`` (your last message by default), ``/react [#seq] <emoji>`` and
+    ``/unreact [#seq] <emoji>`` (the newest message by default)."""
+    command, *words = text.split()
+    seq = seen.target(words, own=command in ("/edit", "/delete"))
+    rest = " ".join(words)
+    if seq is None:
+        say("* no message to change yet")
+    elif command == "/delete":
+        await client.delete(cid, seq)
+        say(f"* deleted #{seq}")
+    elif not rest:
+        say(f"* usage: {command} [#seq] {'<new text>' if command == '/edit' else '<emoji>'}")
+    elif command == "/edit":
+        await client.edit(cid, seq, rest)
+        say(f"* edited #{seq}")
+    else:
+        done = await client.react(cid, seq, rest, remove=command == "/unreact")
+        say(f"* {rest} on #{seq}: {done.count if done.count is not None else 'unchanged'}")
 
 
 async def _mark_read(client: ParleyClient, cid: str, say: Callable[[str], None]) -> None:
@@ -155,13 +229,19 @@ async def _mark_read(client: ParleyClient, cid: str, say: Callable[[str], None])
     say(f"* read up to #{update.last_read_seq} ({update.unread} unread)")
 
 
-async def _show_incoming(client: ParleyClient, cid: str, me: str, say: Callable[[str], None]) -> None:
+async def _show_incoming(client: ParleyClient, cid: str, me: str, say: Callable[[str], None],
+                         seen: Seen | None = None) -> None:
     typing_shown: dict[str, float] = {}  # who -> when their indicator was last printed
     async for item in client:
         if isinstance(item, Message):
             typing_shown.pop(item.sender_id, None)  # they sent what they typed
             prefix = "" if item.conversation_id == cid else f"({item.conversation_id}) "
+            if seen is not None and item.conversation_id == cid:
+                seen.saw(item)
             say(prefix + format_message(item, me))
+        elif isinstance(item, Change):
+            prefix = "" if item.conversation_id == cid else f"({item.conversation_id}) "
+            say(prefix + format_change(item, me))
         elif isinstance(item, TypingIndicator) and item.conversation_id == cid:
             # one line per burst of typing, not one per indicator
             now = time.monotonic()

@@ -39,10 +39,13 @@ from parley_client.frames import (
     Attachment,
     AttachmentUrls,
     BlockList,
+    Change,
+    Changed,
     Conversation,
     ConversationPreferences,
     ConversationsPage,
     DeviceRegistration,
+    Entry,
     HistoryPage,
     Incoming,
     Message,
@@ -303,20 +306,22 @@ class ParleyClient:
             return
         # A send is answered by its clientMsgId (an ack, or an error to a send); anything else by its ref.
         key = answered_send(frame) or frame.get("ref")
-        waiter = self._waiting.get(key) if isinstance(key, str) and kind != "message" else None
+        waiter = self._waiting.get(key) if isinstance(key, str) and kind not in ("message", "change") else None
         if waiter is not None:
             if not waiter.done():
                 waiter.set_result(frame)
             return
         if kind == "message":
             self._on_message(Message.from_frame(frame), recovered=False)
+        elif kind == "change":  # an edit, a delete, a reaction or a group change: an entry like a message
+            self._on_message(Change.from_frame(frame), recovered=False)
         elif kind is None:
             # API Gateway's own answer when a handler failed: {"message": "Internal server error", ...}
             log.warning("gateway error frame: %s", frame.get("message"))
         else:
             self._incoming.put_nowait(parse_frame(frame))
 
-    def _on_message(self, message: Message, *, recovered: bool) -> None:
+    def _on_message(self, message: Entry, *, recovered: bool) -> None:
         # First news of a conversation: follow it from this message on.
         timeline = self._timelines.setdefault(message.conversation_id, Timeline(last_seq=None))
         before = timeline.duplicates
@@ -615,6 +620,23 @@ class ParleyClient:
         if reason is not None:
             fields["reason"] = reason
         return Reported.from_frame(await self.request("report", **fields))
+
+    # -- edits, deletes and reactions -----------------------------------------------------------------
+
+    async def edit(self, conversation_id: str, seq: int, text: str) -> Changed:
+        """Replace the text of your own message (within the server's edit window). Safe to retry."""
+        return Changed.from_frame(await self.request("edit", conversationId=conversation_id, seq=seq, text=text))
+
+    async def delete(self, conversation_id: str, seq: int) -> Changed:
+        """Delete a message for everyone (yours; in groups, any, if you are the owner or an admin)."""
+        return Changed.from_frame(await self.request("delete", conversationId=conversation_id, seq=seq))
+
+    async def react(self, conversation_id: str, seq: int, emoji: str, *, remove: bool = False) -> Changed:
+        """Add (or with ``remove`` take off) your ``emoji`` on a message: one of each emoji per user."""
+        fields: dict[str, Any] = {"conversationId": conversation_id, "seq": seq, "emoji": emoji}
+        if remove:
+            fields["remove"] = True
+        return Changed.from_frame(await self.request("react", **fields))
 
     # -- push devices ---------------------------------------------------------------------------------
 

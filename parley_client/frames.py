@@ -8,7 +8,7 @@ objects, whichever the connection asked for."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 
@@ -22,7 +22,7 @@ def message_id_of(conversation_id: str, seq: int) -> str:
 
 
 # The compact format's type names (its frames carry their type as ``t``; every other frame as ``type``).
-_COMPACT_TYPES = {"ack": "ack", "msg": "message"}
+_COMPACT_TYPES = {"ack": "ack", "msg": "message", "chg": "change"}
 
 
 def frame_type(frame: dict[str, Any]) -> str | None:
@@ -73,6 +73,69 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class Reaction:
+    emoji: str
+    count: int
+    me: bool | None = None  # in history: whether you reacted with it
+
+    @classmethod
+    def from_frame(cls, item: dict[str, Any]) -> Reaction:
+        me = item.get("me")
+        return cls(emoji=str(item["emoji"]), count=int(item["count"]), me=bool(me) if me is not None else None)
+
+
+@dataclass(frozen=True)
+class Change:
+    """A change entry of a conversation's stream (docs/protocol.md): an edit, a delete, a reaction or a group
+    change. It takes a seq like a message, so it arrives in order with them (live, and through catch-up)."""
+
+    conversation_id: str
+    seq: int
+    kind: str  # edited, deleted, reacted, unreacted, membersAdded, memberRemoved, ...
+    by: str  # who made the change
+    at: int  # epoch ms
+    target: int | None = None  # the message changed (edits, deletes, reactions)
+    text: str | None = None  # edited: the new text
+    edited_at: int | None = None
+    emoji: str | None = None
+    count: int | None = None  # reactions: users with that emoji on the target after the change
+    fields: dict[str, Any] = field(default_factory=dict, compare=False)  # every field, as sent
+
+    client_msg_id = None  # never anyone's send
+
+    @property
+    def message_id(self) -> str:
+        return message_id_of(self.conversation_id, self.seq)
+
+    @classmethod
+    def from_frame(cls, frame: dict[str, Any]) -> Change:
+        """A ``change`` frame (or an item of ``history``) in either format."""
+        if "t" in frame:
+            cid, seq, kind, by = frame["c"], int(frame["s"]), frame["k"], frame["f"]
+        else:
+            cid, seq, kind, by = frame["conversationId"], int(frame["seq"]), frame["kind"], frame["by"]
+        return cls(conversation_id=cid, seq=seq, kind=str(kind), by=str(by), at=int(frame["at"]),
+                   target=_int(frame.get("target")), text=frame.get("text"), edited_at=_int(frame.get("editedAt")),
+                   emoji=frame.get("emoji"), count=_int(frame.get("count")), fields=dict(frame))
+
+
+@dataclass(frozen=True)
+class Changed:
+    """The answer to ``edit``, ``delete`` and ``react``: ``seq`` is the change entry's (None: nothing changed)."""
+
+    conversation_id: str
+    kind: str
+    target: int
+    seq: int | None
+    count: int | None = None
+
+    @classmethod
+    def from_frame(cls, frame: dict[str, Any]) -> Changed:
+        return cls(conversation_id=frame["conversationId"], kind=frame["kind"], target=int(frame["target"]),
+                   seq=_int(frame.get("seq")), count=_int(frame.get("count")))
+
+
+@dataclass(frozen=True)
 class Message:
     conversation_id: str
     seq: int
@@ -84,14 +147,24 @@ class Message:
     text: str
     body: dict[str, Any] = field(default_factory=dict, compare=False)
     attachments: tuple[Attachment, ...] = field(default=(), compare=False)
+    # edits, deletion and reactions: as the server knew them when it sent this frame (history: now)
+    edited_at: int | None = field(default=None, compare=False)
+    deleted: bool = field(default=False, compare=False)  # a tombstone: no text, no attachments
+    reactions: tuple[Reaction, ...] = field(default=(), compare=False)
 
     @classmethod
     def from_frame(cls, frame: dict[str, Any]) -> Message:
         """A ``message`` frame (or an item of ``history`` / ``lastMessage``) in either format."""
         if "t" in frame:  # compact: the id is derived, the clientMsgId only on your own messages in history
-            return cls._of(frame["c"], int(frame["s"]), None, frame["f"], frame["at"], frame.get("r"), frame.get("b"))
-        return cls._of(frame["conversationId"], int(frame["seq"]), frame.get("messageId"), frame["senderId"],
-                       frame["sentAt"], frame.get("clientMsgId"), frame.get("body"))
+            message = cls._of(frame["c"], int(frame["s"]), None, frame["f"], frame["at"], frame.get("r"),
+                              frame.get("b"))
+        else:
+            message = cls._of(frame["conversationId"], int(frame["seq"]), frame.get("messageId"), frame["senderId"],
+                              frame["sentAt"], frame.get("clientMsgId"), frame.get("body"))
+        if "editedAt" in frame or frame.get("deleted") or frame.get("reactions"):
+            message = replace(message, edited_at=_int(frame.get("editedAt")), deleted=bool(frame.get("deleted")),
+                              reactions=tuple(Reaction.from_frame(r) for r in frame.get("reactions") or ()))
+        return message
 
     @classmethod
     def _of(cls, conversation_id: str, seq: int, message_id: str | None, sender_id: str, sent_at: Any,
@@ -101,6 +174,14 @@ class Message:
                    message_id=message_id or message_id_of(conversation_id, seq), sender_id=sender_id,
                    sent_at=int(sent_at), client_msg_id=client_msg_id, text=str(body.get("text") or ""), body=dict(body),
                    attachments=tuple(Attachment.from_frame(a) for a in body.get("attachments") or ()))
+
+
+Entry = Message | Change
+
+
+def entry_from_frame(frame: dict[str, Any]) -> Entry:
+    """A history item or a pushed entry: a :class:`Change` for a change frame, else a :class:`Message`."""
+    return Change.from_frame(frame) if frame_type(frame) == "change" else Message.from_frame(frame)
 
 
 @dataclass(frozen=True)
@@ -149,7 +230,7 @@ class Conversation:
 @dataclass(frozen=True)
 class HistoryPage:
     conversation_id: str
-    messages: tuple[Message, ...]  # oldest first
+    messages: tuple[Entry, ...]  # oldest first: messages, and (going forward) the changes after them
     has_more: bool
     # With has_more: where the next page starts (``after`` going forward, ``before`` going back). It differs
     # from the messages' own seqs when messages hidden from you (users you blocked) were skipped.
@@ -157,7 +238,7 @@ class HistoryPage:
 
     @classmethod
     def from_frame(cls, frame: dict[str, Any]) -> HistoryPage:
-        messages = tuple(Message.from_frame(m) for m in frame.get("messages", []))
+        messages = tuple(entry_from_frame(m) for m in frame.get("messages", []))
         next_seq = frame.get("nextSeq")
         return cls(conversation_id=frame["conversationId"], messages=messages, has_more=bool(frame.get("hasMore")),
                    next_seq=int(next_seq) if isinstance(next_seq, int) else None)
@@ -418,4 +499,4 @@ def parse_frame(frame: dict[str, Any]) -> Frame:
     return Frame(type=kind, data=frame)
 
 
-Incoming = Message | Frame
+Incoming = Message | Change | Frame

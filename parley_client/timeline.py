@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from parley_client.frames import Message
+from parley_client.frames import Entry
 
 _SEEN_LIMIT = 2048
 
@@ -21,7 +21,7 @@ _SEEN_LIMIT = 2048
 class Timeline:
     def __init__(self, last_seq: int | None = 0) -> None:
         self._last = last_seq  # every message up to here was delivered (or was our own)
-        self._ahead: dict[int, Message] = {}
+        self._ahead: dict[int, Entry] = {}
         self._own: set[int] = set()  # seqs of our acked sends: never pushed back to this connection
         self._seen: OrderedDict[str, None] = OrderedDict()
         self.duplicates = 0
@@ -34,7 +34,7 @@ class Timeline:
     def has_gap(self) -> bool:
         return bool(self._ahead)
 
-    def offer(self, message: Message) -> list[Message]:
+    def offer(self, message: Entry) -> list[Entry]:
         """Take a pushed or recovered message; returns the messages now deliverable, in order."""
         if self._last is None:
             self._last = message.seq - 1
@@ -44,21 +44,21 @@ class Timeline:
         self._ahead[message.seq] = message
         return self._drain()
 
-    def acked(self, seq: int, message_id: str) -> list[Message]:
+    def acked(self, seq: int, message_id: str) -> list[Entry]:
         """Our own send was stored as ``seq``: nothing to deliver for it, but it closes that gap."""
         self._remember(message_id)
         if self._last is None or seq > self._last:
             self._own.add(seq)
         return self._drain()
 
-    def fast_forward(self, seq: int) -> list[Message]:
+    def fast_forward(self, seq: int) -> list[Entry]:
         """Everything up to ``seq`` is known elsewhere (for example shown from history): start after it."""
         for held in [k for k in self._ahead if k <= seq]:
             self._remember(self._ahead.pop(held).message_id)
         self._last = seq if self._last is None else max(self._last, seq)
         return self._drain()
 
-    def skip_missing(self, up_to: int) -> list[Message]:
+    def skip_missing(self, up_to: int) -> list[Entry]:
         """History is complete up to ``up_to``: a seq up to there that it did not return does not exist,
         so stop waiting for it and deliver what was held back behind it."""
         if self._last is None:
@@ -69,8 +69,8 @@ class Timeline:
             ready += self._drain()
         return ready
 
-    def _drain(self) -> list[Message]:
-        ready: list[Message] = []
+    def _drain(self) -> list[Entry]:
+        ready: list[Entry] = []
         if self._last is None:
             return ready
         while True:
