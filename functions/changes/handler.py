@@ -41,11 +41,13 @@ def changes(caller: Caller, raw: dict[str, Any]) -> ChangedFrame:
 
 
 def _deliver(outcome: ChangeOutcome, caller: Caller) -> None:
-    if outcome.recorded is None:
+    if outcome.recorded is None or outcome.recorded.duplicate:
         metrics.add_metric(name="ChangesRepeated", unit="Count", value=1)
+    else:
+        metrics.add_metric(name="MessageChanges", unit="Count", value=1)
+    if outcome.recorded is None:
         return
     report = services().delivery.deliver_sent(outcome.recorded, caller.connection_id, caller.deadline_s)
-    metrics.add_metric(name="MessageChanges", unit="Count", value=1)
     if report:
         metrics.add_metric(name="Deliveries", unit="Count", value=report.delivered)
         if report.handed_off:

@@ -164,7 +164,7 @@ def test_a_repeated_edit_records_no_second_entry(chat: Chat) -> None:
     seq = chat.say("alice", cid)
     first = chat.changes.edit("alice", cid, seq, "new")
     again = chat.changes.edit("alice", cid, seq, "new")
-    assert again.recorded is None and again.entry_seq == first.entry_seq
+    assert again.recorded is not None and again.recorded.duplicate and again.entry_seq == first.entry_seq
     assert len(chat.entries(cid)) == 2
 
 
@@ -176,7 +176,7 @@ def test_an_edit_whose_entry_failed_is_healed_by_its_retry(chat: Chat) -> None:
         chat.changes.edit("alice", cid, seq, "new")
     assert chat.message(cid, seq).body == MessageBody(text="new") and len(chat.entries(cid)) == 1
     healed = chat.changes.edit("alice", cid, seq, "new")
-    assert healed.recorded is not None
+    assert healed.recorded is not None and not healed.recorded.duplicate
     [entry] = chat.catch_up("bob", cid, seq)
     assert entry.change is not None and entry.change.text == "new"
     assert entry.sent_at == chat.message(cid, seq).edited_at
@@ -234,7 +234,7 @@ def test_deleting_twice_gives_the_same_answer_and_no_second_entry(chat: Chat) ->
     seq = chat.say("alice", cid)
     first = chat.changes.delete("alice", cid, seq)
     again = chat.changes.delete("alice", cid, seq)
-    assert again.recorded is None and again.entry_seq == first.entry_seq
+    assert again.recorded is not None and again.recorded.duplicate and again.entry_seq == first.entry_seq
     assert len(chat.entries(cid)) == 2
 
 
@@ -245,7 +245,8 @@ def test_a_delete_whose_entry_failed_is_healed_by_its_retry(chat: Chat) -> None:
     with pytest.raises(ThrottledError):
         chat.changes.delete("alice", cid, seq)
     assert chat.message(cid, seq).deleted_at is not None and len(chat.entries(cid)) == 1
-    assert chat.changes.delete("alice", cid, seq).recorded is not None
+    healed = chat.changes.delete("alice", cid, seq).recorded
+    assert healed is not None and not healed.duplicate
     [entry] = chat.catch_up("bob", cid, seq)
     assert entry.change is not None and entry.change.kind is ChangeKind.DELETED
 
@@ -305,7 +306,7 @@ def test_one_of_each_emoji_per_user_and_a_repeat_records_nothing(chat: Chat) -> 
     seq = chat.say("alice", cid)
     first = chat.changes.react("bob", cid, seq, "❤️")
     again = chat.changes.react("bob", cid, seq, "❤️")
-    assert again.recorded is None and again.entry_seq == first.entry_seq
+    assert again.recorded is not None and again.recorded.duplicate and again.entry_seq == first.entry_seq
     assert chat.message(cid, seq).reactions == {"❤️": ("bob",)} and len(chat.entries(cid)) == 2
 
 
@@ -317,7 +318,7 @@ def test_removing_a_reaction_records_the_count_after(chat: Chat) -> None:
     assert removed.recorded is not None and removed.recorded.message.change is not None
     assert (removed.recorded.message.change.kind, removed.recorded.message.change.count) == (ChangeKind.UNREACTED, 0)
     assert chat.message(cid, seq).reactions == {}
-    assert chat.changes.react("bob", cid, seq, "🎉", remove=True).recorded is None
+    assert chat.changes.react("bob", cid, seq, "🎉", remove=True).entry_seq == removed.entry_seq
 
 
 def test_a_reaction_whose_entry_failed_is_healed_by_its_retry(chat: Chat) -> None:
@@ -326,8 +327,10 @@ def test_a_reaction_whose_entry_failed_is_healed_by_its_retry(chat: Chat) -> Non
     chat.store.put_faults = ["throttle"]
     with pytest.raises(ThrottledError):
         chat.changes.react("bob", cid, seq, "👍")
-    assert chat.changes.react("bob", cid, seq, "👍").recorded is not None
-    assert chat.changes.react("bob", cid, seq, "👍").recorded is None
+    healed = chat.changes.react("bob", cid, seq, "👍").recorded
+    assert healed is not None and not healed.duplicate
+    repeat = chat.changes.react("bob", cid, seq, "👍").recorded
+    assert repeat is not None and repeat.duplicate and len(chat.entries(cid)) == 2
 
 
 def test_a_message_carries_a_limited_number_of_distinct_emoji(chat: Chat) -> None:

@@ -5,7 +5,7 @@ members and comes back to whoever missed it through catch-up (``history`` with `
 Two writes, one after the other. If the first succeeded and the second failed, the request is answered with an
 error, and the client's retry of the same request heals it: the message already shows the change, so nothing
 is written to it again, and the change entry is recorded if the newest entries after the message do not hold it
-already (``HEAL_SCAN_MAX``)."""
+already (``HEAL_SCAN_MAX``); if they do, it is delivered again (the first attempt may have died before)."""
 
 from __future__ import annotations
 
@@ -41,7 +41,9 @@ class ChangeOutcome:
     conversation_id: str
     kind: ChangeKind
     target: int
-    recorded: SendOutcome | None  # the change entry stored now, to deliver (None: none stored now)
+    # the change entry to deliver: stored now, or (``duplicate``) by an earlier attempt of the same request, which
+    # is delivered again within the redelivery window as a resent message is; None: no entry
+    recorded: SendOutcome | None
     entry_seq: int | None  # the change entry's seq (stored now or by an earlier attempt); None: nothing changed
 
 
@@ -199,8 +201,10 @@ class MessageChangeService:
             c = entry.change
             if c is None or c.target != change.target or c.kind not in (kinds or (change.kind,)) or not same(entry):
                 continue
-            if c.kind is change.kind and c.text == change.text:
-                return ChangeOutcome(cid, change.kind, change.target, None, entry.seq)
+            if c.kind is change.kind and c.text == change.text:  # stored before: delivered again, as a resend is
+                again = SendOutcome(message=entry, duplicate=True, recipients=recipients or scene.recipients,
+                                    conversation=scene.conversation)
+                return ChangeOutcome(cid, change.kind, change.target, again, entry.seq)
             break  # the newest entry about it says otherwise: the change was not recorded
         fresh = _Scene(head=head, conversation=scene.conversation, recipients=scene.recipients, hidden=scene.hidden)
         return self._record(me, fresh, change, recipients or scene.recipients, at=at)
