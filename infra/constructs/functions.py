@@ -81,7 +81,7 @@ NEEDS: Mapping[str, Needs] = {
     # cannot finish, as send does); edits are reviewed like messages; a delete deletes the attachments' files.
     "changes": Needs(TableAccess.READ_WRITE, delivers=True, timeout=constants.SEND_TIMEOUT, reviews_messages=True,
                      hands_off_delivery=True, attachments=AttachmentAccess.DISCARD,
-                     memory_mb=constants.FANOUT_MEMORY_MB),
+                     memory_mb=constants.FUNCTION_MEMORY_MB["changes"]),
     "history": Needs(TableAccess.READ, rate_limited=True),
     "conversations": Needs(TableAccess.READ_WRITE),
     "presence": Needs(TableAccess.READ, rate_limited=True),

@@ -28,16 +28,18 @@ def test_deliver_is_deployed_although_no_route_reaches_it() -> None:
     assert routes.DELIVER in deployed_functions()
 
 
-def test_only_send_hands_work_to_the_queue_and_is_told_where_it_is(synth: Synth) -> None:
+def test_only_send_and_changes_hand_work_to_the_queue_and_are_told_where_it_is(synth: Synth) -> None:
+    # send for messages, changes for the change entries of edit, delete and react
     queue_arn = f"${{{synth.logical_id(QUEUE)}.Arn}}"
     senders = {h for h in deployed_functions() if queue_arn in resources_of(synth, h, "sqs:SendMessage")}
-    assert senders == {"send"}
-    assert resources_of(synth, "send", "sqs:SendMessage") == [queue_arn]
-    variables = synth.resource("Functions/send")["Properties"]["Environment"]["Variables"]
-    assert variables["PARLEY_DELIVERY_QUEUE_URL"] == {"Ref": synth.logical_id(QUEUE)}
+    assert senders == {"send", "changes"}
+    for sender in senders:
+        assert resources_of(synth, sender, "sqs:SendMessage") == [queue_arn]
+        variables = synth.resource(f"Functions/{sender}")["Properties"]["Environment"]["Variables"]
+        assert variables["PARLEY_DELIVERY_QUEUE_URL"] == {"Ref": synth.logical_id(QUEUE)}
     assert {h for h in deployed_functions()
             if "PARLEY_DELIVERY_QUEUE_URL" in synth.resource(f"Functions/{h}")["Properties"]
-            .get("Environment", {}).get("Variables", {})} == {"send"}
+            .get("Environment", {}).get("Variables", {})} == senders
 
 
 def test_the_deliver_function_takes_the_queue_and_reports_failed_jobs_one_by_one(synth: Synth) -> None:
