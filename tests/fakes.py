@@ -257,10 +257,12 @@ class FakeMessageStore(MessageStore):
             "deleted_at": deleted_at})
         return m
 
-    def react(self, conversation_id: str, seq: int, *, emoji: str, user_id: str, add: bool) -> tuple[bool, int] | None:
+    def react(self, conversation_id: str, seq: int, *, emoji: str, user_id: str,
+              add: bool) -> tuple[bool, int, int] | None:
         m = self.messages.get(conversation_id, {}).get(seq)
         if m is None or m.body is None or m.is_change:
             return None
+        others = sum(1 for e in m.reactions if e != emoji)
         users = set(m.reactions.get(emoji, ()))
         changed = (user_id not in users) if add else (user_id in users)
         users = users | {user_id} if add else users - {user_id}
@@ -268,7 +270,7 @@ class FakeMessageStore(MessageStore):
         if users:
             reactions[emoji] = tuple(sorted(users))
         self.messages[conversation_id][seq] = m.model_copy(update={"reactions": reactions})
-        return changed, len(users)
+        return changed, len(users), others
 
 
 class FakeProfileStore(ProfileStore):

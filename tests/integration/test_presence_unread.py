@@ -125,6 +125,9 @@ def test_no_route_leaks_an_invisible_users_online_state(aws_env: Any, connection
         "unregisterDevice": {"action": "unregisterDevice", "token": "a" * 64},
         "requestUpload": {"action": "requestUpload", "conversationId": cid, "contentType": "image/png", "size": 10},
         "attachmentUrls": {"action": "attachmentUrls", "conversationId": cid, "keys": [f"u/{cid}/x/y"]},
+        "edit": {"action": "edit", "conversationId": cid, "seq": 2, "text": "there??"},
+        "react": {"action": "react", "conversationId": cid, "seq": 1, "emoji": "👀"},
+        "delete": {"action": "delete", "conversationId": cid, "seq": 2},
     }
     assert set(frames_by_route) | {CONNECT, DISCONNECT} == set(ROUTES), "a new route needs a case here"
     answers = [bob.call(ROUTES[route], body) for route, body in frames_by_route.items()]

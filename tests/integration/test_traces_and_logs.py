@@ -175,6 +175,10 @@ def chat_through_every_function(lambdas: TracedLambdas, queue: str, hook: JsonEn
     assert bob.call({"action": "report", "conversationId": direct, "seq": 1, "reason": f"says {MARKER}"},
                     )["type"] == "reported"
     assert bob.call({"action": "shout", "text": TEXT}, route=routes.DEFAULT)["code"] == "unknown_action"
+    # edits carry the marker too (and are reviewed by the hook); a reaction; a delete of the photo message
+    assert alice.call({"action": "edit", "conversationId": group, "seq": 1, "text": f"{TEXT}!"})["kind"] == "edited"
+    assert bob.call({"action": "react", "conversationId": group, "seq": 1, "emoji": "👍"})["kind"] == "reacted"
+    assert alice.call({"action": "delete", "conversationId": group, "seq": 2})["kind"] == "deleted"
 
     # the notifier: carol's unread events carry the text (pushContent=full); a broken one fails, and its
     # error must not quote the event (the text is its last field, where an error's excerpt ends)

@@ -71,7 +71,7 @@ class Settings(BaseModel):
     # --- abuse protection (docs/security.md) ---
     # Per-user token buckets, "route=rate_per_second:burst", shared by every connection and Lambda instance.
     rate_limits: str = Field(default="send=5:20,typing=2:10,history=10:40,conversations=1:10,read=5:20,"
-                                     "presence=2:10,preferences=1:10,report=0.2:5,block=1:10,changes=2:20,devices=1:10,uploads=2:20,connect=0.2:10",
+                                     "presence=2:10,preferences=1:10,report=0.2:5,block=1:10,changes=5:20,devices=1:10,uploads=2:20,connect=0.2:10",
                              alias="PARLEY_RATE_LIMITS")
     max_connections_per_user: int = Field(default=10, ge=1, le=1000, alias="PARLEY_MAX_CONNECTIONS_PER_USER")
     # Comma-separated Origins allowed to open a socket (CSWSH); empty: no Origin check.

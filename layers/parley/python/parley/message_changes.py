@@ -142,15 +142,19 @@ class MessageChangeService:
         scene = self._scene(me, conversation_id, seq)
         if scene.blocked:
             raise BlockedError()
-        current = self._visible(me, scene, seq)
-        if current.body is None:
+        if scene.hidden and self._visible(me, scene, seq).body is None:  # whose message it is: read it first
             raise MessageDeletedError()
-        if not remove and emoji not in current.reactions and len(current.reactions) >= MAX_REACTIONS_PER_MESSAGE:
-            raise TooManyReactionsError(f"A message carries at most {MAX_REACTIONS_PER_MESSAGE} distinct emoji.")
+        # No read otherwise: the conditional write refuses a change entry, a deleted message and none at all
         result = self._messages.react(conversation_id, seq, emoji=emoji, user_id=me, add=not remove)
         if result is None:
-            raise MessageDeletedError()  # it was a message a moment ago: deleted meanwhile
-        changed, count = result
+            if self._visible(me, scene, seq).body is None:  # a change entry (or none): message_not_found
+                raise MessageDeletedError()
+            raise ConflictError()  # a message again: try again
+        changed, count, others = result
+        if changed and not remove and count == 1 and others >= MAX_REACTIONS_PER_MESSAGE:
+            # a new emoji on a message without room for it: taken back, nothing changed
+            self._messages.react(conversation_id, seq, emoji=emoji, user_id=me, add=False)
+            raise TooManyReactionsError(f"A message carries at most {MAX_REACTIONS_PER_MESSAGE} distinct emoji.")
         kind = ChangeKind.UNREACTED if remove else ChangeKind.REACTED
         change = Change(kind=kind, target=seq, emoji=emoji, count=count)
         if not changed:  # as asked already: record the entry only if an earlier attempt stored the change alone
@@ -167,7 +171,8 @@ class MessageChangeService:
             raise MessageNotFoundError()  # not there, or from before the caller joined: not theirs to change
         blocked_by = self._blocks.blocked_by(me) if self._blocks else set()
         recipients = tuple(u for u in conversation.members if u not in blocked_by)
-        hidden = hidden_senders(conversation, self._blocks.blocks_of(me) if self._blocks else set())
+        grouped = conversation.kind is ConversationKind.GROUP  # a direct conversation hides nothing: no read
+        hidden = hidden_senders(conversation, self._blocks.blocks_of(me) if self._blocks and grouped else set())
         return _Scene(head=head, conversation=conversation, recipients=recipients, hidden=hidden)
 
     def _visible(self, me: str, scene: _Scene, seq: int) -> Message:

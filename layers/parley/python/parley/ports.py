@@ -129,10 +129,11 @@ class MessageStore(ABC):
         None when a condition failed (nothing changed)."""
 
     @abstractmethod
-    def react(self, conversation_id: str, seq: int, *, emoji: str, user_id: str, add: bool) -> tuple[bool, int] | None:
-        """Add (or take off) ``user_id``'s ``emoji`` on a message that is not deleted: whether that changed
-        anything, and how many users have that emoji on it now. None: no such message (or a deleted one, or a
-        change entry); nothing changed."""
+    def react(self, conversation_id: str, seq: int, *, emoji: str, user_id: str,
+              add: bool) -> tuple[bool, int, int] | None:
+        """Add (or take off) ``user_id``'s ``emoji`` on a message that is not deleted, in one conditional write:
+        whether that changed anything, how many users have that emoji on it now, and how many other emoji it
+        carried. None: no such message (or a deleted one, or a change entry); nothing changed."""
 
 
 class ProfileStore(ABC):

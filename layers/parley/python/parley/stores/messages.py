@@ -212,7 +212,8 @@ class DynamoMessageStore(MessageStore):
                     ExpressionAttributeNames={f"#r{i}": a for i, a in enumerate(late)})
         return message_from_item(conversation_id, old)
 
-    def react(self, conversation_id: str, seq: int, *, emoji: str, user_id: str, add: bool) -> tuple[bool, int] | None:
+    def react(self, conversation_id: str, seq: int, *, emoji: str, user_id: str,
+              add: bool) -> tuple[bool, int, int] | None:
         attribute = table.reaction_attribute(emoji)
         # ALL_OLD, not UPDATED_OLD: an ADD of a user already in the set updates nothing, and an endpoint may then
         # return nothing for the attribute (moto does), which would read as "no one had reacted"
@@ -225,9 +226,10 @@ class DynamoMessageStore(MessageStore):
         if old is None:
             return None
         users = {str(u) for u in old.get(attribute, ())}
+        others = sum(1 for a in old if a.startswith(table.REACTION_PREFIX) and a != attribute)
         if add:
-            return user_id not in users, len(users | {user_id})
-        return user_id in users, len(users - {user_id})
+            return user_id not in users, len(users | {user_id}), others
+        return user_id in users, len(users - {user_id}), others
 
 
 def _update_if(table_name: str, conversation_id: str, seq: int, **update: Any) -> dict[str, Any] | None:
