@@ -486,7 +486,7 @@ class ParleyClient:
         newest = after
         async for page in self.history_pages(conversation_id, after=after):
             for message in page.messages:
-                if message.client_msg_id == cmid:
+                if isinstance(message, Message) and message.client_msg_id == cmid:
                     return message, max(newest, message.seq)
                 newest = max(newest, message.seq)
             newest = max(newest, page.next_seq or 0)
