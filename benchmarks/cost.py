@@ -7,6 +7,8 @@ Scenarios (``benchmarks.scenarios``; user ids are UUIDs, as a Cognito ``sub`` wo
   offline members each have one APNs device and the default ``push`` preference. The unread event the
   send publishes is handed to the notifier, as the SNS subscription does, and its work is counted.
 * the same two with ``others`` users, conversations and connections already in the table.
+* sensitivity rows ``direct-edit`` and ``direct-react``: an edit (to a text of the message's size) and a
+  reaction (added or taken back) instead of a message, in the 1:1 world.
 
 Each scenario first sends ``WARMUP`` messages (warm Lambda, a full idempotency window), then measures
 ``messages`` messages twice: once computing units from item sizes, once only timing (Lambda's own CPU comes
@@ -234,6 +236,49 @@ def run_messages(sb: Sandbox, world: World, count: int, *, paced: bool, progress
     return chains
 
 
+def change_interval_s() -> float:
+    rate, _burst = get_settings().rate_limit_table.get("changes", (0.0, 1))
+    return 1.0 / rate + 0.02 if rate > 0 else 0.0
+
+
+def run_changes(sb: Sandbox, world: World, kind: str, count: int, *, progress: Progress | None) -> list[Chain]:
+    """``count`` edits (each to a new text of the message's size) or reactions (added, then taken back, in
+    turn) of one message of the sender's, sent first and not measured; paced like the sends."""
+    sent = route_body(invoke(sb.meter, "send", message_event(world.sender, world.sender_connection, {
+        "action": "send", "conversationId": world.conversation_id, "clientMsgId": secrets.token_hex(8),
+        "body": {"text": TEXT}})))
+    if not is_ack(sent):
+        raise RuntimeError(f"send was not acked: {sent}")
+    seq = int(sent.get("s", sent.get("seq", 0)))
+    interval, last, chains = change_interval_s(), 0.0, []
+    for i in range(count):
+        last = wait_for_idle_bucket(last, interval)
+        fields: dict[str, Any] = {"text": f"{i % 10_000:04d}{TEXT[4:]}"} if kind == "edit" else {
+            "emoji": "👍", "remove": i % 2 == 1}
+        body = {"action": kind, "conversationId": world.conversation_id, "seq": seq, **fields}
+        changed = invoke(sb.meter, "changes", message_event(world.sender, world.sender_connection, body))
+        answer = route_body(changed)
+        if answer.get("type") != "changed" or answer.get("seq") is None:
+            raise RuntimeError(f"{kind} changed nothing: {answer}")
+        chains.append(Chain([changed]))
+        if progress:
+            progress.update()
+    return chains
+
+
+def measure_change(sb: Sandbox, world: World, kind: str, title: str, count: int, memory_mb: int,
+                   progress: Progress | None, *, warmup: int = WARMUP) -> ScenarioResult:
+    """An edit or a reaction instead of a message, in the same world, measured as ``measure`` measures one."""
+    run_changes(sb, world, kind, warmup, progress=None)
+    accounted, timed = _accounted_and_timed(sb, lambda: run_changes(sb, world, kind, count, progress=progress))
+    units = [c.totals.wru + c.totals.rru for c in accounted]
+    entry = access_logs.entry_bytes(access_logs.Event("MESSAGE", kind, world.sender))
+    change = measured([c.invocations for c in accounted], [c.invocations for c in timed], memory_mb,
+                      access_log_bytes=entry, traces=xray_sampled_share())
+    return ScenarioResult(key=f"direct-{kind}", title=title, messages=count, message=change, floor=world.floor,
+                          unit_spread=(min(units), max(units)))
+
+
 def _prefix(value: Any) -> str:
     text = str((value or {}).get("S", "")) if isinstance(value, dict) else ""
     return text.split("#", 1)[0] + "#" if "#" in text else text
@@ -353,6 +398,15 @@ def run(*, messages: int, others: int, group_members: int = 50, group_online: in
                                       (group, "group", f"group of {group_members}, {group_online} online")):
                 scenarios.append(measure(sb, world, key, title, messages, memory_mb, bar, warmup=warmup))
                 measure_connection(sb, world, scenarios[-1], messages, memory_mb)
+        with progress_factory("cost: an edit and a reaction", 2 * messages) as bar:
+            # a change instead of a message (E of issue 13): its own rows, against the message's floor
+            for kind, title in (("edit", "1:1, an edit (the same text size as the message)"),
+                                ("react", "1:1, a reaction (added or taken back)")):
+                change = measure_change(sb, direct, kind, title, messages, memory_mb, bar, warmup=warmup)
+                change.session, change.ping = scenarios[0].session, scenarios[0].ping
+                change.notes.append(f"{kind} of one message of the sender's instead of a message: compare with the "
+                                    "1:1 row")
+                sensitivity.append(change)
         item_sizes = representative_sizes(sb, direct, group)
         preload_items, started = 0, time.monotonic()
         if others:

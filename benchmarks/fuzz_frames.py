@@ -22,11 +22,12 @@ from parley.protocol import MAX_FRAME_BYTES
 
 ACTIONS = tuple(sorted(k for k in routes.ROUTE_KEYS if not k.startswith("$")))
 CONVERSATION_ACTIONS = ("send", "history", "typing", "read", "report", "setConversationPreferences",
-                        "requestUpload", "attachmentUrls")
+                        "requestUpload", "attachmentUrls", "edit", "delete", "react")
 # The numbers each action takes: where huge and negative values go.
 NUMBER_FIELDS: dict[str, tuple[str, ...]] = {
     "send": ("lastSeq",), "history": ("before", "after", "limit"), "listConversations": ("limit",),
     "read": ("seq",), "report": ("seq",), "setConversationPreferences": ("mutedUntil",), "requestUpload": ("size",),
+    "edit": ("seq",), "delete": ("seq",), "react": ("seq",),
 }
 # Fields that name something (ids, tokens, keys): where control, bidi and lone surrogate characters go.
 NAME_FIELDS = ("conversationId", "clientMsgId", "userId", "members", "userIds", "token", "keys", "cursor",
@@ -146,6 +147,7 @@ class FrameGenerator:
             "setGroupSettings": lambda _: {"action": "setGroupSettings",
                                            "conversationId": self._unknown_conversation(),
                                            "historyVisibility": self.rng.choice(("joined", "all"))},
+            "edit": self._edit, "delete": self._delete, "react": self._react,
         }
         missing = set(ACTIONS) - set(self._builders)
         if missing:
@@ -282,6 +284,24 @@ class FrameGenerator:
             frame["notify"] = self.rng.choice(("push", "badge", "passive", None))
         if self.rng.random() < 0.5:
             frame["mutedUntil"] = self.rng.choice((None, 0, 1_767_225_600_000, 4_102_444_800_000))
+        return frame
+
+    def _edit(self, caller: str) -> dict[str, Any]:
+        cid = self._conversation(caller)
+        return {"action": "edit", "conversationId": cid, "seq": self.rng.randint(1, self._newest(cid) + 1),
+                "text": self.rng.choice(("fixed", "é" * 100, "🙂"))}
+
+    def _delete(self, caller: str) -> dict[str, Any]:
+        cid = self._conversation(caller)
+        return {"action": "delete", "conversationId": cid, "seq": self.rng.randint(1, self._newest(cid) + 1)}
+
+    def _react(self, caller: str) -> dict[str, Any]:
+        cid = self._conversation(caller)
+        frame: dict[str, Any] = {"action": "react", "conversationId": cid,
+                                 "seq": self.rng.randint(1, self._newest(cid) + 1),
+                                 "emoji": self.rng.choice(("👍", "❤️", "👨‍👩‍👧", "🇫🇷", "1️⃣", "x", "👍👍"))}
+        if self.rng.random() < 0.3:
+            frame["remove"] = True
         return frame
 
     def _report(self, caller: str) -> dict[str, Any]:
@@ -461,7 +481,7 @@ class FrameGenerator:
     def _unknown_action(self, caller: str) -> Frame:
         frame = self.valid(self._pick(), caller)
         frame["action"] = self.rng.choice((
-            "Send", "SEND", "send ", " ping", "$connect", "$disconnect", "$default", "", "sendMessage", "delete",
+            "Send", "SEND", "send ", " ping", "$connect", "$disconnect", "$default", "", "sendMessage", "destroy",
             "admin", 123, None, ["send"], {"action": "send"}, True, "a" * 5000, "send\x00", "🙂",
             f"x-{self.rng.getrandbits(32):x}"))
         return self._frame("-", "unknown_action", frame)

@@ -87,7 +87,8 @@ THUMBNAILS_RETRY_ATTEMPTS = 2
 # sends; past 1024 MB each millisecond saved costs several times more (docs/performance.md, "Fan-out and memory").
 FANOUT_MEMORY_MB = 1024
 # Functions deployed with another memory size than MEMORY_MB (the cost benchmark bills each at its own).
-FUNCTION_MEMORY_MB = {"send": FANOUT_MEMORY_MB, "deliver": FANOUT_MEMORY_MB, "thumbnails": THUMBNAILS_MEMORY_MB}
+FUNCTION_MEMORY_MB = {"send": FANOUT_MEMORY_MB, "deliver": FANOUT_MEMORY_MB, "thumbnails": THUMBNAILS_MEMORY_MB,
+                      "changes": FANOUT_MEMORY_MB}  # a change fans out to a group as a message does
 
 # Reserved concurrency (docs/deploying.md, "Concurrency"): function -> (context key, default). Every function
 # draws on the account's one pool of concurrent executions (1000 by default), so a flood of frames on any route

@@ -5,8 +5,9 @@ messages as they arrive (and when the peer types, reads, comes and goes) and sen
 marks the conversation read; ``/reply <seq> <text>`` answers message #seq (shown with a short quote of it);
 ``@user`` in a message mentions that member. ``/group add <user>...`` makes a group of the chat (with the peer
 and the users named) and adds users to it afterwards; ``/group remove <user>``, ``/group rename <name>`` and
-``/group leave`` manage it. Edits, deletes, reactions and group changes are shown as they come. Run it in two
-terminals (``--as alice --to bob`` and ``--as bob --to alice``).
+``/group leave`` manage it; ``/edit``, ``/delete``, ``/react`` and ``/unreact`` change a message (your last
+one, or the newest, unless a ``#seq`` names it). Edits, deletes, reactions and group changes are shown as they
+come. Run it in two terminals (``--as alice --to bob`` and ``--as bob --to alice``).
 
 While you type a message, the peer is told so (a ``typing`` frame, at most once per
 ``PARLEY_TYPING_INTERVAL_MS``, the server's own relay interval). On a terminal the chat reads keystroke by
@@ -25,7 +26,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TextIO
 
 from parley_client import (
@@ -46,6 +47,7 @@ READ_COMMAND = "/read"
 REPLY_COMMAND = "/reply"
 GROUP_COMMAND = "/group"
 GROUP_USAGE = "/group add <user>... | /group remove <user> | /group rename <name> | /group leave"
+CHANGE_COMMANDS = frozenset({"/edit", "/delete", "/react", "/unreact"})
 TYPING_SHOWN_FOR_SECONDS = 5.0  # the protocol's advice: an indicator lasts about 5 s without a new one
 QUOTE_SHOWN_CHARS = 40  # of a reply's quote, in the terminal
 _MENTION = re.compile(r"(?<![\w@])@([^\s@#]+)")
@@ -180,6 +182,32 @@ class LineEditor:
         return fed
 
 
+@dataclass
+class Seen:
+    """The seqs the change commands default to: your last message, and the newest message."""
+
+    me: str
+    mine: list[int] = field(default_factory=list)
+    newest: int = 0
+
+    def saw(self, message: Message) -> None:
+        self.newest = max(self.newest, message.seq)
+        if message.sender_id == self.me and not message.deleted:
+            self.mine.append(message.seq)
+
+    def sent(self, seq: int) -> None:
+        self.mine.append(seq)
+        self.newest = max(self.newest, seq)
+
+    def target(self, words: list[str], own: bool) -> int | None:
+        """The ``#seq`` at the start of ``words`` (taken off), else your last message or the newest one."""
+        if words and words[0].startswith("#") and words[0][1:].isdigit():
+            return int(words.pop(0)[1:])
+        if own:
+            return self.mine[-1] if self.mine else None
+        return self.newest or None
+
+
 def format_presence(status: PresenceStatus) -> str:
     if status.online:
         return f"* {status.user_id} is online"
@@ -303,10 +331,15 @@ async def _chat(url: str, me: str, peer: str, token: str, *, history: int, out: 
         cid = conversation.conversation_id
         page = await client.history(cid, limit=history)
         say(f"Chatting with {peer} as {me}. Type a message and press Enter (@{peer} mentions {peer}); "
-            f"{REPLY_COMMAND} <#> <text> answers message #; {READ_COMMAND} marks it read, /quit or Ctrl-D leaves.")
+            f"{REPLY_COMMAND} <#> <text> answers message #; /edit [#] <text>, /delete [#], /react [#] <emoji> and "
+            f"/unreact [#] <emoji> change a message (your last one, or the newest); {GROUP_COMMAND} add <user> makes "
+            f"a group; {READ_COMMAND} marks it read, /quit or Ctrl-D leaves.")
         if page.has_more:
             say(f"  (showing the last {len(page.messages)} messages)")
+        seen = Seen(me)
         for entry in page.messages:
+            if isinstance(entry, Message):
+                seen.saw(entry)
             say(format_entry(entry, me))
         client.track(cid, page.messages[-1].seq if page.messages else 0)
         room = _Room(cid, conversation.members)
@@ -314,9 +347,9 @@ async def _chat(url: str, me: str, peer: str, token: str, *, history: int, out: 
         if status is not None:
             say(format_presence(status))
         typed = lines or await _stdin_lines(editor, out if by_key else None)
-        receiving = asyncio.create_task(_show_incoming(client, room, me, say))
+        receiving = asyncio.create_task(_show_incoming(client, room, me, say, seen))
         try:
-            await _send_typed(client, room, peer, typed, typing, say)
+            await _send_typed(client, room, peer, typed, typing, say, seen)
         finally:
             receiving.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -330,12 +363,11 @@ async def _chat(url: str, me: str, peer: str, token: str, *, history: int, out: 
 
 
 async def _send_typed(client: ParleyClient, room: _Room, peer: str, typed: asyncio.Queue[Typed],
-                      typing: TypingSignal, say: Callable[[str], None]) -> None:
+                      typing: TypingSignal, say: Callable[[str], None], seen: Seen) -> None:
     while (line := await typed.get()) is not None:
-        cid, members = room.conversation_id, room.members
         if isinstance(line, Typing):
             if typing.due():
-                await client.typing(cid)
+                await client.typing(room.conversation_id)
             continue
         text = line.strip()
         if text in QUIT_COMMANDS:
@@ -343,23 +375,53 @@ async def _send_typed(client: ParleyClient, room: _Room, peer: str, typed: async
         if not text:
             continue
         try:
-            if text == READ_COMMAND:
-                await _mark_read(client, cid, say)
-            elif text.split(maxsplit=1)[0] == GROUP_COMMAND:
-                await _group(client, room, peer, text.split()[1:], say)
-            elif text.split(maxsplit=1)[0] == REPLY_COMMAND:
-                _, seq, reply = [*text.split(maxsplit=2), "", ""][:3]
-                if not seq.lstrip("#").isdigit() or not reply:
-                    say(f"* usage: {REPLY_COMMAND} <#> <text>, e.g. {REPLY_COMMAND} 12 sounds good")
-                    continue
-                await client.send(cid, reply, reply_to=int(seq.lstrip("#")), mentions=mentioned(reply, members),
-                                  timeout=30)
-            else:
-                await client.send(cid, text, mentions=mentioned(text, members), timeout=30)
+            await _do(client, room, peer, text, say, seen)
         except ServerError as exc:
             say(f"* not done: {exc.message} ({exc.code})")
         except TimeoutError:
             say("* not sent: no answer from the server within 30 s")
+
+
+async def _do(client: ParleyClient, room: _Room, peer: str, text: str, say: Callable[[str], None],
+              seen: Seen) -> None:
+    """One line typed: a command, or a message to send."""
+    cid, members, command = room.conversation_id, room.members, text.split(maxsplit=1)[0]
+    if text == READ_COMMAND:
+        await _mark_read(client, cid, say)
+    elif command == GROUP_COMMAND:
+        await _group(client, room, peer, text.split()[1:], say)
+    elif command in CHANGE_COMMANDS:
+        await _change(client, cid, text, seen, say)
+    elif command == REPLY_COMMAND:
+        _, seq, reply = [*text.split(maxsplit=2), "", ""][:3]
+        if not seq.lstrip("#").isdigit() or not reply:
+            say(f"* usage: {REPLY_COMMAND} <#> <text>, e.g. {REPLY_COMMAND} 12 sounds good")
+            return
+        seen.sent((await client.send(cid, reply, reply_to=int(seq.lstrip("#")), mentions=mentioned(reply, members),
+                                     timeout=30)).seq)
+    else:
+        seen.sent((await client.send(cid, text, mentions=mentioned(text, members), timeout=30)).seq)
+
+
+async def _change(client: ParleyClient, cid: str, text: str, seen: Seen, say: Callable[[str], None]) -> None:
+    """``/edit [#seq] <text>``, ``/delete [#seq]`` (your last message by default), ``/react [#seq] <emoji>`` and
+    ``/unreact [#seq] <emoji>`` (the newest message by default)."""
+    command, *words = text.split()
+    seq = seen.target(words, own=command in ("/edit", "/delete"))
+    rest = " ".join(words)
+    if seq is None:
+        say("* no message to change yet")
+    elif command == "/delete":
+        await client.delete(cid, seq)
+        say(f"* deleted #{seq}")
+    elif not rest:
+        say(f"* usage: {command} [#seq] {'<new text>' if command == '/edit' else '<emoji>'}")
+    elif command == "/edit":
+        await client.edit(cid, seq, rest)
+        say(f"* edited #{seq}")
+    else:
+        done = await client.react(cid, seq, rest, remove=command == "/unreact")
+        say(f"* {rest} on #{seq}: {done.count if done.count is not None else 'unchanged'}")
 
 
 async def _mark_read(client: ParleyClient, cid: str, say: Callable[[str], None]) -> None:
@@ -397,7 +459,8 @@ async def _group(client: ParleyClient, room: _Room, peer: str, words: list[str],
         say(f"* usage: {GROUP_USAGE}")
 
 
-async def _show_incoming(client: ParleyClient, room: _Room, me: str, say: Callable[[str], None]) -> None:
+async def _show_incoming(client: ParleyClient, room: _Room, me: str, say: Callable[[str], None],
+                         seen: Seen | None = None) -> None:
     typing_shown: dict[str, float] = {}  # who -> when their indicator was last printed
     async for item in client:
         cid = room.conversation_id
@@ -407,6 +470,8 @@ async def _show_incoming(client: ParleyClient, room: _Room, me: str, say: Callab
         elif isinstance(item, Message):
             typing_shown.pop(item.sender_id, None)  # they sent what they typed
             prefix = "" if item.conversation_id == cid else f"({item.conversation_id}) "
+            if seen is not None and item.conversation_id == cid:
+                seen.saw(item)
             say(prefix + format_message(item, me))
         elif isinstance(item, TypingIndicator) and item.conversation_id == cid:
             # one line per burst of typing, not one per indicator

@@ -39,6 +39,7 @@ from parley_client.frames import (
     Attachment,
     AttachmentUrls,
     BlockList,
+    Changed,
     Conversation,
     ConversationPreferences,
     ConversationsPage,
@@ -492,7 +493,7 @@ class ParleyClient:
         newest = after
         async for page in self.history_pages(conversation_id, after=after):
             for message in page.messages:
-                if message.client_msg_id == cmid:
+                if isinstance(message, Message) and message.client_msg_id == cmid:
                     return message, max(newest, message.seq)
                 newest = max(newest, message.seq)
             newest = max(newest, page.next_seq or 0)
@@ -661,6 +662,23 @@ class ParleyClient:
         if reason is not None:
             fields["reason"] = reason
         return Reported.from_frame(await self.request("report", **fields))
+
+    # -- edits, deletes and reactions -----------------------------------------------------------------
+
+    async def edit(self, conversation_id: str, seq: int, text: str) -> Changed:
+        """Replace the text of your own message (within the server's edit window). Safe to retry."""
+        return Changed.from_frame(await self.request("edit", conversationId=conversation_id, seq=seq, text=text))
+
+    async def delete(self, conversation_id: str, seq: int) -> Changed:
+        """Delete a message for everyone (yours; in groups, any, if you are the owner or an admin)."""
+        return Changed.from_frame(await self.request("delete", conversationId=conversation_id, seq=seq))
+
+    async def react(self, conversation_id: str, seq: int, emoji: str, *, remove: bool = False) -> Changed:
+        """Add (or with ``remove`` take off) your ``emoji`` on a message: one of each emoji per user."""
+        fields: dict[str, Any] = {"conversationId": conversation_id, "seq": seq, "emoji": emoji}
+        if remove:
+            fields["remove"] = True
+        return Changed.from_frame(await self.request("react", **fields))
 
     # -- push devices ---------------------------------------------------------------------------------
 

@@ -93,7 +93,28 @@ class Quote:
 class Reaction:
     emoji: str
     count: int
-    me: bool = False  # you reacted with it (in history and lastMessage)
+    me: bool | None = None  # in history: whether you reacted with it
+
+    @classmethod
+    def from_frame(cls, item: dict[str, Any]) -> Reaction:
+        me = item.get("me")
+        return cls(emoji=str(item["emoji"]), count=int(item["count"]), me=bool(me) if me is not None else None)
+
+
+@dataclass(frozen=True)
+class Changed:
+    """The answer to ``edit``, ``delete`` and ``react``: ``seq`` is the change entry's (None: nothing changed)."""
+
+    conversation_id: str
+    kind: str
+    target: int
+    seq: int | None
+    count: int | None = None
+
+    @classmethod
+    def from_frame(cls, frame: dict[str, Any]) -> Changed:
+        return cls(conversation_id=frame["conversationId"], kind=frame["kind"], target=int(frame["target"]),
+                   seq=_int(frame.get("seq")), count=_int(frame.get("count")))
 
 
 @dataclass(frozen=True)
@@ -108,6 +129,7 @@ class Message:
     text: str
     body: dict[str, Any] = field(default_factory=dict, compare=False)
     attachments: tuple[Attachment, ...] = field(default=(), compare=False)
+    # edits, deletion and reactions: as the server knew them when it sent this frame (history: now)
     edited_at: int | None = field(default=None, compare=False)
     deleted: bool = field(default=False, compare=False)  # a tombstone: no text, no attachments
     reply_to: int | None = field(default=None, compare=False)  # the seq this message replies to
@@ -129,8 +151,7 @@ class Message:
                        reply_to=_int(frame.get("replyTo")),
                        quote=Quote.from_frame(quote) if isinstance(quote, dict) else None,
                        mentions=tuple(frame.get("mentions") or ()),
-                       reactions=tuple(Reaction(emoji=r["emoji"], count=int(r["count"]), me=bool(r.get("me")))
-                                       for r in frame.get("reactions") or ()))
+                       reactions=tuple(Reaction.from_frame(r) for r in frame.get("reactions") or ()))
 
     def mentions_user(self, user_id: str) -> bool:
         return user_id in self.mentions
@@ -166,6 +187,7 @@ class Change:
     name: str | None = None
     history: str | None = None
     owner: str | None = None
+    fields: dict[str, Any] = field(default_factory=dict, compare=False)  # every field of the frame, as sent
     client_msg_id: None = None  # a change is never a send of yours
 
     @property
@@ -182,7 +204,8 @@ class Change:
         return cls(conversation_id=cid, seq=seq, kind=kind, by=by, at=at, target=_int(frame.get("target")),
                    text=frame.get("text"), edited_at=_int(frame.get("editedAt")), emoji=frame.get("emoji"),
                    count=_int(frame.get("count")), users=tuple(frame.get("users") or ()), role=frame.get("role"),
-                   name=frame.get("name"), history=frame.get("history"), owner=frame.get("owner"))
+                   name=frame.get("name"), history=frame.get("history"), owner=frame.get("owner"),
+                   fields=dict(frame))
 
 
 Entry = Message | Change
@@ -243,7 +266,7 @@ class Conversation:
 @dataclass(frozen=True)
 class HistoryPage:
     conversation_id: str
-    messages: tuple[Entry, ...]  # oldest first: messages, and changes (always going forward)
+    messages: tuple[Entry, ...]  # oldest first: messages, and (going forward) the changes after them
     has_more: bool
     # With has_more: where the next page starts (``after`` going forward, ``before`` going back). It differs
     # from the messages' own seqs when messages hidden from you (users you blocked) were skipped.

@@ -20,6 +20,8 @@ from parley.models import (
     Profile,
     Recipient,
     Report,
+    StoredObject,
+    UploadRecord,
 )
 from parley.ports import (
     BlockStore,
@@ -32,6 +34,7 @@ from parley.ports import (
     GroupStore,
     MessageStore,
     ModerationHook,
+    ObjectStore,
     ProfileStore,
     PushGateway,
     PushLedger,
@@ -39,6 +42,7 @@ from parley.ports import (
     ReportStore,
     SeqTakenError,
     ThrottleStore,
+    UploadRecordStore,
 )
 from parley.read_state import Position, next_recent_senders, position_of
 
@@ -232,6 +236,43 @@ class FakeMessageStore(MessageStore):
             stored = self.messages.get(cid, {})
             found[cid] = stored[max(stored)] if stored else None
         return found
+
+    # -- changes to a message: the same conditions as the DynamoDB store's conditional updates ----------------
+
+    def edit(self, conversation_id: str, seq: int, *, sender_id: str, text: str, edited_at: int,
+             sent_since: int) -> Message | None:
+        m = self.messages.get(conversation_id, {}).get(seq)
+        if m is None or m.body is None or m.is_change or m.sender_id != sender_id or m.sent_at < sent_since \
+                or m.body.text == text:
+            return None
+        m = m.model_copy(update={"body": m.body.model_copy(update={"text": text}), "edited_at": edited_at})
+        self.messages[conversation_id][seq] = m
+        return m
+
+    def tombstone(self, conversation_id: str, seq: int, *, deleted_at: int, sender_id: str | None,
+                  reactions: tuple[str, ...]) -> Message | None:
+        m = self.messages.get(conversation_id, {}).get(seq)
+        if m is None or m.body is None or m.is_change or (sender_id is not None and m.sender_id != sender_id):
+            return None
+        self.messages[conversation_id][seq] = m.model_copy(update={
+            "body": None, "edited_at": None, "reply_to": None, "mentions": (), "reactions": {},
+            "deleted_at": deleted_at})
+        return m
+
+    def react(self, conversation_id: str, seq: int, *, emoji: str, user_id: str,
+              add: bool) -> tuple[bool, int, int] | None:
+        m = self.messages.get(conversation_id, {}).get(seq)
+        if m is None or m.body is None or m.is_change:
+            return None
+        others = sum(1 for e in m.reactions if e != emoji)
+        users = set(m.reactions.get(emoji, ()))
+        changed = (user_id not in users) if add else (user_id in users)
+        users = users | {user_id} if add else users - {user_id}
+        reactions = {e: u for e, u in m.reactions.items() if e != emoji}
+        if users:
+            reactions[emoji] = tuple(sorted(users))
+        self.messages[conversation_id][seq] = m.model_copy(update={"reactions": reactions})
+        return changed, len(users), others
 
 
 class FakeGroupStore(GroupStore):
@@ -496,3 +537,54 @@ class FakePushLedger(PushLedger):
         if token_hashes:
             self.writes += 1
             self.done.setdefault(message_id, set()).update(token_hashes)
+
+
+class FakeObjectStore(ObjectStore):
+    """The uploads bucket in memory: ``objects`` by key; keys in ``undeletable`` fail to delete."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, tuple[bytes, str, dict[str, str]]] = {}
+        self.undeletable: set[str] = set()
+
+    def presign_post(self, key: str, content_type: str, max_bytes: int, ttl_seconds: int,
+                     tags: dict[str, str]) -> tuple[str, dict[str, str]]:
+        return f"https://uploads.example/{key}", {"key": key}
+
+    def head(self, key: str) -> StoredObject | None:
+        found = self.objects.get(key)
+        return StoredObject(key=key, size=len(found[0]), content_type=found[1]) if found else None
+
+    def presign_get(self, key: str, ttl_seconds: int) -> str:
+        return f"https://uploads.example/{key}?get"
+
+    def read(self, key: str) -> tuple[bytes, str]:
+        data, content_type, _ = self.objects[key]
+        return data, content_type
+
+    def write(self, key: str, data: bytes, content_type: str, tags: dict[str, str]) -> None:
+        self.objects[key] = (data, content_type, dict(tags))
+
+    def set_tags(self, key: str, tags: dict[str, str]) -> None:
+        if key in self.objects:
+            data, content_type, _ = self.objects[key]
+            self.objects[key] = (data, content_type, dict(tags))
+
+    def delete(self, keys: list[str]) -> None:
+        if self.undeletable & set(keys):
+            raise RuntimeError("injected: S3 kept an object")
+        for key in keys:
+            self.objects.pop(key, None)
+
+
+class FakeUploadRecordStore(UploadRecordStore):
+    def __init__(self) -> None:
+        self.records: dict[str, UploadRecord] = {}
+
+    def update(self, object_key: str, **fields: object) -> UploadRecord:
+        record = self.records.get(object_key, UploadRecord(key=object_key))
+        record = record.model_copy(update={k: v for k, v in fields.items() if v is not None})
+        self.records[object_key] = record
+        return record
+
+    def get_many(self, object_keys: list[str]) -> dict[str, UploadRecord]:
+        return {k: self.records[k] for k in object_keys if k in self.records}

@@ -35,6 +35,8 @@ class AttachmentAccess(Enum):
     MARK_SENT = "mark_sent"
     # thumbnails: reads each upload, writes its served copy and thumbnail, tags them "sent" once used.
     PROCESS = "process"
+    # edit/delete/react: a deleted message's upload, served copy and thumbnail are deleted.
+    DISCARD = "discard"
 
 
 _UPLOADS, _SERVED, _THUMBNAILS = (f"{prefix}*" for prefix in (UPLOAD_PREFIX, SERVED_PREFIX, THUMBNAIL_PREFIX))
@@ -59,6 +61,11 @@ _OBJECT_GRANTS: dict[AttachmentAccess, list[tuple[list[str], list[str]]]] = {
         (["s3:PutObject"], [_SERVED, _THUMBNAILS]),
         # a message sent before its copies were made: the upload is tagged "sent" here, not by send
         (["s3:PutObjectTagging"], [_UPLOADS, _SERVED, _THUMBNAILS]),
+        # a message deleted while its copies were made: they are deleted as soon as they are written
+        (["s3:DeleteObject"], [_UPLOADS, _SERVED, _THUMBNAILS]),
+    ],
+    AttachmentAccess.DISCARD: [
+        (["s3:DeleteObject"], [_UPLOADS, _SERVED, _THUMBNAILS]),
     ],
 }
 

@@ -77,6 +77,11 @@ NEEDS: Mapping[str, Needs] = {
     routes.DELIVER: Needs(TableAccess.READ_WRITE, delivers=True, timeout=constants.DELIVER_TIMEOUT,
                           publishes_unread_events=True, attachments=AttachmentAccess.MARK_SENT,
                           consumes_deliveries=True, memory_mb=constants.FUNCTION_MEMORY_MB[routes.DELIVER]),
+    # edit, delete, react: change a message in place, store and deliver the change entry (handing off what it
+    # cannot finish, as send does); edits are reviewed like messages; a delete deletes the attachments' files.
+    "changes": Needs(TableAccess.READ_WRITE, delivers=True, timeout=constants.SEND_TIMEOUT, reviews_messages=True,
+                     hands_off_delivery=True, attachments=AttachmentAccess.DISCARD,
+                     memory_mb=constants.FUNCTION_MEMORY_MB["changes"]),
     "history": Needs(TableAccess.READ, rate_limited=True),
     "conversations": Needs(TableAccess.READ_WRITE),
     # group changes: one transaction (the group, its change entry, memberships), delivered live like a message

@@ -101,8 +101,10 @@ def test_send_calls_the_hook_with_the_configured_timeout_and_failure_mode(config
             env["PARLEY_MODERATION_FAIL_OPEN"]) == (HOOK_ARN, "500", "false")
 
 
-def test_only_send_may_invoke_a_function(configured: Synth) -> None:
-    assert [h for h in deployed_functions() if actions(configured, h, "lambda:")] == ["send"]
+def test_only_send_and_changes_may_invoke_a_function(configured: Synth) -> None:
+    # edits are reviewed by the hook as messages are
+    assert sorted(h for h in deployed_functions() if actions(configured, h, "lambda:")) == ["changes", "send"]
+    assert resources_of(configured, "changes", "lambda:InvokeFunction") == [HOOK_ARN]
 
 
 def test_example_hook_runs_plain_python_on_arm64_with_json_logs_kept(example_hook: Synth) -> None:

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.infra
 
 UPLOADS_BUCKET = "Attachments/Uploads"
 ACCESS_LOGS = "Attachments/AccessLogs"
-S3_USERS = {"uploads", "send", routes.THUMBNAILS, routes.DELIVER}
+S3_USERS = {"uploads", "send", "changes", routes.THUMBNAILS, routes.DELIVER}
 DAY = 1
 
 
@@ -214,7 +214,19 @@ def test_thumbnail_maker_reads_uploads_and_writes_only_copies_and_thumbnails(syn
     # copies are written tagged pending; all three are tagged sent when the message went out first
     assert sorted(resources_of(synth, routes.THUMBNAILS, "s3:PutObjectTagging")) == sorted(
         objects(synth, prefix) for prefix in ("p/", "t/", "u/"))
-    assert actions(synth, routes.THUMBNAILS, "s3:") == {"s3:GetObject", "s3:PutObject", "s3:PutObjectTagging"}
+    # and a message deleted while its copies were made: they are deleted (docs/attachments.md, "Deleted messages")
+    assert sorted(resources_of(synth, routes.THUMBNAILS, "s3:DeleteObject")) == sorted(
+        objects(synth, prefix) for prefix in ("p/", "t/", "u/"))
+    assert actions(synth, routes.THUMBNAILS, "s3:") == {"s3:GetObject", "s3:PutObject", "s3:PutObjectTagging",
+                                                        "s3:DeleteObject"}
+
+
+def test_changes_only_deletes_a_deleted_messages_files(synth: Synth) -> None:
+    # given delete / then it may delete the upload, its served copy and thumbnail, and do nothing else with them
+    assert sorted(resources_of(synth, "changes", "s3:DeleteObject")) == sorted(
+        objects(synth, prefix) for prefix in ("p/", "t/", "u/"))
+    assert actions(synth, "changes", "s3:") == {"s3:DeleteObject"}
+    assert set(environment(synth, "changes")) >= {"PARLEY_UPLOADS_BUCKET"}
 
 
 def test_send_checks_attachments_and_tags_them_sent_without_writing_any(synth: Synth) -> None:

@@ -33,7 +33,7 @@ def test_only_the_functions_that_store_stream_entries_hand_work_to_the_queue_and
         synth: Synth) -> None:
     queue_arn = f"${{{synth.logical_id(QUEUE)}.Arn}}"
     handing_off = {name for name, needs in NEEDS.items() if needs.hands_off_delivery}
-    assert {"send", "groups"} <= handing_off
+    assert {"send", "groups", "changes"} <= handing_off  # messages; group changes; edits, deletes, reactions
     senders = {h for h in deployed_functions() if queue_arn in resources_of(synth, h, "sqs:SendMessage")}
     assert senders == handing_off
     for name in handing_off:

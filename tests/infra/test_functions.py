@@ -73,9 +73,10 @@ def test_function_logs_json_to_its_own_group_with_retention(synth: Synth, handle
 def test_function_is_traced_and_modestly_sized(synth: Synth, handler: str) -> None:
     props = function(synth, handler)
     assert props["TracingConfig"] == {"Mode": "Active"}
-    # only the thumbnail maker (it decodes photos) and the fan-out of send and deliver get more than the default
+    # only the thumbnail maker (it decodes photos) and the fan-out of send, changes and deliver get more than the
+    # default
     assert props["MemorySize"] == constants.FUNCTION_MEMORY_MB.get(handler, constants.MEMORY_MB)
-    assert set(constants.FUNCTION_MEMORY_MB) == {routes.THUMBNAILS, "send", routes.DELIVER}
+    assert set(constants.FUNCTION_MEMORY_MB) == {routes.THUMBNAILS, "send", "changes", routes.DELIVER}
     # API Gateway gives up on an integration after 29 s; functions SNS invokes get at most a minute
     assert props["Timeout"] <= (29 if handler in ROUTED else 60)
 

@@ -37,6 +37,9 @@ TEMPLATES: dict[str, dict[str, Any]] = {
     "getPreferences": {"action": "getPreferences"},
     "setPreferences": {"action": "setPreferences", "notify": "badge"},
     "setConversationPreferences": {"action": "setConversationPreferences", "conversationId": "CID", "notify": "push"},
+    "edit": {"action": "edit", "conversationId": "CID", "seq": 1, "text": "edited"},
+    "delete": {"action": "delete", "conversationId": "CID", "seq": 1},
+    "react": {"action": "react", "conversationId": "CID", "seq": 1, "emoji": "👍", "remove": False},
 }
 FUNCTION_OF = {route: function for route, function in ROUTES.items() if route not in (CONNECT, DISCONNECT)}
 

@@ -175,6 +175,10 @@ def chat_through_every_function(lambdas: TracedLambdas, queue: str, hook: JsonEn
     assert bob.call({"action": "report", "conversationId": direct, "seq": 1, "reason": f"says {MARKER}"},
                     )["type"] == "reported"
     assert bob.call({"action": "shout", "text": TEXT}, route=routes.DEFAULT)["code"] == "unknown_action"
+    # edits carry the marker too (and are reviewed by the hook); a reaction; a delete of the photo message
+    assert alice.call({"action": "edit", "conversationId": group, "seq": 1, "text": f"{TEXT}!"})["kind"] == "edited"
+    assert bob.call({"action": "react", "conversationId": group, "seq": 1, "emoji": "👍"})["kind"] == "reacted"
+    assert alice.call({"action": "delete", "conversationId": group, "seq": 2})["kind"] == "deleted"
     for change in ({"action": "addMembers", "userIds": ["dave"]}, {"action": "renameGroup", "name": "renamed"},
                    {"action": "setRole", "userId": "bob", "role": "admin"},
                    {"action": "setGroupSettings", "historyVisibility": "all"},

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from parley.clock import Clock, now_ms
 from parley.conversations import ConversationService
 from parley.errors import (
+    AttachmentDeletedError,
     AttachmentNotFoundError,
     FileTooLargeError,
     InvalidAttachmentError,
@@ -146,6 +147,8 @@ class AttachmentService:
         if any(not k.startswith(prefix) or k.count("/") != 3 for k in keys):
             raise InvalidAttachmentError("A key does not belong to this conversation.")
         records = self._records.get_many(list(keys))
+        if any(r.deleted_at is not None for r in records.values()):
+            raise AttachmentDeletedError()
         found = []
         for k in dict.fromkeys(keys):
             record = records.get(k)
@@ -156,6 +159,29 @@ class AttachmentService:
                                if record and record.thumbnail_key else None),
                 record=record))
         return found, self._clock() + self._download_ttl * 1000
+
+    def discard(self, message: Message) -> None:
+        """A message is being deleted: its uploads' records are marked deleted first (``attachmentUrls`` refuses
+        them from then on, and a thumbnail made later is thrown away), then every object of each upload goes:
+        the upload, its served copy and its thumbnail. Safe to repeat."""
+        body = message.body
+        if body is None or not body.attachments:
+            return
+        at = self._clock()
+        doomed: list[str] = []
+        for attachment in body.attachments:
+            record = self._records.update(attachment.key, deleted_at=at)
+            doomed += files_of(attachment.key, attachment.content_type, record)
+        if self._objects is not None:
+            self._objects.delete(doomed)
+
+
+def files_of(upload_key: str, content_type: str, record: UploadRecord) -> list[str]:
+    """Every object an upload may have: itself, its served copy and its thumbnail (those it will have too)."""
+    keys = [upload_key, served_key(upload_key, content_type), record.served_key, record.thumbnail_key]
+    if content_type in IMAGE_TYPES:
+        keys.append(thumbnail_key(upload_key))
+    return list(dict.fromkeys(k for k in keys if k))
 
 
 def mark_sent(objects: ObjectStore, record: UploadRecord) -> None:

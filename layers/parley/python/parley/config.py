@@ -50,6 +50,8 @@ class Settings(BaseModel):
     connection_ttl_seconds: int = Field(default=7800, ge=7800, alias="PARLEY_CONNECTION_TTL_SECONDS")
     # A resend is recognised while the original is among the conversation's newest N messages.
     idempotency_window: int = Field(default=10, ge=1, le=50, alias="PARLEY_IDEMPOTENCY_WINDOW")
+    # How long after sending a message its sender may edit it (docs/protocol.md, "edit").
+    edit_window_seconds: int = Field(default=900, ge=0, le=7 * 86_400, alias="PARLEY_EDIT_WINDOW_SECONDS")
     typing_interval_ms: int = Field(default=3000, ge=0, le=60_000, alias="PARLEY_TYPING_INTERVAL_MS")
     # A 410 from a connection younger than this is not pruned: API Gateway answers 410 to posts made
     # while a connection's $connect is still running, and that connection is about to open.
@@ -76,7 +78,7 @@ class Settings(BaseModel):
     # --- abuse protection (docs/security.md) ---
     # Per-user token buckets, "route=rate_per_second:burst", shared by every connection and Lambda instance.
     rate_limits: str = Field(default="send=5:20,typing=2:10,history=10:40,conversations=1:10,groups=1:10,read=5:20,"
-                                     "presence=2:10,preferences=1:10,report=0.2:5,block=1:10,devices=1:10,uploads=2:20,connect=0.2:10",
+                                     "presence=2:10,preferences=1:10,report=0.2:5,block=1:10,changes=5:20,devices=1:10,uploads=2:20,connect=0.2:10",
                              alias="PARLEY_RATE_LIMITS")
     max_connections_per_user: int = Field(default=10, ge=1, le=1000, alias="PARLEY_MAX_CONNECTIONS_PER_USER")
     # Comma-separated Origins allowed to open a socket (CSWSH); empty: no Origin check.

@@ -117,7 +117,8 @@ class NotGroupError(ParleyError):
 
 
 class NotAllowedError(ParleyError):
-    """Your role in this group does not allow this."""
+    """Your role in this group does not allow this; or the message is not yours to change (only the sender may
+    edit a message; only the sender, or in groups the owner and admins, may delete it)."""
 
     code = "not_allowed"
 
@@ -150,6 +151,30 @@ class InvalidMentionsError(ParleyError):
     """Only current members of the conversation can be mentioned."""
 
     code = "invalid_mentions"
+
+
+class MessageDeletedError(ParleyError):
+    """That message was deleted for everyone: it cannot be edited or reacted to."""
+
+    code = "message_deleted"
+
+
+class EditWindowClosedError(ParleyError):
+    """A message can be edited only for a while after it was sent (``PARLEY_EDIT_WINDOW_SECONDS``)."""
+
+    code = "edit_window_closed"
+
+
+class InvalidEmojiError(ParleyError):
+    """A reaction is one emoji (see docs/protocol.md, "react", for exactly what passes)."""
+
+    code = "invalid_emoji"
+
+
+class TooManyReactionsError(ParleyError):
+    """The message already carries the most distinct emoji a message may have."""
+
+    code = "too_many_reactions"
 
 
 class TooManyConnectionsError(ParleyError):
@@ -196,6 +221,12 @@ class InvalidAttachmentError(ParleyError):
     """An attachment was not uploaded by you for this conversation, or does not match its declared type and size."""
 
     code = "invalid_attachment"
+
+
+class AttachmentDeletedError(ParleyError):
+    """An attachment belongs to a message that was deleted: its files are gone."""
+
+    code = "attachment_deleted"
 
 
 class DeliveryHandOffError(Exception):

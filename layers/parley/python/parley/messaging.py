@@ -77,6 +77,7 @@ class _Draft:
     change: Change | None = None
     reply_to: int | None = None
     mentions: tuple[str, ...] = field(default=())
+    sent_at: int | None = None  # a change's own time (an edit's time, as its message carries it); None: now
 
 
 class MessagingService:
@@ -175,14 +176,15 @@ class MessagingService:
         raise ConflictError()
 
     def record_change(self, me: str, head: ConversationHead, change: Change,
-                      recipients: tuple[str, ...]) -> SendOutcome:
+                      recipients: tuple[str, ...], *, at: int | None = None) -> SendOutcome:
         """Store a change entry (an edit, a delete, a reaction, a membership change) at the conversation's next
-        seq, after checks done by the caller: it is not a message, is never unread and never a resend."""
+        seq, after checks done by the caller: it is not a message, is never unread and never a resend. ``at``:
+        the change's time (None: now)."""
         conversation = head.conversation
         if conversation is None:
             raise ValueError("a change needs the conversation")
         draft = _Draft(conversation_id=conversation.conversation_id, sender_id=me,
-                       client_msg_id=f"~{secrets.token_urlsafe(9)}", change=change)
+                       client_msg_id=f"~{secrets.token_urlsafe(9)}", change=change, sent_at=at)
         return self._append(draft, head, recipients, conversation)
 
     def _message(self, draft: _Draft, newest: Message | None, seq: int) -> Message:
@@ -190,8 +192,8 @@ class MessagingService:
         at = Position(seq, position_of(newest).ordinal + (1 if is_message else 0))
         senders, evicted = next_recent_senders(newest, draft.sender_id if is_message else None, at)
         self._keep_read_positions(draft.conversation_id, evicted)
-        return Message(conversation_id=draft.conversation_id, seq=seq,
-                       sender_id=draft.sender_id, sent_at=self._clock(), client_msg_id=draft.client_msg_id,
+        return Message(conversation_id=draft.conversation_id, seq=seq, sender_id=draft.sender_id,
+                       sent_at=draft.sent_at or self._clock(), client_msg_id=draft.client_msg_id,
                        body=draft.body, ordinal=at.ordinal, recent_senders=senders, change=draft.change,
                        reply_to=draft.reply_to, mentions=draft.mentions)
 
@@ -256,6 +258,8 @@ class MessagingService:
         def shown(m: Message) -> bool:
             if m.change is None:
                 return m.sender_id not in hidden
+            if m.change.kind is ChangeKind.DELETED:  # removes content, says nothing new: whoever made it
+                return forward
             if m.change.kind in MESSAGE_CHANGES:
                 return forward and m.sender_id not in hidden
             return True

@@ -439,3 +439,4 @@ class UploadRecord(BaseModel):
     preview: str | None = None
     width: int | None = None
     height: int | None = None
+    deleted_at: int | None = None  # epoch ms: its message was deleted, its files with it

@@ -125,6 +125,28 @@ class MessageStore(ABC):
     def latest(self, conversation_ids: list[str]) -> dict[str, Message | None]:
         """The newest entry of each conversation (None where there is none yet)."""
 
+    @abstractmethod
+    def edit(self, conversation_id: str, seq: int, *, sender_id: str, text: str, edited_at: int,
+             sent_since: int) -> Message | None:
+        """Set the message's text and edit time, in one conditional write, only if it is a message (not a change
+        entry) by ``sender_id``, not deleted, sent at or after ``sent_since`` and its text is not ``text``
+        already. The message as it is now; None when a condition failed (nothing changed)."""
+
+    @abstractmethod
+    def tombstone(self, conversation_id: str, seq: int, *, deleted_at: int, sender_id: str | None,
+                  reactions: tuple[str, ...]) -> Message | None:
+        """Delete the message's content for everyone: its body, edit time, reply, mentions and reactions go,
+        ``deleted_at`` is set. Only if it is a message, not deleted yet, and (``sender_id``) sent by that user.
+        ``reactions`` names the emoji known to be on it; any others are removed too. The message as it was;
+        None when a condition failed (nothing changed)."""
+
+    @abstractmethod
+    def react(self, conversation_id: str, seq: int, *, emoji: str, user_id: str,
+              add: bool) -> tuple[bool, int, int] | None:
+        """Add (or take off) ``user_id``'s ``emoji`` on a message that is not deleted, in one conditional write:
+        whether that changed anything, how many users have that emoji on it now, and how many other emoji it
+        carried. None: no such message (or a deleted one, or a change entry); nothing changed."""
+
 
 class ProfileStore(ABC):
     @abstractmethod
@@ -312,6 +334,10 @@ class ObjectStore(ABC):
 
     @abstractmethod
     def set_tags(self, key: str, tags: dict[str, str]) -> None: ...
+
+    @abstractmethod
+    def delete(self, keys: list[str]) -> None:
+        """Delete these objects (keys that do not exist are no error)."""
 
 
 class UploadRecordStore(ABC):

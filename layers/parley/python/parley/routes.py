@@ -42,6 +42,9 @@ ROUTES: MappingProxyType[str, str] = MappingProxyType({
     "unregisterDevice": "devices",
     "requestUpload": "uploads",
     "attachmentUrls": "uploads",
+    "edit": "changes",
+    "delete": "changes",
+    "react": "changes",
 })
 
 AUTHORIZER = "authorizer"  # the $connect REQUEST authorizer's function

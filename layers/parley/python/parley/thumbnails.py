@@ -9,6 +9,7 @@ from parley.attachments import (
     IMAGE_TYPES,
     PENDING,
     UPLOAD_PREFIX,
+    files_of,
     mark_sent,
     served_key,
     thumbnail_key,
@@ -57,6 +58,9 @@ class ThumbnailService:
             record = self._records.update(key, served_key=served, thumbnail_key=thumbnail_key(key),
                                           preview=made.preview, width=made.width, height=made.height)
         else:
+            return None
+        if record.deleted_at is not None:  # its message was deleted while this ran: what it made goes too
+            self._objects.delete(files_of(key, stored.content_type, record))
             return None
         if record.seq is not None:  # the message was sent before the copies existed: keep them too
             mark_sent(self._objects, record)

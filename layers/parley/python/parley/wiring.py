@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from parley.fanout import Fanout
     from parley.groups import GroupService
     from parley.inbox import InboxService
+    from parley.message_changes import MessageChangeService
     from parley.messaging import MessagingService
     from parley.moderation import ModerationService
     from parley.notifier import Notifier
@@ -154,6 +155,14 @@ class Services:
 
         return GroupService(self.message_store, DynamoGroupStore(self.settings.table_name), self.conversations,
                             max_members=self.settings.max_group_members, blocks=self.blocks)
+
+    @cached_property
+    def message_changes(self) -> MessageChangeService:
+        from parley.message_changes import MessageChangeService
+
+        return MessageChangeService(self.message_store, self.messaging, max_text_bytes=self.settings.max_text_bytes,
+                                    edit_window_seconds=self.settings.edit_window_seconds, blocks=self.blocks,
+                                    moderation=self.moderation, attachments=self.attachments)
 
     @cached_property
     def inbox(self) -> InboxService:

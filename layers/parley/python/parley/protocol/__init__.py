@@ -31,6 +31,12 @@ if TYPE_CHECKING:
         Outbound,
         UploadKey,
     )
+    from parley.protocol.changes import (
+        ChangedFrame,
+        DeleteRequest,
+        EditRequest,
+        ReactRequest,
+    )
     from parley.protocol.conversations import (
         ConversationFrame,
         ConversationInfo,
@@ -120,6 +126,7 @@ _FEATURES: dict[str, tuple[str, ...]] = {
                     "SetConversationPreferencesRequest", "SetPreferencesRequest"),
     "safety": ("BlockRequest", "BlocksFrame", "ListBlocksRequest", "ReportRequest", "ReportedFrame"),
     "devices": ("DeviceFrame", "PushToken", "RegisterDeviceRequest", "UnregisterDeviceRequest"),
+    "changes": ("ChangedFrame", "DeleteRequest", "EditRequest", "ReactRequest"),
     "attachments": ("AttachmentReadyFrame", "AttachmentUrl", "AttachmentUrlsFrame", "AttachmentUrlsRequest",
                     "RequestUploadRequest", "UploadFrame"),
 }
@@ -138,6 +145,7 @@ __all__ = [
     "AttachmentUrlsRequest",
     "BlockRequest",
     "BlocksFrame",
+    "ChangedFrame",
     "CompactAckFrame",
     "CompactMessageFrame",
     "ConversationFrame",
@@ -145,7 +153,9 @@ __all__ = [
     "ConversationPreferencesFrame",
     "ConversationsFrame",
     "CreateGroupRequest",
+    "DeleteRequest",
     "DeviceFrame",
+    "EditRequest",
     "ErrorFrame",
     "FrameRefs",
     "GetPreferencesRequest",
@@ -167,6 +177,7 @@ __all__ = [
     "PresenceFrame",
     "PresenceRequest",
     "PushToken",
+    "ReactRequest",
     "ReadRequest",
     "ReceiptFrame",
     "RegisterDeviceRequest",

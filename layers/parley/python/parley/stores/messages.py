@@ -6,6 +6,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from parley import table
 from parley.aws import client
 from parley.models import Change, ConversationHead, Message, MessageBody, MessagePage
@@ -13,7 +15,7 @@ from parley.ports import MessageStore, SeqTakenError
 from parley.stores.batch import batch_get
 from parley.stores.codec import from_item, key, to_item
 from parley.stores.conversations import conversation_from_item
-from parley.stores.errors import put_unless_there, translated
+from parley.stores.errors import error_code, put_unless_there, translated
 
 _MAX_SEQ = 10**table.SEQ_WIDTH - 1
 
@@ -167,3 +169,79 @@ class DynamoMessageStore(MessageStore):
                                            ":high": {"S": table.message_sk(_MAX_SEQ)}})
         items = resp["Items"]
         return message_from_item(conversation_id, from_item(items[0])) if items else None
+
+    # -- changes to a message (parley.message_changes) ----------------------------------------------------------
+
+    def edit(self, conversation_id: str, seq: int, *, sender_id: str, text: str, edited_at: int,
+             sent_since: int) -> Message | None:
+        updated = _update_if(self._table, conversation_id, seq, ReturnValues="ALL_NEW",
+                             UpdateExpression="SET #b.#text = :text, #ed = :at",
+                             ConditionExpression="#f = :me AND attribute_exists(#b) AND attribute_not_exists(#d) "
+                                                 "AND #t >= :since "
+                                                 "AND (attribute_not_exists(#b.#text) OR #b.#text <> :text)",
+                             ExpressionAttributeNames={"#b": table.ATTR_BODY, "#text": "text",
+                                                       "#ed": table.ATTR_EDITED_AT, "#f": table.ATTR_SENDER,
+                                                       "#d": table.ATTR_DELETED_AT, "#t": table.ATTR_SENT_AT},
+                             ExpressionAttributeValues=to_item({":text": text, ":at": edited_at, ":me": sender_id,
+                                                                ":since": sent_since}))
+        return message_from_item(conversation_id, updated) if updated is not None else None
+
+    def tombstone(self, conversation_id: str, seq: int, *, deleted_at: int, sender_id: str | None,
+                  reactions: tuple[str, ...]) -> Message | None:
+        names = {"#b": table.ATTR_BODY, "#ed": table.ATTR_EDITED_AT, "#rt": table.ATTR_REPLY_TO,
+                 "#mn": table.ATTR_MENTIONS, "#d": table.ATTR_DELETED_AT}
+        names |= {f"#r{i}": table.reaction_attribute(e) for i, e in enumerate(reactions)}
+        condition = "attribute_exists(#b) AND attribute_not_exists(#d)"
+        values: dict[str, Any] = {":at": deleted_at}
+        if sender_id is not None:
+            condition += " AND #f = :me"
+            names["#f"], values[":me"] = table.ATTR_SENDER, sender_id
+        removed = ", ".join(n for n in names if n not in ("#d", "#f"))
+        old = _update_if(self._table, conversation_id, seq, ReturnValues="ALL_OLD",
+                         UpdateExpression=f"REMOVE {removed} SET #d = :at", ConditionExpression=condition,
+                         ExpressionAttributeNames=names, ExpressionAttributeValues=to_item(values))
+        if old is None:
+            return None
+        # Reactions added between the caller's read and this write: removed too (none can be added any more)
+        late = [a for a in old if a.startswith(table.REACTION_PREFIX) and a not in names.values()]
+        if late:
+            with translated():
+                client("dynamodb").update_item(
+                    TableName=self._table, Key=key(table.conversation_pk(conversation_id), table.message_sk(seq)),
+                    UpdateExpression="REMOVE " + ", ".join(f"#r{i}" for i in range(len(late))),
+                    ExpressionAttributeNames={f"#r{i}": a for i, a in enumerate(late)})
+        return message_from_item(conversation_id, old)
+
+    def react(self, conversation_id: str, seq: int, *, emoji: str, user_id: str,
+              add: bool) -> tuple[bool, int, int] | None:
+        attribute = table.reaction_attribute(emoji)
+        # ALL_OLD, not UPDATED_OLD: an ADD of a user already in the set updates nothing, and an endpoint may then
+        # return nothing for the attribute (moto does), which would read as "no one had reacted"
+        old = _update_if(self._table, conversation_id, seq, ReturnValues="ALL_OLD",
+                         UpdateExpression=("ADD" if add else "DELETE") + " #r :u",
+                         ConditionExpression="attribute_exists(#b) AND attribute_not_exists(#d)",
+                         ExpressionAttributeNames={"#r": attribute, "#b": table.ATTR_BODY,
+                                                   "#d": table.ATTR_DELETED_AT},
+                         ExpressionAttributeValues={":u": {"SS": [user_id]}})
+        if old is None:
+            return None
+        users = {str(u) for u in old.get(attribute, ())}
+        others = sum(1 for a in old if a.startswith(table.REACTION_PREFIX) and a != attribute)
+        if add:
+            return user_id not in users, len(users | {user_id}), others
+        return user_id in users, len(users - {user_id}), others
+
+
+def _update_if(table_name: str, conversation_id: str, seq: int, **update: Any) -> dict[str, Any] | None:
+    """A conditional UpdateItem of one stream entry: what it returned (ReturnValues), or None when the condition
+    failed (nothing changed)."""
+    try:
+        with translated():
+            resp = client("dynamodb").update_item(
+                TableName=table_name, Key=key(table.conversation_pk(conversation_id), table.message_sk(seq)),
+                **update)
+    except ClientError as exc:
+        if error_code(exc) == "ConditionalCheckFailedException":
+            return None
+        raise
+    return from_item(resp.get("Attributes", {}))

@@ -15,7 +15,7 @@ from parley.stores.codec import from_item, key, set_expression
 from parley.stores.errors import translated
 
 _FIELDS = {"conversation_id": "cid", "seq": "seq", "thumbnail_key": "thumb", "served_key": "served",
-           "preview": "pv", "width": "w", "height": "h"}
+           "preview": "pv", "width": "w", "height": "h", "deleted_at": "del"}
 
 
 def _record(object_key: str, item: dict[str, Any]) -> UploadRecord:

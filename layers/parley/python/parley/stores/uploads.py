@@ -66,6 +66,15 @@ class S3ObjectStore(ObjectStore):
         _s3().put_object_tagging(Bucket=self._bucket, Key=key, Tagging={
             "TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]})
 
+    def delete(self, keys: list[str]) -> None:
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), 1000):  # DeleteObjects takes up to 1000 keys
+            resp = _s3().delete_objects(Bucket=self._bucket, Delete={
+                "Objects": [{"Key": k} for k in unique[start:start + 1000]], "Quiet": True})
+            if resp.get("Errors"):
+                failed = resp["Errors"][0]
+                raise RuntimeError(f"S3 kept {len(resp['Errors'])} object(s): {failed.get('Code')}")
+
     def tags(self, key: str) -> dict[str, str]:
         resp = _s3().get_object_tagging(Bucket=self._bucket, Key=key)
         return {t["Key"]: t["Value"] for t in resp["TagSet"]}
