@@ -8,7 +8,8 @@ Scenarios (``benchmarks.scenarios``; user ids are UUIDs, as a Cognito ``sub`` wo
   send publishes is handed to the notifier, as the SNS subscription does, and its work is counted.
 * the same two with ``others`` users, conversations and connections already in the table.
 * sensitivity rows ``direct-edit`` and ``direct-react``: an edit (to a text of the message's size) and a
-  reaction (added or taken back) instead of a message, in the 1:1 world.
+  reaction (added or taken back) instead of a message, in the 1:1 world; and ``group-member``: a membership
+  change (a member added, then removed, in turn) instead of a message, in the group world.
 
 Each scenario first sends ``WARMUP`` messages (warm Lambda, a full idempotency window), then measures
 ``messages`` messages twice: once computing units from item sizes, once only timing (Lambda's own CPU comes
@@ -279,6 +280,50 @@ def measure_change(sb: Sandbox, world: World, kind: str, title: str, count: int,
                           unit_spread=(min(units), max(units)))
 
 
+def group_change_interval_s() -> float:
+    rate, _burst = get_settings().rate_limit_table.get("groups", (0.0, 1))
+    return 1.0 / rate + 0.02 if rate > 0 else 0.0
+
+
+def run_membership_changes(sb: Sandbox, world: World, count: int, *, progress: Progress | None) -> list[Chain]:
+    """``count`` membership changes of the world's group by its owner: a newcomer added, then removed, in turn
+    (each a transaction of the group, its change entry and one membership, delivered live like a message)."""
+    newcomer = f"newcomer-{secrets.token_hex(4)}"
+    interval, last, chains = group_change_interval_s(), 0.0, []
+    for i in range(count):
+        last = wait_for_idle_bucket(last, interval)
+        body: dict[str, Any] = {"action": "addMembers", "conversationId": world.conversation_id,
+                                "userIds": [newcomer]} if i % 2 == 0 else {
+            "action": "removeMember", "conversationId": world.conversation_id, "userId": newcomer}
+        changed = invoke(sb.meter, "groups", message_event(world.sender, world.sender_connection, body))
+        answer = route_body(changed)
+        if answer.get("type") != "conversation" or answer.get("seq") is None:
+            raise RuntimeError(f"{body['action']} changed nothing: {answer}")
+        chains.append(Chain([changed]))
+        if progress:
+            progress.update()
+    if count % 2:  # the newcomer leaves again (not measured): the group is as it was for the rows after this one
+        wait_for_idle_bucket(last, interval)
+        invoke(sb.meter, "groups", message_event(world.sender, world.sender_connection, {
+            "action": "removeMember", "conversationId": world.conversation_id, "userId": newcomer}))
+    return chains
+
+
+def measure_membership_change(sb: Sandbox, world: World, title: str, count: int, memory_mb: int,
+                              progress: Progress | None, *, warmup: int = WARMUP) -> ScenarioResult:
+    """A membership change instead of a message, in the group world, measured as ``measure`` measures one."""
+    run_membership_changes(sb, world, warmup, progress=None)
+    time.sleep(group_change_interval_s())
+    accounted, timed = _accounted_and_timed(sb, lambda: run_membership_changes(sb, world, count, progress=progress),
+                                            rest_s=group_change_interval_s())
+    units = [c.totals.wru + c.totals.rru for c in accounted]
+    entry = access_logs.entry_bytes(access_logs.Event("MESSAGE", "addMembers", world.sender))
+    change = measured([c.invocations for c in accounted], [c.invocations for c in timed], memory_mb,
+                      access_log_bytes=entry, traces=xray_sampled_share())
+    return ScenarioResult(key="group-member", title=title, messages=count, message=change, floor=world.floor,
+                          unit_spread=(min(units), max(units)))
+
+
 def _prefix(value: Any) -> str:
     text = str((value or {}).get("S", "")) if isinstance(value, dict) else ""
     return text.split("#", 1)[0] + "#" if "#" in text else text
@@ -407,6 +452,13 @@ def run(*, messages: int, others: int, group_members: int = 50, group_online: in
                 change.notes.append(f"{kind} of one message of the sender's instead of a message: compare with the "
                                     "1:1 row")
                 sensitivity.append(change)
+        with progress_factory("cost: a membership change", messages) as bar:
+            member = measure_membership_change(sb, group, f"group of {group_members}: a membership change (a member "
+                                               "added or removed)", messages, memory_mb, bar, warmup=warmup)
+            member.session, member.ping = scenarios[1].session, scenarios[1].ping
+            member.notes.append("a member added or removed by the owner instead of a message: compare with the group "
+                                "row (its pushes are a message's: a change pushes nobody)")
+            sensitivity.append(member)
         item_sizes = representative_sizes(sb, direct, group)
         preload_items, started = 0, time.monotonic()
         if others:

@@ -7,12 +7,13 @@ import json
 from dataclasses import dataclass
 
 import jsii
-from aws_cdk import RemovalPolicy
+from aws_cdk import ArnFormat, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_route53 as route53
@@ -87,7 +88,7 @@ class WebSocketApi(Construct):
                  log_retention: logs.RetentionDays = constants.LOG_RETENTION,
                  removal_policy: RemovalPolicy = RemovalPolicy.RETAIN, domain: CustomDomain | None = None) -> None:
         super().__init__(scope, construct_id)
-        self._integrations: dict[str, integrations.WebSocketLambdaIntegration] = {}
+        self._integrations: dict[str, _FunctionIntegration] = {}
         self.api = apigwv2.WebSocketApi(
             self, "Api",
             api_name=api_name,
@@ -167,10 +168,31 @@ class WebSocketApi(Construct):
             # On the route resource itself: the shared integration lives under the first route using it.
             compliance.acknowledge(route.node.default_child or route, "AwsSolutions-APIG4", _AFTER_CONNECT)
 
-    def _integration(self, handler: lambda_.IFunction) -> integrations.WebSocketLambdaIntegration:
-        # One integration per function, shared by its routes (each route still gets its own invoke permission).
+    def _integration(self, handler: lambda_.IFunction) -> _FunctionIntegration:
+        # One integration and one invoke permission per function, shared by its routes: a function's routes
+        # are all on this API, so one permission for the API's routes allows exactly them. (CDK's own
+        # integration adds a permission per route: with 30-odd routes that was a CloudFormation resource per
+        # route, and two instances in one stack went past CloudFormation's 500.)
         key = handler.node.addr
         if key not in self._integrations:
-            self._integrations[key] = integrations.WebSocketLambdaIntegration(
-                f"{handler.node.id}-integration", handler)
+            self._integrations[key] = _FunctionIntegration(f"{handler.node.id}-integration", handler)
+            handler.add_permission(
+                "WebSocketApiInvoke", principal=iam.ServicePrincipal("apigateway.amazonaws.com"),
+                source_arn=Stack.of(self).format_arn(service="execute-api", resource=self.api.api_id,
+                                                     resource_name="*", arn_format=ArnFormat.SLASH_RESOURCE_NAME))
         return self._integrations[key]
+
+
+class _FunctionIntegration(apigwv2.WebSocketRouteIntegration):
+    """A Lambda proxy integration that, unlike CDK's ``WebSocketLambdaIntegration``, adds no invoke permission
+    per route it is bound to (``WebSocketApi._integration`` adds one per function)."""
+
+    def __init__(self, integration_id: str, handler: lambda_.IFunction) -> None:
+        super().__init__(integration_id)
+        self._handler = handler
+
+    def bind(self, *, route: apigwv2.IWebSocketRoute, scope: Construct) -> apigwv2.WebSocketRouteIntegrationConfig:
+        uri = Stack.of(route).format_arn(service="apigateway", account="lambda", resource="path/2015-03-31/functions",
+                                         arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+                                         resource_name=f"{self._handler.function_arn}/invocations")
+        return apigwv2.WebSocketRouteIntegrationConfig(type=apigwv2.WebSocketIntegrationType.AWS_PROXY, uri=uri)

@@ -104,6 +104,16 @@ def test_cost_counts_the_real_calls_and_prices_them(cost_report: cost.CostReport
     nolimit = next(s for s in report.sensitivity if s.key == "direct-nolimit")
     assert nolimit.message.billable.wru == 1  # no bucket write
     assert report.memory_mb == 256
+    # a change instead of a message: an edit and a reaction update the message and store their entry; a
+    # membership change is one transaction; none of them is ever pushed
+    rows = {s.key: s for s in report.sensitivity}
+    for key in ("direct-edit", "direct-react"):
+        assert rows[key].message.calls["dynamodb.PutItem"] == 1  # the change entry
+        assert rows[key].message.billable.mobile_pushes == 0
+        assert rows[key].message.billable.apigw_messages == direct.message.billable.apigw_messages
+    member = rows["group-member"].message
+    assert member.calls["dynamodb.TransactWriteItems"] == 1 and "dynamodb.PutItem" not in member.calls
+    assert member.billable.mobile_pushes == 0 and group.message.billable.mobile_pushes > 0
 
 
 def test_cost_is_all_in_each_missing_line_present_and_in_the_total(cost_report: cost.CostReport) -> None:

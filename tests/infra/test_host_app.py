@@ -235,3 +235,23 @@ def test_two_instances_in_one_stack_need_their_own_stages() -> None:
     # when a second one is added with the same stage / then its metrics would mix with the first's: refused
     with pytest.raises(ValueError, match="give each its own stage"):
         Parley(stack, "Chat2")
+
+
+# CloudFormation's limit of resources per stack, and what one Parley instance may take of it: two instances (the
+# example's dev and prod) must fit in one stack with room for the host's own resources (docs/deploying.md).
+STACK_RESOURCES_MAX = 500
+INSTANCE_RESOURCES_MAX = 245
+
+
+def test_two_instances_fit_in_one_stack_with_room_for_the_hosts_own(host_app: Synth) -> None:
+    resources = host_app.resources
+    for instance in (DEV, PROD):
+        mine = [k for k in resources if k.startswith(instance)]
+        assert len(mine) <= INSTANCE_RESOURCES_MAX, f"{instance}: {len(mine)} resources"
+    assert len(resources) <= STACK_RESOURCES_MAX - 10, f"{len(resources)} resources in the example's stack"
+    # one invoke permission per function, not one per route
+    for instance in (DEV, PROD):
+        permissions = [p for p in of(host_app, instance, "AWS::Lambda::Permission").values()
+                       if p["Properties"].get("Principal") == "apigateway.amazonaws.com"]
+        targets = [json.dumps(p["Properties"]["FunctionName"]) for p in permissions]
+        assert len(targets) == len(set(targets))
