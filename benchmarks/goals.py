@@ -1,6 +1,6 @@
-"""Every goal of issue 12 in one table: the figure this run measured, the goal, and whether it is met. Built
-from the same results as the sections below it, so it can never disagree with them; a goal whose part did not
-run in this run is left out."""
+"""Every goal of issue 12 (and issue 13's cost of a change) in one table: the figure this run measured, the
+goal, and whether it is met. Built from the same results as the sections below it, so it can never disagree
+with them; a goal whose part did not run in this run is left out."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from benchmarks.markdown import table, verdict
 
 if TYPE_CHECKING:
+    from benchmarks.cost import CostReport
     from benchmarks.report import Results
 
 M = 1_000_000
@@ -40,8 +41,9 @@ def rows(results: Results) -> list[list[str]]:
 def section(found: list[list[str]]) -> str:
     if not found:
         return ""
-    return "\n".join(["### Goals", "", "Issue 12's goals, from the parts below (each part's section has the detail "
-                      "and the time it ran):", "", table(["goal", "measured", "target", ""], found)])
+    return "\n".join(["### Goals", "", "Issue 12's goals, and issue 13's cost of a change, from the parts below "
+                      "(each part's section has the detail and the time it ran):", "",
+                      table(["goal", "measured", "target", ""], found)])
 
 
 Add = Callable[[str, str, str, bool], None]
@@ -62,12 +64,32 @@ def _cost(results: Results, add: Add) -> None:
             f"<= {goal}x", own / floor <= goal)
         add(f"all-in cost / floor: {s.title}, with its sessions", f"{total / floor:.2f}x (${total:,.2f} per M)",
             f"<= {goal}x", total / floor <= goal)
+    _change_costs(cost, add)
     if cost.inbox:
         units = {(r.notifier_rru, r.notifier_wru) for r in cost.inbox}
         sizes = "/".join(str(r.conversations) for r in cost.inbox)
         figures = "; ".join(f"{r.conversations}: {r.notifier_rru:g} RRU + {r.notifier_wru:g} WRU"
                             for r in cost.inbox)
         add(f"notifier units per offline recipient in {sizes} conversations", figures, "equal", len(units) == 1)
+
+
+# Issue 13: each change (an edit, a reaction, a membership change) costs no more than a message of the same size,
+# in the same conversation: its own row against the message row of its world.
+CHANGE_ROWS = {"direct-edit": "direct", "direct-react": "direct", "group-member": "group"}
+
+
+def _change_costs(cost: CostReport, add: Add) -> None:
+    p, pm = cost.profile, cost.ping_minutes
+    messages = {s.key: s for s in cost.scenarios}
+    for key, world in CHANGE_ROWS.items():
+        change = next((s for s in cost.sensitivity if s.key == key), None)
+        if change is None or world not in messages:
+            continue
+        own = change.all_in(p, pm).usd_per_message() * M
+        message = messages[world].all_in(p, pm).usd_per_message() * M
+        add(f"a change costs no more than a message: {change.title}",
+            f"${own:,.2f} vs ${message:,.2f} per M ({own / message:.2f}x; {change.message.billable.wru:g} vs "
+            f"{messages[world].message.billable.wru:g} WRU)", "<= 1.00x", own <= message)
 
 
 def _coldstart(results: Results, add: Add) -> None:

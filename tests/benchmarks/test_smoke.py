@@ -156,13 +156,14 @@ def test_the_goals_table_states_each_figure_of_the_run_against_its_goal(cost_rep
     # then the goals table has the two all-in ratios, the inbox sizes and the traffic, and nothing of parts not run
     rows = goals.rows(results)
     assert [r[0].split(":")[0] for r in rows] == ["all-in cost / floor"] * 4 + [
+        "a change costs no more than a message"] * 3 + [
         "notifier units per offline recipient in 1/3 conversations", "traffic"]
     direct = cost_report.scenarios[0]
     all_in, floor = direct.all_in(cost_report.profile, cost_report.ping_minutes), direct.floor.usd(cost_report.profile)
     for row, ratio in ((rows[0], all_in.usd_per_message() / floor), (rows[1], all_in.usd() / floor)):
         assert row[1].startswith(f"{ratio:.2f}x") and row[3] == ("**met**" if ratio <= 1.5 else "**missed**")
     assert all_in.usd() > all_in.usd_per_message()  # the sessions cost something
-    assert rows[5][1] == f"{measured.compact.delivered_overhead} bytes" and rows[5][3] == "**met**"
+    assert rows[8][1] == f"{measured.compact.delivered_overhead} bytes" and rows[8][3] == "**met**"
     # and the rendered results open with it
     assert "### Goals" in render(results).split("### Cost per million messages")[0]
     # and a later run of other parts keeps these parts' sections and their goal rows
@@ -171,7 +172,7 @@ def test_the_goals_table_states_each_figure_of_the_run_against_its_goal(cost_rep
     later = render(Results(cost=cost_report), kept=kept, order=("cost", "traffic"))
     assert "### Traffic (earlier)" in later and f"traffic: run {stamp}" in later
     assert later.index("### Goals") < later.index("### Cost per million") < later.index("### Traffic (earlier)")
-    assert kept_goal_rows(kept["traffic"]) == [rows[5]] and rows[5][1] in later.split("### Cost per million")[0]
+    assert kept_goal_rows(kept["traffic"]) == [rows[8]] and rows[8][1] in later.split("### Cost per million")[0]
 
 
 def test_cold_start_times_a_handler_over_boto3() -> None:
