@@ -204,9 +204,14 @@ class ScenarioResult:
         return self.all_in(profile, ping_minutes).usd() / self.floor.usd(profile)
 
 
-def send_interval_s() -> float:
-    rate, _burst = get_settings().rate_limit_table.get("send", (0.0, 1))
+def interval_s(limit: str = "send") -> float:
+    """The pace that never meets the ``limit`` rate limit (its token rate), with a little to spare."""
+    rate, _burst = get_settings().rate_limit_table.get(limit, (0.0, 1))
     return 1.0 / rate + 0.02 if rate > 0 else 0.0
+
+
+def send_interval_s() -> float:
+    return interval_s("send")
 
 
 def send_message(sb: Sandbox, world: World, client_msg_id: str) -> Chain:
@@ -237,11 +242,6 @@ def run_messages(sb: Sandbox, world: World, count: int, *, paced: bool, progress
     return chains
 
 
-def change_interval_s() -> float:
-    rate, _burst = get_settings().rate_limit_table.get("changes", (0.0, 1))
-    return 1.0 / rate + 0.02 if rate > 0 else 0.0
-
-
 def run_changes(sb: Sandbox, world: World, kind: str, count: int, *, progress: Progress | None) -> list[Chain]:
     """``count`` edits (each to a new text of the message's size) or reactions (added, then taken back, in
     turn) of one message of the sender's, sent first and not measured; paced like the sends."""
@@ -251,7 +251,7 @@ def run_changes(sb: Sandbox, world: World, kind: str, count: int, *, progress: P
     if not is_ack(sent):
         raise RuntimeError(f"send was not acked: {sent}")
     seq = int(sent.get("s", sent.get("seq", 0)))
-    interval, last, chains = change_interval_s(), 0.0, []
+    interval, last, chains = interval_s("changes"), 0.0, []
     for i in range(count):
         last = wait_for_idle_bucket(last, interval)
         fields: dict[str, Any] = {"text": f"{i % 10_000:04d}{TEXT[4:]}"} if kind == "edit" else {
@@ -270,26 +270,15 @@ def run_changes(sb: Sandbox, world: World, kind: str, count: int, *, progress: P
 def measure_change(sb: Sandbox, world: World, kind: str, title: str, count: int, memory_mb: int,
                    progress: Progress | None, *, warmup: int = WARMUP) -> ScenarioResult:
     """An edit or a reaction instead of a message, in the same world, measured as ``measure`` measures one."""
-    run_changes(sb, world, kind, warmup, progress=None)
-    accounted, timed = _accounted_and_timed(sb, lambda: run_changes(sb, world, kind, count, progress=progress))
-    units = [c.totals.wru + c.totals.rru for c in accounted]
-    entry = access_logs.entry_bytes(access_logs.Event("MESSAGE", kind, world.sender))
-    change = measured([c.invocations for c in accounted], [c.invocations for c in timed], memory_mb,
-                      access_log_bytes=entry, traces=xray_sampled_share())
-    return ScenarioResult(key=f"direct-{kind}", title=title, messages=count, message=change, floor=world.floor,
-                          unit_spread=(min(units), max(units)))
-
-
-def group_change_interval_s() -> float:
-    rate, _burst = get_settings().rate_limit_table.get("groups", (0.0, 1))
-    return 1.0 / rate + 0.02 if rate > 0 else 0.0
+    return _measure_changes(sb, world, f"direct-{kind}", title, kind, memory_mb, warmup, count, lambda n, bar: (
+        run_changes(sb, world, kind, n, progress=bar)), progress)
 
 
 def run_membership_changes(sb: Sandbox, world: World, count: int, *, progress: Progress | None) -> list[Chain]:
     """``count`` membership changes of the world's group by its owner: a newcomer added, then removed, in turn
     (each a transaction of the group, its change entry and one membership, delivered live like a message)."""
     newcomer = f"newcomer-{secrets.token_hex(4)}"
-    interval, last, chains = group_change_interval_s(), 0.0, []
+    interval, last, chains = interval_s("groups"), 0.0, []
     for i in range(count):
         last = wait_for_idle_bucket(last, interval)
         body: dict[str, Any] = {"action": "addMembers", "conversationId": world.conversation_id,
@@ -312,15 +301,22 @@ def run_membership_changes(sb: Sandbox, world: World, count: int, *, progress: P
 def measure_membership_change(sb: Sandbox, world: World, title: str, count: int, memory_mb: int,
                               progress: Progress | None, *, warmup: int = WARMUP) -> ScenarioResult:
     """A membership change instead of a message, in the group world, measured as ``measure`` measures one."""
-    run_membership_changes(sb, world, warmup, progress=None)
-    time.sleep(group_change_interval_s())
-    accounted, timed = _accounted_and_timed(sb, lambda: run_membership_changes(sb, world, count, progress=progress),
-                                            rest_s=group_change_interval_s())
+    return _measure_changes(sb, world, "group-member", title, "addMembers", memory_mb, warmup, count, lambda n, bar: (
+        run_membership_changes(sb, world, n, progress=bar)), progress, rest_s=interval_s("groups"))
+
+
+def _measure_changes(sb: Sandbox, world: World, key: str, title: str, action: str, memory_mb: int, warmup: int,
+                     count: int, run: Callable[[int, Progress | None], list[Chain]], progress: Progress | None, *,
+                     rest_s: float = 0.0) -> ScenarioResult:
+    """``warmup`` changes, then ``count`` measured (``run(n, progress)`` makes ``n``): units, then time."""
+    run(warmup, None)
+    time.sleep(rest_s)
+    accounted, timed = _accounted_and_timed(sb, lambda: run(count, progress), rest_s=rest_s)
     units = [c.totals.wru + c.totals.rru for c in accounted]
-    entry = access_logs.entry_bytes(access_logs.Event("MESSAGE", "addMembers", world.sender))
+    entry = access_logs.entry_bytes(access_logs.Event("MESSAGE", action, world.sender))
     change = measured([c.invocations for c in accounted], [c.invocations for c in timed], memory_mb,
                       access_log_bytes=entry, traces=xray_sampled_share())
-    return ScenarioResult(key="group-member", title=title, messages=count, message=change, floor=world.floor,
+    return ScenarioResult(key=key, title=title, messages=count, message=change, floor=world.floor,
                           unit_spread=(min(units), max(units)))
 
 

@@ -206,10 +206,11 @@ class CompactAckFrame(_Compact):
     ref: str | None = None
 
 
-class CompactMessageFrame(_Compact):
+class CompactMessageFrame(MessageExtras):
     """``message`` in the compact format: no messageId (it is ``<c>.<s>``), and no clientMsgId except on the
     caller's own messages in ``history``. Edits, deletion, replies, mentions and reactions keep their
-    camelCase keys (``editedAt``, ``deleted``, ``replyTo``, ``quote``, ``mentions``, ``reactions``)."""
+    camelCase keys (``editedAt``, ``deleted``, ``replyTo``, ``quote``, ``mentions``, ``reactions``): the short
+    keys below are their own camelCase."""
 
     t: Literal["msg"] = "msg"
     c: str  # conversationId
@@ -218,15 +219,9 @@ class CompactMessageFrame(_Compact):
     at: int  # sentAt
     r: str | None = None  # clientMsgId: in history, on the caller's own messages only
     b: MessageBody | None = None  # body (absent: deleted)
-    editedAt: int | None = None
-    deleted: bool | None = None
-    replyTo: int | None = None
-    quote: Quote | None = None
-    mentions: list[str] | None = None
-    reactions: list[Reaction] | None = None
 
 
-class CompactChangeFrame(_Compact):
+class CompactChangeFrame(ChangeFields):
     """``change`` in the compact format: ``k`` the kind, ``f`` who made it; the rest as in the full format."""
 
     t: Literal["chg"] = "chg"
@@ -235,16 +230,6 @@ class CompactChangeFrame(_Compact):
     k: str  # kind
     f: str  # by
     at: int
-    target: int | None = None
-    text: str | None = None
-    editedAt: int | None = None
-    emoji: str | None = None
-    count: int | None = None
-    users: list[str] | None = None
-    role: GroupRole | None = None
-    name: str | None = None
-    history: HistoryVisibility | None = None
-    owner: str | None = None
 
 
 def ack_frame(m: Message, frame_format: FrameFormat, ref: str | None = None) -> AckFrame | CompactAckFrame:
@@ -253,10 +238,6 @@ def ack_frame(m: Message, frame_format: FrameFormat, ref: str | None = None) -> 
         return AckFrame(client_msg_id=m.client_msg_id, conversation_id=m.conversation_id, seq=m.seq,
                         message_id=m.message_id, sent_at=m.sent_at, ref=ref)
     return CompactAckFrame(r=m.client_msg_id, s=m.seq, at=m.sent_at, ref=ref)
-
-
-def _camel(fields: dict[str, object]) -> dict[str, object]:
-    return {to_camel(k): v for k, v in fields.items()}
 
 
 def message_frame(m: Message, frame_format: FrameFormat, *, reader: str | None = None,
@@ -268,7 +249,7 @@ def message_frame(m: Message, frame_format: FrameFormat, *, reader: str | None =
         return MessageFrame.of(m, reader, quoted)
     return CompactMessageFrame(c=m.conversation_id, s=m.seq, f=m.sender_id, at=m.sent_at, b=m.body,
                                r=m.client_msg_id if reader == m.sender_id else None,
-                               **_camel(message_extras(m, reader, quoted)))
+                               **message_extras(m, reader, quoted))
 
 
 EntryFrame = MessageFrame | CompactMessageFrame | ChangeFrame | CompactChangeFrame
@@ -282,7 +263,7 @@ def entry_frame(m: Message, frame_format: FrameFormat, *, reader: str | None = N
     if frame_format is FrameFormat.FULL:
         return ChangeFrame.of(m)
     return CompactChangeFrame(c=m.conversation_id, s=m.seq, k=m.change.kind.value, f=m.sender_id, at=m.sent_at,
-                              **_camel(change_fields(m)))
+                              **change_fields(m))
 
 
 def message_frames(m: Message, quoted: dict[int, Message] | None = None) -> dict[FrameFormat, bytes]:

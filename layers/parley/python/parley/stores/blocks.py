@@ -12,7 +12,7 @@ from parley.aws import client
 from parley.models import BlockRelations
 from parley.ports import BlockStore
 from parley.stores.codec import key, to_item
-from parley.stores.errors import error_code, translated
+from parley.stores.errors import cancellation_reasons, condition_failed, translated
 from parley.stores.profiles import BLOCKS_COUNT
 
 
@@ -52,10 +52,8 @@ class DynamoBlockStore(BlockStore):
             with translated():
                 client("dynamodb").transact_write_items(TransactItems=items)
         except ClientError as exc:
-            if error_code(exc) != "TransactionCanceledException":
-                raise
-            reasons = exc.response.get("CancellationReasons") or []
-            if not any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
+            reasons = cancellation_reasons(exc)
+            if reasons is None or not any(condition_failed(r) for r in reasons):
                 raise
             # already blocked (or not blocked): nothing to change
 

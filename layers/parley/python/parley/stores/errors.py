@@ -19,6 +19,18 @@ def error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
+def cancellation_reasons(exc: ClientError) -> list[dict[str, Any]] | None:
+    """What a cancelled TransactWriteItems says of each of its items, in order (None: ``exc`` is not a
+    cancellation)."""
+    if error_code(exc) != "TransactionCanceledException":
+        return None
+    return [dict(r) for r in exc.response.get("CancellationReasons") or []]
+
+
+def condition_failed(reason: dict[str, Any]) -> bool:
+    return reason.get("Code") == "ConditionalCheckFailed"
+
+
 @contextmanager
 def translated() -> Iterator[None]:
     try:

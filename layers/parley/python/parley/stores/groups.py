@@ -14,7 +14,7 @@ from parley.models import Conversation, Message
 from parley.ports import GroupChangedError, GroupStore, SeqTakenError
 from parley.stores.codec import from_item, key
 from parley.stores.conversations import member_item, meta_item
-from parley.stores.errors import error_code, translated
+from parley.stores.errors import cancellation_reasons, condition_failed, translated
 from parley.stores.messages import entry_item, message_from_item
 
 # A transaction's items, in this order: the group, the change entry, then the memberships.
@@ -46,10 +46,10 @@ class DynamoGroupStore(GroupStore):
             with translated():
                 client("dynamodb").transact_write_items(TransactItems=items)
         except ClientError as exc:
-            if error_code(exc) != "TransactionCanceledException":
+            reasons = cancellation_reasons(exc)
+            if reasons is None:
                 raise
-            reasons = exc.response.get("CancellationReasons") or []
-            failed = [r.get("Code") == "ConditionalCheckFailed" for r in reasons]
+            failed = [condition_failed(r) for r in reasons]
             if len(failed) > _ENTRY and failed[_ENTRY]:
                 raise SeqTakenError(self._winner(entry, reasons[_ENTRY])) from exc
             if failed and failed[_META]:
