@@ -97,3 +97,42 @@ def test_refused_changes_over_the_socket(stack: Stack, user: Callable[[str], str
             await asyncio.gather(alice.close(), bob.close())
 
     run(scenario())
+
+
+def test_the_terminal_chat_edits_deletes_and_reacts(stack: Stack, user: Callable[[str], str]) -> None:
+    import io
+
+    from local.chat import chat
+
+    alice_id, bob_id = user("alice"), user("bob")
+
+    async def scenario() -> None:
+        bob = await connected(stack, bob_id)
+        try:
+            lines: asyncio.Queue[str | None] = asyncio.Queue()
+            out = io.StringIO()
+            # when alice, chatting with bob, sends two lines, edits the last, reacts to the first and deletes it
+            for line in ("first", "secnod", "/edit second", "/react #1 👍", "/unreact #1 👍", "/react #1 🎉",
+                         "/delete #1", "/react", None):
+                lines.put_nowait(line)
+            code = await chat(stack.ws_url, alice_id, bob_id, stack.mint_token(alice_id), out=out, lines=lines)
+            shown = out.getvalue()
+            assert code == 0, shown
+            # then each command was done, on the message it named (or her last one), and said so
+            for expected in ("* edited #2", "* 👍 on #1: 1", "* 👍 on #1: 0", "* 🎉 on #1: 1", "* deleted #1",
+                             "* usage: /react [#seq] <emoji>"):
+                assert expected in shown, shown
+            # and bob, reading the conversation's history, sees the edit, the tombstone and the changes in order
+            cid = (await bob.open_direct(alice_id)).conversation_id
+            pages = [page async for page in bob.history_pages(cid, after=0)]
+            entries = [e for page in pages for e in page.messages]
+            kinds = [e.kind if isinstance(e, Change) else "message" for e in entries]
+            assert kinds == ["message", "message", "edited", "reacted", "unreacted", "reacted", "deleted"], kinds
+            now = await bob.history(cid)
+            messages = [m for m in now.messages if isinstance(m, Message)]
+            assert [m.deleted for m in messages] == [True, False] and messages[1].text == "second"
+            assert messages[1].edited_at is not None
+        finally:
+            await bob.close()
+
+    run(scenario())
