@@ -237,3 +237,14 @@ def configure(aws_env: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
         wiring.reset()
 
     return apply
+
+
+@pytest.fixture
+def bucket(configure: Any) -> Any:
+    """The uploads bucket (moto S3), configured for the handlers."""
+    from tests.integration.uploads import BUCKET
+
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    configure(PARLEY_UPLOADS_BUCKET=BUCKET, PARLEY_UPLOAD_MAX_BYTES=str(2 * 1024 * 1024))
+    return s3

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from parley import table
 from tests.integration.conftest import Chat, FakeConnectionsApi, all_items
-from tests.integration.test_attachments import BUCKET, bucket, jpeg_with_gps, s3_event, upload  # noqa: F401
+from tests.integration.uploads import BUCKET, jpeg_with_gps, s3_event, upload
 from tests.support.events import message_event
 from tests.support.handlers import invoke
 
@@ -95,7 +95,7 @@ def test_reactions_count_users_once_and_history_says_which_are_mine(aws_env: Any
     assert item(aws_env, cid, 1)[table.reaction_attribute("👍")] == {"SS": ["carol"]}
 
 
-def test_deleting_a_photo_deletes_its_objects_and_refuses_its_urls(aws_env: Any, bucket: Any) -> None:  # noqa: F811
+def test_deleting_a_photo_deletes_its_objects_and_refuses_its_urls(aws_env: Any, bucket: Any) -> None:
     alice, bob = Chat("alice", "a1").connect(), Chat("bob", "b1").connect()
     cid = alice.open_direct("bob")
     data = jpeg_with_gps(300, 200)
@@ -112,7 +112,7 @@ def test_deleting_a_photo_deletes_its_objects_and_refuses_its_urls(aws_env: Any,
     assert "b" not in bob.history(cid)["messages"][0]
 
 
-def test_a_thumbnail_made_after_the_delete_is_thrown_away(aws_env: Any, bucket: Any) -> None:  # noqa: F811
+def test_a_thumbnail_made_after_the_delete_is_thrown_away(aws_env: Any, bucket: Any) -> None:
     alice = Chat("alice", "a1").connect()
     cid = alice.open_direct("bob")
     data = jpeg_with_gps(300, 200)
@@ -165,7 +165,7 @@ def test_refused_changes_change_nothing(aws_env: Any, case: tuple[str, dict[str,
     assert all_items(aws_env) == before
 
 
-def test_s3_objects_of_a_failed_delete_are_retried(aws_env: Any, bucket: Any, monkeypatch: Any) -> None:  # noqa: F811
+def test_s3_objects_of_a_failed_delete_are_retried(aws_env: Any, bucket: Any, monkeypatch: Any) -> None:
     alice = Chat("alice", "a1").connect()
     cid = alice.open_direct("bob")
     key = upload(alice, cid, b"voice-bytes", "audio/mp4")
