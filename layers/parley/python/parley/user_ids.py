@@ -13,7 +13,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Annotated, TypeGuard
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
 MAX_LENGTH = 128
 RULE = f"a user id is 1-{MAX_LENGTH} characters, without whitespace, '#', control or format characters"
@@ -34,5 +34,7 @@ def _checked(value: str) -> str:
     return value
 
 
-# The protocol's field type: a frame naming an invalid user id is refused with ``invalid_frame``.
-UserId = Annotated[str, StringConstraints(min_length=1, max_length=MAX_LENGTH), AfterValidator(_checked)]
+# The protocol's field type: a frame naming an invalid user id is refused with ``invalid_frame``. The description
+# carries the rule into the JSON Schema (docs/asyncapi.yaml), which has no pattern for Unicode categories.
+UserId = Annotated[str, StringConstraints(min_length=1, max_length=MAX_LENGTH), AfterValidator(_checked),
+                   Field(description=RULE)]

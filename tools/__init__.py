@@ -1,0 +1,1 @@
+"""Repository tools that are not part of the service: generators of the documents derived from its code."""
