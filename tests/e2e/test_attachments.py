@@ -15,21 +15,11 @@ from PIL import Image
 from local.stack import Stack
 from parley_client import AttachmentReady, Message, ServerError
 from tests.e2e.harness import connected, run
+from tests.support.images import GPS_TAG, jpeg_with_gps
 
 pytestmark = pytest.mark.timeout(60)
 
-GPS_IFD = 0x8825  # EXIF GPSInfo
 WIDTH, HEIGHT = 640, 480
-
-
-def jpeg_with_location() -> bytes:
-    image = Image.new("RGB", (WIDTH, HEIGHT), (200, 30, 30))
-    exif = Image.Exif()
-    exif[0x010F] = "ParleyCam"  # Make
-    exif[GPS_IFD] = {1: "N", 2: (48.0, 51.0, 24.0), 3: "E", 4: (2.0, 21.0, 7.0)}
-    out = io.BytesIO()
-    image.save(out, format="JPEG", exif=exif)
-    return out.getvalue()
 
 
 def download(url: str) -> bytes:
@@ -41,8 +31,8 @@ def download(url: str) -> bytes:
 def test_a_photo_reaches_the_other_member_with_a_preview_and_without_its_location(
         stack: Stack, user: Callable[[str], str]) -> None:
     alice_id, bob_id = user("alice"), user("bob")
-    photo = jpeg_with_location()
-    assert Image.open(io.BytesIO(photo)).getexif().get_ifd(GPS_IFD)  # the original says where it was taken
+    photo = jpeg_with_gps(WIDTH, HEIGHT)
+    assert Image.open(io.BytesIO(photo)).getexif().get_ifd(GPS_TAG)  # the original says where it was taken
 
     async def scenario() -> None:
         alice, bob = await connected(stack, alice_id), await connected(stack, bob_id)
@@ -84,7 +74,7 @@ def test_a_photo_reaches_the_other_member_with_a_preview_and_without_its_locatio
             # then the photo he downloads is the picture without its location (or any EXIF)
             served = Image.open(io.BytesIO(await asyncio.to_thread(download, link.url)))
             assert served.size == (WIDTH, HEIGHT)
-            assert not served.getexif().get_ifd(GPS_IFD) and GPS_IFD not in served.getexif()
+            assert not served.getexif().get_ifd(GPS_TAG) and GPS_TAG not in served.getexif()
             thumbnail = Image.open(io.BytesIO(await asyncio.to_thread(download, link.thumbnail_url)))
             assert thumbnail.format == "WEBP" and max(thumbnail.size) <= 320
         finally:
@@ -101,7 +91,7 @@ def test_a_non_member_can_neither_upload_to_nor_download_from_a_conversation(
         alice, eve = await connected(stack, alice_id), await connected(stack, eve_id)
         try:
             cid = (await alice.open_direct(bob_id)).conversation_id
-            attachment = await alice.upload_file(cid, jpeg_with_location(), "image/jpeg")
+            attachment = await alice.upload_file(cid, jpeg_with_gps(WIDTH, HEIGHT), "image/jpeg")
             with pytest.raises(ServerError) as upload:
                 await eve.request_upload(cid, "image/jpeg", 1000)
             with pytest.raises(ServerError) as urls:

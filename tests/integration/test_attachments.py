@@ -14,8 +14,9 @@ import requests
 from PIL import Image
 
 from tests.integration.conftest import Chat, FakeConnectionsApi, all_items
-from tests.integration.uploads import BUCKET, GPS_TAG, jpeg_with_gps, png, request_upload, s3_event, upload
+from tests.integration.uploads import BUCKET, png, request_upload, s3_event, upload
 from tests.support.handlers import invoke
+from tests.support.images import GPS_TAG, jpeg_with_gps
 
 
 def test_the_upload_policy_pins_type_size_and_key(aws_env: Any, bucket: Any) -> None:

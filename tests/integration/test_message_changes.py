@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 
 from parley import table
 from tests.integration.conftest import Chat, FakeConnectionsApi, all_items
-from tests.integration.uploads import BUCKET, jpeg_with_gps, s3_event, upload
+from tests.integration.uploads import BUCKET, s3_event, upload
 from tests.support.events import message_event
 from tests.support.handlers import invoke
+from tests.support.images import jpeg_with_gps
 
 
 def change(chat: Chat, action: str, cid: str, seq: int, **fields: Any) -> dict[str, Any]:

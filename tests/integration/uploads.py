@@ -1,5 +1,6 @@
-"""Uploads under moto S3 for the integration tier: the test bucket, small real images, uploads through the
-presigned POST and the S3 event that triggers the thumbnail maker. The ``bucket`` fixture is in conftest."""
+"""Uploads under moto S3 for the integration tier: the test bucket, a PNG, uploads through the
+presigned POST and the S3 event that triggers the thumbnail maker (the JPEG with a location: tests/support/images.py).
+The ``bucket`` fixture is in conftest."""
 
 from __future__ import annotations
 
@@ -13,19 +14,6 @@ if TYPE_CHECKING:
     from tests.integration.conftest import Chat
 
 BUCKET = "parley-uploads-test"
-GPS_TAG = 0x8825  # the EXIF GPSInfo IFD
-
-
-def jpeg_with_gps(width: int = 1200, height: int = 800) -> bytes:
-    image = Image.new("RGB", (width, height), (200, 30, 30))
-    exif = Image.Exif()
-    exif[0x010F] = "ParleyCam"  # Make
-    exif[GPS_TAG] = {1: "N", 2: (48.0, 51.0, 24.0), 3: "E", 4: (2.0, 21.0, 7.0)}
-    out = io.BytesIO()
-    image.save(out, format="JPEG", exif=exif)
-    return out.getvalue()
-
-
 def png(width: int = 300, height: int = 600) -> bytes:
     out = io.BytesIO()
     Image.new("RGBA", (width, height), (0, 120, 255, 128)).save(out, format="PNG")
