@@ -19,7 +19,7 @@ from parley.models import Device
 from parley.ports import DeviceStore
 from parley.stores.batch import batch_get
 from parley.stores.codec import from_item, key, to_item
-from parley.stores.errors import error_code, translated
+from parley.stores.errors import cancellation_reasons, condition_failed, error_code, translated
 from parley.stores.profiles import DEVICES, devices_of
 
 _ATTEMPTS = 3
@@ -40,12 +40,10 @@ def _profile_key(user_id: str) -> dict[str, Any]:
 def _cancelled_items(exc: ClientError) -> set[int] | None:
     """The items of a transaction cancelled by a race (a failed condition, or another transaction on the same
     items) whose condition failed; None if it failed for another reason."""
-    if error_code(exc) != "TransactionCanceledException":
+    reasons = cancellation_reasons(exc)
+    if reasons is None or not any(condition_failed(r) or r.get("Code") == "TransactionConflict" for r in reasons):
         return None
-    codes = [r.get("Code") for r in exc.response.get("CancellationReasons") or []]
-    if not {"ConditionalCheckFailed", "TransactionConflict"} & set(codes):
-        return None
-    return {i for i, c in enumerate(codes) if c == "ConditionalCheckFailed"}
+    return {i for i, r in enumerate(reasons) if condition_failed(r)}
 
 
 class DynamoDeviceStore(DeviceStore):
