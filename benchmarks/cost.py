@@ -251,16 +251,23 @@ def run_changes(sb: Sandbox, world: World, kind: str, count: int, *, progress: P
     if not is_ack(sent):
         raise RuntimeError(f"send was not acked: {sent}")
     seq = int(sent.get("s", sent.get("seq", 0)))
-    interval, last, chains = interval_s("changes"), 0.0, []
-    for i in range(count):
+    bodies = [{"action": kind, "conversationId": world.conversation_id, "seq": seq,
+               **({"text": f"{i % 10_000:04d}{TEXT[4:]}"} if kind == "edit" else {"emoji": "👍", "remove": i % 2 == 1})}
+              for i in range(count)]
+    return _run_paced(sb, world, "changes", "changed", bodies, progress)
+
+
+def _run_paced(sb: Sandbox, world: World, function: str, answer: str, bodies: list[dict[str, Any]],
+               progress: Progress | None) -> list[Chain]:
+    """Each of ``bodies`` from the world's sender to ``function``, paced under its rate limit; each must be
+    answered with an ``answer`` frame naming the change entry it stored."""
+    interval, last, chains = interval_s(function), 0.0, []
+    for body in bodies:
         last = wait_for_idle_bucket(last, interval)
-        fields: dict[str, Any] = {"text": f"{i % 10_000:04d}{TEXT[4:]}"} if kind == "edit" else {
-            "emoji": "👍", "remove": i % 2 == 1}
-        body = {"action": kind, "conversationId": world.conversation_id, "seq": seq, **fields}
-        changed = invoke(sb.meter, "changes", message_event(world.sender, world.sender_connection, body))
-        answer = route_body(changed)
-        if answer.get("type") != "changed" or answer.get("seq") is None:
-            raise RuntimeError(f"{kind} changed nothing: {answer}")
+        changed = invoke(sb.meter, function, message_event(world.sender, world.sender_connection, body))
+        answered = route_body(changed)
+        if answered.get("type") != answer or answered.get("seq") is None:
+            raise RuntimeError(f"{body['action']} changed nothing: {answered}")
         chains.append(Chain([changed]))
         if progress:
             progress.update()
@@ -278,24 +285,12 @@ def run_membership_changes(sb: Sandbox, world: World, count: int, *, progress: P
     """``count`` membership changes of the world's group by its owner: a newcomer added, then removed, in turn
     (each a transaction of the group, its change entry and one membership, delivered live like a message)."""
     newcomer = f"newcomer-{secrets.token_hex(4)}"
-    interval, last, chains = interval_s("groups"), 0.0, []
-    for i in range(count):
-        last = wait_for_idle_bucket(last, interval)
-        body: dict[str, Any] = {"action": "addMembers", "conversationId": world.conversation_id,
-                                "userIds": [newcomer]} if i % 2 == 0 else {
-            "action": "removeMember", "conversationId": world.conversation_id, "userId": newcomer}
-        changed = invoke(sb.meter, "groups", message_event(world.sender, world.sender_connection, body))
-        answer = route_body(changed)
-        if answer.get("type") != "conversation" or answer.get("seq") is None:
-            raise RuntimeError(f"{body['action']} changed nothing: {answer}")
-        chains.append(Chain([changed]))
-        if progress:
-            progress.update()
-    if count % 2:  # the newcomer leaves again (not measured): the group is as it was for the rows after this one
-        wait_for_idle_bucket(last, interval)
-        invoke(sb.meter, "groups", message_event(world.sender, world.sender_connection, {
-            "action": "removeMember", "conversationId": world.conversation_id, "userId": newcomer}))
-    return chains
+    add = {"action": "addMembers", "conversationId": world.conversation_id, "userIds": [newcomer]}
+    remove = {"action": "removeMember", "conversationId": world.conversation_id, "userId": newcomer}
+    # after an odd count the newcomer leaves again, paced like the rest and not measured: the group is as it was
+    # for the rows after this one
+    bodies = [remove if i % 2 else add for i in range(count + count % 2)]
+    return _run_paced(sb, world, "groups", "conversation", bodies, progress)[:count]
 
 
 def measure_membership_change(sb: Sandbox, world: World, title: str, count: int, memory_mb: int,
