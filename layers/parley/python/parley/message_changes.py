@@ -169,8 +169,7 @@ class MessageChangeService:
         conversation = ensure_member(head.conversation, me)
         if seq > head.last_seq or seq < conversation.first_visible_seq(me):
             raise MessageNotFoundError()  # not there, or from before the caller joined: not theirs to change
-        blocked_by = self._blocks.blocked_by(me) if self._blocks else set()
-        recipients = tuple(u for u in conversation.members if u not in blocked_by)
+        recipients = self._messaging.recipients(me, conversation)
         grouped = conversation.kind is ConversationKind.GROUP  # a direct conversation hides nothing: no read
         hidden = hidden_senders(conversation, self._blocks.blocks_of(me) if self._blocks and grouped else set())
         return _Scene(head=head, conversation=conversation, recipients=recipients, hidden=hidden)

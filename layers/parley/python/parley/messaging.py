@@ -108,13 +108,12 @@ class MessagingService:
             else self._messages.head_after(conversation_id, last_seq, RESEND_SCAN_MAX)
         conversation = ensure_member(head.conversation, me)  # first: lastSeq tells nothing to a non-member
         self._check_last_seq(head, last_seq)
-        blocked_by = self._blocks.blocked_by(me) if self._blocks else set()
-        recipients = tuple(u for u in conversation.members if u not in blocked_by)
+        recipients = self.recipients(me, conversation)
         earlier = self._resent(head, me, client_msg_id)
         if earlier is not None:  # (its delivery reads what it quotes: a failed read here would hide the ack)
             return SendOutcome(message=earlier, duplicate=True, recipients=recipients, conversation=conversation)
-        if conversation.kind is ConversationKind.DIRECT and blocked_by & set(conversation.members):
-            raise BlockedError()
+        if conversation.kind is ConversationKind.DIRECT and len(recipients) < len(conversation.members):
+            raise BlockedError()  # the other member blocked the sender
         quoted = self._reply_target(me, conversation, head, reply_to) if reply_to is not None else None
         mentioned = _checked_mentions(conversation, mentions)
         if self._moderation is not None and body.text:
@@ -174,6 +173,11 @@ class MessagingService:
         if failed >= FAILED_PUTS and failure is not None:
             raise failure  # the store keeps failing (and nothing was stored): an internal error, resend later
         raise ConflictError()
+
+    def recipients(self, me: str, conversation: Conversation) -> tuple[str, ...]:
+        """Whom a message or a change of ``me`` reaches: every member but those who blocked ``me``."""
+        blocked_by = self._blocks.blocked_by(me) if self._blocks else set()
+        return tuple(u for u in conversation.members if u not in blocked_by)
 
     def record_change(self, me: str, head: ConversationHead, change: Change,
                       recipients: tuple[str, ...], *, at: int | None = None) -> SendOutcome:
