@@ -40,3 +40,10 @@ class Storage(Construct):
             deletion_protection=(removal_policy is RemovalPolicy.RETAIN if deletion_protection is None
                                  else deletion_protection),
         )
+        self.table.add_global_secondary_index(
+            index_name=TABLE.index.name,
+            partition_key=dynamodb.Attribute(name=TABLE.index.partition_key,
+                                             type=key_types[TABLE.index.partition_key]),
+            sort_key=dynamodb.Attribute(name=TABLE.index.sort_key, type=key_types[TABLE.index.sort_key]),
+            projection_type=dynamodb.ProjectionType.ALL,
+        )

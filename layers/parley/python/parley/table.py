@@ -30,6 +30,9 @@ Item collections (pk / sk):
 * ``PUSHED#<messageId>`` / ``~`` -- the devices already pushed for a message (TTL'd): retries never notify twice.
 * ``UPLOAD#<object key>`` / ``~`` -- an uploaded file's message and thumbnail.
 * ``DIRECT#<sha256(pair)>`` / ``~META`` -- the one direct conversation of a pair of users.
+* Index ``byKey`` (``ix``/``ixs``, sparse, every attribute projected): only items that set ``ix`` are in it,
+  so messages cost nothing extra. For lists that must grow with their result, not with the table: the open
+  reports, the audit log by target, bans. See ``INDEX``.
 * ``CONV#<cid>`` / ``~META`` -- the conversation itself. ``~`` sorts after every ``MSG#`` key, so one
   descending Query returns the conversation and its newest messages together (membership check, next
   sequence number and the idempotency window cost one read).
@@ -48,10 +51,20 @@ TTL_ATTRIBUTE = "expiresAt"
 
 
 @dataclass(frozen=True)
+class IndexDesign:
+    """A sparse global secondary index: an item is in it only if it has ``partition_key``."""
+
+    name: str
+    partition_key: str
+    sort_key: str
+
+
+@dataclass(frozen=True)
 class TableDesign:
     partition_key: str
     sort_key: str
     ttl_attribute: str
+    index: IndexDesign
 
     def create_table_kwargs(self, table_name: str) -> dict[str, Any]:
         """Arguments for boto3 ``create_table`` (tests and the local stack)."""
@@ -61,15 +74,28 @@ class TableDesign:
             "AttributeDefinitions": [
                 {"AttributeName": self.partition_key, "AttributeType": "S"},
                 {"AttributeName": self.sort_key, "AttributeType": "S"},
+                {"AttributeName": self.index.partition_key, "AttributeType": "S"},
+                {"AttributeName": self.index.sort_key, "AttributeType": "S"},
             ],
             "KeySchema": [
                 {"AttributeName": self.partition_key, "KeyType": "HASH"},
                 {"AttributeName": self.sort_key, "KeyType": "RANGE"},
             ],
+            "GlobalSecondaryIndexes": [{
+                "IndexName": self.index.name,
+                "KeySchema": [
+                    {"AttributeName": self.index.partition_key, "KeyType": "HASH"},
+                    {"AttributeName": self.index.sort_key, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }],
         }
 
 
-TABLE = TableDesign(partition_key=PK, sort_key=SK, ttl_attribute=TTL_ATTRIBUTE)
+# The one secondary index. Its keys are set only on the few item kinds listed in the module docstring
+# (never on messages, connections or memberships), so it is small and a Query on it reads only its result.
+INDEX = IndexDesign(name="byKey", partition_key="ix", sort_key="ixs")
+TABLE = TableDesign(partition_key=PK, sort_key=SK, ttl_attribute=TTL_ATTRIBUTE, index=INDEX)
 
 SEQ_WIDTH = 12
 MSG_PREFIX = "MSG#"
