@@ -100,7 +100,7 @@ class Parley(Construct):
         super().__init__(scope, construct_id)
         self._check(stage, alarm_topic, alarm_email, tags or {})
         self.stage_name = stage
-        self.deployment = f"{Stack.of(self).stack_name}-{stage}"
+        self.deployment = f"{_root_stack(self).stack_name}-{stage}"
         auth = auth or AuthConfig()
         push = push or PushConfig()
         moderation = moderation or ModerationConfig()
@@ -165,9 +165,10 @@ class Parley(Construct):
         """Props refused before anything is built."""
         if not re.fullmatch(constants.STAGE_NAME_PATTERN, stage):
             raise ValueError(f"stage {stage!r}: 1-64 letters, digits, '-' or '_'")
-        for sibling in Stack.of(self).node.find_all():
+        root = _root_stack(self)
+        for sibling in root.node.find_all():
             if isinstance(sibling, Parley) and sibling is not self and sibling.stage == stage:
-                raise ValueError(f"two Parley instances in stack {Stack.of(self).stack_name} with stage {stage!r}: "
+                raise ValueError(f"two Parley instances in stack {root.stack_name} with stage {stage!r}: "
                                  "their metrics would be one series; give each its own stage")
         if alarm_topic is not None and alarm_email is not None:
             raise ValueError("alarm_topic and alarm_email: subscribe the address to your topic, or give only "
@@ -206,3 +207,12 @@ class Parley(Construct):
                   description="Parley's DynamoDB table (retained with the stack unless removal_policy=DESTROY)")
         CfnOutput(self, "DashboardName", value=self.dashboard.dashboard_name,
                   description="The CloudWatch dashboard of this Parley deployment")
+
+
+def _root_stack(scope: Construct) -> Stack:
+    """The deployed stack a construct is in: its own stack, or for a nested stack the top-level one, whose
+    name is known at synth (a nested stack's own name is not; metrics and API names use the top-level one)."""
+    stack = Stack.of(scope)
+    while stack.nested_stack_parent is not None:
+        stack = stack.nested_stack_parent
+    return stack

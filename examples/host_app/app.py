@@ -1,5 +1,6 @@
 """An example host app: a team's own CDK app that places two Parley instances, dev and prod, in one of its
-stacks (docs/deploying.md). Run it from this folder once Parley is installed (``pip install <path or wheel>``):
+stacks, each in a nested stack of its own so that each has CloudFormation's 500 resources to itself
+(docs/deploying.md). Run it from this folder once Parley is installed (``pip install <path or wheel>``):
 
     npx cdk synth        # cdk.json runs `python app.py`
 
@@ -9,7 +10,7 @@ The account, hosted zone, Cognito pool and addresses below are placeholders: put
 from __future__ import annotations
 
 import aws_cdk as cdk
-from aws_cdk import CfnOutput, RemovalPolicy, Stack
+from aws_cdk import CfnOutput, NestedStack, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -41,8 +42,9 @@ class ChatHostStack(Stack):
             self, "Zone", hosted_zone_id="Z0123456789ABCDEFGHIJ", zone_name="example.com")
 
         # dev: thrown away with the stack, cheap to keep, alarms to the developers' inbox.
+        # Each instance in a nested stack: deployed and deleted with this stack, with a resource budget of its own.
         self.dev = Parley(
-            self, "ChatDev", stage="dev",
+            NestedStack(self, "Dev"), "ChatDev", stage="dev",
             removal_policy=RemovalPolicy.DESTROY,
             log_retention=logs.RetentionDays.ONE_WEEK,
             tracing=False,
@@ -53,7 +55,7 @@ class ChatHostStack(Stack):
         )
         # prod: the app's Cognito users (access tokens), its own domain, alarms to on-call, data kept.
         self.prod = Parley(
-            self, "ChatProd", stage="prod",
+            NestedStack(self, "Prod"), "ChatProd", stage="prod",
             auth=AuthConfig(mode=AuthMode.JWKS, jwks_url=f"{COGNITO_POOL}/.well-known/jwks.json",
                             issuers=(COGNITO_POOL,), audiences=COGNITO_APP_CLIENTS, audience_claim="client_id"),
             domain=CustomDomain("chat.example.com", hosted_zone=zone),

@@ -84,14 +84,43 @@ class Synth:
         return self.outdir / f"{self.stack}.template.json"
 
     @property
+    def template_paths(self) -> list[Path]:
+        """The stack's template and those of its nested stacks (the example host app nests each instance)."""
+        return [self.template_path, *sorted(self.outdir.glob(f"{self.stack}*.nested.template.json"))]
+
+    @cached_property
+    def nested_templates(self) -> dict[str, dict[str, Any]]:
+        """Each nested stack's template, by the construct id of the nested stack (``Dev``)."""
+        found = {}
+        for path in self.template_paths[1:]:
+            # <stack><nested stack id><8-character hash>.nested.template.json
+            found[path.name.removeprefix(self.stack).removesuffix(".nested.template.json")[:-8]] = (
+                json.loads(path.read_text()))
+        return found
+
+    @property
     def nag_report(self) -> dict[str, Any]:
         """cdk-nag's AWS Solutions report of this synth (the plugin fails the synth on any finding)."""
         (report,) = json.loads((self.outdir / "validation-report.json").read_text())["pluginReports"]
         return report
 
-    @property
+    def passed_in(self, value: Any) -> Any:
+        """A nested stack's ``Ref`` to one of its parameters -> the value its parent passes in; else ``value``."""
+        if isinstance(value, dict) and set(value) == {"Ref"}:
+            for resource in self.template_json["Resources"].values():
+                if resource["Type"] == "AWS::CloudFormation::Stack":
+                    passed = resource["Properties"].get("Parameters", {})
+                    if value["Ref"] in passed:
+                        return passed[value["Ref"]]
+        return value
+
+    @cached_property
     def resources(self) -> dict[str, dict[str, Any]]:
-        return self.template_json["Resources"]
+        """Every resource of the stack and of its nested stacks, by logical id."""
+        merged = dict(self.template_json["Resources"])
+        for nested in self.nested_templates.values():
+            merged.update(nested["Resources"])
+        return merged
 
     @cached_property
     def _logical_ids(self) -> dict[str, str]:
