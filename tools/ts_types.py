@@ -48,6 +48,12 @@ def ts_type(schema: dict[str, Any], indent: str = "") -> str:
     """The TypeScript type of one JSON Schema (the subset pydantic writes)."""
     if "$ref" in schema:
         return _name(schema["$ref"])
+    combined = _combined(schema, indent)
+    return combined if combined is not None else _structural(schema, indent)
+
+
+def _combined(schema: dict[str, Any], indent: str) -> str | None:
+    """A literal, an enum, or a union or intersection of schemas; None for anything else."""
     if "const" in schema:
         return _literal(schema["const"])
     if "enum" in schema:
@@ -56,14 +62,19 @@ def ts_type(schema: dict[str, Any], indent: str = "") -> str:
         return " | ".join(dict.fromkeys(_wrapped(ts_type(s, indent)) for s in schema["anyOf"]))
     if "allOf" in schema:
         return " & ".join(_wrapped(ts_type(s, indent)) for s in schema["allOf"])
+    return None
+
+
+def _structural(schema: dict[str, Any], indent: str) -> str:
+    """An array, an object (a record without properties) or a primitive."""
     kind = schema.get("type")
     if kind == "array" or "items" in schema:
         return f"{_wrapped(ts_type(schema.get('items', {}), indent))}[]"
     if kind == "object" or "properties" in schema:
-        if "properties" not in schema:
-            extra = schema.get("additionalProperties")
-            return f"Record<string, {ts_type(extra, indent) if isinstance(extra, dict) else 'unknown'}>"
-        return _object_body(schema, indent)
+        if "properties" in schema:
+            return _object_body(schema, indent)
+        extra = schema.get("additionalProperties")
+        return f"Record<string, {ts_type(extra, indent) if isinstance(extra, dict) else 'unknown'}>"
     return {"string": "string", "integer": "number", "number": "number", "boolean": "boolean",
             "null": "null"}.get(str(kind), "unknown")
 

@@ -798,8 +798,8 @@ export class ParleyClient extends Emitter<ParleyEvents> {
         try {
           outcome = await this.deliverQueued(queued.message);
         } catch (error) {
-          if (error instanceof ConnectionLostError || error instanceof TimeoutError) continue; // resent when open
-          throw error;
+          if (!(error instanceof ParleyError) || this.closing) return; // lost or closed: resent at the next open
+          outcome = error; // a history read of the stale_last_seq check was refused
         }
         this.outbox.shift();
         await this.saveOutbox();
