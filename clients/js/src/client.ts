@@ -16,9 +16,9 @@ import {
   TimeoutError, UploadError,
 } from "./errors.js";
 import type {
-  ActionName, AttachmentIn, AttachmentReadyFrame, AttachmentUrlsFrame, BlocksFrame, ChangedFrame,
+  ActionName, AttachmentIn, AttachmentReadyFrame, AttachmentUrlsFrame, ChangedFrame,
   ConversationPreferencesFrame, DeviceFrame, ErrorCode, ErrorFrame, FrameFormat, GroupRole, HistoryVisibility,
-  NotifyMode, Platform, PreferencesFrame, PresenceEntry, ReceiptFrame, ReportedFrame, Requests, SendBody,
+  NotifyMode, Platform, PreferencesFrame, PresenceEntry, ReceiptFrame, ReportedFrame, Answers, Requests, SendBody,
   TypingFrame, UnreadCountsFrame, UnreadFrame, UploadFrame, Visibility,
 } from "./frames.js";
 import { MemoryStorage, type Storage } from "./storage.js";
@@ -79,9 +79,13 @@ export interface ParleyClientOptions {
   typingIntervalMs?: number;
   /** `fetch` for uploads (default `globalThis.fetch`). */
   fetch?: typeof fetch;
+  /** Browsers: close the socket on the window's `offline` event and reconnect at once on `online`
+   *  (default true; ignored where there is no `window`). */
+  watchNetwork?: boolean;
 }
 
-export type ConnectionState = "idle" | "connecting" | "open" | "reconnecting" | "closed";
+/** `idle` before `connect()`; `paused` between `pause()` and `resume()`; `closed` after `close()` or giving up. */
+export type ConnectionState = "idle" | "connecting" | "open" | "reconnecting" | "paused" | "closed";
 
 export interface StateChange {
   state: ConnectionState;
@@ -132,8 +136,10 @@ export interface ParleyEvents {
   receipt: ReceiptFrame;
   /** A sent attachment's thumbnail and inline preview are ready. */
   attachment: AttachmentReadyFrame;
-  /** A queued message was acked (stored). */
+  /** A queued message was acked (stored): the message and its ack. */
   sent: SentEvent;
+  /** The same moment as `sent`, with the ack alone. */
+  ack: Ack;
   /** The server refused a queued message (nothing was stored); it left the queue. */
   sendFailed: SendFailedEvent;
   /** An error frame no request waits for (a refused `typing`, ...). */
@@ -223,6 +229,8 @@ const OPEN = 1;
 
 type Raw = Record<string, unknown>;
 type Fields<A extends ActionName> = Omit<Requests[A], "action" | "requestId">;
+/** The frame that answers action `A` (an error frame is thrown as a ParleyError instead). */
+export type Answer<A extends ActionName> = Exclude<Answers[A], ErrorFrame>;
 
 interface Waiter {
   resolve(frame: Raw): void;
@@ -293,6 +301,9 @@ export class ParleyClient extends Emitter<ParleyEvents> {
   private seqsDirty = false;
   private nextId = 1;
   private wake: (() => void) | undefined;
+  private paused = false;
+  private resumeWaiters: (() => void)[] = [];
+  private unwatchNetwork: (() => void) | undefined;
 
   constructor(options: ParleyClientOptions) {
     super();
@@ -333,6 +344,7 @@ export class ParleyClient extends Emitter<ParleyEvents> {
       throw new ParleyClientError("no WebSocket here: pass the `WebSocket` option (in Node < 22: `ws`)");
     }
     const opened = this.whenOpen();
+    this.watchNetwork();
     void this.supervise();
     return opened;
   }
@@ -341,7 +353,9 @@ export class ParleyClient extends Emitter<ParleyEvents> {
   async close(): Promise<void> {
     if (this.currentState === "closed") return;
     this.closing = true;
+    this.unwatchNetwork?.();
     this.wake?.();
+    for (const resolve of this.resumeWaiters.splice(0)) resolve();
     this.ws?.close(1000, "client closed");
     this.finish(new ClientClosedError("the client is closed"));
   }
@@ -373,6 +387,13 @@ export class ParleyClient extends Emitter<ParleyEvents> {
     let reason: TokenRequest["reason"] = "connect";
     this.setState("connecting");
     while (!this.closing) {
+      if (this.paused) {
+        this.setState("paused");
+        await new Promise<void>((resolve) => this.resumeWaiters.push(resolve));
+        attempt = 0;
+        reason = "reconnect";
+        continue;
+      }
       let failure: Error | undefined;
       try {
         const token = await this.token(reason);
@@ -400,6 +421,7 @@ export class ParleyClient extends Emitter<ParleyEvents> {
           return;
         }
       }
+      if (this.paused) continue;
       if (this.options.reconnect === false) {
         this.finish(new ClientClosedError("the connection closed (reconnect is off)", failure));
         return;
@@ -461,8 +483,8 @@ export class ParleyClient extends Emitter<ParleyEvents> {
         this.failWaiting(new ConnectionLostError("the connection closed"));
         resolve();
       };
-      if (this.closing) {
-        ws.close(1000, "client closed");
+      if (this.closing || this.paused) {
+        ws.close(1000, this.closing ? "client closed" : "paused");
         return;
       }
       const reconnected = this.stats.connects > 0;
@@ -476,11 +498,43 @@ export class ParleyClient extends Emitter<ParleyEvents> {
     });
   }
 
-  /** Drop the current connection as if the network had (the client reconnects and catches up). For tests
-   *  and for apps that know the network changed (e.g. back from the background). */
+  /** Drop the current connection as if the network had, and reconnect at once (then catch up). For apps
+   *  that know the network changed, and for tests. */
   reconnectNow(): void {
     this.ws?.close(4000, "reconnect");
     this.wake?.();
+  }
+
+  /** Close the connection without ending the client (an app going to the background): requests and sends
+   *  wait, and queued messages stay queued, until `resume()`. */
+  pause(): void {
+    if (this.currentState === "idle" || this.currentState === "closed" || this.paused) return;
+    this.paused = true;
+    this.ws?.close(1000, "paused");
+    this.wake?.();
+  }
+
+  /** Reconnect after `pause()`, then send what is queued and catch up every known conversation. */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    for (const resolve of this.resumeWaiters.splice(0)) resolve();
+  }
+
+  /** Browsers: drop the connection when the browser goes offline (a dead socket may otherwise linger until a
+   *  ping fails), and reconnect at once when it is back online. */
+  private watchNetwork(): void {
+    const target = (globalThis as { window?: { addEventListener?: unknown; removeEventListener?: unknown } }).window;
+    if (this.options.watchNetwork === false || typeof target?.addEventListener !== "function") return;
+    const page = target as unknown as Pick<EventTarget, "addEventListener" | "removeEventListener">;
+    const offline = () => this.ws?.close(4000, "offline");
+    const online = () => this.wake?.();
+    page.addEventListener("offline", offline);
+    page.addEventListener("online", online);
+    this.unwatchNetwork = () => {
+      page.removeEventListener("offline", offline);
+      page.removeEventListener("online", online);
+    };
   }
 
   // -- keepalive -------------------------------------------------------------------------------------------
@@ -692,7 +746,7 @@ export class ParleyClient extends Emitter<ParleyEvents> {
       if (timeline.lastSeq === undefined) return; // nothing to start from yet: the first push sets it
       let after = timeline.lastSeq;
       for (;;) {
-        const page = await this.history(conversationId, { after, limit: HISTORY_PAGE_MAX }, false);
+        const page = await this.readHistory(conversationId, { after, limit: HISTORY_PAGE_MAX }, false);
         for (const entry of page.entries) this.onEntry(entry, true);
         const last = page.entries[page.entries.length - 1];
         if (last) after = Math.max(after, last.seq);
@@ -810,6 +864,7 @@ export class ParleyClient extends Emitter<ParleyEvents> {
           this.deliver(this.timeline(outcome.conversationId).acked(outcome.seq, outcome.messageId));
           for (const s of queued.settle) s.resolve(outcome);
           this.emit("sent", { message: queued.message, ack: outcome });
+          this.emit("ack", outcome);
         }
       }
     } finally {
@@ -863,7 +918,7 @@ export class ParleyClient extends Emitter<ParleyEvents> {
   private async findSent(conversationId: string, cmid: string, after: number): Promise<[Message | undefined, number]> {
     let newest = after;
     for (;;) {
-      const page = await this.history(conversationId, { after: newest, limit: HISTORY_PAGE_MAX }, false);
+      const page = await this.readHistory(conversationId, { after: newest, limit: HISTORY_PAGE_MAX }, false);
       for (const entry of page.entries) {
         newest = Math.max(newest, entry.seq);
         if (entry.type === "message" && entry.clientMsgId === cmid && entry.senderId === this.user) {
@@ -880,9 +935,13 @@ export class ParleyClient extends Emitter<ParleyEvents> {
   /** Any request, typed by action: resolves with the answering frame, rejects with a ParleyError for an error
    *  frame. With `retry` (the default) it is sent again after a lost connection or a retryable error. */
   async request<A extends ActionName>(action: A, fields: Fields<A>,
-    { retry = true, timeoutMs }: { retry?: boolean; timeoutMs?: number } = {}): Promise<Raw> {
+    { retry = true, timeoutMs }: { retry?: boolean; timeoutMs?: number } = {}): Promise<Answer<A>> {
+    return await this.call(action, fields, retry, timeoutMs) as unknown as Answer<A>;
+  }
+
+  private async call(action: ActionName, fields: object, retry = true, timeoutMs?: number): Promise<Raw> {
     const requestId = `r${this.nextId++}-${randomId().slice(0, 6)}`;
-    const frame: Raw = { action, requestId, ...(fields as object) };
+    const frame: Raw = { action, requestId, ...fields };
     for (let attempt = 0; ; attempt++) {
       const ws = await this.connection();
       let reply: Raw;
@@ -961,11 +1020,15 @@ export class ParleyClient extends Emitter<ParleyEvents> {
 
   /** A page of a conversation's entries, oldest first. The newest page (no `before`/`after`) of a conversation
    *  not followed yet starts following it after its newest entry. */
-  async history(conversationId: string, options: HistoryOptions = {}, follow = true): Promise<HistoryPage> {
+  history(conversationId: string, options: HistoryOptions = {}): Promise<HistoryPage> {
+    return this.readHistory(conversationId, options, true);
+  }
+
+  private async readHistory(conversationId: string, options: HistoryOptions, follow: boolean): Promise<HistoryPage> {
     const fields: Fields<"history"> = { conversationId, limit: options.limit ?? 50 };
     if (options.before !== undefined) fields.before = options.before;
     if (options.after !== undefined) fields.after = options.after;
-    const frame = await this.request("history", fields);
+    const frame = await this.call("history", fields);
     const entries = ((frame.messages as Raw[] | undefined) ?? []).map(decodeEntry)
       .filter((e): e is Entry => e !== undefined);
     const page: HistoryPage = { conversationId, entries, hasMore: frame.hasMore === true };
@@ -979,7 +1042,7 @@ export class ParleyClient extends Emitter<ParleyEvents> {
 
   /** Find or create the direct conversation with `userId`, and follow it from now on. */
   async openDirect(userId: string): Promise<Conversation> {
-    const conversation = this.conversationOf(await this.request("openDirect", { userId }));
+    const conversation = this.conversationOf(await this.call("openDirect", { userId }));
     if (this.lastSeq(conversation.conversationId) === undefined) {
       await this.history(conversation.conversationId, { limit: 1 });
     }
@@ -992,7 +1055,7 @@ export class ParleyClient extends Emitter<ParleyEvents> {
     const fields: Fields<"createGroup"> = { members };
     if (options.name !== undefined) fields.name = options.name;
     if (options.historyVisibility !== undefined) fields.historyVisibility = options.historyVisibility;
-    const conversation = this.conversationOf(await this.request("createGroup", fields, { retry: false }));
+    const conversation = this.conversationOf(await this.call("createGroup", fields, false));
     this.track(conversation.conversationId, 0);
     return conversation;
   }
@@ -1024,7 +1087,7 @@ export class ParleyClient extends Emitter<ParleyEvents> {
   private async groupChange<A extends "addMembers" | "removeMember" | "leave" | "renameGroup" | "setRole"
     | "setGroupSettings">(action: A, fields: Fields<A>): Promise<Conversation> {
     // Safe to repeat; the change entry it stored closes its seq in the timeline, as an ack does.
-    const frame = await this.request(action, fields);
+    const frame = await this.call(action, fields);
     const { conversationId } = fields as { conversationId: string };
     const timeline = this.timelines.get(conversationId);
     if (typeof frame.seq === "number" && timeline) {
@@ -1041,7 +1104,7 @@ export class ParleyClient extends Emitter<ParleyEvents> {
   async listConversations(options: { limit?: number; cursor?: string } = {}): Promise<ConversationsPage> {
     const fields: Fields<"listConversations"> = { limit: options.limit ?? 50 };
     if (options.cursor !== undefined) fields.cursor = options.cursor;
-    const frame = await this.request("listConversations", fields);
+    const frame = await this.call("listConversations", fields);
     const page: ConversationsPage = {
       conversations: ((frame.conversations as Parameters<typeof decodeConversation>[0][]) ?? []).map(decodeConversation),
     };
@@ -1054,18 +1117,18 @@ export class ParleyClient extends Emitter<ParleyEvents> {
   /** Mark the conversation read up to `seq`: the other members get a receipt (unless you hide them), your
    *  other devices the same `unread`. Also emitted as an `unread` event. */
   async read(conversationId: string, seq: number): Promise<UnreadFrame> {
-    const frame = await this.request("read", { conversationId, seq }) as unknown as UnreadFrame;
+    const frame = await this.request("read", { conversationId, seq });
     this.emit("unread", frame);
     return frame;
   }
 
   async unreadCounts(): Promise<UnreadCountsFrame> {
-    return await this.request("unreadCounts", {}) as unknown as UnreadCountsFrame;
+    return await this.request("unreadCounts", {});
   }
 
   /** The presence of the users who share a conversation with you (the others are left out). */
   async presence(userIds: string[]): Promise<PresenceEntry[]> {
-    return ((await this.request("presence", { userIds })).users as PresenceEntry[] | undefined) ?? [];
+    return (await this.request("presence", { userIds })).users;
   }
 
   /** Tell the other members you are typing: call it on every keystroke. It is sent at most once per
@@ -1088,12 +1151,12 @@ export class ParleyClient extends Emitter<ParleyEvents> {
   // -- preferences, blocks, reports ------------------------------------------------------------------------
 
   async getPreferences(): Promise<PreferencesFrame> {
-    return await this.request("getPreferences", {}) as unknown as PreferencesFrame;
+    return await this.request("getPreferences", {});
   }
 
   /** Change the given settings (the others stay); returns all of them. */
   async setPreferences(update: PreferencesUpdate): Promise<PreferencesFrame> {
-    return await this.request("setPreferences", { ...update }) as unknown as PreferencesFrame;
+    return await this.request("setPreferences", { ...update });
   }
 
   /** Invisible: everyone sees you offline, and you send no typing or presence; you still receive everything. */
@@ -1103,28 +1166,27 @@ export class ParleyClient extends Emitter<ParleyEvents> {
 
   async setConversationPreferences(conversationId: string, update: ConversationPreferencesUpdate):
   Promise<ConversationPreferencesFrame> {
-    return await this.request("setConversationPreferences", { conversationId, ...update }) as unknown as
-      ConversationPreferencesFrame;
+    return await this.request("setConversationPreferences", { conversationId, ...update });
   }
 
   /** Returns your whole block list. */
   async block(userId: string): Promise<string[]> {
-    return (await this.request("block", { userId }) as unknown as BlocksFrame).userIds;
+    return (await this.request("block", { userId })).userIds;
   }
 
   async unblock(userId: string): Promise<string[]> {
-    return (await this.request("unblock", { userId }) as unknown as BlocksFrame).userIds;
+    return (await this.request("unblock", { userId })).userIds;
   }
 
   async listBlocks(): Promise<string[]> {
-    return (await this.request("listBlocks", {}) as unknown as BlocksFrame).userIds;
+    return (await this.request("listBlocks", {})).userIds;
   }
 
   /** Report a message for the host app's moderators. */
   async report(conversationId: string, seq: number, reason?: string): Promise<ReportedFrame> {
     const fields: Fields<"report"> = { conversationId, seq };
     if (reason !== undefined) fields.reason = reason;
-    return await this.request("report", fields) as unknown as ReportedFrame;
+    return await this.request("report", fields);
   }
 
   // -- edits, deletes, reactions ---------------------------------------------------------------------------
@@ -1148,7 +1210,7 @@ export class ParleyClient extends Emitter<ParleyEvents> {
   }
 
   private async messageChange<A extends "edit" | "delete" | "react">(action: A, fields: Fields<A>): Promise<ChangedFrame> {
-    const frame = await this.request(action, fields) as unknown as ChangedFrame;
+    const frame = await this.request(action, fields);
     // The calling connection gets no change frame for it: its seq is ours, as an ack's is.
     const timeline = this.timelines.get(frame.conversationId);
     if (frame.seq !== undefined && timeline) {
@@ -1161,18 +1223,18 @@ export class ParleyClient extends Emitter<ParleyEvents> {
 
   /** Push notifications to this device while the user has no open connection (register at every app start). */
   async registerDevice(platform: Platform, token: string): Promise<DeviceFrame> {
-    return await this.request("registerDevice", { platform, token }) as unknown as DeviceFrame;
+    return await this.request("registerDevice", { platform, token });
   }
 
   async unregisterDevice(token: string): Promise<DeviceFrame> {
-    return await this.request("unregisterDevice", { token }) as unknown as DeviceFrame;
+    return await this.request("unregisterDevice", { token });
   }
 
   // -- attachments -----------------------------------------------------------------------------------------
 
   /** A presigned POST for one file of this type and size (see `uploadFile`). */
   async requestUpload(conversationId: string, contentType: string, size: number): Promise<UploadFrame> {
-    return await this.request("requestUpload", { conversationId, contentType, size }) as unknown as UploadFrame;
+    return await this.request("requestUpload", { conversationId, contentType, size });
   }
 
   /** Upload a photo or voice message straight to storage (never over the socket) and return the attachment
@@ -1201,6 +1263,6 @@ export class ParleyClient extends Emitter<ParleyEvents> {
 
   /** Short-lived download URLs (and previews) for attachments of a conversation. */
   async attachmentUrls(conversationId: string, keys: string[]): Promise<AttachmentUrlsFrame> {
-    return await this.request("attachmentUrls", { conversationId, keys }) as unknown as AttachmentUrlsFrame;
+    return await this.request("attachmentUrls", { conversationId, keys });
   }
 }

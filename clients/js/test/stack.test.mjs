@@ -164,6 +164,31 @@ describe("the TypeScript SDK against the local stack", { skip: skipWithoutStack 
     assert.equal(bob.lastSeq(conversationId), react.seq);
   });
 
+  test("a paused client misses nothing: on resume it catches up what was sent meanwhile", async () => {
+    // given bob following a conversation with alice
+    const [aliceId, bobId] = [user("alice"), user("bob")];
+    const alice = await online(aliceId);
+    const bob = await online(bobId);
+    const { conversationId } = await alice.openDirect(bobId);
+    await bob.history(conversationId);
+
+    // when bob pauses (the app went to the background) and alice writes meanwhile
+    const paused = next(bob, "state", (s) => s.state === "paused");
+    bob.pause();
+    await paused;
+    const ack = await alice.send(conversationId, "while you were out");
+    const asked = bob.presence([aliceId]); // waits for the connection
+    assert.equal(bob.state, "paused");
+
+    // then on resume he is connected again, receives the message, and his request is answered
+    const arrived = next(bob, "message");
+    bob.resume();
+    const message = await arrived;
+    assert.deepEqual([message.seq, message.text], [ack.seq, "while you were out"]);
+    assert.equal(bob.state, "open");
+    assert.deepEqual((await asked).map((p) => p.status), ["online"]);
+  });
+
   test("an expired token is refreshed through the provider when the handshake is refused", async () => {
     // given alice connected with a token that lives 2 seconds (the stack allows no leeway here)
     const aliceId = user("alice");

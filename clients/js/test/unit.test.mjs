@@ -133,3 +133,41 @@ test("the user id is read from the token", () => {
   assert.equal(tokenSubject(token("Zoë")), "Zoë");
   assert.equal(tokenSubject("not a token"), undefined);
 });
+
+test("in a browser, going offline drops the socket and coming back online reconnects at once", async () => {
+  // given a page (a window with online/offline events) and a connected client
+  const page = new EventTarget();
+  globalThis.window = page;
+  try {
+    const sockets = [];
+    const Socket = fakeWebSocket((frame, socket) => {
+      if (frame.action === "history") socket.reply({ type: "history", conversationId: frame.conversationId,
+        messages: [], hasMore: false, ref: frame.requestId });
+    });
+    const Tracked = class extends Socket {
+      constructor(url) {
+        super(url);
+        sockets.push(this);
+      }
+    };
+    const client = new ParleyClient({ url: "ws://127.0.0.1:1/", token: token("alice"), WebSocket: Tracked,
+      backoff: { initialMs: 60_000, maxMs: 60_000 } });
+    await client.connect();
+
+    // when the browser goes offline, then the socket is closed
+    const dropped = new Promise((resolve) => client.once("state", resolve));
+    page.dispatchEvent(new Event("offline"));
+    assert.equal((await dropped).state, "reconnecting");
+    assert.equal(sockets[0].readyState, 3);
+
+    // when it is back online, then the client reconnects at once (not after its minute of backoff)
+    const reopened = new Promise((resolve) => client.on("state", (s) => s.state === "open" && resolve(s)));
+    page.dispatchEvent(new Event("online"));
+    await reopened;
+    assert.equal(sockets.length, 2);
+    assert.equal(client.stats.reconnects, 1);
+    await client.close();
+  } finally {
+    delete globalThis.window;
+  }
+});
