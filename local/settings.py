@@ -84,6 +84,8 @@ class LocalSettings(BaseModel):
     log_level: str = Field(default="INFO", alias="PARLEY_LOCAL_LOG_LEVEL")
     # Where `parley chat` connects (default: this machine's stack on ws_port).
     url: str | None = Field(default=None, alias="PARLEY_URL")
+    # Where `parley admin` calls the server API (default: this machine's stack on server_api_port).
+    server_api_url: str | None = Field(default=None, alias="PARLEY_SERVER_API_URL")
     # The server's typing relay interval, the variable the handlers read: `parley chat` sends `typing` no more
     # often than that while you type.
     typing_interval_ms: int = Field(default=3000, ge=0, le=60_000, alias="PARLEY_TYPING_INTERVAL_MS")

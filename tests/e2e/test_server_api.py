@@ -5,6 +5,7 @@ key refused as API Gateway's IAM authorizer would."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import urllib.error
 import urllib.request
@@ -94,3 +95,18 @@ def test_a_wrong_key_an_unsigned_request_and_an_old_signature_are_refused(stack:
     with pytest.raises(urllib.error.HTTPError) as expired:
         urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10)
     assert expired.value.code == 403 and b"signature_expired" in expired.value.read()
+
+
+def test_parley_admin_calls_the_local_server_api(stack: Stack, user: Callable[[str], str],
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    from local.cli import main
+
+    alice_id, bob_id = user("alice"), user("bob")
+    # when the command line creates a conversation and posts to it
+    assert main(["admin", "--url", stack.server_api_url, "direct", alice_id, bob_id]) == 0
+    cid = json.loads(capsys.readouterr().out)["conversationId"]
+    assert main(["admin", "--url", stack.server_api_url, "message", cid, "hello", "--id", "m1", "--bot", "shop"]) == 0
+    assert json.loads(capsys.readouterr().out)["senderId"] == "#bot:shop"
+    # then a refused call exits 1 with its status and code
+    assert main(["admin", "--url", stack.server_api_url, "--read-only", "direct", alice_id, bob_id]) == 1
+    assert "403 forbidden" in capsys.readouterr().err
