@@ -27,7 +27,7 @@ from infra.constructs.runtime import ARCHITECTURE, DEFAULT_RUNTIME, RUNTIME, Run
 from infra.context import ConcurrencyConfig
 from parley import routes
 from parley.config import Settings
-from parley.table import TABLE, throttle_pk
+from parley.table import throttle_pk
 
 
 class TableAccess(Enum):
@@ -247,9 +247,9 @@ class Functions(Construct):
         if needs.delivers and needs.table is not TableAccess.READ_WRITE:
             raise ValueError(f"{function.node.id}: delivering prunes stale connections, so it needs READ_WRITE")
         if needs.table is TableAccess.READ_WRITE:
-            self._grant_table(function, *TABLE_READS, *TABLE_WRITES)
+            self._table.grant(function, *TABLE_READS, *TABLE_WRITES)
         elif needs.table is TableAccess.READ:
-            self._grant_table(function, *TABLE_READS)
+            self._table.grant(function, *TABLE_READS)
             if needs.rate_limited:
                 # Writes limited to the caller's rate-limit buckets: every other item stays read-only.
                 iam.Grant.add_to_principal(
@@ -273,12 +273,6 @@ class Functions(Construct):
             self._moderation.grant_review(function)
         self._push.grant(function, needs.push)
         self._attachments.grant(function, needs.attachments)
-
-    def _grant_table(self, function: lambda_.Function, *actions: str) -> None:
-        """``actions`` on the table and its one index, named (``table.grant`` would add ``index/*``, a
-        wildcard cdk-nag flags on every function, and more than the table has)."""
-        iam.Grant.add_to_principal(grantee=function, actions=list(actions), resource_arns=[
-            self._table.table_arn, f"{self._table.table_arn}/index/{TABLE.index.name}"])
 
     def _function(self, name: str, needs: Needs, environment: Mapping[str, str], *,
                   extra_layers: Sequence[lambda_.ILayerVersion] = ()) -> lambda_.Function:
