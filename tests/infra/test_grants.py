@@ -118,3 +118,14 @@ def test_no_function_may_scan_the_table(synth: Synth) -> None:
     # a request's work must grow with the conversation or user it touches, never with the table
     for handler in deployed_functions():
         assert "dynamodb:Scan" not in actions(synth, handler, "dynamodb:"), handler
+
+
+def test_no_function_may_use_every_index(synth: Synth) -> None:
+    # given the table with its one secondary index / then no grant covers index/* (a function that queries
+    # the index names it: Needs.queries_index)
+    for name in deployed_functions():
+        for resource in resources_of(synth, name, "dynamodb:Query"):
+            assert not resource.endswith("/index/*"), f"{name} may query every index: {resource}"
+            if "/index/" in resource:
+                assert NEEDS[name].queries_index, name
+                assert resource.endswith("/index/byKey"), resource
