@@ -106,6 +106,10 @@ NEEDS: Mapping[str, Needs] = {
     # profiles, memberships, devices and the push ledger; not a route: the unread-events topic invokes it
     routes.NOTIFIER: Needs(TableAccess.READ_WRITE, consumes_unread_events=True, push=PushAccess.DELIVER,
                            timeout=constants.NOTIFIER_TIMEOUT),
+    # The server API (not a socket route): conversations, group changes and system messages (stored and
+    # delivered like a member's, handing off what it cannot finish), its audit log (read by target on the index).
+    routes.SERVER_API: Needs(TableAccess.READ_WRITE, queries_index=True, delivers=True,
+                             publishes_unread_events=True, hands_off_delivery=True, timeout=constants.SEND_TIMEOUT),
     "default": Needs(),
     routes.AUTHORIZER: Needs(),  # reads the token secret only: see Auth.grant_verify
 }
