@@ -183,6 +183,30 @@ class TooManyConnectionsError(ParleyError):
     code = "too_many_connections"
 
 
+class BannedError(ParleyError):
+    """You are banned from this service (until the ban ends, or for good)."""
+
+    code = "banned"
+
+
+class ReportNotFoundError(ParleyError):
+    """No such report."""
+
+    code = "report_not_found"
+
+
+class ReportResolvedError(ParleyError):
+    """This report was resolved already."""
+
+    code = "report_resolved"
+
+
+class InvalidCursorError(ParleyError):
+    """The page cursor is not one this list returned."""
+
+    code = "invalid_cursor"
+
+
 class PushUnavailableError(ParleyError):
     """Push notifications are not configured for this platform on this deployment."""
 

@@ -20,6 +20,7 @@ from parley.errors import (
     TextTooLongError,
     ThrottledError,
 )
+from parley.events import Events
 from parley.models import (
     Change,
     ChangeKind,
@@ -84,8 +85,9 @@ class MessagingService:
     def __init__(self, messages: MessageStore, conversations: ConversationService, *, max_text_bytes: int,
                  idempotency_window: int, blocks: BlockStore | None = None,
                  moderation: ModerationService | None = None, read_positions: ConversationStore | None = None,
-                 clock: Clock = now_ms) -> None:
+                 clock: Clock = now_ms, events: Events | None = None) -> None:
         self._messages = messages
+        self._events = events
         self._conversations = conversations
         self._max_text_bytes = max_text_bytes
         self._window = idempotency_window
@@ -121,6 +123,8 @@ class MessagingService:
         draft = _Draft(conversation_id=conversation_id, sender_id=me, client_msg_id=client_msg_id, body=body,
                        reply_to=reply_to, mentions=mentioned)
         sent = self._append(draft, head, recipients, conversation)
+        if self._events is not None and not sent.duplicate:
+            self._events.message_created(conversation, sent.message)
         return replace(sent, quoted=quoted) if quoted is not None else sent
 
     def _reply_target(self, me: str, conversation: Conversation, head: ConversationHead, seq: int) -> Message:
