@@ -114,6 +114,10 @@ class Settings(BaseModel):
     download_url_ttl_seconds: int = Field(default=900, ge=30, le=43_200, alias="PARLEY_DOWNLOAD_URL_TTL_SECONDS")
     thumbnail_px: int = Field(default=320, ge=32, le=2048, alias="PARLEY_THUMBNAIL_PX")
 
+    # --- server API (docs/server-api.md) ---
+    # How long an audit entry of a server API call is kept (DynamoDB TTL deletes it after).
+    audit_retention_days: int = Field(default=365, ge=1, le=3650, alias="PARLEY_AUDIT_RETENTION_DAYS")
+
     @property
     def push_applications(self) -> dict[str, str]:
         apps = {"apns": self.push_apns_application_arn, "fcm": self.push_fcm_application_arn}
