@@ -200,18 +200,21 @@ class BannedError(ParleyError):
     """You are banned from this service (until the ban ends, or for good)."""
 
     code = "banned"
+    http_status = 403
 
 
 class ReportNotFoundError(ParleyError):
     """No such report."""
 
     code = "report_not_found"
+    http_status = 404
 
 
 class ReportResolvedError(ParleyError):
     """This report was resolved already."""
 
     code = "report_resolved"
+    http_status = 409
 
 
 class InvalidCursorError(ParleyError):

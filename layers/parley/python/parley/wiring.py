@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from parley.preferences import PreferencesService
     from parley.presence import PresenceService
     from parley.rate_limits import RateLimiter
+    from parley.report_review import ReportReviewService
     from parley.reports import ReportService
     from parley.stores.bans import DynamoBanStore
     from parley.stores.blocks import DynamoBlockStore
@@ -236,6 +237,13 @@ class Services:
             publisher = SnsPublisher(self.settings.moderation_topic_arn)
         return ReportService(self.conversations, self.message_store, DynamoReportStore(self.settings.table_name),
                              publisher)
+
+    @cached_property
+    def report_review(self) -> ReportReviewService:
+        from parley.report_review import ReportReviewService
+        from parley.stores.reports import DynamoReportStore
+
+        return ReportReviewService(DynamoReportStore(self.settings.table_name), self.message_changes, self.bans)
 
     @cached_property
     def attachments(self) -> AttachmentService:
