@@ -55,8 +55,9 @@ class Needs:
     consumes_deliveries: bool = False
     # Subscribed to the unread-events topic instead of a route: a failed event is retried, then dead-lettered.
     consumes_unread_events: bool = False
-    # Publishes message.reported events for the host app's moderators.
-    publishes_reports: bool = False
+    # Publishes to the moderation topic (docs/events.md): message.reported, conversation.created, member.added,
+    # member.removed, message.deleted, user.banned, and message.created when the deployment asks for it.
+    publishes_events: bool = False
     # Has each message reviewed by the moderation hook, when the deployment has one.
     reviews_messages: bool = False
     # What it does with SNS platform endpoints, when the deployment has push platform applications.
@@ -72,7 +73,8 @@ NEEDS: Mapping[str, Needs] = {
     "disconnect": Needs(TableAccess.READ_WRITE, delivers=True),
     "send": Needs(TableAccess.READ_WRITE, delivers=True, timeout=constants.SEND_TIMEOUT,
                   publishes_unread_events=True, reviews_messages=True, attachments=AttachmentAccess.LINK,
-                  hands_off_delivery=True, memory_mb=constants.FUNCTION_MEMORY_MB["send"]),
+                  hands_off_delivery=True, publishes_events=True,  # message.created, when asked for
+                  memory_mb=constants.FUNCTION_MEMORY_MB["send"]),
     # Not a route: finishes what send handed off (connections, unread events, attachment links).
     routes.DELIVER: Needs(TableAccess.READ_WRITE, delivers=True, timeout=constants.DELIVER_TIMEOUT,
                           publishes_unread_events=True, attachments=AttachmentAccess.MARK_SENT,
@@ -80,18 +82,18 @@ NEEDS: Mapping[str, Needs] = {
     # edit, delete, react: change a message in place, store and deliver the change entry (handing off what it
     # cannot finish, as send does); edits are reviewed like messages; a delete deletes the attachments' files.
     "changes": Needs(TableAccess.READ_WRITE, delivers=True, timeout=constants.SEND_TIMEOUT, reviews_messages=True,
-                     hands_off_delivery=True, attachments=AttachmentAccess.DISCARD,
+                     hands_off_delivery=True, attachments=AttachmentAccess.DISCARD, publishes_events=True,
                      memory_mb=constants.FUNCTION_MEMORY_MB["changes"]),
     "history": Needs(TableAccess.READ, rate_limited=True),
-    "conversations": Needs(TableAccess.READ_WRITE),
+    "conversations": Needs(TableAccess.READ_WRITE, publishes_events=True),  # conversation.created
     # group changes: one transaction (the group, its change entry, memberships), delivered live like a message
-    "groups": Needs(TableAccess.READ_WRITE, delivers=True, hands_off_delivery=True),
+    "groups": Needs(TableAccess.READ_WRITE, delivers=True, hands_off_delivery=True, publishes_events=True),
     "presence": Needs(TableAccess.READ, rate_limited=True),
     "typing": Needs(TableAccess.READ_WRITE, delivers=True),
     "unread": Needs(TableAccess.READ_WRITE, delivers=True),  # read receipts
     "preferences": Needs(TableAccess.READ_WRITE, delivers=True),  # visibility changes are announced
     "blocks": Needs(TableAccess.READ_WRITE),
-    "reports": Needs(TableAccess.READ_WRITE, publishes_reports=True),
+    "reports": Needs(TableAccess.READ_WRITE, publishes_events=True),
     "devices": Needs(TableAccess.READ_WRITE, push=PushAccess.REGISTER),
     # Reads memberships and upload records, charges its rate limit, signs uploads and downloads.
     "uploads": Needs(TableAccess.READ, rate_limited=True, attachments=AttachmentAccess.PRESIGN),
@@ -229,7 +231,7 @@ class Functions(Construct):
         if needs.publishes_unread_events:
             values["unread_topic_arn"] = self._events.unread_events.topic_arn
             values["push_content"] = self._push.config.content  # whether events carry the text
-        if needs.publishes_reports:
+        if needs.publishes_events:
             values["moderation_topic_arn"] = self._events.moderation.topic_arn
         if needs.hands_off_delivery:
             values.update(self._delivery.environment())
@@ -261,7 +263,7 @@ class Functions(Construct):
             )
         if needs.publishes_unread_events:
             self._events.unread_events.grant_publish(function)
-        if needs.publishes_reports:
+        if needs.publishes_events:
             self._events.moderation.grant_publish(function)
         if needs.hands_off_delivery:
             self._delivery.grant_hand_off(function)
