@@ -85,3 +85,115 @@ def test_every_call_is_in_the_audit_log_by_time_and_by_target(api: Any) -> None:
     assert created_entry["caller"] == ADMIN_ARN
     assert created_entry["targets"] == ["user:alice", "user:bob", f"conversation:{created['conversationId']}"]
     assert [e["entryId"] for e in bobs["entries"]] == [created_entry["entryId"]]
+
+
+def test_a_system_message_reaches_members_live_and_counts_unread(api: Any, connections_api: Any) -> None:
+    # given alice and bob's conversation, with bob connected and alice offline
+    from tests.integration.conftest import Chat, kind
+
+    Chat("bob", "conn-bob").connect()
+    _, created = call("POST", "/v1/conversations/direct", {"userIds": ["alice", "bob"]})
+    cid = created["conversationId"]
+    # when the app posts a message as its bot
+    status, posted = call("POST", f"/v1/conversations/{cid}/messages",
+                          {"clientMsgId": "order-1", "text": "Your order has shipped", "bot": "shop"})
+    # then it is stored at seq 1 with the bot as its sender, and bob's socket gets it
+    assert status == 200
+    assert (posted["seq"], posted["senderId"], posted["duplicate"]) == (1, "#bot:shop", False)
+    frames = [f for f in connections_api.frames_for("conn-bob") if kind(f) == "msg"]
+    assert [(f["f"], f["b"]["text"]) for f in frames] == [("#bot:shop", "Your order has shipped")]
+    # and it is unread for both members (nobody sent it)
+    _, alices = call("GET", "/v1/users/alice/conversations")
+    assert [(c["conversationId"], c["unread"], c["lastMessage"]["senderId"]) for c in alices["conversations"]] == [
+        (cid, 1, "#bot:shop")]
+
+
+def test_a_resent_system_message_is_recognised_not_stored_twice(api: Any) -> None:
+    _, created = call("POST", "/v1/conversations/direct", {"userIds": ["alice", "bob"]})
+    cid = created["conversationId"]
+    body = {"clientMsgId": "welcome", "text": "Welcome!"}
+    _, first = call("POST", f"/v1/conversations/{cid}/messages", body)
+    _, again = call("POST", f"/v1/conversations/{cid}/messages", body)
+    assert (first["senderId"], first["seq"]) == ("#system", 1)
+    assert (again["seq"], again["duplicate"]) == (1, True)
+    _, metadata = call("GET", f"/v1/conversations/{cid}")
+    assert metadata["lastSeq"] == 1
+
+
+@pytest.mark.parametrize(("body", "code"), [
+    ({"clientMsgId": "x", "text": "t" * 65}, "text_too_long"),
+    ({"clientMsgId": "x", "text": "hi", "bot": "no spaces"}, "invalid_request"),
+    ({"clientMsgId": "x", "text": ""}, "invalid_request"),
+])
+def test_a_refused_system_message_stores_nothing(api: Any, body: Any, code: str) -> None:
+    _, created = call("POST", "/v1/conversations/direct", {"userIds": ["alice", "bob"]})
+    status, answer = call("POST", f"/v1/conversations/{created['conversationId']}/messages", body)
+    assert (status, answer["error"]["code"]) == (400, code)
+    assert call("GET", f"/v1/conversations/{created['conversationId']}")[1]["lastSeq"] == 0
+
+
+def test_a_system_message_to_no_conversation_is_404(api: Any) -> None:
+    status, answer = call("POST", "/v1/conversations/g_none/messages", {"clientMsgId": "x", "text": "hi"})
+    assert (status, answer["error"]["code"]) == (404, "conversation_not_found")
+
+
+def test_a_group_is_created_for_given_users_with_its_owner(api: Any) -> None:
+    status, group = call("POST", "/v1/conversations/groups",
+                         {"createdBy": "alice", "members": ["bob", "carol"], "name": "Trip"})
+    assert status == 200
+    assert [(m["userId"], m["role"]) for m in group["members"]] == [
+        ("alice", "owner"), ("bob", "member"), ("carol", "member")]
+    assert group["name"] == "Trip"
+
+
+def test_a_group_beyond_the_member_limit_is_refused(api: Any) -> None:
+    # the limit is 5 in this tier
+    status, answer = call("POST", "/v1/conversations/groups",
+                          {"createdBy": "alice", "members": ["b", "c", "d", "e", "f"]})
+    assert (status, answer["error"]["code"]) == (400, "invalid_members")
+
+
+def test_the_system_adds_and_removes_members_and_passes_ownership(api: Any) -> None:
+    _, group = call("POST", "/v1/conversations/groups", {"createdBy": "alice", "members": ["bob"]})
+    cid = group["conversationId"]
+    # when the system adds carol, makes bob an admin, then removes the owner
+    _, added = call("POST", f"/v1/conversations/{cid}/members", {"userIds": ["carol"]})
+    _, promoted = call("PUT", f"/v1/conversations/{cid}/members/bob/role", {"role": "admin"})
+    _, removed = call("DELETE", f"/v1/conversations/{cid}/members/alice")
+    # then each is a change entry of the stream, and ownership passed to the admin
+    assert (added["seq"], promoted["seq"], removed["seq"]) == (1, 2, 3)
+    assert [(m["userId"], m["role"]) for m in removed["conversation"]["members"]] == [
+        ("bob", "owner"), ("carol", "member")]
+
+
+def test_acting_as_a_member_follows_the_member_rules(api: Any) -> None:
+    _, group = call("POST", "/v1/conversations/groups", {"createdBy": "alice", "members": ["bob"]})
+    cid = group["conversationId"]
+    # when bob, a plain member, tries to add dave
+    status, answer = call("POST", f"/v1/conversations/{cid}/members", {"userIds": ["dave"], "actingAs": "bob"})
+    # then he is refused as on the socket, and nothing changed
+    assert (status, answer["error"]["code"]) == (403, "not_allowed")
+    assert call("GET", f"/v1/conversations/{cid}")[1]["lastSeq"] == 0
+    # while alice, the owner, may
+    status, added = call("POST", f"/v1/conversations/{cid}/members", {"userIds": ["dave"], "actingAs": "alice"})
+    assert status == 200 and "dave" in [m["userId"] for m in added["conversation"]["members"]]
+
+
+def test_the_system_adds_nobody_with_a_block_in_the_group(api: Any) -> None:
+    from tests.integration.conftest import Chat
+
+    _, group = call("POST", "/v1/conversations/groups", {"createdBy": "alice", "members": ["bob"]})
+    carol = Chat("carol", "conn-carol").connect()
+    assert carol.call("blocks", {"action": "block", "userId": "bob"})["type"] != "error"
+    status, answer = call("POST", f"/v1/conversations/{group['conversationId']}/members", {"userIds": ["carol"]})
+    assert (status, answer["error"]["code"]) == (403, "blocked")
+
+
+def test_a_blocked_pair_gets_no_direct_conversation(api: Any) -> None:
+    from tests.integration.conftest import Chat
+
+    alice = Chat("alice", "conn-alice").connect()
+    alice.call("blocks", {"action": "block", "userId": "bob"})
+    for pair in (["alice", "bob"], ["bob", "alice"]):
+        status, answer = call("POST", "/v1/conversations/direct", {"userIds": pair})
+        assert (status, answer["error"]["code"]) == (403, "blocked")
