@@ -512,7 +512,7 @@ class FakeBanStore(BanStore):
     def record(self, entry: BanEntry) -> None:
         self.entries.append(entry)
 
-    def get(self, user_id: str) -> Ban | None:
+    def get(self, user_id: str, *, consistent: bool = True) -> Ban | None:
         return self.bans.get(user_id)
 
     def page(self, limit: int, cursor: str | None) -> tuple[list[Ban], str | None]:

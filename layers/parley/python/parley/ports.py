@@ -284,8 +284,9 @@ class BanStore(ABC):
         """Add an entry (a warning) to the user's history."""
 
     @abstractmethod
-    def get(self, user_id: str) -> Ban | None:
-        """The user's ban as stored (strongly consistent), whether or not it is still in force."""
+    def get(self, user_id: str, *, consistent: bool = True) -> Ban | None:
+        """The user's ban as stored, whether or not it is still in force (``consistent``: a strongly
+        consistent read)."""
 
     @abstractmethod
     def page(self, limit: int, cursor: str | None) -> tuple[list[Ban], str | None]:

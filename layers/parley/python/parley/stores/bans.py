@@ -82,10 +82,10 @@ class DynamoBanStore(BanStore):
         with translated():
             client("dynamodb").put_item(TableName=self._table, Item=_entry_item(entry))
 
-    def get(self, user_id: str) -> Ban | None:
+    def get(self, user_id: str, *, consistent: bool = True) -> Ban | None:
         with translated():
             resp = client("dynamodb").get_item(TableName=self._table, Key=key(table.user_pk(user_id), table.BAN_SK),
-                                               ConsistentRead=True)
+                                               ConsistentRead=consistent)
         return _ban(from_item(resp["Item"])) if "Item" in resp else None
 
     def page(self, limit: int, cursor: str | None) -> tuple[list[Ban], str | None]:
