@@ -72,8 +72,53 @@ class ParleyAdmin:
     def create_direct(self, user_a: str, user_b: str) -> dict[str, Any]:
         return self.call("POST", "/v1/conversations/direct", body={"userIds": [user_a, user_b]})
 
+    def create_group(self, created_by: str, members: list[str], *, name: str | None = None,
+                     history_visibility: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"createdBy": created_by, "members": members}
+        if name is not None:
+            body["name"] = name
+        if history_visibility is not None:
+            body["historyVisibility"] = history_visibility
+        return self.call("POST", "/v1/conversations/groups", body=body)
+
     def get_conversation(self, conversation_id: str) -> dict[str, Any]:
         return self.call("GET", f"/v1/conversations/{conversation_id}")
+
+    def list_conversations(self, user_id: str, *, limit: int | None = None,
+                           cursor: str | None = None) -> dict[str, Any]:
+        return self.call("GET", f"/v1/users/{user_id}/conversations", query={"limit": limit, "cursor": cursor})
+
+    def add_members(self, conversation_id: str, user_ids: list[str], *,
+                    acting_as: str | None = None) -> dict[str, Any]:
+        """``acting_as``: a member, under the member rules; None: the system (docs/server-api.md)."""
+        body: dict[str, Any] = {"userIds": user_ids}
+        if acting_as is not None:
+            body["actingAs"] = acting_as
+        return self.call("POST", f"/v1/conversations/{conversation_id}/members", body=body)
+
+    def remove_member(self, conversation_id: str, user_id: str, *, acting_as: str | None = None) -> dict[str, Any]:
+        return self.call("DELETE", f"/v1/conversations/{conversation_id}/members/{user_id}",
+                         query={"actingAs": acting_as})
+
+    def set_role(self, conversation_id: str, user_id: str, role: str, *,
+                 acting_as: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"role": role}
+        if acting_as is not None:
+            body["actingAs"] = acting_as
+        return self.call("PUT", f"/v1/conversations/{conversation_id}/members/{user_id}/role", body=body)
+
+    # -- system messages --------------------------------------------------------------------------
+
+    def post_message(self, conversation_id: str, text: str, client_msg_id: str, *, bot: str | None = None,
+                     last_seq: int | None = None) -> dict[str, Any]:
+        """A system message (sender ``#system``, or ``#bot:<bot>``). Retrying with the same ``client_msg_id``
+        is safe: the stored message answers (``duplicate``)."""
+        body: dict[str, Any] = {"clientMsgId": client_msg_id, "text": text}
+        if bot is not None:
+            body["bot"] = bot
+        if last_seq is not None:
+            body["lastSeq"] = last_seq
+        return self.call("POST", f"/v1/conversations/{conversation_id}/messages", body=body)
 
     # -- audit ------------------------------------------------------------------------------------
 

@@ -243,12 +243,6 @@ class RouteNotFoundError(ParleyError):
     http_status = 404
 
 
-class InvalidSenderError(ParleyError):
-    """Server API: a system message's sender is the system or a bot named by 1-64 letters, digits, ``-`` or ``_``."""
-
-    code = "invalid_sender"
-
-
 class EndpointDisabledError(Exception):
     """SNS reports the device's endpoint as disabled (an expired or uninstalled token)."""
 
