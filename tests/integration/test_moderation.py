@@ -136,7 +136,11 @@ def test_reports_are_listed_open_first_and_resolved_by_deleting(
     assert sorted(r["reporterId"] for r in resolved["resolved"]) == ["bob", "carol"]
     assert {r["resolvedBy"] for r in resolved["resolved"]} == {ADMIN_ARN}
     assert call("GET", "/v1/reports")[1]["reports"] == []
-    assert len(call("GET", "/v1/reports", query={"status": "resolved"})[1]["reports"]) == 2
+    done = call("GET", "/v1/reports", query={"status": "resolved"})[1]["reports"]
+    assert len(done) == 2
+    # and no copy of the deleted text is left in the reports
+    assert all(r["messageDeleted"] is True and r["text"] is None for r in done)
+    assert not [i for i in all_items(aws_env) if i["pk"]["S"].startswith("REPORT#") and "buy followers" in str(i)]
     # and the message is deleted for everyone, live
     deleted = [f for f in connections_api.frames_for("c1") if f.get("k") == "deleted" or f.get("kind") == "deleted"]
     assert deleted and resolved["changeSeq"] == seq + 1

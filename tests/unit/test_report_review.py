@@ -34,7 +34,7 @@ class Desk(Chat):
         self.report_store, self.ban_store = FakeReportStore(), FakeBanStore()
         self.reports = ReportService(self.conversations, self.store, self.report_store, None, clock=clock)
         self.bans = BanService(self.ban_store, FakeConnectionStore(), FakeGateway(), clock=clock)
-        self.review = ReportReviewService(self.report_store, self.changes, self.bans, clock=clock)
+        self.review = ReportReviewService(self.report_store, self.store, self.changes, self.bans, clock=clock)
 
     def event_types(self) -> list[str]:
         return [t for t, _ in self.publisher.published]
@@ -83,6 +83,8 @@ def test_resolving_by_deleting_deletes_the_message_for_everyone(desk: Desk) -> N
     desk.reports.report("bob", cid, seq, None)
     outcome = desk.review.resolve(cid, seq, "bob", Resolution.MESSAGE_DELETED, by="ops")
     assert desk.message(cid, seq).deleted_at is not None and desk.message(cid, seq).body is None
+    [shown] = desk.review.page(ReportStatus.RESOLVED, 10, None)[0]
+    assert shown.message_deleted and shown.report.text == ""  # the report shows no copy of the deleted text
     assert outcome.deleted is not None and outcome.deleted.recorded is not None
     assert outcome.deleted.recorded.recipients == ("mallory", "bob")  # live to every member
 

@@ -501,3 +501,4 @@ class ReviewedReport(BaseModel):
     resolved_by: str | None = None
     resolved_at: int | None = None
     note: str | None = None
+    message_deleted: bool = False  # the reported message is deleted now (its text is gone: ``report.text`` is "")

@@ -16,7 +16,7 @@ from parley.clock import Clock, now_ms
 from parley.errors import ReportNotFoundError, ReportResolvedError
 from parley.message_changes import ChangeOutcome, MessageChangeService
 from parley.models import ReportStatus, Resolution, ReviewedReport
-from parley.ports import ReportStore
+from parley.ports import MessageStore, ReportStore
 
 
 @dataclass(frozen=True)
@@ -27,15 +27,30 @@ class ResolveOutcome:
 
 
 class ReportReviewService:
-    def __init__(self, reports: ReportStore, changes: MessageChangeService, bans: BanService, *,
-                 clock: Clock = now_ms) -> None:
+    def __init__(self, reports: ReportStore, messages: MessageStore, changes: MessageChangeService,
+                 bans: BanService, *, clock: Clock = now_ms) -> None:
         self._reports = reports
+        self._messages = messages
         self._changes = changes
         self._bans = bans
         self._clock = clock
 
     def page(self, status: ReportStatus, limit: int, cursor: str | None) -> tuple[list[ReviewedReport], str | None]:
-        return self._reports.page(status, limit, cursor)
+        """Reports with the reported messages' text as it is now (a report never keeps a copy of it: a message
+        deleted for everyone, or erased, leaves no text behind in its reports). One batch read per conversation
+        in the page."""
+        reports, after = self._reports.page(status, limit, cursor)
+        wanted: dict[str, list[int]] = {}
+        for r in reports:
+            wanted.setdefault(r.report.conversation_id, []).append(r.report.seq)
+        found = {(cid, seq): m for cid, seqs in wanted.items() for seq, m in self._messages.get_many(cid, seqs).items()}
+        shown = []
+        for r in reports:
+            message = found.get((r.report.conversation_id, r.report.seq))
+            text = message.body.text if message is not None and message.body is not None else None
+            shown.append(r.model_copy(update={"report": r.report.model_copy(update={"text": text or ""}),
+                                              "message_deleted": message is None or message.body is None}))
+        return shown, after
 
     def get(self, conversation_id: str, seq: int, reporter_id: str) -> ReviewedReport:
         found = self._reports.get(conversation_id, seq, reporter_id)

@@ -243,7 +243,8 @@ class Services:
         from parley.report_review import ReportReviewService
         from parley.stores.reports import DynamoReportStore
 
-        return ReportReviewService(DynamoReportStore(self.settings.table_name), self.message_changes, self.bans)
+        return ReportReviewService(DynamoReportStore(self.settings.table_name), self.message_store,
+                                   self.message_changes, self.bans)
 
     @cached_property
     def attachments(self) -> AttachmentService:

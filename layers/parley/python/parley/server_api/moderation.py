@@ -142,7 +142,8 @@ class ReportView(ApiModel):
     reported_user_id: str
     reporter_id: str
     reason: str | None = None
-    text: str | None = Field(default=None, description="The message's text when it was reported.")
+    text: str | None = Field(default=None, description="The message's text as it is now (null: none, or deleted).")
+    message_deleted: bool = Field(default=False, description="The message is deleted for everyone now.")
     reported_at: int = Field(description="Epoch milliseconds.")
     status: ReportStatus
     resolution: Resolution | None = None
@@ -157,7 +158,7 @@ class ReportView(ApiModel):
                    reported_user_id=r.reported_user_id, reporter_id=r.reporter_id, reason=r.reason,
                    text=r.text or None, reported_at=r.reported_at, status=reviewed.status,
                    resolution=reviewed.resolution, resolved_by=reviewed.resolved_by,
-                   resolved_at=reviewed.resolved_at, note=reviewed.note)
+                   resolved_at=reviewed.resolved_at, note=reviewed.note, message_deleted=reviewed.message_deleted)
 
 
 class ReportsPage(ApiModel):

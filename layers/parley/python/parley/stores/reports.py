@@ -25,7 +25,7 @@ def _reviewed(item: dict[str, Any]) -> ReviewedReport:
     resolution = item.get("resolution")
     report = Report(conversation_id=conversation_id, seq=int(seq_part), message_id=str(item["messageId"]),
                     reported_user_id=str(item["reported"]), reporter_id=str(item.get("reporter", reporter)),
-                    reason=item.get("reason"), text=str(item.get("text", "")), reported_at=int(item["at"]))
+                    reason=item.get("reason"), text="", reported_at=int(item["at"]))
     return ReviewedReport(report=report, status=ReportStatus.RESOLVED if resolution else ReportStatus.OPEN,
                           resolution=Resolution(resolution) if resolution else None,
                           resolved_by=item.get("resolvedBy"),
@@ -45,7 +45,7 @@ class DynamoReportStore(ReportStore):
             table.INDEX.sort_key: table.report_index_sk(report.reported_at, report.conversation_id, report.seq,
                                                         report.reporter_id),
             "messageId": report.message_id, "reported": report.reported_user_id, "reporter": report.reporter_id,
-            "reason": report.reason, "text": report.text, "at": report.reported_at,
+            "reason": report.reason, "at": report.reported_at,  # never the text: deleting the message deletes it
         })
         return put_if_absent(self._table, item)
 
