@@ -152,6 +152,12 @@ def test_reports_are_listed_open_first_and_resolved_by_deleting(
     assert call("GET", "/v1/bans")[1]["bans"] == []
 
 
+def test_a_path_that_names_no_user_id_is_refused(aws_env: Any) -> None:
+    assert call("DELETE", "/v1/bans/bad#id")[0] in (400, 404)  # no route takes it, or refused as no user id
+    assert call("GET", "/v1/bans/" + "a" * 129)[1]["error"]["code"] == "invalid_request"
+    assert not [i for i in all_items(aws_env) if "BAN" in i["sk"]["S"]]
+
+
 def test_an_unknown_report_and_a_forged_cursor_are_refused(aws_env: Any) -> None:
     status, answer = call("POST", "/v1/reports/resolve", {"conversationId": "g_x", "seq": 1, "reporterId": "bob",
                                                           "resolution": "dismissed"})

@@ -13,7 +13,7 @@ from parley.audit import audit_targets
 from parley.bans import MAX_BAN_SECONDS
 from parley.message_changes import ChangeOutcome
 from parley.models import Ban, BanAction, BanEntry, ReportStatus, Resolution, ReviewedReport
-from parley.server_api.base import ApiModel
+from parley.server_api.base import ApiModel, checked_user_id, delivered
 from parley.user_ids import UserId
 from parley.wiring import services
 
@@ -31,8 +31,8 @@ Reason = Annotated[str | None, Field(default=None, min_length=1, max_length=REAS
 
 def _deliver(outcome: ChangeOutcome | None) -> None:
     """Deliver a delete's change entry live to the members, as a member's delete does."""
-    if outcome is not None and outcome.recorded is not None:
-        services().delivery.deliver_sent(outcome.recorded, "")  # no connection of the caller's to leave out
+    if outcome is not None:
+        delivered(outcome.recorded, router.lambda_context)
 
 
 def _caller() -> str:
@@ -112,7 +112,8 @@ def ban_user(request: BanRequest) -> BanResponse:
 @router.delete("/v1/bans/<userId>", summary="Lift a user's ban", tags=["moderation"])
 def unban_user(userId: PathUserId) -> UnbanResponse:
     audit_targets(user_ids=[userId])
-    return UnbanResponse(user_id=userId, unbanned=services().bans.unban(userId, by=_caller()))
+    user_id = checked_user_id(userId, "userId")
+    return UnbanResponse(user_id=user_id, unbanned=services().bans.unban(user_id, by=_caller()))
 
 
 @router.get("/v1/bans", summary="List the bans in force", tags=["moderation"])
@@ -126,9 +127,10 @@ def list_bans(limit: Limit = 50, cursor: Cursor = None) -> BansPage:
 @router.get("/v1/bans/<userId>", summary="A user's ban and ban history", tags=["moderation"])
 def user_bans(userId: PathUserId, limit: Limit = 50, cursor: Cursor = None) -> UserBans:
     audit_targets(user_ids=[userId])
+    user_id = checked_user_id(userId, "userId")
     app = services()
-    ban = app.bans.in_force(userId)
-    history, after = app.bans.history(userId, limit, cursor)
+    ban = app.bans.in_force(user_id)
+    history, after = app.bans.history(user_id, limit, cursor)
     return UserBans(ban=BanView.of(ban) if ban else None, history=[BanEntryView.of(e) for e in history], cursor=after)
 
 
