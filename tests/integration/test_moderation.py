@@ -175,7 +175,7 @@ def test_the_backend_deletes_a_message_for_everyone(aws_env: Any, connections_ap
     history = bob.history(cid)
     shown = {m.get("seq", m.get("s")): m for m in history.get("messages", history.get("m", []))}
     assert shown[seq].get("deleted") is True
-    assert any(f.get("k", f.get("kind")) == "deleted" and f.get("f", f.get("by")) == "#operator"
+    assert any(f.get("k", f.get("kind")) == "deleted" and f.get("f", f.get("by")) == "#system"
                for f in connections_api.frames_for("b1"))
     # and an unknown message or conversation is 404, changing nothing
     assert call("DELETE", f"/v1/conversations/{cid}/messages/99")[0] == 404

@@ -32,13 +32,14 @@ from parley.models import Change, ChangeKind, Conversation, ConversationHead, Co
 from parley.moderation import ModerationService
 from parley.ports import BlockStore, MessageStore
 from parley.reactions import MAX_REACTIONS_PER_MESSAGE, check_emoji
+from parley.user_ids import SYSTEM_SENDER
 
 # A retry looks for the change entry it may have recorded among at most this many entries after the message.
 HEAL_SCAN_MAX = 100
 MODERATORS = frozenset({GroupRole.OWNER, GroupRole.ADMIN})
-# Who a delete by the host app's backend (the server API) is by, in its change entry and its event: no user
-# id can be this (a user id has no ``#``, docs/protocol.md "User ids").
-OPERATOR_ID = "#operator"
+# Who a delete by the host app's backend (the server API) is by, in its change entry and its event: the app
+# itself, as for its system messages (no user id has a ``#``, docs/protocol.md "User ids").
+OPERATOR_ID = SYSTEM_SENDER
 
 
 @dataclass(frozen=True)

@@ -226,7 +226,7 @@ class DeleteResponse(ApiModel):
                tags=["moderation"])
 def delete_message(conversationId: ConversationId, seq: Annotated[int, Path(ge=1)]) -> DeleteResponse:
     """The same as a member's `delete` (docs/protocol.md): a tombstone, the files deleted, a `deleted` entry by
-    `#operator` live to every member and in catch-up, and `message.deleted`. Deleting a deleted message
+    `#system` live to every member and in catch-up, and `message.deleted`. Deleting a deleted message
     changes nothing and answers the first delete's `changeSeq`."""
     audit_targets(conversation_id=conversationId, message=f"{conversationId}.{seq}")
     outcome = services().message_changes.delete_as_operator(conversationId, seq)
