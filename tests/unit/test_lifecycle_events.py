@@ -89,6 +89,14 @@ def test_message_created_when_asked_for_is_one_event_per_message_not_per_resend(
         "sentAt": sent.message.sent_at, "text": "hi"}]
 
 
+def test_message_created_covers_the_apps_system_messages(clock: Clock) -> None:
+    app = App(clock, message_created=True)
+    cid = app.conversations.open_direct("alice", "bob").conversation_id
+    posted = app.messaging.post_system("#system", cid, "order-42", MessageBody(text="Your order has shipped"))
+    app.messaging.post_system("#system", cid, "order-42", MessageBody(text="Your order has shipped"))  # a retry
+    assert [(e["senderId"], e["seq"]) for e in app.published("message.created")] == [("#system", posted.message.seq)]
+
+
 def test_a_failing_topic_never_fails_the_action(clock: Clock) -> None:
     app = App(clock, message_created=True, publisher=BrokenPublisher())
     cid = app.conversations.create_group("alice", ["bob"], "g").conversation_id
