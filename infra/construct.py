@@ -204,7 +204,8 @@ class Parley(Construct):
         CfnOutput(self, "UnreadEventsTopicArn", value=self.unread_events_topic.topic_arn,
                   description="message.unread events (docs/events.md): subscribe your own consumers here")
         CfnOutput(self, "ModerationTopicArn", value=self.moderation_topic.topic_arn,
-                  description="message.reported events (docs/events.md) for the host app's moderators")
+                  description="message.reported, conversation.created, member.added/removed, message.deleted, "
+                              "user.banned (and opt-in message.created) events (docs/events.md)")
         CfnOutput(self, "NotifierDeadLetterQueueUrl", value=self.notifier_dead_letter_queue.queue_url,
                   description="Unread events the push notifier failed on after its retries (kept 14 days)")
         CfnOutput(self, "DeliveryDeadLetterQueueUrl", value=self.delivery_dead_letter_queue.queue_url,

@@ -106,6 +106,51 @@ def _audit(admin: ParleyAdmin, a: argparse.Namespace) -> Any:
     return admin.audit(start=a.start, end=a.end, target=a.target, limit=a.limit, cursor=a.cursor)
 
 
+# -- moderation (docs/server-api.md, "Moderation") ---------------------------------------------------------
+
+@command("ban", "ban a user (for good, or --for seconds) and close their connections", lambda p: (
+    p.add_argument("user_id"), p.add_argument("--for", dest="duration_seconds", type=int, help="seconds"),
+    p.add_argument("--reason")))
+def _ban(admin: ParleyAdmin, a: argparse.Namespace) -> Any:
+    return admin.ban(a.user_id, duration_seconds=a.duration_seconds, reason=a.reason)
+
+
+@command("unban", "lift a user's ban", lambda p: p.add_argument("user_id"))
+def _unban(admin: ParleyAdmin, a: argparse.Namespace) -> Any:
+    return admin.unban(a.user_id)
+
+
+@command("bans", "the bans in force; with a user id, theirs and their ban history", lambda p: (
+    p.add_argument("user_id", nargs="?"), p.add_argument("--limit", type=int), p.add_argument("--cursor")))
+def _bans(admin: ParleyAdmin, a: argparse.Namespace) -> Any:
+    if a.user_id:
+        return admin.user_bans(a.user_id, limit=a.limit, cursor=a.cursor)
+    return admin.bans(limit=a.limit, cursor=a.cursor)
+
+
+@command("reports", "reports, open (default) or resolved", lambda p: (
+    p.add_argument("--status", choices=["open", "resolved"], default="open"), p.add_argument("--limit", type=int),
+    p.add_argument("--cursor")))
+def _reports(admin: ParleyAdmin, a: argparse.Namespace) -> Any:
+    return admin.reports(status=a.status, limit=a.limit, cursor=a.cursor)
+
+
+@command("resolve", "resolve a report (and the other open reports of its message)", lambda p: (
+    p.add_argument("conversation_id"), p.add_argument("seq", type=int), p.add_argument("reporter_id"),
+    p.add_argument("resolution", choices=["dismissed", "message_deleted", "warned", "banned"]),
+    p.add_argument("--note"), p.add_argument("--ban-seconds", type=int, help="banned: how long (default: for good)"),
+    p.add_argument("--delete-message", action="store_true", help="banned: delete the message too")))
+def _resolve(admin: ParleyAdmin, a: argparse.Namespace) -> Any:
+    return admin.resolve_report(a.conversation_id, a.seq, a.reporter_id, a.resolution, note=a.note,
+                                ban_seconds=a.ban_seconds, delete_message=a.delete_message)
+
+
+@command("delete", "delete a message for everyone", lambda p: (
+    p.add_argument("conversation_id"), p.add_argument("seq", type=int)))
+def _delete(admin: ParleyAdmin, a: argparse.Namespace) -> Any:
+    return admin.delete_message(a.conversation_id, a.seq)
+
+
 def add_parser(commands: Any) -> None:
     """``parley admin``'s sub-commands, under ``parley``'s parser."""
     admin = commands.add_parser("admin", help="call the server API (local stack by default)",

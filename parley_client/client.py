@@ -242,6 +242,8 @@ class ParleyClient:
             try:
                 return await self._open_connection()
             except HandshakeRejected as exc:
+                if exc.banned:
+                    raise  # refused until the ban ends: retrying only costs the server
                 if exc.status not in (401, 403):
                     continue
                 auth_failures += 1

@@ -18,11 +18,19 @@ class ServerError(ClientError):
 
 
 class HandshakeRejected(ClientError):
-    """The server refused the WebSocket handshake: 401 (no token) or 403 (invalid token), or another status."""
+    """The server refused the WebSocket handshake: 401 (no token), 403 (invalid token), 423 (the user is banned,
+    ``banned``), 429 (too many connections), or another status."""
+
+    BANNED = 423
 
     def __init__(self, status: int) -> None:
         super().__init__(f"the server refused the connection: HTTP {status}")
         self.status = status
+
+    @property
+    def banned(self) -> bool:
+        """The user is banned: reconnecting is refused until the ban ends or is lifted."""
+        return self.status == self.BANNED
 
 
 class ConnectionLost(ClientError):

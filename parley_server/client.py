@@ -128,6 +128,50 @@ class ParleyAdmin:
                                                     "cursor": cursor})
 
 
+    # -- moderation (docs/server-api.md, "Moderation") ---------------------------------------------
+
+    def ban(self, user_id: str, *, duration_seconds: int | None = None, reason: str | None = None) -> dict[str, Any]:
+        """Ban ``user_id`` for ``duration_seconds`` (None: for good) and close their open connections."""
+        body: dict[str, Any] = {"userId": user_id}
+        if duration_seconds is not None:
+            body["durationSeconds"] = duration_seconds
+        if reason is not None:
+            body["reason"] = reason
+        return self.call("POST", "/v1/bans", body=body)
+
+    def unban(self, user_id: str) -> dict[str, Any]:
+        return self.call("DELETE", f"/v1/bans/{user_id}")
+
+    def bans(self, *, limit: int | None = None, cursor: str | None = None) -> dict[str, Any]:
+        """The bans in force, newest first."""
+        return self.call("GET", "/v1/bans", query={"limit": limit, "cursor": cursor})
+
+    def user_bans(self, user_id: str, *, limit: int | None = None, cursor: str | None = None) -> dict[str, Any]:
+        """The user's ban in force (or null) and their ban history, newest first."""
+        return self.call("GET", f"/v1/bans/{user_id}", query={"limit": limit, "cursor": cursor})
+
+    def reports(self, *, status: str = "open", limit: int | None = None, cursor: str | None = None) -> dict[str, Any]:
+        return self.call("GET", "/v1/reports", query={"status": status, "limit": limit, "cursor": cursor})
+
+    def resolve_report(self, conversation_id: str, seq: int, reporter_id: str, resolution: str, *,
+                       note: str | None = None, ban_seconds: int | None = None,
+                       delete_message: bool = False) -> dict[str, Any]:
+        """``resolution``: ``dismissed``, ``message_deleted``, ``warned`` or ``banned``."""
+        body: dict[str, Any] = {"conversationId": conversation_id, "seq": seq, "reporterId": reporter_id,
+                                "resolution": resolution}
+        if note is not None:
+            body["note"] = note
+        if ban_seconds is not None:
+            body["banSeconds"] = ban_seconds
+        if delete_message:
+            body["deleteMessage"] = True
+        return self.call("POST", "/v1/reports/resolve", body=body)
+
+    def delete_message(self, conversation_id: str, seq: int) -> dict[str, Any]:
+        """Delete a message for everyone."""
+        return self.call("DELETE", f"/v1/conversations/{conversation_id}/messages/{seq}")
+
+
 def _api_error(status: int, raw: bytes) -> ApiError:
     try:
         decoded = json.loads(raw)

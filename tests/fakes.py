@@ -6,6 +6,9 @@ from typing import Any
 
 from parley.errors import EndpointDisabledError, NotMemberError, StaleConnectionError, ThrottledError
 from parley.models import (
+    Ban,
+    BanAction,
+    BanEntry,
     BlockRelations,
     Connection,
     Conversation,
@@ -20,10 +23,14 @@ from parley.models import (
     Profile,
     Recipient,
     Report,
+    ReportStatus,
+    Resolution,
+    ReviewedReport,
     StoredObject,
     UploadRecord,
 )
 from parley.ports import (
+    BanStore,
     BlockStore,
     ConnectionGateway,
     ConnectionStore,
@@ -403,6 +410,7 @@ class FakeGateway(ConnectionGateway):
         self.posts: list[tuple[str, bytes]] = []
         self.stale: set[str] = set()
         self.broken: set[str] = set()
+        self.closed: list[str] = []
 
     def post(self, connection_id: str, data: bytes) -> None:
         if connection_id in self.stale:
@@ -410,6 +418,13 @@ class FakeGateway(ConnectionGateway):
         if connection_id in self.broken:
             raise RuntimeError("boom")
         self.posts.append((connection_id, data))
+
+    def close(self, connection_id: str) -> None:
+        if connection_id in self.stale or connection_id in self.closed:
+            raise StaleConnectionError(connection_id)
+        if connection_id in self.broken:
+            raise RuntimeError("boom")
+        self.closed.append(connection_id)
 
     def received_by(self, connection_id: str) -> list[bytes]:
         return [d for cid, d in self.posts if cid == connection_id]
@@ -440,14 +455,75 @@ class FakeBlockStore(BlockStore):
 
 class FakeReportStore(ReportStore):
     def __init__(self) -> None:
-        self.reports: dict[tuple[str, int, str], Report] = {}
+        self.stored: dict[tuple[str, int, str], ReviewedReport] = {}
+
+    @property
+    def reports(self) -> dict[tuple[str, int, str], Report]:
+        return {k: r.report for k, r in self.stored.items()}
 
     def add(self, report: Report) -> bool:
         k = (report.conversation_id, report.seq, report.reporter_id)
-        if k in self.reports:
+        if k in self.stored:
             return False
-        self.reports[k] = report
+        self.stored[k] = ReviewedReport(report=report, status=ReportStatus.OPEN)
         return True
+
+    def get(self, conversation_id: str, seq: int, reporter_id: str) -> ReviewedReport | None:
+        return self.stored.get((conversation_id, seq, reporter_id))
+
+    def of_message(self, conversation_id: str, seq: int) -> list[ReviewedReport]:
+        return [r for (c, s, _), r in sorted(self.stored.items()) if (c, s) == (conversation_id, seq)]
+
+    def page(self, status: ReportStatus, limit: int, cursor: str | None) -> tuple[list[ReviewedReport], str | None]:
+        def when(r: ReviewedReport) -> int:
+            return r.resolved_at if r.resolved_at is not None else r.report.reported_at
+
+        found = sorted((r for r in self.stored.values() if r.status is status), key=when, reverse=True)
+        start = int(cursor or 0)
+        end = start + limit
+        return found[start:end], str(end) if end < len(found) else None
+
+    def resolve(self, report: Report, resolution: Resolution, by: str, at: int, note: str | None) -> bool:
+        k = (report.conversation_id, report.seq, report.reporter_id)
+        current = self.stored.get(k)
+        if current is None or current.status is ReportStatus.RESOLVED:
+            return False
+        self.stored[k] = ReviewedReport(report=report, status=ReportStatus.RESOLVED, resolution=resolution,
+                                        resolved_by=by, resolved_at=at, note=note)
+        return True
+
+
+class FakeBanStore(BanStore):
+    def __init__(self) -> None:
+        self.bans: dict[str, Ban] = {}
+        self.entries: list[BanEntry] = []
+
+    def ban(self, ban: Ban) -> None:
+        self.bans[ban.user_id] = ban
+        self.entries.append(BanEntry(user_id=ban.user_id, action=BanAction.BANNED, at=ban.banned_at, by=ban.by,
+                                     until=ban.until, reason=ban.reason))
+
+    def unban(self, user_id: str, entry: BanEntry) -> bool:
+        if self.bans.pop(user_id, None) is None:
+            return False
+        self.entries.append(entry)
+        return True
+
+    def record(self, entry: BanEntry) -> None:
+        self.entries.append(entry)
+
+    def get(self, user_id: str, *, consistent: bool = True) -> Ban | None:
+        return self.bans.get(user_id)
+
+    def page(self, limit: int, cursor: str | None) -> tuple[list[Ban], str | None]:
+        found = sorted(self.bans.values(), key=lambda b: b.banned_at, reverse=True)
+        start = int(cursor or 0)
+        return found[start:start + limit], str(start + limit) if start + limit < len(found) else None
+
+    def history(self, user_id: str, limit: int, cursor: str | None) -> tuple[list[BanEntry], str | None]:
+        found = sorted((e for e in self.entries if e.user_id == user_id), key=lambda e: e.at, reverse=True)
+        start = int(cursor or 0)
+        return found[start:start + limit], str(start + limit) if start + limit < len(found) else None
 
 
 class FakePublisher(EventPublisher):

@@ -1,5 +1,6 @@
 """The SNS topics Parley publishes its public events to (docs/events.md): unread events, for push and the
-host app's own consumers, and message reports, for its moderators. Both always exist, so a host app can
+host app's own consumers, and moderation and lifecycle events (reports, bans, conversations, members, deleted
+and, when asked for, created messages), for its moderators and its own backend. Both always exist, so a host app can
 subscribe whatever else the deployment has switched on."""
 
 from __future__ import annotations
@@ -22,5 +23,5 @@ class Events(Construct):
             self, "UnreadEventsTopic", display_name="Parley unread events (message.unread)",
             master_key=key, enforce_ssl=True)
         self.moderation = sns.Topic(
-            self, "ModerationTopic", display_name="Parley message reports (message.reported)",
+            self, "ModerationTopic", display_name="Parley moderation and lifecycle events (docs/events.md)",
             master_key=key, enforce_ssl=True)

@@ -58,8 +58,9 @@ class Needs:
     consumes_deliveries: bool = False
     # Subscribed to the unread-events topic instead of a route: a failed event is retried, then dead-lettered.
     consumes_unread_events: bool = False
-    # Publishes message.reported events for the host app's moderators.
-    publishes_reports: bool = False
+    # Publishes to the moderation topic (docs/events.md): message.reported, conversation.created, member.added,
+    # member.removed, message.deleted, user.banned, and message.created when the deployment asks for it.
+    publishes_events: bool = False
     # Has each message reviewed by the moderation hook, when the deployment has one.
     reviews_messages: bool = False
     # What it does with SNS platform endpoints, when the deployment has push platform applications.
@@ -75,7 +76,8 @@ NEEDS: Mapping[str, Needs] = {
     "disconnect": Needs(TableAccess.READ_WRITE, delivers=True),
     "send": Needs(TableAccess.READ_WRITE, delivers=True, timeout=constants.SEND_TIMEOUT,
                   publishes_unread_events=True, reviews_messages=True, attachments=AttachmentAccess.LINK,
-                  hands_off_delivery=True, memory_mb=constants.FUNCTION_MEMORY_MB["send"]),
+                  hands_off_delivery=True, publishes_events=True,  # message.created, when asked for
+                  memory_mb=constants.FUNCTION_MEMORY_MB["send"]),
     # Not a route: finishes what send handed off (connections, unread events, attachment links).
     routes.DELIVER: Needs(TableAccess.READ_WRITE, delivers=True, timeout=constants.DELIVER_TIMEOUT,
                           publishes_unread_events=True, attachments=AttachmentAccess.MARK_SENT,
@@ -83,18 +85,18 @@ NEEDS: Mapping[str, Needs] = {
     # edit, delete, react: change a message in place, store and deliver the change entry (handing off what it
     # cannot finish, as send does); edits are reviewed like messages; a delete deletes the attachments' files.
     "changes": Needs(TableAccess.READ_WRITE, delivers=True, timeout=constants.SEND_TIMEOUT, reviews_messages=True,
-                     hands_off_delivery=True, attachments=AttachmentAccess.DISCARD,
+                     hands_off_delivery=True, attachments=AttachmentAccess.DISCARD, publishes_events=True,
                      memory_mb=constants.FUNCTION_MEMORY_MB["changes"]),
     "history": Needs(TableAccess.READ, rate_limited=True),
-    "conversations": Needs(TableAccess.READ_WRITE),
+    "conversations": Needs(TableAccess.READ_WRITE, publishes_events=True),  # conversation.created
     # group changes: one transaction (the group, its change entry, memberships), delivered live like a message
-    "groups": Needs(TableAccess.READ_WRITE, delivers=True, hands_off_delivery=True),
+    "groups": Needs(TableAccess.READ_WRITE, delivers=True, hands_off_delivery=True, publishes_events=True),
     "presence": Needs(TableAccess.READ, rate_limited=True),
     "typing": Needs(TableAccess.READ_WRITE, delivers=True),
     "unread": Needs(TableAccess.READ_WRITE, delivers=True),  # read receipts
     "preferences": Needs(TableAccess.READ_WRITE, delivers=True),  # visibility changes are announced
     "blocks": Needs(TableAccess.READ_WRITE),
-    "reports": Needs(TableAccess.READ_WRITE, publishes_reports=True),
+    "reports": Needs(TableAccess.READ_WRITE, publishes_events=True),
     "devices": Needs(TableAccess.READ_WRITE, push=PushAccess.REGISTER),
     # Reads memberships and upload records, charges its rate limit, signs uploads and downloads.
     "uploads": Needs(TableAccess.READ, rate_limited=True, attachments=AttachmentAccess.PRESIGN),
@@ -107,9 +109,13 @@ NEEDS: Mapping[str, Needs] = {
     routes.NOTIFIER: Needs(TableAccess.READ_WRITE, consumes_unread_events=True, push=PushAccess.DELIVER,
                            timeout=constants.NOTIFIER_TIMEOUT),
     # The server API (not a socket route): conversations, group changes and system messages (stored and
-    # delivered like a member's, handing off what it cannot finish), its audit log (read by target on the index).
-    routes.SERVER_API: Needs(TableAccess.READ_WRITE, queries_index=True, delivers=True,
-                             publishes_unread_events=True, hands_off_delivery=True, timeout=constants.SEND_TIMEOUT),
+    # delivered like a member's, handing off what it cannot finish), its audit log, reports and bans (read on the
+    # index); moderation: bans close connections (DeleteConnection), a delete for everyone deletes the message's
+    # files, and both publish their events (user.banned, message.deleted, conversation.created, member.*) to
+    # the moderation topic.
+    routes.SERVER_API: Needs(TableAccess.READ_WRITE, queries_index=True, delivers=True, publishes_unread_events=True,
+                             hands_off_delivery=True, publishes_events=True, attachments=AttachmentAccess.DISCARD,
+                             timeout=constants.SEND_TIMEOUT),
     "default": Needs(),
     routes.AUTHORIZER: Needs(),  # reads the token secret only: see Auth.grant_verify
 }
@@ -236,7 +242,7 @@ class Functions(Construct):
         if needs.publishes_unread_events:
             values["unread_topic_arn"] = self._events.unread_events.topic_arn
             values["push_content"] = self._push.config.content  # whether events carry the text
-        if needs.publishes_reports:
+        if needs.publishes_events:
             values["moderation_topic_arn"] = self._events.moderation.topic_arn
         if needs.hands_off_delivery:
             values.update(self._delivery.environment())
@@ -274,7 +280,7 @@ class Functions(Construct):
             )
         if needs.publishes_unread_events:
             self._events.unread_events.grant_publish(function)
-        if needs.publishes_reports:
+        if needs.publishes_events:
             self._events.moderation.grant_publish(function)
         if needs.hands_off_delivery:
             self._delivery.grant_hand_off(function)

@@ -25,6 +25,7 @@ CONFIGURED_CONTEXT = {
     "pushApnsApplicationArn": "arn:aws:sns:us-east-1:123456789012:app/APNS/parley-ios",
     "pushFcmApplicationArn": "arn:aws:sns:us-east-1:123456789012:app/GCM/parley-android",
     "pushContent": "ids",
+    "PARLEY_MESSAGE_CREATED_EVENTS": "true",
     "authMaxTokenLifetimeSeconds": "900",
     "singleUseTokens": "true",
     "maxTokenLifetimeSeconds": "120",

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.infra
 
 UPLOADS_BUCKET = "Attachments/Uploads"
 ACCESS_LOGS = "Attachments/AccessLogs"
-S3_USERS = {"uploads", "send", "changes", routes.THUMBNAILS, routes.DELIVER}
+S3_USERS = {"uploads", "send", "changes", routes.THUMBNAILS, routes.DELIVER, routes.SERVER_API}
 DAY = 1
 
 
@@ -221,12 +221,14 @@ def test_thumbnail_maker_reads_uploads_and_writes_only_copies_and_thumbnails(syn
                                                         "s3:DeleteObject"}
 
 
-def test_changes_only_deletes_a_deleted_messages_files(synth: Synth) -> None:
-    # given delete / then it may delete the upload, its served copy and thumbnail, and do nothing else with them
-    assert sorted(resources_of(synth, "changes", "s3:DeleteObject")) == sorted(
+@pytest.mark.parametrize("handler", ["changes", routes.SERVER_API])
+def test_deleting_only_deletes_a_deleted_messages_files(synth: Synth, handler: str) -> None:
+    # given delete (a member's, or the server API's for everyone) / then it may delete the upload, its served copy
+    # and thumbnail, and do nothing else with them
+    assert sorted(resources_of(synth, handler, "s3:DeleteObject")) == sorted(
         objects(synth, prefix) for prefix in ("p/", "t/", "u/"))
-    assert actions(synth, "changes", "s3:") == {"s3:DeleteObject"}
-    assert set(environment(synth, "changes")) >= {"PARLEY_UPLOADS_BUCKET"}
+    assert actions(synth, handler, "s3:") == {"s3:DeleteObject"}
+    assert set(environment(synth, handler)) >= {"PARLEY_UPLOADS_BUCKET"}
 
 
 def test_send_checks_attachments_and_tags_them_sent_without_writing_any(synth: Synth) -> None:

@@ -39,13 +39,16 @@ def test_topic_refuses_publishing_without_tls(synth: Synth, path: str) -> None:
         {k: v for k, v in s.items() if k != "Sid"} for s in policy["PolicyDocument"]["Statement"]]
 
 
-def test_send_publishes_unread_events_and_nothing_else_on_sns(synth: Synth) -> None:
-    # given the send function / then it is told the unread-events topic
+def test_send_publishes_unread_events_and_message_created_and_nothing_else_on_sns(synth: Synth) -> None:
+    # given the send function / then it is told the unread-events topic, and the moderation topic (for
+    # message.created, when the deployment asks for it)
     topic = synth.logical_id("Events/UnreadEventsTopic")
+    events = synth.logical_id("Events/ModerationTopic")
     assert environment(synth, "send")["PARLEY_UNREAD_TOPIC_ARN"] == {"Ref": topic}
+    assert environment(synth, "send")["PARLEY_MODERATION_TOPIC_ARN"] == {"Ref": events}
     # and it may publish there, and do nothing else with SNS
     assert actions(synth, "send", "sns:") == {"sns:Publish"}
-    assert resources_of(synth, "send", "sns:Publish") == [f"${{{topic}}}"]
+    assert sorted(resources_of(synth, "send", "sns:Publish")) == sorted([f"${{{topic}}}", f"${{{events}}}"])
 
 
 def test_reports_publishes_to_the_moderation_topic_only(synth: Synth) -> None:
@@ -57,9 +60,24 @@ def test_reports_publishes_to_the_moderation_topic_only(synth: Synth) -> None:
 
 def test_only_the_producers_may_publish_events(synth: Synth) -> None:
     # given a deployment without push / then only send (and deliver, which finishes its work), reports and the
-    # server API (its system messages are unread like any message) use SNS
+    # functions whose actions have events (docs/events.md), the server API's included (its system messages are
+    # unread like any message; bans and deletes are events), use SNS
     using_sns = {handler for handler in deployed_functions() if actions(synth, handler, "sns:")}
-    assert using_sns == {"send", "reports", routes.DELIVER, routes.SERVER_API}
+    assert using_sns == {"send", "reports", routes.DELIVER, routes.SERVER_API, "conversations", "groups", "changes"}
+
+
+@pytest.mark.parametrize("handler", ["conversations", "groups", "changes"])
+def test_the_lifecycle_events_go_to_the_moderation_topic_only(synth: Synth, handler: str) -> None:
+    topic = synth.logical_id("Events/ModerationTopic")
+    assert environment(synth, handler)["PARLEY_MODERATION_TOPIC_ARN"] == {"Ref": topic}
+    assert resources_of(synth, handler, "sns:Publish") == [f"${{{topic}}}"]
+
+
+def test_message_created_events_are_off_unless_asked_for(synth: Synth, configured: Synth) -> None:
+    # given the default stack / then send publishes no message.created (the setting's default, false)
+    assert "PARLEY_MESSAGE_CREATED_EVENTS" not in environment(synth, "send")
+    # given -c PARLEY_MESSAGE_CREATED_EVENTS=true / then send is told to
+    assert environment(configured, "send")["PARLEY_MESSAGE_CREATED_EVENTS"] == "true"
 
 
 def test_events_leave_out_the_text_in_the_content_free_mode(configured: Synth) -> None:

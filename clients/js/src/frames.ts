@@ -162,6 +162,7 @@ export interface CompactMessageFrame {
   c: string;
   deleted?: boolean;
   editedAt?: number;
+  /** A user id; or `#system` (the app) or `#bot:<name>` (one of its bots) for a system message. */
   f: string;
   mentions?: string[];
   quote?: Quote;
@@ -240,10 +241,10 @@ export interface EditRequest {
 }
 
 /** The stable, machine-readable code of an `error` frame (docs/protocol.md, "Error codes"). */
-export type ErrorCode = "attachment_deleted" | "attachment_not_found" | "blocked" | "conflict" | "conversation_not_found" | "edit_window_closed" | "file_too_large" | "frame_too_large" | "internal_error" | "invalid_attachment" | "invalid_emoji" | "invalid_frame" | "invalid_json" | "invalid_members" | "invalid_mentions" | "invalid_reply" | "invalid_seq" | "message_deleted" | "message_not_found" | "message_rejected" | "moderation_unavailable" | "not_allowed" | "not_group" | "not_member" | "push_unavailable" | "rate_limited" | "stale_last_seq" | "text_too_long" | "throttled" | "too_many_connections" | "too_many_reactions" | "unauthorized" | "unknown_action" | "unsupported_media" | "uploads_unavailable";
+export type ErrorCode = "attachment_deleted" | "attachment_not_found" | "banned" | "blocked" | "conflict" | "conversation_not_found" | "edit_window_closed" | "file_too_large" | "frame_too_large" | "internal_error" | "invalid_attachment" | "invalid_cursor" | "invalid_emoji" | "invalid_frame" | "invalid_json" | "invalid_members" | "invalid_mentions" | "invalid_reply" | "invalid_request" | "invalid_seq" | "message_deleted" | "message_not_found" | "message_rejected" | "moderation_unavailable" | "not_allowed" | "not_group" | "not_member" | "push_unavailable" | "rate_limited" | "report_not_found" | "report_resolved" | "route_not_found" | "stale_last_seq" | "text_too_long" | "throttled" | "too_many_connections" | "too_many_reactions" | "unauthorized" | "unknown_action" | "unsupported_media" | "uploads_unavailable";
 
 /** Every error code of the protocol. */
-export const ERROR_CODES: readonly ErrorCode[] = ["attachment_deleted", "attachment_not_found", "blocked", "conflict", "conversation_not_found", "edit_window_closed", "file_too_large", "frame_too_large", "internal_error", "invalid_attachment", "invalid_emoji", "invalid_frame", "invalid_json", "invalid_members", "invalid_mentions", "invalid_reply", "invalid_seq", "message_deleted", "message_not_found", "message_rejected", "moderation_unavailable", "not_allowed", "not_group", "not_member", "push_unavailable", "rate_limited", "stale_last_seq", "text_too_long", "throttled", "too_many_connections", "too_many_reactions", "unauthorized", "unknown_action", "unsupported_media", "uploads_unavailable"];
+export const ERROR_CODES: readonly ErrorCode[] = ["attachment_deleted", "attachment_not_found", "banned", "blocked", "conflict", "conversation_not_found", "edit_window_closed", "file_too_large", "frame_too_large", "internal_error", "invalid_attachment", "invalid_cursor", "invalid_emoji", "invalid_frame", "invalid_json", "invalid_members", "invalid_mentions", "invalid_reply", "invalid_request", "invalid_seq", "message_deleted", "message_not_found", "message_rejected", "moderation_unavailable", "not_allowed", "not_group", "not_member", "push_unavailable", "rate_limited", "report_not_found", "report_resolved", "route_not_found", "stale_last_seq", "text_too_long", "throttled", "too_many_connections", "too_many_reactions", "unauthorized", "unknown_action", "unsupported_media", "uploads_unavailable"];
 
 export interface ErrorFrame {
   clientMsgId?: string;
@@ -319,6 +320,7 @@ export interface MessageFrame {
   quote?: Quote;
   reactions?: Reaction[];
   replyTo?: number;
+  /** A user id; or `#system` (the app) or `#bot:<name>` (one of its bots) for a system message. */
   senderId: string;
   sentAt: number;
   seq: number;

@@ -93,6 +93,9 @@ class Settings(BaseModel):
     moderation_fail_open: bool = Field(default=True, alias="PARLEY_MODERATION_FAIL_OPEN")
     # SNS topic that receives message reports for the host app's moderators (optional).
     moderation_topic_arn: str | None = Field(default=None, alias="PARLEY_MODERATION_TOPIC_ARN")
+    # A message.created event on that topic for every message stored (docs/events.md): one SNS publish per
+    # message, so off unless asked for (CDK context ``messageCreatedEvents``).
+    message_created_events: bool = Field(default=False, alias="PARLEY_MESSAGE_CREATED_EVENTS")
 
     # --- push notifications (docs/push.md) ---
     # SNS platform applications the deploying team owns; none configured: push is off, the rest unaffected.

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from parley.clock import Clock, now_ms
-from parley.errors import RateLimitedError, TooManyConnectionsError
+from parley.errors import BannedError, RateLimitedError, TooManyConnectionsError
 from parley.models import Connection, FrameFormat
-from parley.ports import ConnectionStore, ProfileStore
+from parley.ports import BanStore, ConnectionStore, ProfileStore
 from parley.rate_limits import RateLimiter
 
 
 class ConnectionService:
     def __init__(self, store: ConnectionStore, ttl_seconds: int, *, max_per_user: int = 10,
                  limiter: RateLimiter | None = None, profiles: ProfileStore | None = None,
-                 clock: Clock = now_ms) -> None:
+                 bans: BanStore | None = None, clock: Clock = now_ms) -> None:
+        self._bans = bans
         self._store = store
         self._ttl = ttl_seconds
         self._max_per_user = max_per_user
@@ -37,6 +38,12 @@ class ConnectionService:
                                 frame_format=frame_format)
         if not self._store.claim(connection, now // 1000 + self._ttl, self._max_per_user, now):
             raise TooManyConnectionsError(f"At most {self._max_per_user} open connections per user.")
+        # After the claim, never before: a ban stored before this read is seen here, and one stored after it
+        # finds this connection and closes it (parley.bans). Either way no banned user keeps a socket.
+        ban = self._bans.get(user_id) if self._bans is not None else None
+        if ban is not None and ban.in_force(now):
+            self._store.delete(user_id, connection_id)
+            raise BannedError()
         return connection
 
     def disconnect(self, user_id: str, connection_id: str) -> None:

@@ -6,6 +6,7 @@ import secrets
 
 from parley.clock import Clock, now_ms
 from parley.errors import BlockedError, ConversationNotFoundError, InvalidMembersError, NotMemberError
+from parley.events import Events
 from parley.models import Conversation, ConversationKind, GroupRole, HistoryVisibility
 from parley.ports import BlockStore, ConversationStore
 
@@ -18,8 +19,9 @@ def new_conversation_id(kind: ConversationKind) -> str:
 
 class ConversationService:
     def __init__(self, store: ConversationStore, max_group_members: int, blocks: BlockStore | None = None,
-                 clock: Clock = now_ms) -> None:
+                 clock: Clock = now_ms, events: Events | None = None) -> None:
         self._store = store
+        self._events = events
         self._max_members = max_group_members
         self._blocks = blocks
         self._clock = clock
@@ -32,7 +34,7 @@ class ConversationService:
         existing = self._store.find_direct(me, peer)
         if existing is not None:
             return existing
-        return self._store.create(Conversation(
+        return self._created(Conversation(
             conversation_id=new_conversation_id(ConversationKind.DIRECT), kind=ConversationKind.DIRECT,
             members=tuple(sorted((me, peer))), created_by=me, created_at=self._clock()))
 
@@ -44,10 +46,17 @@ class ConversationService:
         if len(everyone) > self._max_members:
             raise InvalidMembersError(f"A group has at most {self._max_members} members, you included.")
         self.ensure_not_blocked_by(me, everyone)
-        return self._store.create(Conversation(
+        return self._created(Conversation(
             conversation_id=new_conversation_id(ConversationKind.GROUP), kind=ConversationKind.GROUP,
             members=tuple(everyone), created_by=me, created_at=self._clock(), name=name,
             roles={me: GroupRole.OWNER}, history_visibility=history))
+
+    def _created(self, conversation: Conversation) -> Conversation:
+        """Store a new conversation; ``conversation.created`` unless the pair had one already (a race)."""
+        stored = self._store.create(conversation)
+        if self._events is not None and stored.conversation_id == conversation.conversation_id:
+            self._events.conversation_created(stored)
+        return stored
 
     def ensure_not_blocked_by(self, me: str, users: list[str]) -> None:
         """Nobody is put in a conversation with someone who blocked them. Which user it is stays unsaid."""

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from parley.authorizer_context import FRAME_FORMAT_KEY, USER_ID_KEY
 from parley.errors import (
+    BannedError,
     DeliveryHandOffError,
     FrameTooLargeError,
     InvalidFrameError,
@@ -107,6 +108,12 @@ def error_response(exc: BaseException, refs: FrameRefs) -> dict[str, Any]:
                                client_msg_id=refs.client_msg_id, retry_after_ms=retry_after))
 
 
+# The handshake status of a banned user (docs/protocol.md, "Connecting"): 423 Locked, apart from a bad token's 403.
+BANNED_STATUS = 423
+# Routes a banned user's socket cannot use, if it is still open (its close failed): whatever reaches others.
+# Each costs one read of the user's ban (0.5 read unit) per frame, so only these routes pay it.
+BAN_CHECKED_ROUTES = frozenset({"send", "changes", "groups", "conversations"})
+
 RouteFn = Callable[[Caller, dict[str, Any]], BaseModel | None]  # None: nothing to answer
 
 
@@ -129,6 +136,8 @@ def run_route(event: dict[str, Any], route: RouteFn, limit: str | None = None,
             raw, unparsable = {}, exc
         if limit is not None:
             services().limits.check(limit, caller.user_id)
+        if limit in BAN_CHECKED_ROUTES:
+            services().bans.require_not_banned(caller.user_id)
         if unparsable is not None:
             raise unparsable
         answer = route(caller, raw)
@@ -156,6 +165,9 @@ def run_lifecycle(event: dict[str, Any], action: Callable[[Caller], None]) -> di
     except TooManyConnectionsError as exc:
         logger.info("connection refused", extra={"code": exc.code})
         return {"statusCode": 429}
+    except BannedError as exc:
+        logger.info("connection refused", extra={"code": exc.code})
+        return {"statusCode": BANNED_STATUS}
     except Exception:
         logger.exception("connection lifecycle failed")
         return {"statusCode": 500}

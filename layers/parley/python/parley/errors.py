@@ -196,6 +196,33 @@ class TooManyConnectionsError(ParleyError):
     code = "too_many_connections"
 
 
+class BannedError(ParleyError):
+    """You are banned from this service (until the ban ends, or for good)."""
+
+    code = "banned"
+    http_status = 403
+
+
+class ReportNotFoundError(ParleyError):
+    """No such report."""
+
+    code = "report_not_found"
+    http_status = 404
+
+
+class ReportResolvedError(ParleyError):
+    """This report was resolved already."""
+
+    code = "report_resolved"
+    http_status = 409
+
+
+class InvalidCursorError(ParleyError):
+    """The page cursor is not one this list returned."""
+
+    code = "invalid_cursor"
+
+
 class PushUnavailableError(ParleyError):
     """Push notifications are not configured for this platform on this deployment."""
 

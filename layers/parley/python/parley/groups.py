@@ -34,6 +34,7 @@ from parley.errors import (
     OutcomeUnknownError,
     ThrottledError,
 )
+from parley.events import Events
 from parley.messaging import SendOutcome
 from parley.models import (
     Change,
@@ -80,8 +81,10 @@ Decide = Callable[[Conversation], Plan | None]  # None: the group already is as 
 
 class GroupService:
     def __init__(self, messages: MessageStore, groups: GroupStore, conversations: ConversationService, *,
-                 max_members: int, blocks: BlockStore | None = None, clock: Clock = now_ms) -> None:
+                 max_members: int, blocks: BlockStore | None = None, clock: Clock = now_ms,
+                 events: Events | None = None) -> None:
         self._messages = messages
+        self._events = events
         self._groups = groups
         self._conversations = conversations
         self._max_members = max_members
@@ -212,12 +215,22 @@ class GroupService:
                 entry, races = self._store(me, group, plan, head.newest, client_msg_id)
             except GroupChangedError:
                 continue
+            self._publish(plan, entry)
             concerned = set(plan.joined) | set(plan.left)
             recipients = tuple(u for u in dict.fromkeys((*group.members, *plan.after.members))
                                if u not in blocked_by or u in concerned)
             return GroupOutcome(conversation=plan.after, sent=SendOutcome(
                 message=entry, duplicate=False, recipients=recipients, conversation=plan.after, lost_races=races))
         raise ConflictError()
+
+    def _publish(self, plan: Plan, entry: Message) -> None:
+        """``member.added`` / ``member.removed`` for a membership change (docs/events.md)."""
+        if self._events is None:
+            return
+        if plan.joined:
+            self._events.members_added(plan.after, entry, plan.joined)
+        for user in plan.left:
+            self._events.member_removed(plan.after, entry, user, left=plan.change.kind is ChangeKind.MEMBER_LEFT)
 
     def _store(self, me: str, group: Conversation, plan: Plan, newest: Message | None,
                client_msg_id: str) -> tuple[Message, int]:

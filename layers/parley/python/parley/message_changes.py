@@ -18,6 +18,7 @@ from parley.conversations import ensure_member
 from parley.errors import (
     BlockedError,
     ConflictError,
+    ConversationNotFoundError,
     EditWindowClosedError,
     MessageDeletedError,
     MessageNotFoundError,
@@ -25,15 +26,20 @@ from parley.errors import (
     TextTooLongError,
     TooManyReactionsError,
 )
+from parley.events import Events
 from parley.messaging import MessagingService, SendOutcome, hidden_senders
 from parley.models import Change, ChangeKind, Conversation, ConversationHead, ConversationKind, GroupRole, Message
 from parley.moderation import ModerationService
 from parley.ports import BlockStore, MessageStore
 from parley.reactions import MAX_REACTIONS_PER_MESSAGE, check_emoji
+from parley.user_ids import SYSTEM_SENDER
 
 # A retry looks for the change entry it may have recorded among at most this many entries after the message.
 HEAL_SCAN_MAX = 100
 MODERATORS = frozenset({GroupRole.OWNER, GroupRole.ADMIN})
+# Who a delete by the host app's backend (the server API) is by, in its change entry and its event: the app
+# itself, as for its system messages (no user id has a ``#``, docs/protocol.md "User ids").
+OPERATOR_ID = SYSTEM_SENDER
 
 
 @dataclass(frozen=True)
@@ -67,8 +73,9 @@ class MessageChangeService:
     def __init__(self, messages: MessageStore, messaging: MessagingService, *, max_text_bytes: int,
                  edit_window_seconds: int, blocks: BlockStore | None = None,
                  moderation: ModerationService | None = None, attachments: AttachmentService | None = None,
-                 clock: Clock = now_ms) -> None:
+                 clock: Clock = now_ms, events: Events | None = None) -> None:
         self._messages = messages
+        self._events = events
         self._messaging = messaging
         self._max_text_bytes = max_text_bytes
         self._window_ms = edit_window_seconds * 1000
@@ -117,6 +124,27 @@ class MessageChangeService:
         moderator = scene.conversation.kind is ConversationKind.GROUP and scene.conversation.role_of(me) in MODERATORS
         if current.sender_id != me and not moderator:
             raise NotAllowedError("Only the sender, or in groups the owner and admins, may delete a message.")
+        return self._delete(me, scene, current, sender_id=None if moderator else me)
+
+    def delete_as_operator(self, conversation_id: str, seq: int) -> ChangeOutcome:
+        """The host app's backend deletes a message for everyone (the server API, docs/server-api.md): the same
+        tombstone, file deletion, change entry and live frame as a member's delete, by ``OPERATOR_ID``. Any
+        message of the conversation, whoever sent it and whatever blocks there are."""
+        head = self._messages.head(conversation_id, 1)
+        if head.conversation is None:
+            raise ConversationNotFoundError()
+        if not 1 <= seq <= head.last_seq:
+            raise MessageNotFoundError()
+        current = self._messages.get(conversation_id, seq)
+        if current is None or current.is_change:
+            raise MessageNotFoundError()
+        scene = _Scene(head=head, conversation=head.conversation, recipients=head.conversation.members,
+                       hidden=frozenset())
+        return self._delete(OPERATOR_ID, scene, current, sender_id=None)
+
+    def _delete(self, me: str, scene: _Scene, current: Message, *, sender_id: str | None) -> ChangeOutcome:
+        """Tombstone ``current`` (only if sent by ``sender_id``, when given) and record the delete."""
+        conversation_id, seq = scene.conversation.conversation_id, current.seq
         change = Change(kind=ChangeKind.DELETED, target=seq)
         everyone = scene.conversation.members  # a delete removes content and says nothing new: it reaches all
         if current.body is None:
@@ -124,14 +152,17 @@ class MessageChangeService:
         if self._attachments is not None:
             self._attachments.discard(current)  # first: once the item is a tombstone its keys are gone
         now = self._clock()
-        was = self._messages.tombstone(conversation_id, seq, deleted_at=now,
-                                       sender_id=None if moderator else me, reactions=tuple(current.reactions))
+        was = self._messages.tombstone(conversation_id, seq, deleted_at=now, sender_id=sender_id,
+                                       reactions=tuple(current.reactions))
         if was is None:  # deleted meanwhile (or not found: a change entry cannot be one)
             again = self._messages.get(conversation_id, seq)
             if again is None or again.body is not None:
                 raise ConflictError()
             return self._heal(me, scene, change, at=again.deleted_at, recipients=everyone)
-        return self._record(me, scene, change, everyone, at=now)
+        outcome = self._record(me, scene, change, everyone, at=now)
+        if self._events is not None:
+            self._events.message_deleted(conversation_id, current, by=me, at=now, entry_seq=outcome.entry_seq)
+        return outcome
 
     # -- react ----------------------------------------------------------------------------------------------
 

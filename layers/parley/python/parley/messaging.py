@@ -21,6 +21,7 @@ from parley.errors import (
     TextTooLongError,
     ThrottledError,
 )
+from parley.events import Events
 from parley.models import (
     Change,
     ChangeKind,
@@ -86,8 +87,9 @@ class MessagingService:
     def __init__(self, messages: MessageStore, conversations: ConversationService, *, max_text_bytes: int,
                  idempotency_window: int, blocks: BlockStore | None = None,
                  moderation: ModerationService | None = None, read_positions: ConversationStore | None = None,
-                 clock: Clock = now_ms) -> None:
+                 clock: Clock = now_ms, events: Events | None = None) -> None:
         self._messages = messages
+        self._events = events
         self._conversations = conversations
         self._max_text_bytes = max_text_bytes
         self._window = idempotency_window
@@ -122,7 +124,7 @@ class MessagingService:
             body = body.model_copy(update={"text": self._moderation.review(me, conversation, body.text)})
         draft = _Draft(conversation_id=conversation_id, sender_id=me, client_msg_id=client_msg_id, body=body,
                        reply_to=reply_to, mentions=mentioned)
-        sent = self._append(draft, head, recipients, conversation)
+        sent = self._announced(self._append(draft, head, recipients, conversation))
         return replace(sent, quoted=quoted) if quoted is not None else sent
 
     def post_system(self, sender: str, conversation_id: str, client_msg_id: str, body: MessageBody, *,
@@ -146,7 +148,13 @@ class MessagingService:
             return SendOutcome(message=earlier, duplicate=True, recipients=conversation.members,
                                conversation=conversation)
         draft = _Draft(conversation_id=conversation_id, sender_id=sender, client_msg_id=client_msg_id, body=body)
-        return self._append(draft, head, conversation.members, conversation)
+        return self._announced(self._append(draft, head, conversation.members, conversation))
+
+    def _announced(self, sent: SendOutcome) -> SendOutcome:
+        """``message.created`` for a message stored now (not a resend), when the deployment asks for it."""
+        if self._events is not None and not sent.duplicate:
+            self._events.message_created(sent.conversation, sent.message)
+        return sent
 
     def _reply_target(self, me: str, conversation: Conversation, head: ConversationHead, seq: int) -> Message:
         """The message a reply answers: one of this conversation (not a change entry) that ``me`` may read (not

@@ -440,3 +440,65 @@ class UploadRecord(BaseModel):
     width: int | None = None
     height: int | None = None
     deleted_at: int | None = None  # epoch ms: its message was deleted, its files with it
+
+
+class BanAction(StrEnum):
+    BANNED = "banned"
+    UNBANNED = "unbanned"
+    WARNED = "warned"
+
+
+class Ban(BaseModel):
+    """A user's ban in force: until ``until`` (epoch ms), or for good (None)."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    user_id: str
+    banned_at: int
+    until: int | None
+    reason: str | None
+    by: str  # who banned them: the server API caller's principal
+
+    def in_force(self, now_ms: int) -> bool:
+        return self.until is None or self.until > now_ms
+
+
+class BanEntry(BaseModel):
+    """One entry of a user's ban history: a ban, an unban or a warning, kept after the ban ends."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    user_id: str
+    action: BanAction
+    at: int
+    by: str
+    until: int | None = None  # BANNED: the ban's end (None: for good)
+    reason: str | None = None
+
+
+class ReportStatus(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class Resolution(StrEnum):
+    """How a report was resolved (docs/server-api.md, "Moderation")."""
+
+    DISMISSED = "dismissed"  # nothing wrong: nothing done
+    MESSAGE_DELETED = "message_deleted"  # the message deleted for everyone
+    WARNED = "warned"  # a warning recorded in the reported user's ban history
+    BANNED = "banned"  # the reported user banned (and the message deleted too, if asked)
+
+
+class ReviewedReport(BaseModel):
+    """A report as moderators see it: the report, whether it is open, and its resolution once resolved."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    report: Report
+    status: ReportStatus
+    resolution: Resolution | None = None
+    resolved_by: str | None = None
+    resolved_at: int | None = None
+    note: str | None = None
+    message_deleted: bool = False  # the reported message is deleted now (its text is gone: ``report.text`` is "")

@@ -6,6 +6,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 
 from parley.models import (
+    Ban,
+    BanEntry,
     BlockRelations,
     Connection,
     Conversation,
@@ -19,6 +21,9 @@ from parley.models import (
     Profile,
     Recipient,
     Report,
+    ReportStatus,
+    Resolution,
+    ReviewedReport,
     StoredObject,
     UploadRecord,
 )
@@ -202,6 +207,10 @@ class ConnectionGateway(ABC):
     def post(self, connection_id: str, data: bytes) -> None:
         """Deliver ``data``. Raises ``StaleConnectionError`` when the connection is gone (410)."""
 
+    @abstractmethod
+    def close(self, connection_id: str) -> None:
+        """Close the connection (DeleteConnection). Raises ``StaleConnectionError`` when it is gone already."""
+
 
 class SeqTakenError(Exception):
     """Another writer stored this sequence number first: ``winner`` is the message it stored."""
@@ -241,7 +250,51 @@ class BlockStore(ABC):
 class ReportStore(ABC):
     @abstractmethod
     def add(self, report: Report) -> bool:
-        """Store the report; False if this reporter already reported this message."""
+        """Store the report, open; False if this reporter already reported this message."""
+
+    @abstractmethod
+    def get(self, conversation_id: str, seq: int, reporter_id: str) -> ReviewedReport | None: ...
+
+    @abstractmethod
+    def of_message(self, conversation_id: str, seq: int) -> list[ReviewedReport]:
+        """Every report of one message (one Query: bounded by the message's reporters)."""
+
+    @abstractmethod
+    def page(self, status: ReportStatus, limit: int, cursor: str | None) -> tuple[list[ReviewedReport], str | None]:
+        """Reports with ``status``, newest first, from the index: a page and the cursor of the next (None: last)."""
+
+    @abstractmethod
+    def resolve(self, report: Report, resolution: Resolution, by: str, at: int, note: str | None) -> bool:
+        """Mark the report resolved, if it is still open (False: it was resolved meanwhile; nothing changed)."""
+
+
+class BanStore(ABC):
+    @abstractmethod
+    def ban(self, ban: Ban) -> None:
+        """Store ``ban`` as the user's ban in force (replacing any) and add it to their history, in one
+        transaction."""
+
+    @abstractmethod
+    def unban(self, user_id: str, entry: BanEntry) -> bool:
+        """Remove the user's ban and add ``entry`` to their history, in one transaction; False if there was no
+        ban (nothing written)."""
+
+    @abstractmethod
+    def record(self, entry: BanEntry) -> None:
+        """Add an entry (a warning) to the user's history."""
+
+    @abstractmethod
+    def get(self, user_id: str, *, consistent: bool = True) -> Ban | None:
+        """The user's ban as stored, whether or not it is still in force (``consistent``: a strongly
+        consistent read)."""
+
+    @abstractmethod
+    def page(self, limit: int, cursor: str | None) -> tuple[list[Ban], str | None]:
+        """Stored bans, newest first, from the index: a page and the cursor of the next (None: last)."""
+
+    @abstractmethod
+    def history(self, user_id: str, limit: int, cursor: str | None) -> tuple[list[BanEntry], str | None]:
+        """The user's ban history, newest first."""
 
 
 class UsedTokenStore(ABC):

@@ -24,7 +24,14 @@ Item collections (pk / sk):
   membership (``parley.stores.recipients``).
 * ``THROTTLE#<kind>#<uid>#<scope>`` / ``~`` -- a short-lived throttle marker (TTL'd).
 * ``USER#<uid>`` / ``BLOCK#<other>`` and ``USER#<other>`` / ``BLOCKEDBY#<uid>`` -- uid blocked other.
-* ``REPORT#<cid>`` / ``<seq>#<reporter>`` -- a member's report of a message.
+* ``REPORT#<cid>`` / ``<seq:012d>#<reporter>`` -- a member's report of a message; in the index (``ix`` =
+  ``REPORTS#open`` or ``REPORTS#resolved``, ``ixs`` = ``<reportedAt:013d>#<cid>#<seq>#<reporter>``) from when
+  the index exists, with its resolution once resolved (``parley.report_review``). Reports stored before
+  carry no ``ix`` and are not listed.
+* ``USER#<uid>`` / ``~BAN`` -- the user's ban in force (until when, or for good; why; who; when), TTL'd at its
+  end; in the index as ``BANS`` / ``<bannedAt:013d>#<uid>`` (the bans in force, newest first).
+* ``USER#<uid>`` / ``BANLOG#<at:013d>#<action>`` -- the user's ban history: each ban, unban and warning, kept
+  (``parley.bans``); in the index as ``BANLOG`` / ``<at:013d>#<uid>`` (everyone's history, newest first).
 * ``TOKEN#<jti>`` / ``~`` -- a single-use chat token already used (TTL'd at its expiry).
 * ``PUSHTOKEN#<sha256(token)>`` / ``~`` -- which user a device token belongs to now.
 * ``PUSHED#<messageId>`` / ``~`` -- the devices already pushed for a message (TTL'd): retries never notify twice.
@@ -112,6 +119,14 @@ META_SK = "~META"
 PROFILE_SK = "~PROFILE"
 THROTTLE_SK = "~"
 CONNECTIONS_SK = "~CONNS"
+BAN_SK = "~BAN"
+BAN_LOG_PREFIX = "BANLOG#"
+TIME_WIDTH = 13  # epoch milliseconds, zero-padded so that index sort keys order by time
+# Partitions of the index (``ix`` values): each holds one kind of item, read newest first.
+IX_BANS = "BANS"
+IX_BAN_LOG = "BANLOG"
+IX_REPORTS_OPEN = "REPORTS#open"
+IX_REPORTS_RESOLVED = "REPORTS#resolved"
 ATTR_CONNECTIONS = "c"  # on CONNECTIONS_SK: {connection id: {"at": opened ms, "x": expires s, "f": frame format}}
 
 
@@ -143,6 +158,22 @@ def blocked_by_sk(blocker: str) -> str:
 
 def report_pk(conversation_id: str) -> str:
     return f"REPORT#{conversation_id}"
+
+
+def report_sk(seq: int, reporter: str) -> str:
+    return f"{seq:0{SEQ_WIDTH}d}#{reporter}"
+
+
+def report_index_sk(reported_at: int, conversation_id: str, seq: int, reporter: str) -> str:
+    return f"{reported_at:0{TIME_WIDTH}d}#{conversation_id}#{seq}#{reporter}"
+
+
+def ban_log_sk(at: int, action: str) -> str:
+    return f"{BAN_LOG_PREFIX}{at:0{TIME_WIDTH}d}#{action}"
+
+
+def ban_index_sk(at: int, user_id: str) -> str:
+    return f"{at:0{TIME_WIDTH}d}#{user_id}"
 
 
 def token_pk(jti: str) -> str:

@@ -14,11 +14,13 @@ if TYPE_CHECKING:
     from parley.attachments import AttachmentService
     from parley.audit import AuditLog
     from parley.badges import BadgeService
+    from parley.bans import BanService
     from parley.blocking import BlockingService
     from parley.connections import ConnectionService
     from parley.conversations import ConversationService
     from parley.delivery import DeliveryService
     from parley.devices import DeviceService
+    from parley.events import Events
     from parley.fanout import Fanout
     from parley.groups import GroupService
     from parley.inbox import InboxService
@@ -29,7 +31,9 @@ if TYPE_CHECKING:
     from parley.preferences import PreferencesService
     from parley.presence import PresenceService
     from parley.rate_limits import RateLimiter
+    from parley.report_review import ReportReviewService
     from parley.reports import ReportService
+    from parley.stores.bans import DynamoBanStore
     from parley.stores.blocks import DynamoBlockStore
     from parley.stores.connections import DynamoConnectionStore
     from parley.stores.conversations import DynamoConversationStore
@@ -81,6 +85,12 @@ class Services:
         return DynamoBlockStore(self.settings.table_name)
 
     @cached_property
+    def ban_store(self) -> DynamoBanStore:
+        from parley.stores.bans import DynamoBanStore
+
+        return DynamoBanStore(self.settings.table_name)
+
+    @cached_property
     def throttles(self) -> DynamoThrottleStore:
         from parley.stores.throttles import DynamoThrottleStore
 
@@ -111,13 +121,30 @@ class Services:
 
         return ConnectionService(self.connection_store, self.settings.connection_ttl_seconds,
                                  max_per_user=self.settings.max_connections_per_user, limiter=self.limits,
-                                 profiles=self.profiles)
+                                 profiles=self.profiles, bans=self.ban_store)
+
+    @cached_property
+    def events(self) -> Events | None:
+        """None where no event topic is configured."""
+        return _events(self.settings)
+
+    @cached_property
+    def bans(self) -> BanService:
+        from parley.bans import BanService
+
+        gateway = None
+        if self.settings.callback_url:
+            from parley.stores.management_api import ManagementApiGateway
+
+            gateway = ManagementApiGateway(self.settings.callback_url)
+        return BanService(self.ban_store, self.connection_store, gateway, events=self.events)
 
     @cached_property
     def conversations(self) -> ConversationService:
         from parley.conversations import ConversationService
 
-        return ConversationService(self.conversation_store, self.settings.max_group_members, blocks=self.blocks)
+        return ConversationService(self.conversation_store, self.settings.max_group_members, blocks=self.blocks,
+                                   events=self.events)
 
     @cached_property
     def presence(self) -> PresenceService:
@@ -147,7 +174,8 @@ class Services:
 
         return MessagingService(self.message_store, self.conversations, max_text_bytes=self.settings.max_text_bytes,
                                 idempotency_window=self.settings.idempotency_window, blocks=self.blocks,
-                                moderation=self.moderation, read_positions=self.conversation_store)
+                                moderation=self.moderation, read_positions=self.conversation_store,
+                                events=self.events if self.settings.message_created_events else None)
 
     @cached_property
     def groups(self) -> GroupService:
@@ -155,7 +183,7 @@ class Services:
         from parley.stores.groups import DynamoGroupStore
 
         return GroupService(self.message_store, DynamoGroupStore(self.settings.table_name), self.conversations,
-                            max_members=self.settings.max_group_members, blocks=self.blocks)
+                            max_members=self.settings.max_group_members, blocks=self.blocks, events=self.events)
 
     @cached_property
     def message_changes(self) -> MessageChangeService:
@@ -163,7 +191,7 @@ class Services:
 
         return MessageChangeService(self.message_store, self.messaging, max_text_bytes=self.settings.max_text_bytes,
                                     edit_window_seconds=self.settings.edit_window_seconds, blocks=self.blocks,
-                                    moderation=self.moderation, attachments=self.attachments)
+                                    moderation=self.moderation, attachments=self.attachments, events=self.events)
 
     @cached_property
     def inbox(self) -> InboxService:
@@ -211,6 +239,14 @@ class Services:
                              publisher)
 
     @cached_property
+    def report_review(self) -> ReportReviewService:
+        from parley.report_review import ReportReviewService
+        from parley.stores.reports import DynamoReportStore
+
+        return ReportReviewService(DynamoReportStore(self.settings.table_name), self.message_store,
+                                   self.message_changes, self.bans)
+
+    @cached_property
     def attachments(self) -> AttachmentService:
         return _attachments(self.conversations, self.settings)
 
@@ -230,6 +266,16 @@ class Services:
 @lru_cache(maxsize=1)
 def services() -> Services:
     return Services(get_settings())
+
+
+def _events(settings: Settings) -> Events | None:
+    if not settings.moderation_topic_arn:
+        return None
+    from parley.events import Events
+    from parley.stores.topics import SnsPublisher
+
+    return Events(SnsPublisher(settings.moderation_topic_arn), message_created=settings.message_created_events,
+                  include_text=settings.push_content == "full")
 
 
 def _fanout(connection_store: DynamoConnectionStore, settings: Settings) -> Fanout | None:

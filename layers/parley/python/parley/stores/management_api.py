@@ -18,3 +18,10 @@ class ManagementApiGateway(ConnectionGateway):
             api.post_to_connection(ConnectionId=connection_id, Data=data)
         except api.exceptions.GoneException as exc:  # a ClientError subclass: caught before anything broader
             raise StaleConnectionError(connection_id) from exc
+
+    def close(self, connection_id: str) -> None:
+        api = client("apigatewaymanagementapi", self._endpoint, self._concurrency)
+        try:
+            api.delete_connection(ConnectionId=connection_id)
+        except api.exceptions.GoneException as exc:
+            raise StaleConnectionError(connection_id) from exc

@@ -1,12 +1,36 @@
-"""Reports: ``REPORT#<cid>`` / ``<seq>#<reporter>`` -- one per reporter and message."""
+"""Reports: ``REPORT#<cid>`` / ``<seq>#<reporter>`` -- one per reporter and message, in the index as
+``REPORTS#open`` until resolved, then ``REPORTS#resolved`` (``parley.table``)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from botocore.exceptions import ClientError
+
 from parley import table
-from parley.models import Report
+from parley.aws import client
+from parley.models import Report, ReportStatus, Resolution, ReviewedReport
 from parley.ports import ReportStore
-from parley.stores.codec import to_item
-from parley.stores.errors import put_if_absent
+from parley.stores.codec import from_item, key, to_item
+from parley.stores.errors import error_code, put_if_absent, translated
+from parley.stores.pages import decode_cursor, encode_cursor
+
+_INDEX_KEYS = (table.PK, table.SK, table.INDEX.partition_key, table.INDEX.sort_key)
+_PARTITIONS = {ReportStatus.OPEN: table.IX_REPORTS_OPEN, ReportStatus.RESOLVED: table.IX_REPORTS_RESOLVED}
+
+
+def _reviewed(item: dict[str, Any]) -> ReviewedReport:
+    conversation_id = str(item[table.PK])[len("REPORT#"):]
+    seq_part, _, reporter = str(item[table.SK]).partition("#")
+    resolution = item.get("resolution")
+    report = Report(conversation_id=conversation_id, seq=int(seq_part), message_id=str(item["messageId"]),
+                    reported_user_id=str(item["reported"]), reporter_id=str(item.get("reporter", reporter)),
+                    reason=item.get("reason"), text="", reported_at=int(item["at"]))
+    return ReviewedReport(report=report, status=ReportStatus.RESOLVED if resolution else ReportStatus.OPEN,
+                          resolution=Resolution(resolution) if resolution else None,
+                          resolved_by=item.get("resolvedBy"),
+                          resolved_at=int(item["resolvedAt"]) if "resolvedAt" in item else None,
+                          note=item.get("note"))
 
 
 class DynamoReportStore(ReportStore):
@@ -16,8 +40,66 @@ class DynamoReportStore(ReportStore):
     def add(self, report: Report) -> bool:
         item = to_item({
             table.PK: table.report_pk(report.conversation_id),
-            table.SK: f"{report.seq:0{table.SEQ_WIDTH}d}#{report.reporter_id}",
+            table.SK: table.report_sk(report.seq, report.reporter_id),
+            table.INDEX.partition_key: table.IX_REPORTS_OPEN,
+            table.INDEX.sort_key: table.report_index_sk(report.reported_at, report.conversation_id, report.seq,
+                                                        report.reporter_id),
             "messageId": report.message_id, "reported": report.reported_user_id, "reporter": report.reporter_id,
-            "reason": report.reason, "at": report.reported_at,
+            "reason": report.reason, "at": report.reported_at,  # never the text: deleting the message deletes it
         })
         return put_if_absent(self._table, item)
+
+    def get(self, conversation_id: str, seq: int, reporter_id: str) -> ReviewedReport | None:
+        with translated():
+            resp = client("dynamodb").get_item(
+                TableName=self._table, ConsistentRead=True,
+                Key=key(table.report_pk(conversation_id), table.report_sk(seq, reporter_id)))
+        return _reviewed(from_item(resp["Item"])) if "Item" in resp else None
+
+    def of_message(self, conversation_id: str, seq: int) -> list[ReviewedReport]:
+        request: dict[str, Any] = {
+            "TableName": self._table, "ConsistentRead": True,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :seq)",
+            "ExpressionAttributeValues": to_item({":pk": table.report_pk(conversation_id),
+                                                  ":seq": f"{seq:0{table.SEQ_WIDTH}d}#"})}
+        found: list[ReviewedReport] = []
+        while True:
+            with translated():
+                resp = client("dynamodb").query(**request)
+            found.extend(_reviewed(from_item(i)) for i in resp.get("Items", []))
+            if "LastEvaluatedKey" not in resp:
+                return found
+            request["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def page(self, status: ReportStatus, limit: int, cursor: str | None) -> tuple[list[ReviewedReport], str | None]:
+        request: dict[str, Any] = {
+            "TableName": self._table, "IndexName": table.INDEX.name, "Limit": limit, "ScanIndexForward": False,
+            "KeyConditionExpression": "ix = :ix", "ExpressionAttributeValues": to_item({":ix": _PARTITIONS[status]})}
+        start = decode_cursor(cursor, _INDEX_KEYS)
+        if start is not None:
+            request["ExclusiveStartKey"] = start
+        with translated():
+            resp = client("dynamodb").query(**request)
+        return [_reviewed(from_item(i)) for i in resp.get("Items", [])], encode_cursor(resp.get("LastEvaluatedKey"))
+
+    def resolve(self, report: Report, resolution: Resolution, by: str, at: int, note: str | None) -> bool:
+        values: dict[str, Any] = {":resolved": table.IX_REPORTS_RESOLVED, ":ixs": table.report_index_sk(
+            at, report.conversation_id, report.seq, report.reporter_id), ":resolution": resolution.value,
+            ":by": by, ":at": at}
+        update = "SET ix = :resolved, ixs = :ixs, resolution = :resolution, resolvedBy = :by, resolvedAt = :at"
+        if note is not None:
+            values[":note"] = note
+            update += ", note = :note"
+        try:
+            with translated():
+                client("dynamodb").update_item(
+                    TableName=self._table, Key=key(table.report_pk(report.conversation_id),
+                                                   table.report_sk(report.seq, report.reporter_id)),
+                    UpdateExpression=update,
+                    ConditionExpression="attribute_exists(pk) AND attribute_not_exists(resolution)",
+                    ExpressionAttributeValues=to_item(values))
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
