@@ -3,9 +3,9 @@
 It starts moto on the loopback interface and provisions what the CDK stack deploys: the table, the token
 secret, the uploads bucket, the unread-events and moderation topics and the push platform applications.
 It points the production handlers at them through the environment variables of ``parley.config``, serves
-the WebSocket API and its @connections endpoint, and polls the queues that stand in for S3's and SNS's
-Lambda triggers (thumbnails, notifier). Ctrl-C (or SIGTERM) closes every socket, stops the pollers and
-moto, and frees the ports.
+the WebSocket API, its @connections endpoint and the web chat (``local.web``), and polls the queues that
+stand in for S3's and SNS's Lambda triggers (thumbnails, notifier). Ctrl-C (or SIGTERM) closes every
+socket, stops the pollers and moto, and frees the ports.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from local.triggers import (
     sns_event,
     sqs_event,
 )
+from local.web import WebChat
 from parley import routes
 
 log = logging.getLogger("parley.local")
@@ -83,6 +84,7 @@ class Stack:
             limits=Limits(max_message_bytes=s.max_message_bytes, idle_timeout_seconds=s.idle_timeout_seconds,
                           max_connection_seconds=s.max_connection_seconds))
         self.management = ManagementApi(self.gateway, s.stage)
+        self.web = WebChat(self.mint_token)
         self.aws_endpoint: str | None = None
         self.secret_id = ""
         self.resources = Resources()
@@ -100,6 +102,10 @@ class Stack:
     @property
     def callback_url(self) -> str:
         return self.management.url
+
+    @property
+    def web_url(self) -> str:
+        return self.web.url
 
     @property
     def moto_pid(self) -> int | None:
@@ -153,6 +159,7 @@ class Stack:
             for trigger in self.triggers:
                 trigger.start()
             await self.gateway.start(s.ws_port)
+            await self.web.start(s.web_port, ws_url=self.ws_url, uploads_origin=self.aws_endpoint)
         except BaseException:
             await self.stop()
             raise
@@ -162,6 +169,7 @@ class Stack:
             return
         self._started = False
         try:
+            await self.web.stop()
             await self.gateway.stop()
             await self._stop_triggers()
             await self.management.stop()
@@ -377,12 +385,14 @@ def banner(stack: Stack) -> str:
     delivery = (f"'{s.resource_prefix}-delivery': what send cannot deliver in time, finished by the deliver "
                 "function" if r.delivery_queue
                 else "off (send hands nothing off: a failed delivery waits for a resend)")
+    sdk = "" if stack.web.sdk_built else "; build the SDK first: make install"
     moto_flag = "" if stack.aws_endpoint == f"http://{LOOPBACK}:8082" else f" --moto {stack.aws_endpoint}"
     lines = [
         "",
         "Parley is running locally (Ctrl-C stops it).",
         f"  WebSocket API   {stack.ws_url}   (stage '{s.stage}'; {stack.ws_url}/{s.stage} works too)",
         f"  @connections    {stack.callback_url}",
+        f"  Web chat        {stack.web_url}   (pick a user name; open it in two windows{sdk})",
         f"  AWS services    {aws}, table '{s.table_name}'",
         f"  Uploads         {uploads}",
         f"  Push            {push}",
@@ -424,7 +434,8 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m local.stack", description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Configuration (environment): PARLEY_LOCAL_WS_PORT (8080), PARLEY_LOCAL_CONNECTIONS_PORT (8081), "
-               "PARLEY_LOCAL_MOTO_PORT (8082); 0 picks a free port. PARLEY_AWS_ENDPOINT=<url>|aws uses "
+               "PARLEY_LOCAL_MOTO_PORT (8082), PARLEY_LOCAL_WEB_PORT (8083, the web chat); 0 picks a free port. "
+               "PARLEY_AWS_ENDPOINT=<url>|aws uses "
                "another endpoint instead of moto. PARLEY_LOCAL_IDLE_TIMEOUT, PARLEY_LOCAL_MAX_CONNECTION_DURATION "
                "(seconds), PARLEY_LOCAL_LOG_LEVEL. See docs/local-stack.md.")
     parser.parse_args(argv)
@@ -442,8 +453,8 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(serve(settings))
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
-            print(f"Cannot start: {exc.strerror or exc}. Set PARLEY_LOCAL_WS_PORT, PARLEY_LOCAL_CONNECTIONS_PORT "
-                  "or PARLEY_LOCAL_MOTO_PORT to free ports (0 picks one).", file=sys.stderr)
+            print(f"Cannot start: {exc.strerror or exc}. Set PARLEY_LOCAL_WS_PORT, PARLEY_LOCAL_CONNECTIONS_PORT, "
+                  "PARLEY_LOCAL_MOTO_PORT or PARLEY_LOCAL_WEB_PORT to free ports (0 picks one).", file=sys.stderr)
             return 1
         raise
     return 0
