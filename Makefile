@@ -1,4 +1,5 @@
-# Parley's tasks. Every target installs what it needs into .venv (Python) and node_modules (CDK CLI).
+# Parley's tasks. Every target installs what it needs into .venv (Python) and node_modules (CDK CLI, and the
+# TypeScript SDK's build tools in clients/js/node_modules).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -14,8 +15,9 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install -q -e '.[dev]'
 	touch $@
 
-node_modules/.installed: package.json
+node_modules/.installed: package.json clients/js/package.json
 	npm install --no-audit --no-fund --loglevel=error
+	npm --prefix clients/js install --no-audit --no-fund --loglevel=error  # builds the SDK's dist/ (prepare: tsc)
 	touch $@
 
 install: $(VENV)/.installed node_modules/.installed
