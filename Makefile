@@ -22,8 +22,9 @@ node_modules/.installed: package.json clients/js/package.json
 
 install: $(VENV)/.installed node_modules/.installed
 
-## Parley's main job: the whole service on this machine (local WebSocket gateway + moto).
-run: $(VENV)/.installed
+## Parley's main job: the whole service on this machine (local WebSocket gateway + moto, and the web chat, which
+## serves the SDK's build: hence install).
+run: install
 	$(PY) -m local.stack
 
 ## Synthesize the CloudFormation template (cdk-nag runs at every synth).

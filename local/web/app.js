@@ -268,7 +268,7 @@ async function startClient() {
   const client = new ParleyClient({ url: state.url, token: provideToken, storage: state.storage });
   state.client = client;
   client.on("state", ({ state: s }) => showConnection(s));
-  client.on("message", (m) => { addEntry(m, { live: true }); render(m.conversationId); });
+  client.on("message", (m) => { addEntry(m, { live: true }); render(m.conversationId); showConnection(client.state); });
   client.on("change", (c) => { addEntry(c, { live: true }); render(c.conversationId); });
   client.on("sent", onSent);
   client.on("sendFailed", ({ message, error }) => {
@@ -291,22 +291,6 @@ async function startClient() {
   await loadConversations();
   const preferences = await client.getPreferences();
   $("invisible").checked = preferences.visibility === "invisible";
-}
-
-// Offline, the page closes its client (as a mobile app does in the background) and, back online, opens a new
-// one on the same storage: the SDK catches up every conversation it followed, from the seqs it kept.
-async function goOffline() {
-  const client = state.client;
-  state.client = null;
-  setComposerEnabled(false);
-  await client?.close();
-  showConnection("offline"); // after the closed client's own "closed"
-}
-
-async function goOnline() {
-  if (state.client || !state.me) return;
-  await startClient().catch(showError);
-  if (state.active) setComposerEnabled(true);
 }
 
 // -- rendering ---------------------------------------------------------------------------------------------
@@ -436,9 +420,13 @@ function renderChat() {
 
 function showConnection(s) {
   const node = $("connection");
-  node.textContent = s;
+  const offline = !navigator.onLine && s !== "open";
+  node.textContent = offline ? "offline" : s;
   node.className = `connection ${s}`;
   node.dataset.state = s;
+  node.dataset.online = String(navigator.onLine);
+  // What the SDK read from history after a reconnect rather than live (the browser test checks it).
+  node.dataset.recovered = String(state.client?.stats.recovered ?? 0);
 }
 
 function showError(error) {
@@ -533,5 +521,7 @@ $("invisible").addEventListener("change", () => {
 });
 
 document.addEventListener("visibilitychange", markRead);
-window.addEventListener("offline", () => { goOffline().catch(showError); });
-window.addEventListener("online", () => { goOnline().catch(showError); });
+// Offline, nothing more is needed: the SDK closes the socket when the browser goes offline and reconnects when
+// it is back (its `watchNetwork` option), then catches up every conversation; what is sent meanwhile waits in
+// its offline queue (kept in localStorage, so it survives a reload too).
+window.addEventListener("offline", () => showConnection(state.client?.state ?? "offline"));
