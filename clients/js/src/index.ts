@@ -1,12 +1,12 @@
 // @parley/client: Parley's TypeScript SDK. docs/clients.md, "JavaScript / TypeScript SDK".
-export {
-  ParleyClient, RETRYABLE_CODES, USER_AGENT, tokenSubject,
-  type ClientStats, type ConnectionState, type ConversationPreferencesUpdate, type ConversationsPage,
-  type HistoryOptions, type HistoryPage, type OutgoingMessage, type ParleyClientOptions, type ParleyEvents,
-  type PreferencesUpdate, type ReactNativeFile, type SendFailedEvent, type SendOptions, type SentEvent,
-  type StateChange, type TokenProvider, type TokenRequest, type UploadData, type UploadOptions,
-  type WebSocketConstructor, type WebSocketLike,
-} from "./client.js";
+export { ParleyClient } from "./client.js";
+export { Connection, RETRYABLE_CODES, USER_AGENT, tokenSubject, type Answer } from "./connection.js";
+export type {
+  ClientStats, ConnectionState, ConversationPreferencesUpdate, ConversationsPage, HistoryOptions, HistoryPage,
+  OutgoingMessage, ParleyClientOptions, ParleyEvents, PreferencesUpdate, ReactNativeFile, SendFailedEvent,
+  SendOptions, SentEvent, StateChange, TokenProvider, TokenRequest, UploadData, UploadOptions,
+  WebSocketConstructor, WebSocketLike,
+} from "./types.js";
 export { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.js";
 export {
   decodeAck, decodeChange, decodeEntry, decodeMessage, frameType, messageIdOf,
