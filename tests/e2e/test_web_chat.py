@@ -21,6 +21,7 @@ from local.stack import Stack
 from local.web import SDK_DIR
 from parley.user_ids import MAX_LENGTH
 from tests.e2e.harness import run
+from tests.support.js_sdk import build_sdk
 
 ROOT = Path(local.__file__).resolve().parents[1]
 SPEC = ROOT / "tests" / "browser" / "web_chat.spec.mjs"
@@ -159,7 +160,7 @@ def test_alice_and_bob_chat_in_the_browser(stack: Stack, tmp_path: Path) -> None
         pytest.skip(f"needs node and Debian's chromium on PATH (missing: "
                     f"{', '.join(n for n, p in (('node', node), ('chromium', chromium)) if p is None)}; "
                     "bash .ci/run installs chromium)")
-    assert (SDK_DIR / "index.js").is_file(), "the SDK is not built: make install builds clients/js/dist"
+    assert build_sdk() == SDK_DIR  # the page imports the SDK as it is now
     photo = tmp_path / "evening.jpg"
     photo.write_bytes(photo_jpeg())
     # given the web chat of a running local stack
