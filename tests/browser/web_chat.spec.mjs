@@ -125,6 +125,24 @@ async function main() {
     await textOf(alice.page, "message-text", "Sorry, I was in a tunnel");
     await peerStatus(alice.page, "online");
 
+    step("alice makes a group with bob and carol: bob gets it with a badge, and alice sees who read");
+    await alice.page.getByTestId("group-members").fill("bob, carol");
+    await alice.page.getByTestId("group-name").fill("Lunch crew");
+    await alice.page.getByTestId("group-create").click();
+    await textOf(alice.page, "chat-title", "Lunch crew");
+    await alice.page.getByTestId("text").fill("Who else is coming on Friday?");
+    await alice.page.getByTestId("send").click();
+    await textOf(bob.page, "unread-badge", "1");
+    await bob.page.getByTestId("conversation").filter({ hasText: "Lunch crew" }).click();
+    await textOf(bob.page, "message-text", "Who else is coming on Friday?");
+    await lastReceipt(alice.page, "read by bob");
+
+    step("back in the direct chat, for the screenshot");
+    await alice.page.getByTestId("conversation").filter({ hasText: "bob" }).first().click();
+    await bob.page.getByTestId("conversation").filter({ hasText: "alice" }).click();
+    await textOf(alice.page, "chat-title", "bob");
+    await textOf(bob.page, "chat-title", "alice");
+
     if (shots) {
       await alice.page.screenshot({ path: path.join(shots, "alice.png") });
       await bob.page.screenshot({ path: path.join(shots, "bob.png") });
