@@ -133,7 +133,7 @@ function addEntry(entry, { live }) {
     for (const attachment of entry.attachments) {
       const early = state.earlyAttachments.get(`${c.id}/${entry.seq}/${attachment.key}`);
       if (early?.preview && !attachment.preview) attachment.preview = early.preview;
-      fetchThumbnail(c.id, attachment);
+      fetchThumbnail(c.id, attachment).catch(showError);
     }
     if (live && isNew && !known && entry.senderId !== state.me && !(state.active === c.id && pageVisible())) {
       c.unread += 1;
@@ -173,24 +173,23 @@ function onAttachment(frame) {
   }
   Object.assign(attachment, { preview: frame.preview ?? attachment.preview, width: frame.width, height: frame.height });
   render(c.id);
-  fetchThumbnail(c.id, attachment);
+  fetchThumbnail(c.id, attachment).catch(showError);
 }
 
-// The inline preview (a few hundred bytes in the message itself) shows at once; the thumbnail replaces it when
-// `attachmentUrls` has one (the thumbnail is made about a second after the upload: the `attachment` event).
+// The inline preview (a few hundred bytes, in the message or the `attachment` event, or from `attachmentUrls`)
+// shows at once; the thumbnail replaces it once it has loaded. It is made about a second after the upload:
+// until then `attachmentUrls` has none, and the `attachment` event says when to ask again.
 async function fetchThumbnail(cid, attachment) {
   if (state.thumbnails.has(attachment.key) || !attachment.contentType.startsWith("image/")) return;
-  if (attachment.preview) {
-    render(cid);
-    await nextFrame(); // the preview is on screen before the thumbnail replaces it
-  }
   const answer = await state.client.attachmentUrls(cid, [attachment.key]);
   const link = answer.attachments.find((a) => a.key === attachment.key);
-  if (link?.thumbnailUrl) {
-    state.thumbnails.set(attachment.key, link.thumbnailUrl);
-  } else if (link?.preview && !attachment.preview) {
-    attachment.preview = link.preview;
-  }
+  if (link?.preview && !attachment.preview) attachment.preview = link.preview;
+  render(cid);
+  if (!link?.thumbnailUrl || state.thumbnails.has(attachment.key)) return;
+  const image = new Image();
+  image.src = link.thumbnailUrl;
+  await image.decode(); // loaded: no blank frame between the preview and the thumbnail
+  state.thumbnails.set(attachment.key, link.thumbnailUrl);
   render(cid);
 }
 
@@ -444,9 +443,6 @@ function pageVisible() {
   return document.visibilityState === "visible";
 }
 
-function nextFrame() {
-  return new Promise((resolve) => requestAnimationFrame(() => resolve()));
-}
 
 // -- wiring --------------------------------------------------------------------------------------------------
 

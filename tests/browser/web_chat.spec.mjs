@@ -10,7 +10,7 @@ import path from "node:path";
 
 const { PARLEY_WEB_URL: url, PARLEY_CHROMIUM: executablePath, PARLEY_PHOTO: photo, PARLEY_SCREENSHOTS: shots } =
   process.env;
-const WAIT_MS = 20_000;
+const WAIT_MS = 30_000; // generous: the machine may be busy with other tests
 const problems = [];
 
 function step(name) {
