@@ -86,6 +86,7 @@ export abstract class Connection extends Emitter<ParleyEvents> {
   private paused = false;
   private resumeWaiters: (() => void)[] = [];
   private unwatchNetwork: (() => void) | undefined;
+  private drop: ((code: number, reason: string) => void) | undefined; // close the current socket now
 
   constructor(options: ParleyClientOptions) {
     super();
@@ -146,7 +147,7 @@ export abstract class Connection extends Emitter<ParleyEvents> {
     this.unwatchNetwork?.();
     this.wake?.();
     for (const resolve of this.resumeWaiters.splice(0)) resolve();
-    this.ws?.close(1000, "client closed");
+    this.drop?.(1000, "client closed");
     this.finish(new ClientClosedError("the client is closed"));
   }
 
@@ -263,18 +264,36 @@ export abstract class Connection extends Emitter<ParleyEvents> {
   /** One open connection, until it closes. */
   private run(ws: WebSocketLike): Promise<void> {
     return new Promise((resolve) => {
-      this.ws = ws;
-      ws.onmessage = (event) => this.receive(event.data);
-      ws.onerror = () => undefined;
-      ws.onclose = () => {
-        if (this.ws === ws) this.ws = undefined;
+      let settled = false;
+      const closed = () => {
+        if (settled) return;
+        settled = true;
+        if (this.ws === ws) {
+          this.ws = undefined;
+          this.drop = undefined;
+        }
+        ws.onmessage = null;
         this.clearKeepalive();
         // Requests in flight lost their answer: senders resend, readers ask again.
         this.failWaiting(new ConnectionLostError("the connection closed"));
         resolve();
       };
+      this.ws = ws;
+      ws.onmessage = (event) => this.receive(event.data);
+      ws.onerror = () => undefined;
+      ws.onclose = closed;
+      // A socket the client closes counts as closed at once: over a dead network its closing handshake
+      // could take as long as the platform's timeout.
+      this.drop = (code, reason) => {
+        try {
+          ws.close(code, reason);
+        } catch {
+          // closing already
+        }
+        closed();
+      };
       if (this.closing || this.paused) {
-        ws.close(1000, this.closing ? "client closed" : "paused");
+        this.drop(1000, this.closing ? "client closed" : "paused");
         return;
       }
       const reconnected = this.stats.connects > 0;
@@ -290,7 +309,7 @@ export abstract class Connection extends Emitter<ParleyEvents> {
   /** Drop the current connection as if the network had, and reconnect at once (then catch up). For apps
    *  that know the network changed, and for tests. */
   reconnectNow(): void {
-    this.ws?.close(4000, "reconnect");
+    this.drop?.(4000, "reconnect");
     this.wake?.();
   }
 
@@ -299,7 +318,7 @@ export abstract class Connection extends Emitter<ParleyEvents> {
   pause(): void {
     if (this.currentState === "idle" || this.currentState === "closed" || this.paused) return;
     this.paused = true;
-    this.ws?.close(1000, "paused");
+    this.drop?.(1000, "paused");
     this.wake?.();
   }
 
@@ -316,7 +335,7 @@ export abstract class Connection extends Emitter<ParleyEvents> {
     const target = (globalThis as { window?: { addEventListener?: unknown; removeEventListener?: unknown } }).window;
     if (this.options.watchNetwork === false || typeof target?.addEventListener !== "function") return;
     const page = target as unknown as Pick<EventTarget, "addEventListener" | "removeEventListener">;
-    const offline = () => this.ws?.close(4000, "offline");
+    const offline = () => this.drop?.(4000, "offline");
     const online = () => this.wake?.();
     page.addEventListener("offline", offline);
     page.addEventListener("online", online);
@@ -345,7 +364,7 @@ export abstract class Connection extends Emitter<ParleyEvents> {
         return;
       }
       this.pingOn(ws, this.options.pongTimeoutMs ?? 10_000).catch((error: unknown) => {
-        if (error instanceof TimeoutError && this.ws === ws) ws.close(4001, "no pong");
+        if (error instanceof TimeoutError && this.ws === ws) this.drop?.(4001, "no pong");
       });
     }, Math.max(due, 0));
     (this.keepaliveTimer as { unref?(): void }).unref?.();

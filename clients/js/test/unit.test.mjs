@@ -171,3 +171,36 @@ test("in a browser, going offline drops the socket and coming back online reconn
     delete globalThis.window;
   }
 });
+
+test("a quiet connection pings; with no pong it is dropped and reopened, though the dead socket never reports closing", async () => {
+  // given a server that answers nothing, over a network where a closed socket never reports its close
+  const sockets = [];
+  const pings = [];
+  const Dead = class extends fakeWebSocket((frame) => {
+    if (frame.action === "ping") pings.push(frame);
+  }) {
+    constructor(url) {
+      super(url);
+      sockets.push(this);
+    }
+    close() {
+      this.readyState = 2; // closing, for ever: no close event
+    }
+  };
+  const hold = setInterval(() => undefined, 1000); // the client's timers do not keep Node running by themselves
+  const client = new ParleyClient({ url: "ws://127.0.0.1:1/", token: token("alice"), WebSocket: Dead,
+    keepaliveIntervalMs: 40, pongTimeoutMs: 40, backoff: { initialMs: 1, maxMs: 1 } });
+  await client.connect();
+
+  // when the connection stays quiet past the keepalive interval and no pong comes
+  const reopened = new Promise((resolve) => client.on("state", (s) => s.state === "open" && resolve(s)));
+
+  // then the client pinged, gave the socket up, and opened a new one
+  await reopened;
+  assert.ok(pings.length >= 1);
+  assert.deepEqual(pings[0], { action: "ping" });
+  assert.ok(sockets.length >= 2);
+  assert.equal(client.stats.reconnects >= 1, true);
+  await client.close();
+  clearInterval(hold);
+});
