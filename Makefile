@@ -22,8 +22,14 @@ node_modules/.installed: package.json clients/js/package.json
 
 install: $(VENV)/.installed node_modules/.installed
 
-## Parley's main job: the whole service on this machine (local WebSocket gateway + moto).
-run: $(VENV)/.installed
+# The SDK's browser build, which the web chat of `make run` serves: rebuilt when its sources change.
+clients/js/dist/index.js: node_modules/.installed $(wildcard clients/js/src/*.ts) clients/js/tsconfig.json
+	npm --prefix clients/js run build --silent
+	touch $@
+
+## Parley's main job: the whole service on this machine (local WebSocket gateway + moto, and the web chat, which
+## serves the SDK's build: hence install).
+run: install clients/js/dist/index.js
 	$(PY) -m local.stack
 
 ## Synthesize the CloudFormation template (cdk-nag runs at every synth).

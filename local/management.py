@@ -21,34 +21,13 @@ from urllib.parse import unquote
 
 from local.events import new_id
 from local.gateway import Delivery, WebSocketGateway
+from local.http_requests import BadRequest, HttpRequest, read_request
 from local.settings import LOOPBACK
 
 log = logging.getLogger("parley.local.management")
 
 MAX_PAYLOAD_BYTES = 128 * 1024  # PostToConnection's Data limit
-_MAX_BODY_READ = 16 * 1024 * 1024  # beyond this the body is not even read: 413 and close
 _MAX_HEAD_BYTES = 64 * 1024
-
-
-class BadRequest(Exception):
-    pass
-
-
-@dataclass
-class HttpRequest:
-    method: str
-    target: str
-    version: str
-    headers: dict[str, str]
-    body: bytes = b""
-    unread_body: int = 0  # a body too large to read at all: it is answered 413, then the connection closed
-
-    @property
-    def keep_alive(self) -> bool:
-        connection = self.headers.get("connection", "").lower()
-        if self.version == "HTTP/1.0":
-            return connection == "keep-alive"
-        return connection != "close"
 
 
 @dataclass
@@ -75,46 +54,6 @@ def _error(status: int, error_type: str, message: str, *, close: bool = False) -
 
 def _iso(epoch_ms: int) -> str:
     return datetime.fromtimestamp(epoch_ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-async def read_request(reader: asyncio.StreamReader) -> HttpRequest | None:
-    """One request from a persistent connection; ``None`` at a clean end of stream."""
-    try:
-        head = await reader.readuntil(b"\r\n\r\n")
-    except asyncio.IncompleteReadError as exc:
-        if not exc.partial.strip():
-            return None
-        raise BadRequest("truncated request head") from None
-    except asyncio.LimitOverrunError:
-        raise BadRequest("request head too large") from None
-    lines = head.decode("latin-1").split("\r\n")
-    try:
-        method, target, version = lines[0].split(" ")
-    except ValueError:
-        raise BadRequest("malformed request line") from None
-    if not version.startswith("HTTP/1."):
-        raise BadRequest("unsupported HTTP version")
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        if not line:
-            continue
-        name, sep, value = line.partition(":")
-        if not sep or not name or name != name.strip():
-            raise BadRequest("malformed header")
-        headers[name.lower()] = value.strip()
-    request = HttpRequest(method, target, version, headers)
-    if "transfer-encoding" in headers:
-        raise BadRequest("chunked bodies are not supported")  # botocore always sends Content-Length here
-    length_header = headers.get("content-length", "0")
-    if not length_header.isdigit():
-        raise BadRequest("invalid Content-Length")
-    length = int(length_header)
-    if length > _MAX_BODY_READ:
-        request.unread_body = length
-        request.headers["connection"] = "close"
-        return request
-    request.body = await reader.readexactly(length)
-    return request
 
 
 class ManagementApi:

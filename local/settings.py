@@ -47,6 +47,8 @@ class LocalSettings(BaseModel):
     ws_port: int = Field(default=8080, ge=0, le=65535, alias="PARLEY_LOCAL_WS_PORT")
     connections_port: int = Field(default=8081, ge=0, le=65535, alias="PARLEY_LOCAL_CONNECTIONS_PORT")
     moto_port: int = Field(default=8082, ge=0, le=65535, alias="PARLEY_LOCAL_MOTO_PORT")
+    # The web chat (local.web): the page, the SDK's browser build and POST /token.
+    web_port: int = Field(default=8083, ge=0, le=65535, alias="PARLEY_LOCAL_WEB_PORT")
     server_api_port: int = Field(default=8084, ge=0, le=65535, alias="PARLEY_LOCAL_SERVER_API_PORT")
     # Use another AWS endpoint instead of starting moto: DynamoDB Local's URL, or "aws" for the real
     # endpoints with the credentials already in the environment.

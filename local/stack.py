@@ -3,9 +3,9 @@
 It starts moto on the loopback interface and provisions what the CDK stack deploys: the table, the token
 secret, the uploads bucket, the unread-events and moderation topics and the push platform applications.
 It points the production handlers at them through the environment variables of ``parley.config``, serves
-the WebSocket API and its @connections endpoint, and polls the queues that stand in for S3's and SNS's
-Lambda triggers (thumbnails, notifier). Ctrl-C (or SIGTERM) closes every socket, stops the pollers and
-moto, and frees the ports.
+the WebSocket API, its @connections endpoint and the web chat (``local.web``), and polls the queues that
+stand in for S3's and SNS's Lambda triggers (thumbnails, notifier). Ctrl-C (or SIGTERM) closes every
+socket, stops the pollers and moto, and frees the ports.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ from local.triggers import (
     sns_event,
     sqs_event,
 )
+from local.web import WebChat
 from parley import routes
 
 log = logging.getLogger("parley.local")
@@ -96,6 +97,7 @@ class Stack:
             LocalKey(DEV_ADMIN_ACCESS_KEY_ID, DEV_ADMIN_SECRET_ACCESS_KEY, s.admin_principal_arn),
             LocalKey(DEV_READER_ACCESS_KEY_ID, DEV_READER_SECRET_ACCESS_KEY, s.reader_principal_arn, read_only=True),
         ], region=s.region, account_id=s.account_id, api_id=f"{s.api_id}srv")
+        self.web = WebChat(self.mint_token)
         self.aws_endpoint: str | None = None
         self.secret_id = ""
         self.resources = Resources()
@@ -117,6 +119,8 @@ class Stack:
     @property
     def server_api_url(self) -> str:
         return self.server_api.url
+    def web_url(self) -> str:
+        return self.web.url
 
     @property
     def moto_pid(self) -> int | None:
@@ -171,6 +175,7 @@ class Stack:
                 trigger.start()
             await self.gateway.start(s.ws_port)
             await self.server_api.start(s.server_api_port)
+            await self.web.start(s.web_port, ws_url=self.ws_url, uploads_origin=self.aws_endpoint)
         except BaseException:
             await self.stop()
             raise
@@ -180,6 +185,7 @@ class Stack:
             return
         self._started = False
         try:
+            await self.web.stop()
             await self.server_api.stop()
             await self.gateway.stop()
             await self._stop_triggers()
@@ -396,12 +402,14 @@ def banner(stack: Stack) -> str:
     delivery = (f"'{s.resource_prefix}-delivery': what send cannot deliver in time, finished by the deliver "
                 "function" if r.delivery_queue
                 else "off (send hands nothing off: a failed delivery waits for a resend)")
+    sdk = "" if stack.web.sdk_built else "; build the SDK first: make install"
     moto_flag = "" if stack.aws_endpoint == f"http://{LOOPBACK}:8082" else f" --moto {stack.aws_endpoint}"
     lines = [
         "",
         "Parley is running locally (Ctrl-C stops it).",
         f"  WebSocket API   {stack.ws_url}   (stage '{s.stage}'; {stack.ws_url}/{s.stage} works too)",
         f"  @connections    {stack.callback_url}",
+        f"  Web chat        {stack.web_url}   (pick a user name; open it in two windows{sdk})",
         f"  Server API      {stack.server_api_url}   (SigV4 with the local keys: {py} -m local.cli admin --help)",
         f"  AWS services    {aws}, table '{s.table_name}'",
         f"  Uploads         {uploads}",
@@ -444,7 +452,8 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m local.stack", description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Configuration (environment): PARLEY_LOCAL_WS_PORT (8080), PARLEY_LOCAL_CONNECTIONS_PORT (8081), "
-               "PARLEY_LOCAL_MOTO_PORT (8082), PARLEY_LOCAL_SERVER_API_PORT (8084); 0 picks a free port. "
+               "PARLEY_LOCAL_MOTO_PORT (8082), PARLEY_LOCAL_WEB_PORT (8083, the web chat), "
+               "PARLEY_LOCAL_SERVER_API_PORT (8084); 0 picks a free port. "
                "PARLEY_AWS_ENDPOINT=<url>|aws uses "
                "another endpoint instead of moto. PARLEY_LOCAL_IDLE_TIMEOUT, PARLEY_LOCAL_MAX_CONNECTION_DURATION "
                "(seconds), PARLEY_LOCAL_LOG_LEVEL. See docs/local-stack.md.")
@@ -464,8 +473,8 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             print(f"Cannot start: {exc.strerror or exc}. Set PARLEY_LOCAL_WS_PORT, PARLEY_LOCAL_CONNECTIONS_PORT, "
-                  "PARLEY_LOCAL_MOTO_PORT or PARLEY_LOCAL_SERVER_API_PORT to free ports (0 picks one).",
-                  file=sys.stderr)
+                  "PARLEY_LOCAL_MOTO_PORT, PARLEY_LOCAL_WEB_PORT or PARLEY_LOCAL_SERVER_API_PORT to free ports "
+                  "(0 picks one).", file=sys.stderr)
             return 1
         raise
     return 0

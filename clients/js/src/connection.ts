@@ -199,6 +199,11 @@ export abstract class Connection extends Emitter<ParleyEvents> {
       } catch (error) {
         failure = error as Error;
         if (this.closing) return;
+        if (failure instanceof HandshakeError && failure.banned) {
+          // 423: the user is banned; every reconnect would be refused the same way until the ban ends.
+          this.finish(failure);
+          return;
+        }
         if (failure instanceof HandshakeError && (failure.status === 401 || failure.status === 403)) {
           authFailures += 1;
           reason = "refused";

@@ -43,6 +43,11 @@ export class HandshakeError extends ParleyClientError {
       : `the server refused the connection: HTTP ${status}`);
     this.status = status;
   }
+
+  /** 423: the user is banned (docs/server-api.md, "Moderation"); the client stops reconnecting. */
+  get banned(): boolean {
+    return this.status === 423;
+  }
 }
 
 /** The connection closed while a request that must not be repeated (`createGroup`) was in flight. */

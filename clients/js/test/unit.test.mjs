@@ -204,3 +204,30 @@ test("a quiet connection pings; with no pong it is dropped and reopened, though 
   await client.close();
   clearInterval(hold);
 });
+
+test("a banned user's handshake (423) ends the client at once: no retry, no new token asked", { timeout: 5000 }, async () => {
+  // given a server that refuses every handshake with 423, as $connect does for a banned user
+  let opened = 0;
+  let tokensAsked = 0;
+  class Refused {
+    constructor() {
+      opened += 1;
+      this.readyState = 0;
+      this.onopen = this.onclose = this.onerror = this.onmessage = null;
+      setTimeout(() => {
+        this.readyState = 3;
+        this.onerror?.({ message: "Unexpected server response: 423" });
+        this.onclose?.({ code: 1006, reason: "" });
+      });
+    }
+    send() {}
+    close() {}
+  }
+  const client = new ParleyClient({ url: "ws://127.0.0.1:1/", WebSocket: Refused,
+    token: async () => { tokensAsked += 1; return token("mallory"); } });
+  // when it connects / then connect() rejects with the 423, and the client neither retries nor asks again
+  await assert.rejects(client.connect(), (error) => error.name === "HandshakeError" && error.banned === true);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.deepEqual([opened, tokensAsked], [1, 1]);
+  await client.close();
+});
