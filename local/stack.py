@@ -119,6 +119,8 @@ class Stack:
     @property
     def server_api_url(self) -> str:
         return self.server_api.url
+
+    @property
     def web_url(self) -> str:
         return self.web.url
 

@@ -1,6 +1,6 @@
 """The web chat of ``make run`` (local/web.py, local/web/): its server over real HTTP, and the page itself in
 headless Chromium, where alice and bob chat (tests/browser/web_chat.spec.mjs) and a screenshot of them is
-saved for the README (docs/images/web-chat.png)."""
+saved (over README's docs/images/web-chat.png with ``PARLEY_UPDATE_SCREENSHOTS=1``)."""
 
 from __future__ import annotations
 
@@ -171,4 +171,9 @@ def test_alice_and_bob_chat_in_the_browser(stack: Stack, tmp_path: Path) -> None
              "PARLEY_SCREENSHOTS": str(tmp_path)})
     # then every step held (the script names the one that did not)
     assert done.returncode == 0, f"{done.stdout}\n{done.stderr}"
-    side_by_side(tmp_path / "alice.png", tmp_path / "bob.png", SCREENSHOT)
+    # and the screenshot of both is saved: in the test's directory, and over README's with PARLEY_UPDATE_SCREENSHOTS=1
+    # (so an ordinary run leaves the working tree as it was)
+    side_by_side(tmp_path / "alice.png", tmp_path / "bob.png", tmp_path / SCREENSHOT.name)
+    assert (tmp_path / SCREENSHOT.name).stat().st_size > 0
+    if os.environ.get("PARLEY_UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOT.write_bytes((tmp_path / SCREENSHOT.name).read_bytes())
