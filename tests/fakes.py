@@ -403,6 +403,7 @@ class FakeGateway(ConnectionGateway):
         self.posts: list[tuple[str, bytes]] = []
         self.stale: set[str] = set()
         self.broken: set[str] = set()
+        self.closed: list[str] = []
 
     def post(self, connection_id: str, data: bytes) -> None:
         if connection_id in self.stale:
@@ -410,6 +411,9 @@ class FakeGateway(ConnectionGateway):
         if connection_id in self.broken:
             raise RuntimeError("boom")
         self.posts.append((connection_id, data))
+
+    def close(self, connection_id: str) -> None:
+        self.closed.append(connection_id)
 
     def received_by(self, connection_id: str) -> list[bytes]:
         return [d for cid, d in self.posts if cid == connection_id]
@@ -574,6 +578,9 @@ class FakeObjectStore(ObjectStore):
             raise RuntimeError("injected: S3 kept an object")
         for key in keys:
             self.objects.pop(key, None)
+
+    def list_keys(self, prefix: str, limit: int) -> list[str]:
+        return sorted(k for k in self.objects if k.startswith(prefix))[:limit]
 
 
 class FakeUploadRecordStore(UploadRecordStore):

@@ -41,6 +41,7 @@ class FakeConnectionsApi:
         self.exceptions = real.exceptions
         self.posts: list[tuple[str, dict[str, Any]]] = []
         self.stale: set[str] = set()
+        self.closed: list[str] = []
         self.injector: FaultInjector | None = None
 
     def post_to_connection(self, ConnectionId: str, Data: bytes) -> dict[str, Any]:
@@ -63,6 +64,13 @@ class FakeConnectionsApi:
                 code = "TooManyRequestsException" if fault is Fault.THROTTLE else "InternalServerError"
                 raise ClientError({"Error": {"Code": code, "Message": "injected"}}, "PostToConnection")
         raise AssertionError("unreachable")
+
+    def delete_connection(self, ConnectionId: str) -> dict[str, Any]:
+        if ConnectionId in self.stale:
+            raise self.exceptions.GoneException(
+                {"Error": {"Code": "GoneException", "Message": "gone"}}, "DeleteConnection")
+        self.closed.append(ConnectionId)
+        return {}
 
     def frames_for(self, connection_id: str) -> list[dict[str, Any]]:
         return [f for cid, f in self.posts if cid == connection_id]

@@ -111,6 +111,20 @@ class Settings(BaseModel):
     download_url_ttl_seconds: int = Field(default=900, ge=30, le=43_200, alias="PARLEY_DOWNLOAD_URL_TTL_SECONDS")
     thumbnail_px: int = Field(default=320, ge=32, le=2048, alias="PARLEY_THUMBNAIL_PX")
 
+    # --- erasure and export (docs/server-api.md "Erasure and export") ---
+    # What erasing a user does to their messages, chosen at deploy time: "tombstone" leaves each as a delete for
+    # everyone does (content, files, reactions gone; sender and time kept); "delete" also removes the sender,
+    # so that nothing in the stream names the user (each seq keeps an authorless placeholder: no gap).
+    erasure_messages: Literal["tombstone", "delete"] = Field(default="tombstone", alias="PARLEY_ERASURE_MESSAGES")
+    # The queue (SQS) that carries erasure and export jobs from one bounded batch to the next.
+    jobs_queue_url: str | None = Field(default=None, alias="PARLEY_JOBS_QUEUE_URL")
+    # Stream entries one batch of a job reads (each batch then writes at most that many items).
+    job_batch_items: int = Field(default=500, ge=10, le=2000, alias="PARLEY_JOB_BATCH_ITEMS")
+    # How long an export's download link (and the attachment links inside it) stays valid.
+    export_url_ttl_seconds: int = Field(default=3600, ge=60, le=43_200, alias="PARLEY_EXPORT_URL_TTL_SECONDS")
+    # SNS topic for the user.erased event (docs/events.md); unset: not published.
+    events_topic_arn: str | None = Field(default=None, alias="PARLEY_EVENTS_TOPIC_ARN")
+
     @property
     def push_applications(self) -> dict[str, str]:
         apps = {"apns": self.push_apns_application_arn, "fcm": self.push_fcm_application_arn}

@@ -1,6 +1,9 @@
-"""The @connections management API adapter: posts frames to WebSocket connections (410 Gone -> stale)."""
+"""The @connections management API adapter: posts frames to WebSocket connections (410 Gone -> stale)
+and closes them."""
 
 from __future__ import annotations
+
+from contextlib import suppress
 
 from parley.aws import client
 from parley.errors import StaleConnectionError
@@ -18,3 +21,8 @@ class ManagementApiGateway(ConnectionGateway):
             api.post_to_connection(ConnectionId=connection_id, Data=data)
         except api.exceptions.GoneException as exc:  # a ClientError subclass: caught before anything broader
             raise StaleConnectionError(connection_id) from exc
+
+    def close(self, connection_id: str) -> None:
+        api = client("apigatewaymanagementapi", self._endpoint, self._concurrency)
+        with suppress(api.exceptions.GoneException):  # closed already
+            api.delete_connection(ConnectionId=connection_id)
