@@ -62,9 +62,10 @@ class DynamoJobStore(JobStore):
                     TableName=self._table, Item=_item(job), ConditionExpression="id = :id AND step = :step",
                     ExpressionAttributeValues={":id": {"S": job.job_id}, ":step": {"N": str(step)}})
         except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            # a retry of a put whose answer was lost finds its own checkpoint there: stored after all
+            return self.get(job.kind, job.user_id) == job
         return True
 
 
