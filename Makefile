@@ -36,7 +36,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 
 typecheck: install
-	$(VENV)/bin/mypy -p parley -p local -p parley_client -p infra -p benchmarks -p tools
+	$(VENV)/bin/mypy -p parley -p local -p parley_client -p parley_server -p infra -p benchmarks -p tools
 
 ## Cost, cold start, fan-out, local end-to-end and traffic figures (not part of CI): see docs/performance.md.
 bench: $(VENV)/.installed

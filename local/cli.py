@@ -4,6 +4,7 @@
     parley token alice              a chat token for alice, signed with the local secret
     parley chat --as alice --to bob a terminal chat with bob
     parley pushes [--user bob]      the push notifications the local stack sent (to moto's SNS)
+    parley admin direct alice bob   the server API, signed with SigV4 (parley admin --help: every command)
 """
 
 from __future__ import annotations
@@ -42,6 +43,10 @@ def _parser() -> argparse.ArgumentParser:
                                                 "received (the local stack on moto only)")
     pushes.add_argument("--user", help="only the pushes to this user's devices")
     pushes.add_argument("--moto", help="moto's URL (default: http://127.0.0.1:$PARLEY_LOCAL_MOTO_PORT, else 8082)")
+
+    from local.admin import add_parser
+
+    add_parser(commands)
     return parser
 
 
@@ -62,6 +67,14 @@ def _show_pushes(moto_url: str, user: str | None) -> int:
     return 0
 
 
+def _tool(args: argparse.Namespace, settings: LocalSettings) -> int:
+    if args.command == "admin":
+        from local.admin import run
+
+        return run(args, settings)
+    return _show_pushes(args.moto or f"http://{LOOPBACK}:{settings.moto_port or 8082}", args.user)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "run":
@@ -76,8 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "token":
         print(dev_token(args.user_id, settings, ttl_seconds=args.ttl))
         return 0
-    if args.command == "pushes":
-        return _show_pushes(args.moto or f"http://{LOOPBACK}:{settings.moto_port or 8082}", args.user)
+    if args.command in ("admin", "pushes"):
+        return _tool(args, settings)
     from local.chat import chat
 
     url = args.url or settings.url or _default_url(settings)

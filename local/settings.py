@@ -17,6 +17,12 @@ LOOPBACK = "127.0.0.1"
 # A well-known secret so that `parley token` and `parley chat`, run in other terminals, mint tokens the
 # running stack accepts. It only ever guards a stack bound to the loopback interface.
 DEV_TOKEN_SECRET = "parley-local-dev-secret-do-not-use-in-aws-0123456789"
+# The server API's local key pairs (SigV4), as well known as the token secret, for the same reason: `parley admin`
+# in another terminal signs with them. The full one stands for the full policy, the read-only one for GET only.
+DEV_ADMIN_ACCESS_KEY_ID = "PARLEYLOCALADMIN"
+DEV_ADMIN_SECRET_ACCESS_KEY = "parley-local-admin-secret-do-not-use-in-aws"
+DEV_READER_ACCESS_KEY_ID = "PARLEYLOCALREADER"
+DEV_READER_SECRET_ACCESS_KEY = "parley-local-reader-secret-do-not-use-in-aws"
 
 MAX_MESSAGE_BYTES = 128 * 1024  # API Gateway's WebSocket message limit, both directions
 IDLE_TIMEOUT_SECONDS = 10 * 60  # API Gateway's idle connection timeout
@@ -41,6 +47,7 @@ class LocalSettings(BaseModel):
     ws_port: int = Field(default=8080, ge=0, le=65535, alias="PARLEY_LOCAL_WS_PORT")
     connections_port: int = Field(default=8081, ge=0, le=65535, alias="PARLEY_LOCAL_CONNECTIONS_PORT")
     moto_port: int = Field(default=8082, ge=0, le=65535, alias="PARLEY_LOCAL_MOTO_PORT")
+    server_api_port: int = Field(default=8084, ge=0, le=65535, alias="PARLEY_LOCAL_SERVER_API_PORT")
     # Use another AWS endpoint instead of starting moto: DynamoDB Local's URL, or "aws" for the real
     # endpoints with the credentials already in the environment.
     aws_endpoint: str | None = Field(default=None, alias="PARLEY_AWS_ENDPOINT")
@@ -77,6 +84,8 @@ class LocalSettings(BaseModel):
     log_level: str = Field(default="INFO", alias="PARLEY_LOCAL_LOG_LEVEL")
     # Where `parley chat` connects (default: this machine's stack on ws_port).
     url: str | None = Field(default=None, alias="PARLEY_URL")
+    # Where `parley admin` calls the server API (default: this machine's stack on server_api_port).
+    server_api_url: str | None = Field(default=None, alias="PARLEY_SERVER_API_URL")
     # The server's typing relay interval, the variable the handlers read: `parley chat` sends `typing` no more
     # often than that while you type.
     typing_interval_ms: int = Field(default=3000, ge=0, le=60_000, alias="PARLEY_TYPING_INTERVAL_MS")
@@ -88,6 +97,14 @@ class LocalSettings(BaseModel):
             return cls.model_validate(dict(os.environ))
         except ValidationError as exc:
             raise LocalSettingsError.of(exc) from None
+
+    @property
+    def admin_principal_arn(self) -> str:
+        return f"arn:aws:iam::{self.account_id}:user/parley-local-admin"
+
+    @property
+    def reader_principal_arn(self) -> str:
+        return f"arn:aws:iam::{self.account_id}:user/parley-local-reader"
 
     @property
     def uses_moto(self) -> bool:

@@ -32,7 +32,16 @@ from local.gateway import Limits, WebSocketGateway
 from local.lambdas import FUNCTIONS_DIR, LambdaRuntime
 from local.management import ManagementApi
 from local.push import provision_platform_applications, subscribe_notifier
-from local.settings import LOOPBACK, LocalSettings, LocalSettingsError
+from local.server_api import LocalKey, LocalServerApi
+from local.settings import (
+    DEV_ADMIN_ACCESS_KEY_ID,
+    DEV_ADMIN_SECRET_ACCESS_KEY,
+    DEV_READER_ACCESS_KEY_ID,
+    DEV_READER_SECRET_ACCESS_KEY,
+    LOOPBACK,
+    LocalSettings,
+    LocalSettingsError,
+)
 from local.tokens import DEFAULT_TTL_SECONDS, mint_token
 from local.topics import Topics, provision_topics
 from local.triggers import (
@@ -83,6 +92,10 @@ class Stack:
             limits=Limits(max_message_bytes=s.max_message_bytes, idle_timeout_seconds=s.idle_timeout_seconds,
                           max_connection_seconds=s.max_connection_seconds))
         self.management = ManagementApi(self.gateway, s.stage)
+        self.server_api = LocalServerApi(self.runtime, [
+            LocalKey(DEV_ADMIN_ACCESS_KEY_ID, DEV_ADMIN_SECRET_ACCESS_KEY, s.admin_principal_arn),
+            LocalKey(DEV_READER_ACCESS_KEY_ID, DEV_READER_SECRET_ACCESS_KEY, s.reader_principal_arn, read_only=True),
+        ], region=s.region, account_id=s.account_id, api_id=f"{s.api_id}srv")
         self.aws_endpoint: str | None = None
         self.secret_id = ""
         self.resources = Resources()
@@ -100,6 +113,10 @@ class Stack:
     @property
     def callback_url(self) -> str:
         return self.management.url
+
+    @property
+    def server_api_url(self) -> str:
+        return self.server_api.url
 
     @property
     def moto_pid(self) -> int | None:
@@ -153,6 +170,7 @@ class Stack:
             for trigger in self.triggers:
                 trigger.start()
             await self.gateway.start(s.ws_port)
+            await self.server_api.start(s.server_api_port)
         except BaseException:
             await self.stop()
             raise
@@ -162,6 +180,7 @@ class Stack:
             return
         self._started = False
         try:
+            await self.server_api.stop()
             await self.gateway.stop()
             await self._stop_triggers()
             await self.management.stop()
@@ -383,6 +402,7 @@ def banner(stack: Stack) -> str:
         "Parley is running locally (Ctrl-C stops it).",
         f"  WebSocket API   {stack.ws_url}   (stage '{s.stage}'; {stack.ws_url}/{s.stage} works too)",
         f"  @connections    {stack.callback_url}",
+        f"  Server API      {stack.server_api_url}   (SigV4 with the local keys: {py} -m local.cli admin --help)",
         f"  AWS services    {aws}, table '{s.table_name}'",
         f"  Uploads         {uploads}",
         f"  Push            {push}",
@@ -424,7 +444,8 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m local.stack", description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Configuration (environment): PARLEY_LOCAL_WS_PORT (8080), PARLEY_LOCAL_CONNECTIONS_PORT (8081), "
-               "PARLEY_LOCAL_MOTO_PORT (8082); 0 picks a free port. PARLEY_AWS_ENDPOINT=<url>|aws uses "
+               "PARLEY_LOCAL_MOTO_PORT (8082), PARLEY_LOCAL_SERVER_API_PORT (8084); 0 picks a free port. "
+               "PARLEY_AWS_ENDPOINT=<url>|aws uses "
                "another endpoint instead of moto. PARLEY_LOCAL_IDLE_TIMEOUT, PARLEY_LOCAL_MAX_CONNECTION_DURATION "
                "(seconds), PARLEY_LOCAL_LOG_LEVEL. See docs/local-stack.md.")
     parser.parse_args(argv)
@@ -442,8 +463,9 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(serve(settings))
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
-            print(f"Cannot start: {exc.strerror or exc}. Set PARLEY_LOCAL_WS_PORT, PARLEY_LOCAL_CONNECTIONS_PORT "
-                  "or PARLEY_LOCAL_MOTO_PORT to free ports (0 picks one).", file=sys.stderr)
+            print(f"Cannot start: {exc.strerror or exc}. Set PARLEY_LOCAL_WS_PORT, PARLEY_LOCAL_CONNECTIONS_PORT, "
+                  "PARLEY_LOCAL_MOTO_PORT or PARLEY_LOCAL_SERVER_API_PORT to free ports (0 picks one).",
+                  file=sys.stderr)
             return 1
         raise
     return 0

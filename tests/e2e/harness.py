@@ -11,12 +11,14 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 import boto3
+from botocore.credentials import Credentials
 
 from local.settings import LocalSettings
 from local.stack import Stack, StackThread
 from parley import table
 from parley.config import Settings
 from parley_client import Backoff, Incoming, ParleyClient
+from parley_server import ParleyAdmin
 
 T = TypeVar("T")
 F = TypeVar("F")
@@ -33,7 +35,8 @@ def run(coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
 
 def e2e_settings(**overrides: Any) -> LocalSettings:
     """Free ports, a secret of its own, quiet logs."""
-    values: dict[str, Any] = {"ws_port": 0, "connections_port": 0, "moto_port": 0, "log_level": "WARNING",
+    values: dict[str, Any] = {"ws_port": 0, "connections_port": 0, "moto_port": 0, "server_api_port": 0,
+                              "log_level": "WARNING",
                               "token_secret": secrets.token_urlsafe(32), "table_name": "parley-e2e"}
     values.update(overrides)
     return LocalSettings(**values)
@@ -49,6 +52,20 @@ def generous_rate_limits(rate: int = 10_000) -> str:
 def client_for(stack: Stack, user_id: str, **options: Any) -> ParleyClient:
     options.setdefault("backoff", Backoff(initial=0.05, maximum=0.5))
     return ParleyClient(stack.ws_url, stack.mint_token(user_id), **options)
+
+
+def admin_for(stack: Stack, *, read_only: bool = False) -> ParleyAdmin:
+    """The server SDK against the stack's server API, signing with its local full (or read-only) key."""
+    from local.settings import (
+        DEV_ADMIN_ACCESS_KEY_ID,
+        DEV_ADMIN_SECRET_ACCESS_KEY,
+        DEV_READER_ACCESS_KEY_ID,
+        DEV_READER_SECRET_ACCESS_KEY,
+    )
+
+    key, secret = (DEV_READER_ACCESS_KEY_ID, DEV_READER_SECRET_ACCESS_KEY) if read_only \
+        else (DEV_ADMIN_ACCESS_KEY_ID, DEV_ADMIN_SECRET_ACCESS_KEY)
+    return ParleyAdmin(stack.server_api_url, credentials=Credentials(key, secret), region=stack.settings.region)
 
 
 async def connected(stack: Stack, user_id: str, **options: Any) -> ParleyClient:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.parse
 import uuid
 from typing import Any
 
@@ -97,3 +98,33 @@ def sqs_record(body: str, message_id: str | None = None, queue: str = "parley-de
                            "ApproximateFirstReceiveTimestamp": "0"},
             "messageAttributes": {}, "md5OfBody": "0" * 32, "eventSource": "aws:sqs",
             "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue}", "awsRegion": REGION}
+
+
+ADMIN_ARN = "arn:aws:sts::123456789012:assumed-role/host-backend/session"
+
+
+def http_api_event(method: str, path: str, body: Any = None, *, query: dict[str, str] | None = None,
+                   caller_arn: str | None = ADMIN_ARN, raw_body: str | None = None) -> dict[str, Any]:
+    """An API Gateway HTTP API (payload 2.0) event as the server API's route ``ANY /{proxy+}`` with the
+    AWS_IAM authorizer delivers it: the signer in ``requestContext.authorizer.iam``."""
+    text = raw_body if raw_body is not None else (None if body is None else json.dumps(body))
+    query = query or {}
+    request_context: dict[str, Any] = {
+        "accountId": "123456789012", "apiId": "api", "domainName": "api.execute-api.us-east-1.amazonaws.com",
+        "domainPrefix": "api", "requestId": f"req-{uuid.uuid4().hex[:12]}", "routeKey": "ANY /{proxy+}",
+        "stage": "$default", "time": "01/Dec/2026:12:00:00 +0000", "timeEpoch": 1_795_000_000_000,
+        "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.9",
+                 "userAgent": "parley-tests"},
+    }
+    if caller_arn is not None:
+        request_context["authorizer"] = {"iam": {
+            "accessKey": "AKIAEXAMPLE", "accountId": "123456789012", "callerId": "AROAEXAMPLE:session",
+            "cognitoIdentity": None, "principalOrgId": None, "userArn": caller_arn, "userId": "AROAEXAMPLE:session"}}
+    return {
+        "version": "2.0", "routeKey": "ANY /{proxy+}", "rawPath": path,
+        "rawQueryString": urllib.parse.urlencode(query),
+        "queryStringParameters": query or None,
+        "headers": {"content-type": "application/json", "host": "api.execute-api.us-east-1.amazonaws.com"},
+        "pathParameters": {"proxy": path.lstrip("/")},
+        "requestContext": request_context, "body": text, "isBase64Encoded": False,
+    }

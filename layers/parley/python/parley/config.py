@@ -125,6 +125,10 @@ class Settings(BaseModel):
     # SNS topic for the user.erased event (docs/events.md); unset: not published.
     events_topic_arn: str | None = Field(default=None, alias="PARLEY_EVENTS_TOPIC_ARN")
 
+    # --- server API (docs/server-api.md) ---
+    # How long an audit entry of a server API call is kept (DynamoDB TTL deletes it after).
+    audit_retention_days: int = Field(default=365, ge=1, le=3650, alias="PARLEY_AUDIT_RETENTION_DAYS")
+
     @property
     def push_applications(self) -> dict[str, str]:
         apps = {"apns": self.push_apns_application_arn, "fcm": self.push_fcm_application_arn}

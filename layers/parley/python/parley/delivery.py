@@ -60,7 +60,7 @@ class DeliveryService:
         self._attachments = attachments
         self._queue = queue
 
-    def deliver_sent(self, sent: SendOutcome, connection_id: str,
+    def deliver_sent(self, sent: SendOutcome, connection_id: str | None,
                      invocation_deadline_s: float | None = None) -> DeliveryReport | None:
         """After ``send`` stored (or recognised) a message: deliver it within the time budget and hand off the
         rest. A resend delivers again (what its first attempt did is not known), unless the original is older

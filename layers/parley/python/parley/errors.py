@@ -7,6 +7,8 @@ class ParleyError(Exception):
     """Base of every error a client may be told about. ``code`` is part of the public protocol."""
 
     code = "internal_error"
+    # The HTTP status the server API answers with (docs/server-api.md, "Errors"); the socket ignores it.
+    http_status = 400
     retry_after_ms: int | None = None
 
     def __init__(self, message: str = "") -> None:
@@ -48,18 +50,21 @@ class UnauthorizedError(ParleyError):
     """The connection carries no verified identity."""
 
     code = "unauthorized"
+    http_status = 401
 
 
 class ConversationNotFoundError(ParleyError):
     """No such conversation."""
 
     code = "conversation_not_found"
+    http_status = 404
 
 
 class NotMemberError(ParleyError):
     """You are not a member of this conversation."""
 
     code = "not_member"
+    http_status = 403
 
 
 class InvalidMembersError(ParleyError):
@@ -85,18 +90,22 @@ class ConflictError(ParleyError):
     """The write lost a race too many times; retry the request."""
 
     code = "conflict"
+    http_status = 409
 
 
 class ThrottledError(ParleyError):
     """The data store is throttling requests; retry later."""
 
     code = "throttled"
+    http_status = 503
 
 
 class RateLimitedError(ParleyError):
     """Too many requests: wait ``retryAfterMs`` before the next one. Nothing was stored or delivered."""
 
     code = "rate_limited"
+
+    http_status = 429
 
     def __init__(self, retry_after_ms: int) -> None:
         super().__init__()
@@ -108,6 +117,7 @@ class BlockedError(ParleyError):
     them in a group."""
 
     code = "blocked"
+    http_status = 403
 
 
 class NotGroupError(ParleyError):
@@ -121,6 +131,7 @@ class NotAllowedError(ParleyError):
     edit a message; only the sender, or in groups the owner and admins, may delete it)."""
 
     code = "not_allowed"
+    http_status = 403
 
 
 class MessageRejectedError(ParleyError):
@@ -133,12 +144,14 @@ class ModerationUnavailableError(ParleyError):
     """Moderation could not review the message in time and this deployment fails closed; retry later."""
 
     code = "moderation_unavailable"
+    http_status = 503
 
 
 class MessageNotFoundError(ParleyError):
     """No message with that sequence number in this conversation."""
 
     code = "message_not_found"
+    http_status = 404
 
 
 class InvalidReplyError(ParleyError):
@@ -187,6 +200,26 @@ class PushUnavailableError(ParleyError):
     """Push notifications are not configured for this platform on this deployment."""
 
     code = "push_unavailable"
+    http_status = 501
+
+
+class InvalidRequestError(ParleyError):
+    """Server API: the request's body, path or query is not valid JSON or does not match the operation's schema."""
+
+    code = "invalid_request"
+
+
+class RouteNotFoundError(ParleyError):
+    """Server API: no operation has this method and path."""
+
+    code = "route_not_found"
+    http_status = 404
+
+
+class InvalidSenderError(ParleyError):
+    """Server API: a system message's sender is the system or a bot named by 1-64 letters, digits, ``-`` or ``_``."""
+
+    code = "invalid_sender"
 
 
 class EndpointDisabledError(Exception):
@@ -197,6 +230,7 @@ class UploadsUnavailableError(ParleyError):
     """File uploads are not configured on this deployment."""
 
     code = "uploads_unavailable"
+    http_status = 501
 
 
 class UnsupportedMediaError(ParleyError):
@@ -256,6 +290,13 @@ class TokenError(Exception):
 def error_code(exc: BaseException) -> str:
     """The stable code for any exception: domain errors keep theirs, anything else is internal."""
     return exc.code if isinstance(exc, ParleyError) else ParleyError.code
+
+
+def http_status(exc: BaseException) -> int:
+    """The server API's HTTP status for any exception: 500 for anything not a domain error."""
+    if not isinstance(exc, ParleyError) or exc.code == ParleyError.code:
+        return 500
+    return exc.http_status
 
 
 def error_message(exc: BaseException) -> str:

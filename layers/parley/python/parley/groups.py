@@ -10,6 +10,10 @@ who were offline through ``history`` with ``after``.
 Rules (docs/protocol.md, "Groups"): the owner and admins add, remove (an admin removes members only), rename and
 change the history setting; the owner promotes, demotes and passes ownership on. An owner who leaves passes
 ownership to the admin who joined first, else to the member who joined first.
+
+The server API may act as the system (``parley.user_ids.SYSTEM_SENDER``) instead of a member: the system has the
+owner's rights and may also remove the owner (ownership then passes on as when the owner leaves); a user it adds
+must have no block with any member, in either direction (docs/server-api.md, "Conversations").
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ from dataclasses import dataclass
 from parley.clock import Clock, now_ms
 from parley.conversations import ConversationService, ensure_member
 from parley.errors import (
+    BlockedError,
     ConflictError,
+    ConversationNotFoundError,
     InvalidMembersError,
     NotAllowedError,
     NotGroupError,
@@ -40,6 +46,7 @@ from parley.models import (
 )
 from parley.ports import BlockStore, GroupChangedError, GroupStore, MessageStore, SeqTakenError
 from parley.read_state import Position, next_recent_senders, position_of
+from parley.user_ids import is_system_sender
 
 # One DynamoDB transaction holds at most 100 items: the group, its change entry and one membership per user added.
 ADD_MEMBERS_MAX = 98
@@ -99,7 +106,10 @@ class GroupService:
             if len(group.members) + len(new) > self._max_members:
                 raise InvalidMembersError(f"A group has at most {self._max_members} members.")
             if set(new) - checked:
-                self._conversations.ensure_not_blocked_by(me, new)
+                if is_system_sender(me):
+                    self._ensure_no_blocks(group, new)
+                else:
+                    self._conversations.ensure_not_blocked_by(me, new)
                 checked.update(new)
             return Plan(after=_members(group, [*group.members, *new], joined=new),
                         change=Change(kind=ChangeKind.MEMBERS_ADDED, users=tuple(new)), joined=tuple(new))
@@ -117,8 +127,12 @@ class GroupService:
                 return None  # not a member (any more): nothing to do
             if mine is not GroupRole.OWNER and theirs is not GroupRole.MEMBER:
                 raise NotAllowedError("Admins remove members only; the owner removes admins.")
-            return Plan(after=_members(group, [u for u in group.members if u != user]),
-                        change=Change(kind=ChangeKind.MEMBER_REMOVED, users=(user,)), left=(user,))
+            after = _members(group, [u for u in group.members if u != user])
+            if theirs is GroupRole.OWNER:  # only the system removes the owner: ownership passes on as on leave
+                owner = successor(group, user)
+                if owner is not None:
+                    after = after.model_copy(update={"roles": {**after.roles, owner: GroupRole.OWNER}})
+            return Plan(after=after, change=Change(kind=ChangeKind.MEMBER_REMOVED, users=(user,)), left=(user,))
 
         return self._change(me, conversation_id, decide)
 
@@ -147,7 +161,7 @@ class GroupService:
     def set_role(self, me: str, conversation_id: str, user: str, role: GroupRole) -> GroupOutcome:
         def decide(group: Conversation) -> Plan | None:
             _require_group(group)
-            if group.role_of(me) is not GroupRole.OWNER:
+            if _role(group, me) is not GroupRole.OWNER:
                 raise NotAllowedError("Only the owner changes roles.")
             if user == me:
                 raise NotAllowedError("The owner passes ownership on by giving another member the role owner.")
@@ -159,7 +173,8 @@ class GroupService:
             roles = _explicit_roles(group)
             roles.pop(user, None)
             if role is GroupRole.OWNER:
-                roles[me] = GroupRole.ADMIN  # the owner passes ownership on and stays an admin
+                for previous in [u for u, r in roles.items() if r is GroupRole.OWNER]:
+                    roles[previous] = GroupRole.ADMIN  # the owner passes ownership on and stays an admin
             if role is not GroupRole.MEMBER:
                 roles[user] = role
             return Plan(after=group.model_copy(update={"roles": roles}),
@@ -185,14 +200,14 @@ class GroupService:
         client_msg_id = f"~{secrets.token_urlsafe(9)}"  # tells this change's own entry apart when read back
         for _ in range(GROUP_RACES):
             head = self._messages.head(conversation_id, 1)
-            group = ensure_member(head.conversation, me)
+            group = _existing(head.conversation) if is_system_sender(me) else ensure_member(head.conversation, me)
             plan = decide(group)
             if plan is None:
                 return GroupOutcome(conversation=group, sent=None)
             plan = Plan(after=plan.after.model_copy(update={"version": group.version + 1}), change=plan.change,
                         joined=plan.joined, left=plan.left)
             if blocked_by is None:
-                blocked_by = self._blocks.blocked_by(me) if self._blocks else set()
+                blocked_by = self._blocks.blocked_by(me) if self._blocks and not is_system_sender(me) else set()
             try:
                 entry, races = self._store(me, group, plan, head.newest, client_msg_id)
             except GroupChangedError:
@@ -251,6 +266,16 @@ class GroupService:
         return Message(conversation_id=conversation_id, seq=seq, sender_id=me, sent_at=self._clock(),
                        client_msg_id=client_msg_id, ordinal=at.ordinal, recent_senders=senders, change=change)
 
+    def _ensure_no_blocks(self, group: Conversation, new: list[str]) -> None:
+        """The system adds nobody who blocked, or was blocked by, a member or another user added with them."""
+        if self._blocks is None:
+            return
+        for user in new:
+            relations = self._blocks.relations(user)
+            others = (set(group.members) | set(new)) - {user}
+            if (relations.blocks | relations.blocked_by) & others:
+                raise BlockedError("A user named has a block with a member of the group.")
+
 
 def successor(group: Conversation, leaving: str) -> str | None:
     """Who owns the group after its owner ``leaving`` leaves: the admin who joined first, else the member who
@@ -259,6 +284,17 @@ def successor(group: Conversation, leaving: str) -> str | None:
     admins = [u for u in others if group.role_of(u) is GroupRole.ADMIN]
     chosen = admins or others
     return chosen[0] if chosen else None
+
+
+def _existing(conversation: Conversation | None) -> Conversation:
+    if conversation is None:
+        raise ConversationNotFoundError()
+    return conversation
+
+
+def _role(group: Conversation, me: str) -> GroupRole | None:
+    """``me``'s role; the system acts with the owner's."""
+    return GroupRole.OWNER if is_system_sender(me) else group.role_of(me)
 
 
 def _is_own(entry: Message, me: str, client_msg_id: str) -> bool:
@@ -272,7 +308,7 @@ def _require_group(group: Conversation) -> None:
 
 def _require_manager(group: Conversation, me: str) -> GroupRole:
     _require_group(group)
-    role = group.role_of(me)
+    role = _role(group, me)
     if role not in (GroupRole.OWNER, GroupRole.ADMIN):
         raise NotAllowedError("Only the owner and admins of a group do this.")
     return role

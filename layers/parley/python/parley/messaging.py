@@ -11,6 +11,7 @@ from parley.conversations import ConversationService, ensure_member
 from parley.errors import (
     BlockedError,
     ConflictError,
+    ConversationNotFoundError,
     InvalidMentionsError,
     InvalidReplyError,
     InvalidSeqError,
@@ -33,6 +34,7 @@ from parley.models import (
 from parley.moderation import ModerationService
 from parley.ports import BlockStore, ConversationStore, MessageStore, SeqTakenError
 from parley.read_state import Position, next_recent_senders, position_of
+from parley.user_ids import is_system_sender
 
 # A send puts its message at the conversation's next seq. When another send stored that seq first (a lost race),
 # the failed put brings back the message that won, and the send puts at the seq after it, carrying the read
@@ -122,6 +124,29 @@ class MessagingService:
                        reply_to=reply_to, mentions=mentioned)
         sent = self._append(draft, head, recipients, conversation)
         return replace(sent, quoted=quoted) if quoted is not None else sent
+
+    def post_system(self, sender: str, conversation_id: str, client_msg_id: str, body: MessageBody, *,
+                    last_seq: int | None = None) -> SendOutcome:
+        """A message of the app itself or of one of its bots (``sender``, ``parley.user_ids.is_system_sender``),
+        posted through the server API: stored, delivered, counted unread and pushed like a member's, to every
+        member (blocks are between users; no user sent it), without moderation (the app wrote it). A resend
+        is recognised as ``send`` recognises one: same sender, same ``clientMsgId``."""
+        if not is_system_sender(sender):
+            raise ValueError("a system message's sender is the system or a bot")
+        if body.text and len(body.text.encode()) > self._max_text_bytes:
+            raise TextTooLongError(f"Text is limited to {self._max_text_bytes} bytes of UTF-8.")
+        head = self._messages.head(conversation_id, self._window) if last_seq is None \
+            else self._messages.head_after(conversation_id, last_seq, RESEND_SCAN_MAX)
+        if head.conversation is None:
+            raise ConversationNotFoundError()
+        conversation = head.conversation
+        self._check_last_seq(head, last_seq)
+        earlier = self._resent(head, sender, client_msg_id)
+        if earlier is not None:
+            return SendOutcome(message=earlier, duplicate=True, recipients=conversation.members,
+                               conversation=conversation)
+        draft = _Draft(conversation_id=conversation_id, sender_id=sender, client_msg_id=client_msg_id, body=body)
+        return self._append(draft, head, conversation.members, conversation)
 
     def _reply_target(self, me: str, conversation: Conversation, head: ConversationHead, seq: int) -> Message:
         """The message a reply answers: one of this conversation (not a change entry) that ``me`` may read (not

@@ -51,6 +51,7 @@ AUTHORIZER = "authorizer"  # the $connect REQUEST authorizer's function
 NOTIFIER = "notifier"  # subscribed to the unread-events topic, not a route
 THUMBNAILS = "thumbnails"  # triggered by uploads to the bucket, not a route
 DELIVER = "deliver"  # fed by the delivery queue (what a send could not finish), not a route
+SERVER_API = "server_api"  # the server API (HTTP API, IAM-authorized, docs/server-api.md), not a socket route
 
 # Routes API Gateway answers itself, with a MOCK integration: no function runs, nothing is logged by Parley and
 # no Lambda is billed. route key -> the frame it answers with (parley.protocol.PongFrame, without ``ref``: API
@@ -68,4 +69,4 @@ TWO_WAY_ROUTES = frozenset(k for k in ROUTE_KEYS if k not in (CONNECT, DISCONNEC
 
 
 def function_names() -> list[str]:
-    return sorted({*ROUTES.values(), AUTHORIZER, NOTIFIER, THUMBNAILS, DELIVER})
+    return sorted({*ROUTES.values(), AUTHORIZER, NOTIFIER, THUMBNAILS, DELIVER, SERVER_API})

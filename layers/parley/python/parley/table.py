@@ -39,6 +39,12 @@ Item collections (pk / sk):
 * Index ``byKey`` (``ix``/``ixs``, sparse, every attribute projected): only items that set ``ix`` are in it,
   so messages cost nothing extra. For lists that must grow with their result, not with the table: the open
   reports, the audit log by target, bans. See ``INDEX``.
+* ``AUDIT#<yyyy-mm-dd>`` / ``<at:013d>#<entryId>`` -- one server API call (``parley.audit``): who, what, when,
+  the outcome and the target ids; one partition per UTC day, so a time range is a range read per day. TTL'd
+  after ``PARLEY_AUDIT_RETENTION_DAYS``.
+* ``AUDITREF#<entryId>`` / ``<target>`` -- a copy of the entry per target it names (``user:alice``,
+  ``conversation:g_x``...), in index ``byKey`` under ``ix`` = ``AUDIT#<target>``, ``ixs`` = ``<at:013d>#<entryId>``:
+  the audit log of one target, newest first. TTL'd with its entry.
 * ``CONV#<cid>`` / ``~META`` -- the conversation itself. ``~`` sorts after every ``MSG#`` key, so one
   descending Query returns the conversation and its newest messages together (membership check, next
   sequence number and the idempotency window cost one read).
@@ -173,6 +179,24 @@ def left_sk(conversation_id: str) -> str:
 
 def job_pk(kind: str, user_id: str) -> str:
     return f"JOB#{kind}#{user_id}"
+
+
+def audit_day_pk(day: str) -> str:
+    """``day``: ``yyyy-mm-dd`` (UTC)."""
+    return f"AUDIT#{day}"
+
+
+def audit_ref_pk(entry_id: str) -> str:
+    return f"AUDITREF#{entry_id}"
+
+
+def audit_target_ix(target: str) -> str:
+    return f"AUDIT#{target}"
+
+
+def audit_time_key(at_ms: int, entry_id: str) -> str:
+    """Sorts entries by time (13 digits of epoch milliseconds hold every date until the year 2286)."""
+    return f"{at_ms:013d}#{entry_id}"
 
 
 def member_sk(conversation_id: str) -> str:

@@ -38,3 +38,21 @@ def _checked(value: str) -> str:
 # carries the rule into the JSON Schema (docs/asyncapi.yaml), which has no pattern for Unicode categories.
 UserId = Annotated[str, StringConstraints(min_length=1, max_length=MAX_LENGTH), AfterValidator(_checked),
                    Field(description=RULE)]
+
+
+# -- senders that are not users (server API system messages, docs/protocol.md "System messages") -----------------
+# A user id never contains ``#``, so a sender id that starts with it can never be a user's, and a client
+# recognises one by its first character.
+SYSTEM_PREFIX = "#"
+SYSTEM_SENDER = "#system"  # the app itself
+BOT_PREFIX = "#bot:"  # "#bot:<name>": one of the app's named bots
+BOT_NAME_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+
+
+def bot_sender(name: str) -> str:
+    return f"{BOT_PREFIX}{name}"
+
+
+def is_system_sender(sender_id: str) -> bool:
+    """Whether a message's sender is the system or a bot (never a user)."""
+    return sender_id.startswith(SYSTEM_PREFIX)

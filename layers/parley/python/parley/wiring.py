@@ -12,6 +12,7 @@ from parley.config import Settings, get_settings
 
 if TYPE_CHECKING:
     from parley.attachments import AttachmentService
+    from parley.audit import AuditLog
     from parley.badges import BadgeService
     from parley.blocking import BlockingService
     from parley.connections import ConnectionService
@@ -391,6 +392,16 @@ def jobs() -> JobService:
     return JobService(DynamoJobStore(name), SqsJobQueue(settings.jobs_queue_url), [erasure, export])
 
 
+@lru_cache(maxsize=1)
+def audit_log() -> AuditLog:
+    """The server API's audit log (its own store: the socket routes never import it)."""
+    from parley.audit import AuditLog
+    from parley.stores.audit import DynamoAuditStore
+
+    settings = get_settings()
+    return AuditLog(DynamoAuditStore(settings.table_name), retention_days=settings.audit_retention_days)
+
+
 def reset(*, keep_clients: bool = False) -> None:
     """Forget every once-per-process object (settings, services, cached clients), so the next call reads
     the environment again: for hosts that change it (tests, the local stack, the benchmarks), never Lambda.
@@ -401,6 +412,7 @@ def reset(*, keep_clients: bool = False) -> None:
     deliverer.cache_clear()
     thumbnails.cache_clear()
     jobs.cache_clear()
+    audit_log.cache_clear()
     # A module never imported holds nothing to forget (and importing it here would cost a cold start).
     if "parley.stores.secrets" in sys.modules:
         sys.modules["parley.stores.secrets"].reset()
