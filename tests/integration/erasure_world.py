@@ -18,6 +18,7 @@ from parley.attachments import uploader_segment
 from parley.models import JobTicket
 from tests.integration.conftest import TABLE_NAME, Chat
 from tests.integration.uploads import BUCKET, png, s3_event, upload
+from tests.support.events import sqs_record
 from tests.support.handlers import invoke
 
 APNS_TOKEN = "a1" * 32
@@ -70,6 +71,20 @@ def run_jobs(limit: int = 1000) -> int:
         for ticket in waiting:
             wiring.jobs().run(ticket)
             batches += 1
+    return batches
+
+
+def run_worker(limit: int = 1000) -> int:
+    """The same, through the server API function's queue worker (SQS events of up to 10 records)."""
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName=JOBS_QUEUE)["QueueUrl"]
+    batches = 0
+    while (batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])) and batches < limit:
+        answer = invoke("server_api", {"Records": [sqs_record(m["Body"], m["MessageId"], JOBS_QUEUE) for m in batch]})
+        assert answer == {"batchItemFailures": []}, answer
+        for m in batch:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        batches += len(batch)
     return batches
 
 
