@@ -413,6 +413,10 @@ class FakeGateway(ConnectionGateway):
         self.posts.append((connection_id, data))
 
     def close(self, connection_id: str) -> None:
+        if connection_id in self.stale or connection_id in self.closed:
+            raise StaleConnectionError(connection_id)
+        if connection_id in self.broken:
+            raise RuntimeError("boom")
         self.closed.append(connection_id)
 
     def received_by(self, connection_id: str) -> list[bytes]:

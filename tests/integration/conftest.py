@@ -66,9 +66,15 @@ class FakeConnectionsApi:
         raise AssertionError("unreachable")
 
     def delete_connection(self, ConnectionId: str) -> dict[str, Any]:
-        if ConnectionId in self.stale:
+        if ConnectionId in self.stale or ConnectionId in self.closed:
             raise self.exceptions.GoneException(
                 {"Error": {"Code": "GoneException", "Message": "gone"}}, "DeleteConnection")
+        fault = self.injector.decide(Call("apigatewaymanagementapi", "DeleteConnection",
+                                          {"ConnectionId": ConnectionId})) if self.injector else None
+        if fault is Fault.KILL:
+            raise LambdaKilled("killed at DeleteConnection")
+        if fault is not None:
+            raise ClientError({"Error": {"Code": "InternalServerError", "Message": "injected"}}, "DeleteConnection")
         self.closed.append(ConnectionId)
         return {}
 

@@ -38,7 +38,7 @@ class World:
 
 
 def configure_jobs(configure: Any, **extra: str) -> str:
-    """The jobs queue, an events topic whose events a queue captures, push applications."""
+    """The jobs queue, the moderation topic (events) with a queue capturing them, push applications: the queue."""
     sqs, sns = boto3.client("sqs"), boto3.client("sns")
     queue = sqs.create_queue(QueueName=JOBS_QUEUE)["QueueUrl"]
     topic = sns.create_topic(Name="parley-events")["TopicArn"]
@@ -47,7 +47,7 @@ def configure_jobs(configure: Any, **extra: str) -> str:
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
     apns = sns.create_platform_application(Name="ios", Platform="APNS", Attributes={
         "PlatformCredential": "key", "PlatformPrincipal": "cert"})["PlatformApplicationArn"]
-    configure(PARLEY_JOBS_QUEUE_URL=queue, PARLEY_EVENTS_TOPIC_ARN=topic, PARLEY_PUSH_APNS_APPLICATION_ARN=apns,
+    configure(PARLEY_JOBS_QUEUE_URL=queue, PARLEY_MODERATION_TOPIC_ARN=topic, PARLEY_PUSH_APNS_APPLICATION_ARN=apns,
               **extra)
     return capture
 

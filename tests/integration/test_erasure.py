@@ -73,8 +73,9 @@ def test_the_user_erased_event_is_published_once_the_job_is_done(aws_env: Any, b
     wiring.jobs().start(JobKind.ERASURE, "alice", mode="tombstone")
     run_jobs()
     sqs = boto3.client("sqs")
-    [event] = [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=capture, MaxNumberOfMessages=10)
-               .get("Messages", [])]
+    events = [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=capture, MaxNumberOfMessages=10)
+              .get("Messages", [])]
+    [event] = [e for e in events if e["type"] == "user.erased"]
     assert event["type"] == "user.erased" and event["version"] == 1 and event["userId"] == "alice"
     assert event["messages"] == "tombstone"
 

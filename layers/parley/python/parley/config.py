@@ -122,8 +122,6 @@ class Settings(BaseModel):
     job_batch_items: int = Field(default=500, ge=10, le=2000, alias="PARLEY_JOB_BATCH_ITEMS")
     # How long an export's download link (and the attachment links inside it) stays valid.
     export_url_ttl_seconds: int = Field(default=3600, ge=60, le=43_200, alias="PARLEY_EXPORT_URL_TTL_SECONDS")
-    # SNS topic for the user.erased event (docs/events.md); unset: not published.
-    events_topic_arn: str | None = Field(default=None, alias="PARLEY_EVENTS_TOPIC_ARN")
 
     # --- server API (docs/server-api.md) ---
     # How long an audit entry of a server API call is kept (DynamoDB TTL deletes it after).

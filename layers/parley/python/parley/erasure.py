@@ -22,11 +22,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 
 from parley import table
 from parley.attachments import SERVED_PREFIX, THUMBNAIL_PREFIX, UPLOAD_PREFIX, uploader_segment
 from parley.clock import Clock, now_ms
-from parley.errors import ConversationNotFoundError, NotMemberError
+from parley.errors import ConversationNotFoundError, NotMemberError, StaleConnectionError
 from parley.groups import GroupOutcome, GroupService
 from parley.models import ChangeKind, ConversationKind, Job, JobKind, JobStatus, Message
 from parley.ports import (
@@ -193,7 +194,8 @@ class ErasureWork:
     def _close_connections(self, uid: str) -> None:
         for connection_id in self._data.connection_ids(uid):
             if self._gateway is not None:
-                self._gateway.close(connection_id)
+                with suppress(StaleConnectionError):  # closed already (or by an earlier attempt of this batch)
+                    self._gateway.close(connection_id)
         self._data.delete([(table.user_pk(uid), table.CONNECTIONS_SK)])
 
 

@@ -206,7 +206,7 @@ class ConnectionGateway(ABC):
 
     @abstractmethod
     def close(self, connection_id: str) -> None:
-        """Close the connection (one already gone is no error)."""
+        """Close the connection (DeleteConnection). Raises ``StaleConnectionError`` when it is gone already."""
 
 
 class SeqTakenError(Exception):

@@ -373,10 +373,10 @@ def jobs() -> JobService:
 
         gateway = ManagementApiGateway(settings.callback_url)
     events = None
-    if settings.events_topic_arn:
+    if settings.moderation_topic_arn:  # user.erased goes with the other lifecycle events (docs/events.md)
         from parley.stores.topics import SnsPublisher
 
-        events = SnsPublisher(settings.events_topic_arn)
+        events = SnsPublisher(settings.moderation_topic_arn)
     delivery = built.delivery
 
     def deliver(outcome: GroupOutcome) -> None:

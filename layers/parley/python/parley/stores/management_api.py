@@ -1,9 +1,6 @@
-"""The @connections management API adapter: posts frames to WebSocket connections (410 Gone -> stale)
-and closes them."""
+"""The @connections management API adapter: posts frames to WebSocket connections (410 Gone -> stale)."""
 
 from __future__ import annotations
-
-from contextlib import suppress
 
 from parley.aws import client
 from parley.errors import StaleConnectionError
@@ -24,5 +21,7 @@ class ManagementApiGateway(ConnectionGateway):
 
     def close(self, connection_id: str) -> None:
         api = client("apigatewaymanagementapi", self._endpoint, self._concurrency)
-        with suppress(api.exceptions.GoneException):  # closed already
+        try:
             api.delete_connection(ConnectionId=connection_id)
+        except api.exceptions.GoneException as exc:
+            raise StaleConnectionError(connection_id) from exc
