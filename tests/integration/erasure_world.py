@@ -13,11 +13,11 @@ from typing import Any
 
 import boto3
 
-from parley import table, wiring
-from parley.attachments import uploader_segment
+from parley import wiring
 from parley.models import JobTicket
 from tests.integration.conftest import TABLE_NAME, Chat
 from tests.integration.uploads import BUCKET, png, s3_event, upload
+from tests.support.erasure_reads import Known, traces
 from tests.support.events import sqs_record
 from tests.support.handlers import invoke
 
@@ -124,64 +124,9 @@ def build(connections_api: Any) -> World:
     return World(direct=direct, group=group, left_group=left_group, photo=photo, pending=pending)
 
 
-def read(ddb: Any, pk: str, sk: str) -> dict[str, Any] | None:
-    item: dict[str, Any] | None = ddb.get_item(TableName=TABLE_NAME, Key={"pk": {"S": pk}, "sk": {"S": sk}},
-                                               ConsistentRead=True).get("Item")
-    return item
-
-
-def query(ddb: Any, pk: str) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = ddb.query(TableName=TABLE_NAME, KeyConditionExpression="pk = :pk",
-                                            ExpressionAttributeValues={":pk": {"S": pk}},
-                                            ConsistentRead=True)["Items"]
-    return items
-
-
 def traces_of(ddb: Any, s3: Any, world: World, user: str = "alice", *, authorless: bool = False) -> list[str]:
-    """Every place the user could be found by key, after an erasure: empty if nothing of theirs is left. Each item
-    kind of parley.table is read (the user's own partition, the pair, the blocks on the others' side, the reports,
-    the token owner, the upload records, the jobs, rate-limit buckets, typing markers, every stream entry).
-    ``authorless``: their id must not name the author or a recent sender of any entry either (``delete`` mode)."""
-    found: list[str] = []
-    found += [f"user item {i['sk']['S']}" for i in query(ddb, table.user_pk(user))]  # profile, conns, members, ...
-    if read(ddb, table.direct_pair_pk(user, "bob"), table.META_SK):
-        found.append("direct pair")
-    for other in ("bob", "carol", "dave", "erin"):
-        for sk in (table.block_sk(user), table.blocked_by_sk(user)):
-            if read(ddb, table.user_pk(other), sk):
-                found.append(f"block {other} {sk}")
-    if read(ddb, table.push_token_pk(table.device_hash(APNS_TOKEN)), table.THROTTLE_SK):
-        found.append("push token owner")
-    for kind in ("erasure", "export"):
-        job = read(ddb, table.job_pk(kind, user), table.JOB_SK)
-        if job and kind == "export":
-            found.append("export job")
-    for kind in wiring.get_settings().rate_limit_table:
-        if read(ddb, table.throttle_pk(kind, user, "bucket"), table.THROTTLE_SK):
-            found.append(f"rate limit {kind}")
-    for cid in (world.direct, world.group, world.left_group):
-        if read(ddb, table.throttle_pk("typing", user, cid), table.THROTTLE_SK):
-            found.append("typing")
-        found += [f"report {cid}" for r in query(ddb, table.report_pk(cid)) if r["reporter"]["S"] == user]
-        for entry in query(ddb, table.conversation_pk(cid)):
-            if entry["sk"]["S"] == table.META_SK:
-                continue
-            where = f"{cid} {entry['sk']['S']}"
-            mine = entry[table.ATTR_SENDER]["S"] == user
-            if authorless and mine:
-                found.append(f"author {where}")
-            if authorless and user in entry.get(table.ATTR_RECENT_SENDERS, {}).get("M", {}):
-                found.append(f"recent sender {where}")
-            if mine and table.ATTR_BODY in entry:
-                found.append(f"message {where}")
-            if mine and "text" in entry.get(table.ATTR_CHANGE, {}).get("M", {}):
-                found.append(f"edit text {where}")
-            found += [f"reaction {where}" for a, v in entry.items()
-                      if a.startswith(table.REACTION_PREFIX) and user in v["SS"]]
-    for key in (world.photo, world.pending):
-        if read(ddb, table.upload_pk(key), table.THROTTLE_SK):
-            found.append(f"upload record {key}")
-    segment = uploader_segment(user)
-    listed = s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])
-    found += [f"object {o['Key']}" for o in listed if segment in o["Key"]]
-    return found
+    """Every place the user is still found by key (tests/support/erasure_reads.py): empty if nothing is left."""
+    known = Known(user=user, others=["bob", "carol", "dave", "erin"],
+                  conversations=[world.direct, world.group, world.left_group], uploads=[world.photo, world.pending],
+                  device_tokens=[APNS_TOKEN], rate_limit_kinds=sorted(wiring.get_settings().rate_limit_table))
+    return traces(ddb, TABLE_NAME, known, s3=s3, bucket=BUCKET, authorless=authorless)
