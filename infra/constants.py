@@ -51,6 +51,10 @@ THROTTLE_SIZED_FOR_ACTIVE_SHARE = 0.1
 THROTTLE_RATE_LIMIT = 1000.0
 THROTTLE_BURST_LIMIT = 2000
 
+# The server API's stage (docs/server-api.md): the host's backend, not every app, calls it.
+SERVER_API_RATE_LIMIT = 100.0
+SERVER_API_BURST_LIMIT = 200
+
 # --- Lambda ---
 HANDLER = "handler.lambda_handler"
 MEMORY_MB = 256

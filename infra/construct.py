@@ -20,6 +20,7 @@ from aws_cdk import CfnOutput, RemovalPolicy, Stack, Tags
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -37,6 +38,7 @@ from infra.constructs.moderation import Moderation
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.push import Push
 from infra.constructs.runtime import RuntimeOptions
+from infra.constructs.server_api import ServerApi
 from infra.constructs.storage import Storage
 from infra.constructs.websocket_api import CustomDomain, WebSocketApi
 from infra.context import (
@@ -48,13 +50,15 @@ from infra.context import (
     ThrottleConfig,
     tuned_settings,
 )
+from parley import routes
 
 _TAG_KEY = re.compile(r"[\w.:/=+@ -]{1,128}")
 
 
 class Parley(Construct):
     """Parley's resources under one construct. Attributes for the host app to wire up: ``web_socket_url``,
-    ``callback_url``, ``table``, ``uploads_bucket``, ``unread_events_topic``, ``moderation_topic``,
+    ``callback_url``, ``server_api_url`` (with ``server_api_read_only_policy`` and
+    ``server_api_full_access_policy``), ``table``, ``uploads_bucket``, ``unread_events_topic``, ``moderation_topic``,
     ``token_secret`` (hs256 mode), ``alarm_topic``, ``alarms``, ``dashboard`` and the dead-letter queues."""
 
     def __init__(self, scope: Construct, construct_id: str, *,
@@ -128,6 +132,9 @@ class Parley(Construct):
             concurrency=concurrency or ConcurrencyConfig(),
             tuned_settings={**tuned, "PARLEY_DEPLOYMENT": self.deployment}, runtime=runtime)
         api.add_routes(self.functions)
+        server_api = ServerApi(self, "ServerApi", function=self.functions.by_name[routes.SERVER_API],
+                               api_name=f"parley-{self.deployment}-server", log_retention=log_retention,
+                               removal_policy=removal_policy)
         self.monitoring = Monitoring(
             self, "Monitoring", functions=[*self.functions.by_name.values(), *moderation_.functions], api=api.api,
             dead_letter_queues=[push_.dead_letter_queue, attachments_.dead_letter_queue,
@@ -152,6 +159,10 @@ class Parley(Construct):
         self.alarm_topic: sns.ITopic | None = self.monitoring.alarm_topic
         self.alarms: list[cloudwatch.Alarm] = self.monitoring.alarms
         self.dashboard: cloudwatch.Dashboard = self.monitoring.dashboard
+        self.server_api: apigwv2.HttpApi = server_api.api
+        self.server_api_url: str = server_api.url
+        self.server_api_read_only_policy: iam.ManagedPolicy = server_api.read_only_policy
+        self.server_api_full_access_policy: iam.ManagedPolicy = server_api.full_access_policy
 
         Tags.of(self).add("service", constants.SERVICE_NAME)
         Tags.of(self).add("parley:stage", stage)
@@ -206,3 +217,9 @@ class Parley(Construct):
                   description="Parley's DynamoDB table (retained with the stack unless removal_policy=DESTROY)")
         CfnOutput(self, "DashboardName", value=self.dashboard.dashboard_name,
                   description="The CloudWatch dashboard of this Parley deployment")
+        CfnOutput(self, "ServerApiUrl", value=self.server_api_url,
+                  description="The server API for the host app's backend (IAM, SigV4): docs/server-api.md")
+        CfnOutput(self, "ServerApiReadOnlyPolicyArn", value=self.server_api_read_only_policy.managed_policy_arn,
+                  description="Attach to a role that may read the server API (GET routes, the audit log)")
+        CfnOutput(self, "ServerApiFullAccessPolicyArn", value=self.server_api_full_access_policy.managed_policy_arn,
+                  description="Attach to the role of the backend that calls the server API (every route)")

@@ -48,13 +48,15 @@ def test_two_instances_share_one_stack_without_a_fixed_physical_name(host_app: S
     # the names they do have (API, dashboard) differ
     apis = [a["Properties"]["Name"] for a in host_app.of_type("AWS::ApiGatewayV2::Api").values()]
     dashboards = [d["Properties"]["DashboardName"] for d in host_app.of_type("AWS::CloudWatch::Dashboard").values()]
-    assert sorted(apis) == ["parley-ChatHost-dev", "parley-ChatHost-prod"]
+    assert sorted(apis) == ["parley-ChatHost-dev", "parley-ChatHost-dev-server", "parley-ChatHost-prod",
+                            "parley-ChatHost-prod-server"]
     assert sorted(dashboards) == ["ChatHost-dev", "ChatHost-prod"]
 
 
 def test_the_stage_prop_names_the_api_stage_and_the_metrics_deployment(host_app: Synth) -> None:
     for instance, stage in ((DEV, "dev"), (PROD, "prod")):
-        (api_stage,) = of(host_app, instance, "AWS::ApiGatewayV2::Stage").values()
+        (api_stage,) = [s for k, s in of(host_app, instance, "AWS::ApiGatewayV2::Stage").items()
+                        if "ServerApi" not in k]
         assert api_stage["Properties"]["StageName"] == stage
         assert {env(f)["PARLEY_DEPLOYMENT"] for f in functions(host_app, instance).values()
                 if "PARLEY_DEPLOYMENT" in env(f)} == {f"ChatHost-{stage}"}

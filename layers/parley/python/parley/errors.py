@@ -216,12 +216,6 @@ class RouteNotFoundError(ParleyError):
     http_status = 404
 
 
-class InvalidSenderError(ParleyError):
-    """Server API: a system message's sender is the system or a bot named by 1-64 letters, digits, ``-`` or ``_``."""
-
-    code = "invalid_sender"
-
-
 class JobNotFoundError(ParleyError):
     """Server API: this user has no erasure (or export) job: none was started, or it finished over 30 days ago."""
 

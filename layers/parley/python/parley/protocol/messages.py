@@ -130,12 +130,17 @@ class AckFrame(Outbound):
     ref: str | None = None
 
 
+# A message's sender: a user, or (a system message, posted through the server API) the app itself or one of its
+# bots; "#" is in no user id, so the two never collide (docs/protocol.md, "System messages").
+SENDER = "A user id; or `#system` (the app) or `#bot:<name>` (one of its bots) for a system message."
+
+
 class MessageFrame(MessageExtras):
     type: Literal["message"] = "message"
     conversation_id: str
     seq: int
     message_id: str
-    sender_id: str
+    sender_id: str = Field(description=SENDER)
     sent_at: int
     client_msg_id: str
     body: MessageBody | None = None  # absent: deleted
@@ -215,7 +220,7 @@ class CompactMessageFrame(MessageExtras):
     t: Literal["msg"] = "msg"
     c: str  # conversationId
     s: int  # seq
-    f: str  # senderId
+    f: str = Field(description=SENDER)  # senderId
     at: int  # sentAt
     r: str | None = None  # clientMsgId: in history, on the caller's own messages only
     b: MessageBody | None = None  # body (absent: deleted)
