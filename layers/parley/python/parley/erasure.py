@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 
 from parley import table
-from parley.attachments import SERVED_PREFIX, THUMBNAIL_PREFIX, UPLOAD_PREFIX, uploader_segment
+from parley.attachments import EXPORT_PREFIX, SERVED_PREFIX, THUMBNAIL_PREFIX, UPLOAD_PREFIX, uploader_segment
 from parley.clock import Clock, now_ms
 from parley.errors import ConversationNotFoundError, NotMemberError, StaleConnectionError
 from parley.groups import GroupOutcome, GroupService
@@ -44,7 +44,6 @@ from parley.ports import (
 PHASES = ("connections", "devices", "blocks", "conversations", "left", "account", "announce")
 # The two walks of the user's conversations: the groups and direct conversations they are in, then those they left.
 SOURCES = {"conversations": table.MEMBER_PREFIX, "left": table.LEFT_PREFIX}
-EXPORT_PREFIX = "exports/"
 _LIST_MAX = 1000  # object keys listed (and deleted) per call
 _WRITERS = 16  # entry writes in flight at once within a batch
 

@@ -402,7 +402,8 @@ class UserDataStore(ABC):
 
     @abstractmethod
     def scrub_change(self, entry: Message, user_id: str, *, placeholder: bool) -> None:
-        """Remove an edit's text from the user's change entry (and with ``placeholder``, its author)."""
+        """Remove an edit's text from the user's change entry (and with ``placeholder``, its author and the user's
+        recent-sender position)."""
 
     @abstractmethod
     def forget_position(self, conversation_id: str, seq: int, user_id: str) -> None:
