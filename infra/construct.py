@@ -126,10 +126,13 @@ class Parley(Construct):
         moderation_ = Moderation(self, "Moderation", config=moderation, runtime=runtime)
         attachments_ = Attachments(self, "Attachments", config=attachments, allowed_origins=auth.allowed_origins,
                                    removal_policy=removal_policy)
-        delivery, jobs = Delivery(self, "Delivery"), Jobs(self, "Jobs", worker_timeout=NEEDS[routes.SERVER_API].timeout)
+        delivery = Delivery(self, "Delivery")
         self.functions = Functions(
             self, "Functions", table=storage.table, auth=self.auth, stage=api.stage, events=events, push=push_,
-            moderation=moderation_, attachments=attachments_, delivery=delivery, jobs=jobs,
+            moderation=moderation_, attachments=attachments_, delivery=delivery,
+            # erasure and export batches; one dead-letter queue with the delivery queue's: fewer resources
+            jobs=Jobs(self, "Jobs", worker_timeout=NEEDS[routes.SERVER_API].timeout,
+                      dead_letter_queue=delivery.dead_letter_queue),
             concurrency=concurrency or ConcurrencyConfig(),
             tuned_settings={**tuned, "PARLEY_DEPLOYMENT": self.deployment}, runtime=runtime)
         api.add_routes(self.functions)
@@ -139,7 +142,7 @@ class Parley(Construct):
         self.monitoring = Monitoring(
             self, "Monitoring", functions=[*self.functions.by_name.values(), *moderation_.functions], api=api.api,
             dead_letter_queues=[push_.dead_letter_queue, attachments_.dead_letter_queue,
-                                delivery.dead_letter_queue, jobs.dead_letter_queue],
+                                delivery.dead_letter_queue],
             deployment=self.deployment, alarm_topic=alarm_topic, alarm_email=alarm_email,
             removal_policy=removal_policy)
 
@@ -155,8 +158,7 @@ class Parley(Construct):
         self.moderation_topic: sns.Topic = events.moderation
         self.token_secret: secretsmanager.Secret | None = self.auth.secret
         self.notifier_dead_letter_queue: sqs.Queue = push_.dead_letter_queue
-        self.delivery_dead_letter_queue, self.jobs_dead_letter_queue = (delivery.dead_letter_queue,
-                                                                        jobs.dead_letter_queue)
+        self.delivery_dead_letter_queue: sqs.Queue = delivery.dead_letter_queue  # the jobs queue's too
         self.thumbnails_dead_letter_queue: sqs.Queue = attachments_.dead_letter_queue
         self.alarm_topic: sns.ITopic | None = self.monitoring.alarm_topic
         self.alarms: list[cloudwatch.Alarm] = self.monitoring.alarms
@@ -209,11 +211,8 @@ class Parley(Construct):
         CfnOutput(self, "NotifierDeadLetterQueueUrl", value=self.notifier_dead_letter_queue.queue_url,
                   description="Unread events the push notifier failed on after its retries (kept 14 days)")
         CfnOutput(self, "DeliveryDeadLetterQueueUrl", value=self.delivery_dead_letter_queue.queue_url,
-                  description="Deliveries of stored messages that failed every attempt (kept 14 days): redrive "
-                              "them to the delivery queue once the cause is fixed")
-        CfnOutput(self, "JobsDeadLetterQueueUrl", value=self.jobs_dead_letter_queue.queue_url,
-                  description="Erasure and export batches that failed every attempt (kept 14 days): POST the "
-                              "user's job again once the cause is fixed")
+                  description="Deliveries of stored messages, and erasure or export batches, that failed every "
+                              "attempt (kept 14 days): redrive them to their source queues once the cause is fixed")
         CfnOutput(self, "ThumbnailsDeadLetterQueueUrl", value=self.thumbnails_dead_letter_queue.queue_url,
                   description="Upload events the thumbnail maker failed on after its retries (kept 14 days)")
         CfnOutput(self, "UploadsBucketName", value=self.uploads_bucket.bucket_name,

@@ -1,7 +1,8 @@
 """The jobs queue (docs/server-api.md, "Erasure and export"): a user's erasure or export runs as bounded batches,
 each handing the next to this queue; the server API function consumes it (the same function, dispatching on the
-event's shape: no function of its own). A batch that fails every attempt parks its ticket in the dead-letter
-queue (an alarm watches it, see Monitoring); ``POST`` on the job's path hands the job on again."""
+event's shape: no function of its own). A batch that fails every attempt parks its ticket in the delivery queue's
+dead-letter queue, shared to keep the resources per instance few (its alarm watches both; a redrive returns each
+message to the queue it came from); ``POST`` on the job's path hands the job on again."""
 
 from __future__ import annotations
 
@@ -15,14 +16,10 @@ from infra import constants
 
 
 class Jobs(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, worker_timeout: Duration) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, worker_timeout: Duration,
+                 dead_letter_queue: sqs.IQueue) -> None:
         super().__init__(scope, construct_id)
-        self.dead_letter_queue = sqs.Queue(
-            self, "JobsDeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=constants.DEAD_LETTER_RETENTION,
-        )
+        self.dead_letter_queue = dead_letter_queue
         self.queue = sqs.Queue(
             self, "JobsQueue",
             encryption=sqs.QueueEncryption.SQS_MANAGED,

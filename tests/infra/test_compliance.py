@@ -25,6 +25,8 @@ ACKNOWLEDGED_RULES = {
     "AwsSolutions-IAM5[Resource::<UploadsBucket.Arn>/u/*]",
     "AwsSolutions-IAM5[Resource::<UploadsBucket.Arn>/p/*]",
     "AwsSolutions-IAM5[Resource::<UploadsBucket.Arn>/t/*]",
+    # users' data exports are named exports/<user key>/<job id>/... by the server API's export job
+    "AwsSolutions-IAM5[Resource::<UploadsBucket.Arn>/exports/*]",
 }
 # With push: SNS names device endpoints endpoint/<PLATFORM>/<APP>/<uuid>, one wildcard per application.
 PUSH_ENDPOINT_RULES = {

@@ -1,6 +1,7 @@
 """The jobs queue (docs/server-api.md, "Erasure and export"): only the server API function starts jobs and runs
 their batches, one ticket per invocation; a ticket failing every attempt is kept in a dead-letter queue with an
-alarm. The function may do what erasure and export need and no more."""
+alarm (the delivery queue's: one for both keeps the resources per instance few). The function may do what
+erasure and export need and no more."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from tests.infra.synthesis import Synth
 
 pytestmark = pytest.mark.infra
 
-QUEUE, DEAD_LETTERS = "Jobs/JobsQueue", "Jobs/JobsDeadLetterQueue"
+QUEUE, DEAD_LETTERS = "Jobs/JobsQueue", "Delivery/DeliveryDeadLetterQueue"  # one dead-letter queue for both
 
 
 def test_only_the_server_api_sends_and_takes_tickets_one_per_invocation(synth: Synth) -> None:
@@ -38,7 +39,7 @@ def test_a_ticket_failing_every_attempt_is_kept_and_raises_an_alarm(synth: Synth
     alarms = [a["Properties"] for a in synth.of_type("AWS::CloudWatch::Alarm").values()
               if {"Name": "QueueName", "Value": name} in a["Properties"].get("Dimensions", [])]
     assert [a["MetricName"] for a in alarms] == ["ApproximateNumberOfMessagesVisible"]
-    assert "JobsDeadLetterQueueUrl" in synth.template_json["Outputs"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": [synth.logical_id(DEAD_LETTERS), "Arn"]}
 
 
 def test_the_server_api_may_delete_files_and_write_exports_under_their_prefixes_only(synth: Synth) -> None:

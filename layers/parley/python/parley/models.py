@@ -456,7 +456,7 @@ class Job(BaseModel):
     """A user's erasure or export (``parley.jobs``): asynchronous, in bounded batches, each ending with a checkpoint
     of where the job stands, so that a batch cut short is done again from there (every step is idempotent)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     kind: JobKind
     user_id: str
@@ -480,7 +480,7 @@ class Job(BaseModel):
 class JobTicket(BaseModel):
     """What the jobs queue carries: which job's next batch to run."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     kind: JobKind
     user_id: str
