@@ -119,7 +119,7 @@ def _batch_wait_ms(calls: list[Any]) -> float:
 
 
 def run(*, messages: int = 100_000, conversations: int = 10, mode: str = "tombstone",
-        batch_items: int = 500) -> ErasureFigures:
+        batch_items: int = 200) -> ErasureFigures:
     meter = Meter(moto_items())
     env = {**BASE_ENV, "PARLEY_ERASURE_MESSAGES": mode, "PARLEY_JOB_BATCH_ITEMS": str(batch_items),
            "PARLEY_UPLOADS_BUCKET": None, "PARLEY_CALLBACK_URL": None, "PARLEY_MODERATION_TOPIC_ARN": None}
@@ -196,7 +196,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--conversations", type=int, default=10)
     parser.add_argument("--mode", choices=["tombstone", "delete"], action="append")
-    parser.add_argument("--batch-items", type=int, default=500)
+    parser.add_argument("--batch-items", type=int, default=200)
     args = parser.parse_args()
     started = time.monotonic()
     rows = [run(messages=args.messages, conversations=args.conversations, mode=mode, batch_items=args.batch_items)
