@@ -23,12 +23,13 @@ ENTRY_POINTS = {
     "cli token": ["-m", "local.cli", "token", "alice"],
     "cli chat": ["-m", "local.cli", "chat", "--as", "alice", "--to", "bob"],
     "cli pushes": ["-m", "local.cli", "pushes"],
+    "cli admin": ["-m", "local.cli", "admin", "audit"],
 }
 
 
 def run(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, "PARLEY_LOCAL_WS_PORT": "0", "PARLEY_LOCAL_CONNECTIONS_PORT": "0",
-                   "PARLEY_LOCAL_MOTO_PORT": "0", **env}
+                   "PARLEY_LOCAL_MOTO_PORT": "0", "PARLEY_LOCAL_SERVER_API_PORT": "0", **env}
     return subprocess.run([sys.executable, *args], cwd=ROOT, env=environment, capture_output=True, text=True,
                           timeout=90, check=False)
 

@@ -27,6 +27,14 @@ ACKNOWLEDGED_RULES = {
     "AwsSolutions-IAM5[Resource::<UploadsBucket.Arn>/t/*]",
     # users' data exports are named exports/<user key>/<job id>/... by the server API's export job
     "AwsSolutions-IAM5[Resource::<UploadsBucket.Arn>/exports/*]",
+    # @connections/<connection id>: known at runtime
+    "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<WebSocketApi>/"
+    f"{constants.STAGE_NAME}/*/@connections/*]",
+    # the server API's read-only and full policies: every path (ids are in paths), GET only or every method
+    "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<ServerApi>/"
+    "$default/GET/*]",
+    "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<ServerApi>/"
+    "$default/*/*]",
 }
 # With push: SNS names device endpoints endpoint/<PLATFORM>/<APP>/<uuid>, one wildcard per application.
 PUSH_ENDPOINT_RULES = {
@@ -41,14 +49,12 @@ def any_synth(request: pytest.FixtureRequest) -> Synth:
 
 
 def acknowledged_rules(synth: Synth) -> set[str]:
-    """Every acknowledged rule but the @connections wildcard (its ARN names the API's logical id), with the
-    uploads bucket's logical id as ``UploadsBucket``."""
+    """Every acknowledged rule, with the uploads bucket's logical id as ``UploadsBucket``, and the APIs' (the
+    @connections wildcard's, the server API policies') as ``WebSocketApi`` and ``ServerApi``."""
     bucket = synth.logical_id("Attachments/Uploads")
-    rules = {finding["ruleName"].replace(f"<{bucket}.", "<UploadsBucket.")
-             for finding in synth.nag_report["suppressedViolations"]}
-    (connections,) = [r for r in rules if r.startswith("AwsSolutions-IAM5[Resource::arn:<")]
-    assert connections.endswith(f"/{constants.STAGE_NAME}/*/@connections/*]")
-    return rules - {connections}
+    websocket, server = synth.logical_id("WebSocket/Api"), synth.logical_id("ServerApi/Api")
+    return {finding["ruleName"].replace(f"<{bucket}.", "<UploadsBucket.").replace(f"<{websocket}>", "<WebSocketApi>")
+            .replace(f"<{server}>", "<ServerApi>") for finding in synth.nag_report["suppressedViolations"]}
 
 
 def test_cdk_nag_reports_no_unacknowledged_finding(any_synth: Synth) -> None:
