@@ -2,13 +2,14 @@
 attachments, delivered as a time-limited download link. A job (``parley.jobs``) in bounded batches:
 
 * ``conversations`` and ``left`` -- each conversation they belong to, then each they left: a page of its stream per
-  batch, their messages (and, on the first page, the conversation, their membership and their reports there)
-  written to a part file named after the batch's step, so that a batch done twice writes the same part again.
+  batch (``READ_FACTOR`` times the erasure's, since nothing is written per entry), their messages (and, on the
+  first page, the conversation, their membership and their reports there) written to a part file named after the
+  batch's step, so that a batch done twice writes the same part again.
 * ``assemble`` -- their profile, preferences, devices (platform and registration time: no token, no endpoint) and
   the users they blocked, with every part, into ``export.json``; the parts are deleted and the file presigned.
 
 The files live under ``exports/<user key>/<job id>/`` in the uploads bucket, whose lifecycle rule deletes them
-after a few days (docs/server-api.md, "Erasure and export"). Erasure deletes them at once.
+after 7 days (docs/server-api.md, "Erasure and export"). Erasure deletes them at once.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from parley.models import Job, JobKind, JobStatus, Message
 from parley.ports import BlockStore, ConversationStore, ObjectStore, ProfileStore, UserDataStore
 
 PHASES = ("conversations", "left", "assemble")
+# An export batch writes one part file, never an item per entry: it reads this many times the erasure's entries, so
+# that a user with 100,000 messages has about a hundred parts for ``assemble`` to read.
+READ_FACTOR = 5
 JSON = "application/json"
 EXPORT_VERSION = 1
 
@@ -58,7 +62,7 @@ class ExportWork:
         self._profiles = profiles
         self._blocks = blocks
         self._objects = objects
-        self._batch = batch_items
+        self._batch = batch_items * READ_FACTOR
         self._url_ttl = url_ttl_seconds
         self._clock = clock
 
