@@ -42,6 +42,9 @@ class Needs:
     """What one handler does with AWS, and so what its function may do."""
 
     table: TableAccess = TableAccess.NONE
+    # Queries the table's one secondary index (parley.table.INDEX): reports, audit, bans. Granted on that index
+    # by name, not on index/*.
+    queries_index: bool = False
     # Writes its own per-user rate-limit buckets (THROTTLE# items) although it only reads chat data.
     rate_limited: bool = False
     # Posts frames to connections: gets the callback URL and ManageConnections. Delivering also prunes
@@ -258,15 +261,21 @@ class Functions(Construct):
     def _grant(self, function: lambda_.Function, needs: Needs) -> None:
         if needs.delivers and needs.table is not TableAccess.READ_WRITE:
             raise ValueError(f"{function.node.id}: delivering prunes stale connections, so it needs READ_WRITE")
+        # On the table's own ARN: Table.grant would add index/* as soon as the table has an index.
         if needs.table is TableAccess.READ_WRITE:
-            self._grant_table(function, *TABLE_READS, *TABLE_WRITES)
+            iam.Grant.add_to_principal(grantee=function, actions=[*TABLE_READS, *TABLE_WRITES],
+                                       resource_arns=[self._table.table_arn])
         elif needs.table is TableAccess.READ:
-            self._grant_table(function, *TABLE_READS)
+            iam.Grant.add_to_principal(grantee=function, actions=list(TABLE_READS),
+                                       resource_arns=[self._table.table_arn])
             if needs.rate_limited:
                 # Writes limited to the caller's rate-limit buckets: every other item stays read-only.
                 iam.Grant.add_to_principal(
                     grantee=function, actions=["dynamodb:UpdateItem"], resource_arns=[self._table.table_arn],
                     conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [THROTTLE_KEYS]}})
+        if needs.queries_index:
+            iam.Grant.add_to_principal(grantee=function, actions=["dynamodb:Query"],
+                                       resource_arns=[f"{self._table.table_arn}/index/{TABLE.index.name}"])
         if needs.delivers:
             self._stage.grant_management_api_access(function)
             compliance.acknowledge(
@@ -285,12 +294,6 @@ class Functions(Construct):
             self._moderation.grant_review(function)
         self._push.grant(function, needs.push)
         self._attachments.grant(function, needs.attachments)
-
-    def _grant_table(self, function: lambda_.Function, *actions: str) -> None:
-        """``actions`` on the table and its one index, named (``table.grant`` would add ``index/*``, a
-        wildcard cdk-nag flags on every function, and more than the table has)."""
-        iam.Grant.add_to_principal(grantee=function, actions=list(actions), resource_arns=[
-            self._table.table_arn, f"{self._table.table_arn}/index/{TABLE.index.name}"])
 
     def _function(self, name: str, needs: Needs, environment: Mapping[str, str], *,
                   extra_layers: Sequence[lambda_.ILayerVersion] = ()) -> lambda_.Function:

@@ -27,7 +27,14 @@ from parley import routes
 from parley.models import DeliveryJob
 from parley.stores import moderation_lambda
 from tests.integration.conftest import token
-from tests.support.events import authorizer_event, connect_event, disconnect_event, message_event, sqs_record
+from tests.support.events import (
+    authorizer_event,
+    connect_event,
+    disconnect_event,
+    http_api_event,
+    message_event,
+    sqs_record,
+)
 from tests.support.handlers import frame
 from tests.support.json_endpoint import JsonEndpoint, json_endpoint
 from tests.support.tracing import HANDLER_SUBSEGMENT, TracedLambdas, lambda_tracing, parley_log
@@ -196,6 +203,15 @@ def chat_through_every_function(lambdas: TracedLambdas, queue: str, hook: JsonEn
     broken = json.dumps({k: v for k, v in event.items() if k != "seq"})
     with pytest.raises(ValidationError):  # Lambda retries it, then parks it in the dead-letter queue
         lambdas.invoke(routes.NOTIFIER, sns_event(notification, broken))
+
+    # the server API: a system message with the marker, a refused one quoting it, and the audit log read
+    posted = lambdas.invoke(routes.SERVER_API, http_api_event(
+        "POST", f"/v1/conversations/{group}/messages", {"clientMsgId": "sys1", "text": f"notice {MARKER}"}))
+    assert posted["statusCode"] == 200, posted
+    refused_post = lambdas.invoke(routes.SERVER_API, http_api_event(
+        "POST", f"/v1/conversations/{group}/messages", {"clientMsgId": "sys2", "text": MARKER, "extra": MARKER}))
+    assert refused_post["statusCode"] == 400
+    assert lambdas.invoke(routes.SERVER_API, http_api_event("GET", "/v1/audit"))["statusCode"] == 200
 
     # the deliver function finishing a delivery handed off by send: the marker is in the stored message
     job = DeliveryJob(conversation_id=group, seq=1, live=("bob",), unread=("carol",))
