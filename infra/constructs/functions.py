@@ -110,10 +110,10 @@ NEEDS: Mapping[str, Needs] = {
     routes.NOTIFIER: Needs(TableAccess.READ_WRITE, consumes_unread_events=True, push=PushAccess.DELIVER,
                            timeout=constants.NOTIFIER_TIMEOUT),
     # The server API (not a socket route): conversations, group changes and system messages (stored and
-    # delivered like a member's, handing off what it cannot finish), its audit log.
+    # delivered like a member's, handing off what it cannot finish), its audit log (read by target on the index).
     # Also runs erasure and export jobs (docs/server-api.md, "Erasure and export"): deletes a user's device
     # endpoints and files, writes and signs exports, publishes user.erased on the moderation topic.
-    routes.SERVER_API: Needs(TableAccess.READ_WRITE, delivers=True, publishes_unread_events=True,
+    routes.SERVER_API: Needs(TableAccess.READ_WRITE, queries_index=True, delivers=True, publishes_unread_events=True,
                              hands_off_delivery=True, timeout=constants.SEND_TIMEOUT, runs_jobs=True,
                              publishes_reports=True, push=PushAccess.ERASE,
                              attachments=AttachmentAccess.USER_DATA),
