@@ -76,6 +76,8 @@ DEAD_LETTER_RETENTION = Duration.days(14)  # SQS's maximum: two weekends to noti
 DELIVER_TIMEOUT = Duration.seconds(30)
 DELIVERY_ATTEMPTS = 5
 DELIVERY_BATCH_SIZE = 10
+# The jobs queue (erasure and export batches): a ticket is tried this many times before its dead-letter queue.
+JOB_ATTEMPTS = 5
 
 # The thumbnail maker decodes photos: a 12-megapixel one is about 40 MB of pixels per copy, and it makes a
 # few copies. 1 GB also buys Lambda more CPU, so a photo is ready in about a second.
@@ -121,6 +123,7 @@ UNRESERVED_CONCURRENCY_MINIMUM = 100
 # --- Attachments bucket (docs/attachments.md) ---
 # Uploads never sent, with their copies, still carry parley-state=pending: deleted after a day.
 PENDING_UPLOAD_EXPIRY = Duration.days(1)
+EXPORT_EXPIRY = Duration.days(7)  # a user's data export (docs/server-api.md, "Erasure and export")
 # Presigned POSTs are single requests; this only clears what an interrupted multipart upload would leave.
 INCOMPLETE_MULTIPART_UPLOAD_EXPIRY = Duration.days(1)
 # Server access logs hold requesters' IP addresses: kept long enough to look into an abuse report.

@@ -33,7 +33,8 @@ from infra.constructs.attachments import Attachments
 from infra.constructs.auth import Auth
 from infra.constructs.delivery import Delivery
 from infra.constructs.events import Events
-from infra.constructs.functions import Functions
+from infra.constructs.functions import NEEDS, Functions
+from infra.constructs.jobs import Jobs
 from infra.constructs.moderation import Moderation
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.push import Push
@@ -129,6 +130,9 @@ class Parley(Construct):
         self.functions = Functions(
             self, "Functions", table=storage.table, auth=self.auth, stage=api.stage, events=events, push=push_,
             moderation=moderation_, attachments=attachments_, delivery=delivery,
+            # erasure and export batches; one dead-letter queue with the delivery queue's: fewer resources
+            jobs=Jobs(self, "Jobs", worker_timeout=NEEDS[routes.SERVER_API].timeout,
+                      dead_letter_queue=delivery.dead_letter_queue),
             concurrency=concurrency or ConcurrencyConfig(),
             tuned_settings={**tuned, "PARLEY_DEPLOYMENT": self.deployment}, runtime=runtime)
         api.add_routes(self.functions)
@@ -154,7 +158,7 @@ class Parley(Construct):
         self.moderation_topic: sns.Topic = events.moderation
         self.token_secret: secretsmanager.Secret | None = self.auth.secret
         self.notifier_dead_letter_queue: sqs.Queue = push_.dead_letter_queue
-        self.delivery_dead_letter_queue: sqs.Queue = delivery.dead_letter_queue
+        self.delivery_dead_letter_queue: sqs.Queue = delivery.dead_letter_queue  # the jobs queue's too
         self.thumbnails_dead_letter_queue: sqs.Queue = attachments_.dead_letter_queue
         self.alarm_topic: sns.ITopic | None = self.monitoring.alarm_topic
         self.alarms: list[cloudwatch.Alarm] = self.monitoring.alarms
@@ -209,8 +213,8 @@ class Parley(Construct):
         CfnOutput(self, "NotifierDeadLetterQueueUrl", value=self.notifier_dead_letter_queue.queue_url,
                   description="Unread events the push notifier failed on after its retries (kept 14 days)")
         CfnOutput(self, "DeliveryDeadLetterQueueUrl", value=self.delivery_dead_letter_queue.queue_url,
-                  description="Deliveries of stored messages that failed every attempt (kept 14 days): redrive "
-                              "them to the delivery queue once the cause is fixed")
+                  description="Deliveries of stored messages, and erasure or export batches, that failed every "
+                              "attempt (kept 14 days): redrive them to their source queues once the cause is fixed")
         CfnOutput(self, "ThumbnailsDeadLetterQueueUrl", value=self.thumbnails_dead_letter_queue.queue_url,
                   description="Upload events the thumbnail maker failed on after its retries (kept 14 days)")
         CfnOutput(self, "UploadsBucketName", value=self.uploads_bucket.bucket_name,

@@ -151,6 +151,36 @@ def _delete(admin: ParleyAdmin, a: argparse.Namespace) -> Any:
     return admin.delete_message(a.conversation_id, a.seq)
 
 
+# -- erasure and export (docs/server-api.md, "Erasure and export") -------------------------------------
+
+def _wait(p: argparse.ArgumentParser) -> argparse.Action:
+    return p.add_argument("--wait", action="store_true", help="poll until the job is done, then print it")
+
+
+@command("erase", "erase everything Parley holds about a user (GDPR): starts the job, or shows the running one",
+         lambda p: (p.add_argument("user_id"), _wait(p)))
+def _erase(admin: ParleyAdmin, a: argparse.Namespace) -> Any:
+    job = admin.erase_user(a.user_id)
+    return admin.wait_for_job(a.user_id, "erasure") if a.wait else job
+
+
+@command("erasure", "the status of a user's erasure", lambda p: p.add_argument("user_id"))
+def _erasure(admin: ParleyAdmin, a: argparse.Namespace) -> Any:
+    return admin.erasure_status(a.user_id)
+
+
+@command("export", "export a user's data as JSON (GDPR): starts the job; once done, its status has downloadUrl",
+         lambda p: (p.add_argument("user_id"), _wait(p)))
+def _export(admin: ParleyAdmin, a: argparse.Namespace) -> Any:
+    job = admin.export_user(a.user_id)
+    return admin.wait_for_job(a.user_id, "export") if a.wait else job
+
+
+@command("export-status", "the status of a user's export, and its link once done", lambda p: p.add_argument("user_id"))
+def _export_status(admin: ParleyAdmin, a: argparse.Namespace) -> Any:
+    return admin.export_status(a.user_id)
+
+
 def add_parser(commands: Any) -> None:
     """``parley admin``'s sub-commands, under ``parley``'s parser."""
     admin = commands.add_parser("admin", help="call the server API (local stack by default)",

@@ -70,6 +70,7 @@ class Resources:
     topics: Topics | None = None
     notifier_queue: Queue | None = None  # unread-events topic -> notifier
     delivery_queue: Queue | None = None  # what send hands off -> deliver
+    jobs_queue: Queue | None = None  # erasure and export batches -> the server API function's worker
     notifier_subscription: str | None = None
     push_applications: dict[str, str] = field(default_factory=dict)  # "apns" / "fcm" -> platform application ARN
 
@@ -235,9 +236,12 @@ class Stack:
         def delivery() -> None:
             found.delivery_queue = provision_work_queue(sqs, f"{prefix}-delivery", visibility_timeout=visibility)
 
+        def jobs() -> None:
+            found.jobs_queue = provision_work_queue(sqs, f"{prefix}-jobs", visibility_timeout=visibility)
+
         try:
             for part, make in (("uploads", uploads), ("event topics", topics), ("push applications", push),
-                               ("delivery queue", delivery)):
+                               ("delivery queue", delivery), ("jobs queue", jobs)):
                 self._optional(part, make)
         finally:
             for client in clients.values():
@@ -262,6 +266,8 @@ class Stack:
             wanted.append((r.notifier_queue, routes.NOTIFIER, sns_event(r.notifier_subscription)))
         if r.delivery_queue is not None:
             wanted.append((r.delivery_queue, routes.DELIVER, sqs_event(r.delivery_queue.arn, self.settings.region)))
+        if r.jobs_queue is not None:
+            wanted.append((r.jobs_queue, routes.SERVER_API, sqs_event(r.jobs_queue.arn, self.settings.region)))
         # Each its own client: a long poll must not wait for anybody's connection pool.
         return [QueueTrigger(aws_client("sqs", self.aws_endpoint, self.settings.region, fake_credentials,
                                         session=session, read_timeout=LONG_POLL_SECONDS + 10),
@@ -290,6 +296,7 @@ class Stack:
             "PARLEY_PUSH_APNS_APPLICATION_ARN": r.push_applications.get("apns"),
             "PARLEY_PUSH_FCM_APPLICATION_ARN": r.push_applications.get("fcm"),
             "PARLEY_DELIVERY_QUEUE_URL": r.delivery_queue.url if r.delivery_queue else None,
+            "PARLEY_JOBS_QUEUE_URL": r.jobs_queue.url if r.jobs_queue else None,
             "AWS_REGION": s.region,
             "AWS_DEFAULT_REGION": s.region,
             "AWS_ENDPOINT_URL": self.aws_endpoint,
@@ -417,6 +424,8 @@ def banner(stack: Stack) -> str:
         f"  Uploads         {uploads}",
         f"  Push            {push}",
         f"  Delivery queue  {delivery}",
+        "  Jobs queue      " + (f"'{s.resource_prefix}-jobs': erasure and export batches, run by the server API "
+                                "function" if r.jobs_queue else "off (erasure and export cannot run)"),
     ]
     if s.uses_moto and r.push_applications:
         lines.append(f"                  what was pushed: {py} -m local.cli pushes{moto_flag}")

@@ -120,6 +120,38 @@ class ParleyAdmin:
             body["lastSeq"] = last_seq
         return self.call("POST", f"/v1/conversations/{conversation_id}/messages", body=body)
 
+    # -- erasure and export (GDPR) --------------------------------------------------------------------
+
+    def erase_user(self, user_id: str) -> dict[str, Any]:
+        """Start the user's erasure (or get their running one): the job; it runs asynchronously."""
+        return self.call("POST", f"/v1/users/{user_id}/erasure")
+
+    def erasure_status(self, user_id: str) -> dict[str, Any]:
+        return self.call("GET", f"/v1/users/{user_id}/erasure")
+
+    def export_user(self, user_id: str) -> dict[str, Any]:
+        """Start an export of the user's data (or get their running one): the job; once ``done``, its status has
+        ``downloadUrl``."""
+        return self.call("POST", f"/v1/users/{user_id}/export")
+
+    def export_status(self, user_id: str) -> dict[str, Any]:
+        return self.call("GET", f"/v1/users/{user_id}/export")
+
+    def wait_for_job(self, user_id: str, kind: str, *, timeout_s: float = 300.0,
+                     poll_s: float = 1.0) -> dict[str, Any]:
+        """Poll the user's ``erasure`` or ``export`` job until it is done (TimeoutError after ``timeout_s``)."""
+        import time
+
+        deadline = time.monotonic() + timeout_s
+        status = self.erasure_status if kind == "erasure" else self.export_status
+        while True:
+            job = status(user_id)
+            if job.get("status") == "done":
+                return job
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the {kind} of {user_id} is still {job.get('phase')}")
+            time.sleep(poll_s)
+
     # -- audit ------------------------------------------------------------------------------------
 
     def audit(self, *, start: int | None = None, end: int | None = None, target: str | None = None,

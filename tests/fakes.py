@@ -651,6 +651,9 @@ class FakeObjectStore(ObjectStore):
         for key in keys:
             self.objects.pop(key, None)
 
+    def list_keys(self, prefix: str, limit: int) -> list[str]:
+        return sorted(k for k in self.objects if k.startswith(prefix))[:limit]
+
 
 class FakeUploadRecordStore(UploadRecordStore):
     def __init__(self) -> None:

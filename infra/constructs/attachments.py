@@ -18,7 +18,7 @@ from constructs import Construct
 
 from infra import compliance, constants
 from infra.context import AttachmentsConfig
-from parley.attachments import PENDING, SERVED_PREFIX, THUMBNAIL_PREFIX, UPLOAD_PREFIX
+from parley.attachments import EXPORT_PREFIX, PENDING, SERVED_PREFIX, THUMBNAIL_PREFIX, UPLOAD_PREFIX
 
 # cdk.json does not set this feature flag; without it CDK lets S3 deliver access logs through the legacy
 # LogDeliveryWrite ACL, which needs ACLs enabled on the log bucket. With it: a bucket policy, ACLs off.
@@ -37,9 +37,13 @@ class AttachmentAccess(Enum):
     PROCESS = "process"
     # edit/delete/react: a deleted message's upload, served copy and thumbnail are deleted.
     DISCARD = "discard"
+    # the server API's erasure and export jobs: lists and deletes a user's uploads and copies; writes, reads and
+    # signs the export files (exports/), which a lifecycle rule expires.
+    USER_DATA = "user_data"
 
 
 _UPLOADS, _SERVED, _THUMBNAILS = (f"{prefix}*" for prefix in (UPLOAD_PREFIX, SERVED_PREFIX, THUMBNAIL_PREFIX))
+_EXPORTS = f"{EXPORT_PREFIX}*"
 
 # access -> (actions, object key patterns). Tagging an object is s3:PutObjectTagging, also when the tags
 # come with the upload (a POST's `tagging` field, a PutObject's Tagging header).
@@ -67,6 +71,11 @@ _OBJECT_GRANTS: dict[AttachmentAccess, list[tuple[list[str], list[str]]]] = {
     AttachmentAccess.DISCARD: [
         (["s3:DeleteObject"], [_UPLOADS, _SERVED, _THUMBNAILS]),
     ],
+    AttachmentAccess.USER_DATA: [
+        (["s3:DeleteObject"], [_UPLOADS, _SERVED, _THUMBNAILS, _EXPORTS]),
+        (["s3:GetObject"], [_UPLOADS, _EXPORTS]),  # the export links its attachments and itself
+        (["s3:PutObject"], [_EXPORTS]),
+    ],
 }
 
 _WILDCARD_REASONS = {
@@ -77,6 +86,8 @@ _WILDCARD_REASONS = {
              "only be named by prefix; download URLs are signed for members of that conversation only.",
     _THUMBNAILS: "Thumbnails are named t/<conversation>/<uploader>/<random id>.webp after their upload, so they "
                  "can only be named by prefix; download URLs are signed for members of that conversation only.",
+    _EXPORTS: "Export files are named exports/<user key>/<job id>/... by the server API's export job, so they can "
+              "only be named by prefix; only the IAM-authorized server API signs links to them.",
 }
 
 
@@ -172,6 +183,8 @@ class Attachments(Construct):
             s3.LifecycleRule(id="expire-unsent-uploads", tag_filters=dict(PENDING),
                              expiration=constants.PENDING_UPLOAD_EXPIRY),
         ]
+        # Export files (the server API's GDPR export) are kept a few days, then deleted.
+        rules.append(s3.LifecycleRule(id="expire-exports", prefix=EXPORT_PREFIX, expiration=constants.EXPORT_EXPIRY))
         if config.retention_days is not None:
             rules.append(s3.LifecycleRule(id="expire-attachments",
                                           expiration=Duration.days(config.retention_days)))
@@ -206,10 +219,11 @@ class Attachments(Construct):
             iam.Grant.add_to_principal(grantee=function, actions=actions,
                                        resource_arns=[self.bucket.arn_for_objects(p) for p in key_patterns])
             patterns.update(key_patterns)
-        if access is AttachmentAccess.LINK:
+        if access in (AttachmentAccess.LINK, AttachmentAccess.USER_DATA):
             # Without s3:ListBucket, S3 answers a HEAD of a missing object 403 instead of 404, and send could
             # not tell a client's wrong key (attachment_not_found) from a real failure. Listing reveals only
-            # key names, which send can already read in the table's upload records.
+            # key names, which send can already read in the table's upload records. Erasure and export list a
+            # user's uploads by prefix.
             iam.Grant.add_to_principal(grantee=function, actions=["s3:ListBucket"],
                                        resource_arns=[self.bucket.bucket_arn])
         for pattern in sorted(patterns):

@@ -21,6 +21,7 @@ from infra.constructs.attachments import AttachmentAccess, Attachments
 from infra.constructs.auth import Auth
 from infra.constructs.delivery import Delivery
 from infra.constructs.events import Events
+from infra.constructs.jobs import Jobs
 from infra.constructs.moderation import Moderation
 from infra.constructs.push import Push, PushAccess
 from infra.constructs.runtime import ARCHITECTURE, DEFAULT_RUNTIME, RUNTIME, RuntimeOptions, lambda_function
@@ -63,6 +64,8 @@ class Needs:
     publishes_events: bool = False
     # Has each message reviewed by the moderation hook, when the deployment has one.
     reviews_messages: bool = False
+    # Starts erasure and export jobs and runs their batches, fed by the jobs queue (the server API).
+    runs_jobs: bool = False
     # What it does with SNS platform endpoints, when the deployment has push platform applications.
     push: PushAccess = PushAccess.NONE
     # What it does with the attachments bucket; PROCESS also brings the imaging layer (Pillow, pillow-heif).
@@ -112,10 +115,12 @@ NEEDS: Mapping[str, Needs] = {
     # delivered like a member's, handing off what it cannot finish), its audit log, reports and bans (read on the
     # index); moderation: bans close connections (DeleteConnection), a delete for everyone deletes the message's
     # files, and both publish their events (user.banned, message.deleted, conversation.created, member.*) to
-    # the moderation topic.
+    # the moderation topic. Also runs erasure and export jobs (docs/server-api.md, "Erasure and export"):
+    # deletes a user's device endpoints and files (USER_DATA includes DISCARD's deletes), writes and signs
+    # exports, publishes user.erased.
     routes.SERVER_API: Needs(TableAccess.READ_WRITE, queries_index=True, delivers=True, publishes_unread_events=True,
-                             hands_off_delivery=True, publishes_events=True, attachments=AttachmentAccess.DISCARD,
-                             timeout=constants.SEND_TIMEOUT),
+                             hands_off_delivery=True, publishes_events=True, runs_jobs=True, push=PushAccess.ERASE,
+                             attachments=AttachmentAccess.USER_DATA, timeout=constants.SEND_TIMEOUT),
     "default": Needs(),
     routes.AUTHORIZER: Needs(),  # reads the token secret only: see Auth.grant_verify
 }
@@ -168,7 +173,7 @@ def _connections_arn_pattern(stage: apigwv2.WebSocketStage) -> str:
 class Functions(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, table: dynamodb.ITable, auth: Auth,
                  stage: apigwv2.WebSocketStage, events: Events, push: Push, moderation: Moderation,
-                 attachments: Attachments, delivery: Delivery, concurrency: ConcurrencyConfig,
+                 attachments: Attachments, delivery: Delivery, jobs: Jobs, concurrency: ConcurrencyConfig,
                  tuned_settings: Mapping[str, str], runtime: RuntimeOptions = DEFAULT_RUNTIME) -> None:
         super().__init__(scope, construct_id)
         names = deployed_functions()
@@ -183,6 +188,7 @@ class Functions(Construct):
         self._moderation = moderation
         self._attachments = attachments
         self._delivery = delivery
+        self._jobs = jobs
         self._tuned_settings = tuned_settings
         self._runtime = runtime
         self.parley_layer = lambda_.LayerVersion(
@@ -227,6 +233,8 @@ class Functions(Construct):
                 push.subscribe(function)
             if NEEDS[name].consumes_deliveries:
                 delivery.feed(function)
+            if NEEDS[name].runs_jobs:
+                jobs.run_with(function)
             self.by_name[name] = function
 
     @property
@@ -246,6 +254,8 @@ class Functions(Construct):
             values["moderation_topic_arn"] = self._events.moderation.topic_arn
         if needs.hands_off_delivery:
             values.update(self._delivery.environment())
+        if needs.runs_jobs:
+            values.update(self._jobs.environment())
         if needs.reviews_messages:
             values.update(self._moderation.review_environment())
         values.update(self._push.environment(needs.push))

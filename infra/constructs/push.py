@@ -24,11 +24,14 @@ class PushAccess(Enum):
     REGISTER = "register"
     # The notifier: publishes to device endpoints and deletes the ones the platform reports dead.
     DELIVER = "deliver"
+    # The server API's erasure: deletes the erased user's device endpoints.
+    ERASE = "erase"
 
 
 _ACTIONS = {
     PushAccess.REGISTER: ["sns:SetEndpointAttributes", "sns:DeleteEndpoint"],
     PushAccess.DELIVER: ["sns:Publish", "sns:DeleteEndpoint"],
+    PushAccess.ERASE: ["sns:DeleteEndpoint"],
 }
 
 

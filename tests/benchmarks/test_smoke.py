@@ -278,3 +278,14 @@ def test_fuzz_answers_every_frame_with_a_stable_code_and_refused_frames_change_n
     assert not result.unhandled, result.unhandled
     assert not result.state_changes, result.state_changes
     assert result.refused > 0
+
+
+def test_the_erasure_benchmark_erases_every_message_in_bounded_batches() -> None:
+    from benchmarks import erasure
+
+    # given a user with 60 messages in 3 conversations, erased 25 entries a batch
+    figures = erasure.run(messages=60, conversations=3, mode="delete", batch_items=25)
+    # then every conversation took a few bounded batches, and the table prints
+    assert figures.entries == 66 and figures.batches >= 6
+    assert figures.wru >= 60 and figures.usd > 0 and figures.erased_per_batch_s > 0
+    assert "| delete | 60 |" in erasure.markdown([figures])

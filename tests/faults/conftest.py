@@ -15,7 +15,16 @@ from moto import mock_aws
 
 from parley import table, wiring
 from tests.faults.harness import BUCKET, DELIVERY_QUEUE, TABLE_NAME, Environment, Run
-from tests.integration.conftest import SECRET, SECRET_NAME, FakeConnectionsApi, reset_caches
+from tests.integration.conftest import (  # noqa: F401 -- the integration tier's per-test fixtures (erasure cases)
+    SECRET,
+    SECRET_NAME,
+    FakeConnectionsApi,
+    aws_env,
+    bucket,
+    configure,
+    connections_api,
+    reset_caches,
+)
 
 
 @pytest.fixture(scope="module")

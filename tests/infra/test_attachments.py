@@ -18,7 +18,7 @@ pytestmark = pytest.mark.infra
 
 UPLOADS_BUCKET = "Attachments/Uploads"
 ACCESS_LOGS = "Attachments/AccessLogs"
-S3_USERS = {"uploads", "send", "changes", routes.THUMBNAILS, routes.DELIVER, routes.SERVER_API}
+S3_USERS = {"uploads", "send", "changes", routes.THUMBNAILS, routes.DELIVER, routes.SERVER_API}  # erasure, export
 DAY = 1
 
 
@@ -86,7 +86,11 @@ def test_abandoned_uploads_and_their_copies_expire_after_a_day(synth: Synth) -> 
 
 
 def test_sent_attachments_are_kept_by_default(synth: Synth) -> None:
-    assert set(lifecycle(synth)) == {"expire-unsent-uploads", "abort-incomplete-multipart-uploads"}
+    assert set(lifecycle(synth)) == {"expire-unsent-uploads", "abort-incomplete-multipart-uploads", "expire-exports"}
+
+
+def test_users_data_exports_expire_after_a_week(synth: Synth) -> None:
+    assert lifecycle(synth)["expire-exports"] == {"ExpirationInDays": 7, "Prefix": "exports/", "Status": "Enabled"}
 
 
 def test_a_retention_period_expires_every_attachment(configured: Synth) -> None:

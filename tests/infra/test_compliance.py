@@ -25,6 +25,8 @@ ACKNOWLEDGED_RULES = {
     "AwsSolutions-IAM5[Resource::<UploadsBucket.Arn>/u/*]",
     "AwsSolutions-IAM5[Resource::<UploadsBucket.Arn>/p/*]",
     "AwsSolutions-IAM5[Resource::<UploadsBucket.Arn>/t/*]",
+    # users' data exports are named exports/<user key>/<job id>/... by the server API's export job
+    "AwsSolutions-IAM5[Resource::<UploadsBucket.Arn>/exports/*]",
     # @connections/<connection id>: known at runtime
     "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<WebSocketApi>/"
     f"{constants.STAGE_NAME}/*/@connections/*]",

@@ -61,7 +61,7 @@ def test_reports_publishes_to_the_moderation_topic_only(synth: Synth) -> None:
 def test_only_the_producers_may_publish_events(synth: Synth) -> None:
     # given a deployment without push / then only send (and deliver, which finishes its work), reports and the
     # functions whose actions have events (docs/events.md), the server API's included (its system messages are
-    # unread like any message; bans and deletes are events), use SNS
+    # unread like any message; bans, deletes and erasures are events), use SNS
     using_sns = {handler for handler in deployed_functions() if actions(synth, handler, "sns:")}
     assert using_sns == {"send", "reports", routes.DELIVER, routes.SERVER_API, "conversations", "groups", "changes"}
 

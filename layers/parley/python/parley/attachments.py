@@ -2,7 +2,8 @@
 before a message is stored, and short-lived download URLs for members only.
 
 Object keys: ``u/<conversationId>/<uploader>/<uploadId>`` is what the app uploads; ``p/...`` is the copy
-that is served (images re-encoded without EXIF location data) and ``t/....webp`` the thumbnail.
+that is served (images re-encoded without EXIF location data) and ``t/....webp`` the thumbnail. ``exports/...``
+holds users' data exports (``parley.export``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/heic"})
 AUDIO_TYPES = frozenset({"audio/mp4", "audio/x-m4a", "audio/aac", "audio/ogg"})  # voice messages
 ALLOWED_TYPES = IMAGE_TYPES | AUDIO_TYPES
 UPLOAD_PREFIX, SERVED_PREFIX, THUMBNAIL_PREFIX = "u/", "p/", "t/"
+EXPORT_PREFIX = "exports/"  # a user's data export (parley.export), in the same bucket, expired by its lifecycle
 # Every object starts "pending"; sending a message that uses it marks it (and its copies) "sent". The
 # bucket's lifecycle rule deletes pending objects after a day: abandoned uploads do not linger.
 STATE_TAG = "parley-state"

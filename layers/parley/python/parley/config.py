@@ -114,6 +114,19 @@ class Settings(BaseModel):
     download_url_ttl_seconds: int = Field(default=900, ge=30, le=43_200, alias="PARLEY_DOWNLOAD_URL_TTL_SECONDS")
     thumbnail_px: int = Field(default=320, ge=32, le=2048, alias="PARLEY_THUMBNAIL_PX")
 
+    # --- erasure and export (docs/server-api.md "Erasure and export") ---
+    # What erasing a user does to their messages, chosen at deploy time: "tombstone" leaves each as a delete for
+    # everyone does (content, files, reactions gone; sender and time kept); "delete" also removes the sender,
+    # so that nothing in the stream names the user (each seq keeps an authorless placeholder: no gap).
+    erasure_messages: Literal["tombstone", "delete"] = Field(default="tombstone", alias="PARLEY_ERASURE_MESSAGES")
+    # The queue (SQS) that carries erasure and export jobs from one bounded batch to the next.
+    jobs_queue_url: str | None = Field(default=None, alias="PARLEY_JOBS_QUEUE_URL")
+    # Stream entries one batch of a job reads (each batch then writes at most that many items): 200 keep a batch
+    # of the 256 MB server API function near 2 s, far from its 29 s timeout (docs/performance.md, "Erasing a user").
+    job_batch_items: int = Field(default=200, ge=10, le=2000, alias="PARLEY_JOB_BATCH_ITEMS")
+    # How long an export's download link (and the attachment links inside it) stays valid.
+    export_url_ttl_seconds: int = Field(default=3600, ge=60, le=43_200, alias="PARLEY_EXPORT_URL_TTL_SECONDS")
+
     # --- server API (docs/server-api.md) ---
     # How long an audit entry of a server API call is kept (DynamoDB TTL deletes it after).
     audit_retention_days: int = Field(default=365, ge=1, le=3650, alias="PARLEY_AUDIT_RETENTION_DAYS")

@@ -243,6 +243,13 @@ class RouteNotFoundError(ParleyError):
     http_status = 404
 
 
+class JobNotFoundError(ParleyError):
+    """Server API: this user has no erasure (or export) job: none was started, or it finished over 30 days ago."""
+
+    code = "job_not_found"
+    http_status = 404
+
+
 class EndpointDisabledError(Exception):
     """SNS reports the device's endpoint as disabled (an expired or uninstalled token)."""
 

@@ -502,3 +502,46 @@ class ReviewedReport(BaseModel):
     resolved_at: int | None = None
     note: str | None = None
     message_deleted: bool = False  # the reported message is deleted now (its text is gone: ``report.text`` is "")
+class JobKind(StrEnum):
+    ERASURE = "erasure"
+    EXPORT = "export"
+
+
+class JobStatus(StrEnum):
+    RUNNING = "running"
+    DONE = "done"
+
+
+class Job(BaseModel):
+    """A user's erasure or export (``parley.jobs``): asynchronous, in bounded batches, each ending with a checkpoint
+    of where the job stands, so that a batch cut short is done again from there (every step is idempotent)."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    kind: JobKind
+    user_id: str
+    job_id: str
+    status: JobStatus = JobStatus.RUNNING
+    started_at: int  # epoch ms
+    updated_at: int
+    finished_at: int | None = None
+    step: int = 0  # batches done: a checkpoint is stored only over the step it was computed from
+    phase: str  # what the job does now (each kind names its own, in order)
+    conversation_id: str | None = None  # the conversation being walked
+    after: str | None = None  # the last conversation the phase finished (the walk goes on after it)
+    cursor: int = 0  # the seq the walk of ``conversation_id`` has read up to
+    counts: dict[str, int] = Field(default_factory=dict)  # what was done so far, by kind of item
+    mode: str | None = None  # erasure: the deploy-time choice for messages (``tombstone`` or ``delete``)
+    result_key: str | None = None  # export: the JSON file's object key
+    download_url: str | None = None  # export: the presigned link, valid until ``url_expires_at``
+    url_expires_at: int | None = None  # epoch ms
+
+
+class JobTicket(BaseModel):
+    """What the jobs queue carries: which job's next batch to run."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    kind: JobKind
+    user_id: str
+    job_id: str

@@ -14,6 +14,8 @@ from parley.models import (
     ConversationHead,
     DeliveryJob,
     Device,
+    Job,
+    JobTicket,
     Membership,
     Message,
     MessagePage,
@@ -392,6 +394,10 @@ class ObjectStore(ABC):
     def delete(self, keys: list[str]) -> None:
         """Delete these objects (keys that do not exist are no error)."""
 
+    @abstractmethod
+    def list_keys(self, prefix: str, limit: int) -> list[str]:
+        """Up to ``limit`` keys under ``prefix``, in key order."""
+
 
 class UploadRecordStore(ABC):
     @abstractmethod
@@ -400,3 +406,69 @@ class UploadRecordStore(ABC):
 
     @abstractmethod
     def get_many(self, object_keys: list[str]) -> dict[str, UploadRecord]: ...
+
+
+class JobStore(ABC):
+    """Erasure and export jobs (``parley.jobs``): one item per user and kind, its checkpoint included."""
+
+    @abstractmethod
+    def get(self, kind: str, user_id: str) -> Job | None: ...
+
+    @abstractmethod
+    def start(self, job: Job) -> Job:
+        """Store ``job`` unless the user has a running job of its kind: then return that one, unchanged."""
+
+    @abstractmethod
+    def save(self, job: Job, step: int) -> bool:
+        """Store ``job`` (its checkpoint) if the stored one is still at ``step`` with the same id: False when another
+        worker moved it on meanwhile (nothing stored)."""
+
+
+class JobQueue(ABC):
+    @abstractmethod
+    def enqueue(self, ticket: JobTicket) -> None:
+        """Hand the job's next batch to a worker."""
+
+
+class UserDataStore(ABC):
+    """A user's data, found by key: what erasure deletes and export reads (``parley.erasure``, ``parley.export``)."""
+
+    @abstractmethod
+    def next_conversation(self, user_id: str, prefix: str, after: str | None) -> str | None:
+        """The first conversation of the user's ``MEMBER#`` (or ``LEFT#``) items after ``after``, in key order."""
+
+    @abstractmethod
+    def stream_page(self, conversation_id: str, user_id: str, cursor: int, limit: int, *,
+                    with_positions: bool) -> tuple[list[Message], int | None]:
+        """Among the next ``limit`` stream entries after seq ``cursor``: the user's own (and, ``with_positions``,
+        those whose recent senders name the user). The seq to go on after, or None at the end."""
+
+    @abstractmethod
+    def erase_message(self, message: Message, user_id: str, deleted_at: int, *, placeholder: bool) -> bool:
+        """Make the user's message a tombstone (content, edits, reply, mentions, reactions gone), or with
+        ``placeholder`` an authorless one (sender, client id and the user's recent-sender position gone too), if
+        it is still theirs. False: it was not (nothing changed)."""
+
+    @abstractmethod
+    def scrub_change(self, entry: Message, user_id: str, *, placeholder: bool) -> None:
+        """Remove an edit's text from the user's change entry (and with ``placeholder``, its author and the user's
+        recent-sender position)."""
+
+    @abstractmethod
+    def forget_position(self, conversation_id: str, seq: int, user_id: str) -> None:
+        """Drop the user from the entry's recent senders (they are no member: nobody's read position needs it)."""
+
+    @abstractmethod
+    def remove_reaction(self, conversation_id: str, seq: int, emoji: str, user_id: str) -> None: ...
+
+    @abstractmethod
+    def reports_by(self, conversation_id: str, user_id: str) -> list[Report]:
+        """The reports the user made in the conversation."""
+
+    @abstractmethod
+    def delete(self, keys: list[tuple[str, str]]) -> None:
+        """Delete these items (pk, sk); items not there are no error."""
+
+    @abstractmethod
+    def connection_ids(self, user_id: str) -> list[str]:
+        """Every connection id in the user's connections item, expired ones included."""

@@ -12,6 +12,12 @@ Item collections (pk / sk):
 * ``USER#<uid>`` / ``MEMBER#<conversationId>`` -- "uid is a member of conversation": lists my conversations;
   holds the read position (seq and ordinal), the unread mentions (a number set of seqs) and the
   conversation's notification settings. Deleted when the member leaves or is removed.
+* ``USER#<uid>`` / ``LEFT#<conversationId>`` -- uid left (or was removed from) that group: written with the
+  change that deletes the membership, so that erasure and export find the user's messages in conversations
+  they no longer belong to without a Scan (``parley.erasure``). Deleted by erasure.
+* ``JOB#<kind>#<uid>`` / ``~`` -- the user's erasure or export job (``parley.jobs``): its status and checkpoint.
+  Kept after the erasure (the record that it happened, without any of the user's data), TTL'd 30 days after
+  the job finished.
 * ``CONV#<cid>`` / ``MSG#<seq:012d>`` -- an entry of the conversation's stream: a message (its current text,
   edit time, reactions as one string set per emoji, reply and mentions; a tombstone once deleted) or a change
   entry (an edit, delete, reaction or membership change, ``parley.models.Change``). History is a range read on
@@ -115,6 +121,8 @@ MSG_PREFIX = "MSG#"
 MEMBER_PREFIX = "MEMBER#"
 BLOCK_PREFIX = "BLOCK#"
 BLOCKED_BY_PREFIX = "BLOCKEDBY#"
+LEFT_PREFIX = "LEFT#"
+JOB_SK = "~"
 META_SK = "~META"
 PROFILE_SK = "~PROFILE"
 THROTTLE_SK = "~"
@@ -194,6 +202,14 @@ def pushed_pk(message_id: str) -> str:
 
 def upload_pk(object_key: str) -> str:
     return f"UPLOAD#{object_key}"
+
+
+def left_sk(conversation_id: str) -> str:
+    return f"{LEFT_PREFIX}{conversation_id}"
+
+
+def job_pk(kind: str, user_id: str) -> str:
+    return f"JOB#{kind}#{user_id}"
 
 
 def audit_day_pk(day: str) -> str:

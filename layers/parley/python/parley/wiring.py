@@ -22,8 +22,9 @@ if TYPE_CHECKING:
     from parley.devices import DeviceService
     from parley.events import Events
     from parley.fanout import Fanout
-    from parley.groups import GroupService
+    from parley.groups import GroupOutcome, GroupService
     from parley.inbox import InboxService
+    from parley.jobs import JobService
     from parley.message_changes import MessageChangeService
     from parley.messaging import MessagingService
     from parley.moderation import ModerationService
@@ -393,6 +394,51 @@ def thumbnails() -> ThumbnailService:
 
 
 @lru_cache(maxsize=1)
+def jobs() -> JobService:
+    """Erasure and export jobs (``parley.jobs``): started by the server API, run by its jobs-queue worker."""
+    from parley.erasure import ErasureWork
+    from parley.export import ExportWork
+    from parley.jobs import JobService
+    from parley.stores.devices import DynamoDeviceStore
+    from parley.stores.jobs import DynamoJobStore, SqsJobQueue
+    from parley.stores.user_data import DynamoUserDataStore
+
+    settings = get_settings()
+    if not settings.jobs_queue_url:
+        raise ValueError("PARLEY_JOBS_QUEUE_URL is required for erasure and export")
+    name, built = settings.table_name, services()
+    data = DynamoUserDataStore(name)
+    objects = None
+    if settings.uploads_bucket:
+        from parley.stores.uploads import S3ObjectStore
+
+        objects = S3ObjectStore(settings.uploads_bucket)
+    gateway = None
+    if settings.callback_url:
+        from parley.stores.management_api import ManagementApiGateway
+
+        gateway = ManagementApiGateway(settings.callback_url)
+    events = None
+    if settings.moderation_topic_arn:  # user.erased goes with the other lifecycle events (docs/events.md)
+        from parley.stores.topics import SnsPublisher
+
+        events = SnsPublisher(settings.moderation_topic_arn)
+    delivery = built.delivery
+
+    def deliver(outcome: GroupOutcome) -> None:
+        if outcome.sent is not None:
+            delivery.deliver_sent(outcome.sent, "")
+
+    erasure = ErasureWork(data, built.conversation_store, built.groups, built.blocks, DynamoDeviceStore(name),
+                          batch_items=settings.job_batch_items, rate_limit_kinds=sorted(settings.rate_limit_table),
+                          push=_push_gateway(settings), gateway=gateway, objects=objects, events=events,
+                          deliver=deliver)
+    export = ExportWork(data, built.conversation_store, built.profiles, built.blocks, objects,
+                        batch_items=settings.job_batch_items, url_ttl_seconds=settings.export_url_ttl_seconds)
+    return JobService(DynamoJobStore(name), SqsJobQueue(settings.jobs_queue_url), [erasure, export])
+
+
+@lru_cache(maxsize=1)
 def audit_log() -> AuditLog:
     """The server API's audit log (its own store: the socket routes never import it)."""
     from parley.audit import AuditLog
@@ -411,6 +457,7 @@ def reset(*, keep_clients: bool = False) -> None:
     notifier.cache_clear()
     deliverer.cache_clear()
     thumbnails.cache_clear()
+    jobs.cache_clear()
     audit_log.cache_clear()
     # A module never imported holds nothing to forget (and importing it here would cost a cold start).
     if "parley.stores.secrets" in sys.modules:

@@ -1,5 +1,6 @@
 """Group changes: ``CONV#<cid>`` / ``~META``, the change entry ``CONV#<cid>`` / ``MSG#<seq>`` and the memberships
-``USER#<uid>`` / ``MEMBER#<cid>`` it creates or deletes, written in one TransactWriteItems."""
+``USER#<uid>`` / ``MEMBER#<cid>`` it creates or deletes (with a ``USER#<uid>`` / ``LEFT#<cid>`` marker for each
+member it removes), written in one TransactWriteItems."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from parley import table
 from parley.aws import client
 from parley.models import Conversation, Message
 from parley.ports import GroupChangedError, GroupStore, SeqTakenError
-from parley.stores.codec import from_item, key
+from parley.stores.codec import from_item, key, to_item
 from parley.stores.conversations import member_item, meta_item
 from parley.stores.errors import cancellation_reasons, condition_failed, translated
 from parley.stores.messages import entry_item, message_from_item
@@ -41,6 +42,10 @@ class DynamoGroupStore(GroupStore):
               for u in joined),
             *({"Delete": {"TableName": self._table,
                           "Key": key(table.user_pk(u), table.member_sk(after.conversation_id))}} for u in left),
+            # where erasure and export find the messages of those who left (parley.erasure)
+            *({"Put": {"TableName": self._table, "Item": to_item({
+                table.PK: table.user_pk(u), table.SK: table.left_sk(after.conversation_id), "at": entry.sent_at})}}
+              for u in left),
         ]
         try:
             with translated():

@@ -75,6 +75,13 @@ class S3ObjectStore(ObjectStore):
                 failed = resp["Errors"][0]
                 raise RuntimeError(f"S3 kept {len(resp['Errors'])} object(s): {failed.get('Code')}")
 
+    def list_keys(self, prefix: str, limit: int) -> list[str]:
+        found: list[str] = []
+        for page in _s3().get_paginator("list_objects_v2").paginate(
+                Bucket=self._bucket, Prefix=prefix, PaginationConfig={"MaxItems": limit}):
+            found.extend(str(o["Key"]) for o in page.get("Contents", []))
+        return found[:limit]
+
     def tags(self, key: str) -> dict[str, str]:
         resp = _s3().get_object_tagging(Bucket=self._bucket, Key=key)
         return {t["Key"]: t["Value"] for t in resp["TagSet"]}
