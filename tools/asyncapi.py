@@ -10,7 +10,6 @@ prose contract; tests/unit/test_asyncapi.py checks this document and the Python 
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import sys
 from enum import StrEnum
@@ -25,6 +24,7 @@ from pydantic_core import core_schema
 from parley import errors, models, routes
 from parley.protocol import _FEATURES
 from parley.protocol.base import MAX_FRAME_BYTES, Inbound, Outbound
+from tools import generated
 
 DOCUMENT = Path(__file__).resolve().parent.parent / "docs" / "asyncapi.yaml"
 COMMAND = ".venv/bin/python -m tools.asyncapi"
@@ -363,18 +363,8 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.asyncapi", description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if docs/asyncapi.yaml is not up to date")
-    args = parser.parse_args(argv)
-    text = render()
-    if args.check:
-        if not DOCUMENT.exists() or DOCUMENT.read_text(encoding="utf-8") != text:
-            print(f"{DOCUMENT.name} is stale: run `{COMMAND}` to update it", file=sys.stderr)
-            return 1
-        return 0
-    DOCUMENT.write_text(text, encoding="utf-8")
-    print(f"wrote {DOCUMENT}")
-    return 0
+    return generated.main(argv, module="tools.asyncapi", description=__doc__.splitlines()[0], output=DOCUMENT,
+                          render=render)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ the prose contract.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -17,9 +16,9 @@ from typing import Any
 
 from parley import errors
 from parley.server_api.app import TITLE, VERSION, app
+from tools import generated
 
 DOCUMENT = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
-COMMAND = ".venv/bin/python -m tools.openapi"
 ERROR = "#/components/schemas/Error"
 DESCRIPTION = ("Parley's server API for the host app's backend: IAM-authorized (SigV4, service `execute-api`). "
                "See docs/server-api.md.")
@@ -96,18 +95,8 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.openapi", description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if docs/openapi.json is not up to date")
-    args = parser.parse_args(argv)
-    text = render()
-    if args.check:
-        if not DOCUMENT.exists() or DOCUMENT.read_text(encoding="utf-8") != text:
-            print(f"{DOCUMENT.name} is stale: run `{COMMAND}` to update it", file=sys.stderr)
-            return 1
-        return 0
-    DOCUMENT.write_text(text, encoding="utf-8")
-    print(f"wrote {DOCUMENT}")
-    return 0
+    return generated.main(argv, module="tools.openapi", description=__doc__.splitlines()[0], output=DOCUMENT,
+                          render=render)
 
 
 if __name__ == "__main__":

@@ -9,13 +9,14 @@ in frames.ts is kept by hand: the document is generated from the server's models
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from tools import generated
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENT = ROOT / "docs" / "asyncapi.yaml"  # written by tools.asyncapi
@@ -148,19 +149,8 @@ def render(doc: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.ts_types", description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if frames.ts is stale, writing nothing")
-    args = parser.parse_args(argv)
-    text = render(yaml.safe_load(DOCUMENT.read_text(encoding="utf-8")))
-    if args.check:
-        current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
-        if current != text:
-            print(f"{OUTPUT} is stale: run `{COMMAND}`", file=sys.stderr)
-            return 1
-        return 0
-    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    OUTPUT.write_text(text, encoding="utf-8")
-    return 0
+    return generated.main(argv, module="tools.ts_types", description=__doc__.splitlines()[0], output=OUTPUT,
+                          render=lambda: render(yaml.safe_load(DOCUMENT.read_text(encoding="utf-8"))))
 
 
 if __name__ == "__main__":
