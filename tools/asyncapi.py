@@ -151,7 +151,9 @@ def _frames() -> dict[str, dict[str, type[Outbound]]]:
 def _error_codes() -> dict[str, str]:
     """Every stable error code and its meaning (the error class's docstring)."""
     codes = {errors.ParleyError.code: errors.error_message(Exception())}
-    for cls in _subclasses(errors.ParleyError):
+    for cls in errors.error_classes()[1:]:
+        if not cls.socket:
+            continue  # the server API's own codes (docs/openapi.json)
         if cls.code in codes and cls.code != errors.ParleyError.code:
             raise SystemExit(f"error code {cls.code} is used twice")
         codes.setdefault(cls.code, " ".join((cls.__doc__ or "").split()).replace("``", "`"))

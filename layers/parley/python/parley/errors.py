@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 
 class ParleyError(Exception):
     """Base of every error a client may be told about. ``code`` is part of the public protocol."""
@@ -9,6 +11,9 @@ class ParleyError(Exception):
     code = "internal_error"
     # The HTTP status the server API answers with (docs/server-api.md, "Errors"); the socket ignores it.
     http_status = 400
+    # Whether an error frame on the socket can carry this code (docs/protocol.md, docs/asyncapi.yaml); False for
+    # the server API's own (docs/server-api.md, docs/openapi.json lists every code).
+    socket: ClassVar[bool] = True
     retry_after_ms: int | None = None
 
     def __init__(self, message: str = "") -> None:
@@ -207,6 +212,7 @@ class ReportNotFoundError(ParleyError):
     """No such report."""
 
     code = "report_not_found"
+    socket = False
     http_status = 404
 
 
@@ -214,6 +220,7 @@ class ReportResolvedError(ParleyError):
     """This report was resolved already."""
 
     code = "report_resolved"
+    socket = False
     http_status = 409
 
 
@@ -221,6 +228,7 @@ class InvalidCursorError(ParleyError):
     """The page cursor is not one this list returned."""
 
     code = "invalid_cursor"
+    socket = False
 
 
 class PushUnavailableError(ParleyError):
@@ -234,12 +242,14 @@ class InvalidRequestError(ParleyError):
     """Server API: the request's body, path or query is not valid JSON or does not match the operation's schema."""
 
     code = "invalid_request"
+    socket = False
 
 
 class RouteNotFoundError(ParleyError):
     """Server API: no operation has this method and path."""
 
     code = "route_not_found"
+    socket = False
     http_status = 404
 
 
@@ -247,6 +257,7 @@ class JobNotFoundError(ParleyError):
     """Server API: this user has no erasure (or export) job: none was started, or it finished over 30 days ago."""
 
     code = "job_not_found"
+    socket = False
     http_status = 404
 
 
@@ -329,3 +340,11 @@ def http_status(exc: BaseException) -> int:
 
 def error_message(exc: BaseException) -> str:
     return exc.message if isinstance(exc, ParleyError) else "Internal error; nothing was changed."
+
+
+def error_classes() -> list[type[ParleyError]]:
+    """``ParleyError`` and every subclass of it: each stable code's class."""
+    found: list[type[ParleyError]] = [ParleyError]
+    for cls in found:
+        found.extend(cls.__subclasses__())
+    return found
