@@ -8,43 +8,20 @@ The handlers' boto3 ``apigatewaymanagementapi`` client reaches it through ``PARL
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
 from collections import Counter
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import formatdate
-from http import HTTPStatus
 from urllib.parse import unquote
 
 from local.events import new_id
 from local.gateway import Delivery, WebSocketGateway
-from local.http_requests import BadRequest, HttpRequest, read_request
+from local.http_requests import HttpRequest, HttpResponse, LoopbackHttpServer
 from local.settings import LOOPBACK
 
 log = logging.getLogger("parley.local.management")
 
 MAX_PAYLOAD_BYTES = 128 * 1024  # PostToConnection's Data limit
-_MAX_HEAD_BYTES = 64 * 1024
-
-
-@dataclass
-class HttpResponse:
-    status: int
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-    close: bool = False
-
-    def encode(self) -> bytes:
-        reason = HTTPStatus(self.status).phrase
-        head = {"Date": formatdate(usegmt=True), "x-amzn-RequestId": new_id(),
-                "Content-Length": str(len(self.body)), **self.headers}
-        if self.close:
-            head["Connection"] = "close"
-        lines = [f"HTTP/1.1 {self.status} {reason}", *(f"{k}: {v}" for k, v in head.items()), "", ""]
-        return "\r\n".join(lines).encode("latin-1") + self.body
 
 
 def _error(status: int, error_type: str, message: str, *, close: bool = False) -> HttpResponse:
@@ -56,65 +33,29 @@ def _iso(epoch_ms: int) -> str:
     return datetime.fromtimestamp(epoch_ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class ManagementApi:
+class ManagementApi(LoopbackHttpServer):
     def __init__(self, gateway: WebSocketGateway, stage: str, max_payload_bytes: int = MAX_PAYLOAD_BYTES) -> None:
+        super().__init__()
         self._gateway = gateway
         self._stage = stage
         self._max_payload = max_payload_bytes
-        self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
-        self._port = 0
         self.answered: Counter[int] = Counter()  # responses by HTTP status
-
-    @property
-    def port(self) -> int:
-        return self._port
 
     @property
     def url(self) -> str:
         """The callback URL: what boto3 gets as ``endpoint_url``."""
         return f"http://{LOOPBACK}:{self._port}/{self._stage}"
 
-    async def start(self, port: int = 0) -> int:
-        self._server = await asyncio.start_server(self._serve, LOOPBACK, port, limit=_MAX_HEAD_BYTES)
-        self._port = self._server.sockets[0].getsockname()[1]
-        return self._port
+    def extra_headers(self) -> dict[str, str]:
+        return {"x-amzn-RequestId": new_id()}
 
-    async def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.close()
-        for writer in list(self._writers):  # boto3 keeps its connections alive; end them
-            writer.close()
-        await self._server.wait_closed()
-        self._server = None
+    def bad_request(self, message: str) -> HttpResponse:
+        return _error(400, "BadRequestException", message)
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._writers.add(writer)
-        try:
-            while True:
-                try:
-                    request = await read_request(reader)
-                except BadRequest as exc:
-                    writer.write(_error(400, "BadRequestException", str(exc), close=True).encode())
-                    await writer.drain()
-                    return
-                if request is None:
-                    return
-                response = await self.handle(request)
-                self.answered[response.status] += 1
-                response.close = response.close or not request.keep_alive
-                writer.write(response.encode())
-                await writer.drain()
-                if response.close:
-                    return
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            self._writers.discard(writer)
-            writer.close()
-            with contextlib.suppress(ConnectionError):
-                await writer.wait_closed()
+    async def respond(self, request: HttpRequest) -> HttpResponse:
+        response = await self.handle(request)
+        self.answered[response.status] += 1
+        return response
 
     async def handle(self, request: HttpRequest) -> HttpResponse:
         path = request.target.split("?", 1)[0]

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import hmac
 import json
 import logging
@@ -30,8 +29,8 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from local.http_requests import HttpRequest, HttpResponse, LoopbackHttpServer
 from local.lambdas import FunctionError, LambdaRuntime
-from local.management import BadRequest, HttpRequest, HttpResponse, read_request
 from local.settings import LOOPBACK
 from parley.routes import SERVER_API
 from parley_server.signing import SERVICE
@@ -41,7 +40,6 @@ log = logging.getLogger("parley.local.server_api")
 CLOCK_SKEW_SECONDS = 300  # API Gateway refuses a signature dated more than 5 minutes away
 _ALGORITHM = "AWS4-HMAC-SHA256"
 _AMZ_DATE = "%Y%m%dT%H%M%SZ"
-_MAX_HEAD_BYTES = 64 * 1024
 _MAX_BODY_BYTES = 10 * 1024 * 1024  # an HTTP API's payload limit
 
 
@@ -141,68 +139,28 @@ def _refusal(status: int, code: str, message: str) -> HttpResponse:
                         {"Content-Type": "application/json"})
 
 
-class LocalServerApi:
+class LocalServerApi(LoopbackHttpServer):
     def __init__(self, runtime: LambdaRuntime, keys: list[LocalKey], *, region: str, account_id: str,
                  api_id: str) -> None:
+        super().__init__()
         self._runtime = runtime
         self._keys = {k.access_key_id: k for k in keys}
         self._region = region
         self._account = account_id
         self._api_id = api_id
-        self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
-        self._port = 0
         # One call at a time: Powertools' resolver keeps the current event on the class, and the local runtime
         # runs invocations in threads of one process (Lambda runs one per sandbox).
         self._one_at_a_time = asyncio.Lock()
 
     @property
-    def port(self) -> int:
-        return self._port
-
-    @property
     def url(self) -> str:
         return f"http://{LOOPBACK}:{self._port}"
 
-    async def start(self, port: int = 0) -> int:
-        self._server = await asyncio.start_server(self._serve, LOOPBACK, port, limit=_MAX_HEAD_BYTES)
-        self._port = self._server.sockets[0].getsockname()[1]
-        return self._port
+    def bad_request(self, message: str) -> HttpResponse:
+        return _refusal(400, "invalid_request", message)
 
-    async def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.close()
-        for writer in list(self._writers):
-            writer.close()
-        await self._server.wait_closed()
-        self._server = None
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._writers.add(writer)
-        try:
-            while True:
-                try:
-                    request = await read_request(reader)
-                except BadRequest as exc:
-                    writer.write(_refusal(400, "invalid_request", str(exc)).encode())
-                    await writer.drain()
-                    return
-                if request is None:
-                    return
-                response = await self.handle(request)
-                response.close = response.close or not request.keep_alive or bool(request.unread_body)
-                writer.write(response.encode())
-                await writer.drain()
-                if response.close:
-                    return
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            self._writers.discard(writer)
-            writer.close()
-            with contextlib.suppress(ConnectionError):
-                await writer.wait_closed()
+    async def respond(self, request: HttpRequest) -> HttpResponse:
+        return await self.handle(request)
 
     async def handle(self, request: HttpRequest) -> HttpResponse:
         if request.unread_body or len(request.body) > _MAX_BODY_BYTES:

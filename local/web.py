@@ -15,20 +15,15 @@ server only, and connections to the WebSocket API and the uploads endpoint), and
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from email.utils import formatdate
-from http import HTTPStatus
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 import jwt
 
-from local.http_requests import BadRequest, HttpRequest, read_request
+from local.http_requests import HttpRequest, HttpResponse, LoopbackHttpServer
 from local.settings import LOOPBACK
 from parley.user_ids import RULE, is_user_id
 
@@ -40,7 +35,6 @@ SDK_DIR = ROOT / "clients" / "js" / "dist"
 SDK_PREFIX = "/sdk/"
 TOKEN_PATH = "/token"
 MAX_TOKEN_REQUEST_BYTES = 1024
-_MAX_HEAD_BYTES = 16 * 1024
 
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -55,49 +49,28 @@ CONTENT_TYPES = {
 }
 
 
-@dataclass
-class Response:
-    status: int
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-    close: bool = False
-
-    def encode(self, security_headers: dict[str, str]) -> bytes:
-        head = {"Date": formatdate(usegmt=True), "Content-Length": str(len(self.body)), "Cache-Control": "no-store",
-                **security_headers, **self.headers}
-        if self.close:
-            head["Connection"] = "close"
-        lines = [f"HTTP/1.1 {self.status} {HTTPStatus(self.status).phrase}", *(f"{k}: {v}" for k, v in head.items()),
-                 "", ""]
-        return "\r\n".join(lines).encode("latin-1") + self.body
+def _json(status: int, body: dict[str, object], **headers: str) -> HttpResponse:
+    return HttpResponse(status, json.dumps(body).encode(), {"Content-Type": "application/json", **headers})
 
 
-def _json(status: int, body: dict[str, object], **headers: str) -> Response:
-    return Response(status, json.dumps(body).encode(), {"Content-Type": "application/json", **headers})
-
-
-def _error(status: int, code: str, message: str, **headers: str) -> Response:
+def _error(status: int, code: str, message: str, **headers: str) -> HttpResponse:
     return _json(status, {"error": code, "message": message}, **headers)
 
 
-class WebChat:
+class WebChat(LoopbackHttpServer):
     """The web chat's server. ``mint`` signs a token for a valid user id. ``start`` takes the WebSocket API's URL
     and ``uploads_origin``, the S3 endpoint the browser uploads to and downloads from (None: AWS's own)."""
 
+    max_head_bytes = 16 * 1024
+
     def __init__(self, mint: Callable[[str], str], *, page_dir: Path = PAGE_DIR,
                  sdk_dir: Path = SDK_DIR) -> None:
+        super().__init__()
         self._mint = mint
         self._page_dir = page_dir
         self._sdk_dir = sdk_dir
-        self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
-        self._port = 0
         self._ws_url = ""
         self._security: dict[str, str] = {}
-
-    @property
-    def port(self) -> int:
-        return self._port
 
     @property
     def url(self) -> str:
@@ -107,49 +80,21 @@ class WebChat:
     def sdk_built(self) -> bool:
         return (self._sdk_dir / "index.js").is_file()
 
-    async def start(self, port: int, *, ws_url: str, uploads_origin: str | None) -> int:
+    async def start(self, port: int = 0, *, ws_url: str = "", uploads_origin: str | None = None) -> int:
         self._ws_url = ws_url
         self._security = security_headers(ws_url, uploads_origin)
-        self._server = await asyncio.start_server(self._serve, LOOPBACK, port, limit=_MAX_HEAD_BYTES)
-        self._port = self._server.sockets[0].getsockname()[1]
-        return self._port
+        return await super().start(port)
 
-    async def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.close()
-        for writer in list(self._writers):  # browsers keep their connections alive; end them
-            writer.close()
-        await self._server.wait_closed()
-        self._server = None
+    def extra_headers(self) -> dict[str, str]:
+        return {"Cache-Control": "no-store", **self._security}
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._writers.add(writer)
-        try:
-            while True:
-                try:
-                    request = await read_request(reader)
-                except BadRequest as exc:
-                    writer.write(_error(400, "bad_request", str(exc)).encode(self._security))
-                    await writer.drain()
-                    return
-                if request is None:
-                    return
-                response = self.handle(request)
-                response.close = response.close or not request.keep_alive or bool(request.unread_body)
-                writer.write(response.encode(self._security))
-                await writer.drain()
-                if response.close:
-                    return
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            self._writers.discard(writer)
-            writer.close()
-            with contextlib.suppress(ConnectionError):
-                await writer.wait_closed()
+    def bad_request(self, message: str) -> HttpResponse:
+        return _error(400, "bad_request", message)
 
-    def handle(self, request: HttpRequest) -> Response:
+    async def respond(self, request: HttpRequest) -> HttpResponse:
+        return self.handle(request)
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
         if not self._is_own_host(request.headers.get("host", "")):
             return _error(421, "wrong_host", "This server answers only at 127.0.0.1 or localhost.")
         path = unquote(urlsplit(request.target).path)
@@ -167,7 +112,7 @@ class WebChat:
 
     # -- POST /token ------------------------------------------------------------------------------
 
-    def _token(self, request: HttpRequest) -> Response:
+    def _token(self, request: HttpRequest) -> HttpResponse:
         origin = request.headers.get("origin")
         if origin is not None and origin != f"http://{request.headers.get('host', '')}":
             return _error(403, "wrong_origin", "Tokens are minted for this page only.")
@@ -192,7 +137,7 @@ class WebChat:
 
     # -- static files -----------------------------------------------------------------------------
 
-    def _file(self, path: str) -> Response:
+    def _file(self, path: str) -> HttpResponse:
         if path == "/":
             path = "/index.html"
         if path.startswith(SDK_PREFIX):
@@ -207,7 +152,7 @@ class WebChat:
         if content_type is None or not target.is_file():
             hint = " Build the SDK: make install." if base == self._sdk_dir else ""
             return _error(404, "not_found", "No such file." + hint)
-        return Response(200, target.read_bytes(), {"Content-Type": content_type})
+        return HttpResponse(200, target.read_bytes(), {"Content-Type": content_type})
 
 
 def security_headers(ws_url: str, uploads_origin: str | None) -> dict[str, str]:
