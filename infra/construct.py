@@ -14,7 +14,7 @@ physical name, and each instance's ``stage`` (unique within its stack) tells the
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from aws_cdk import CfnOutput, RemovalPolicy, Stack, Tags
 from aws_cdk import aws_apigatewayv2 as apigwv2
@@ -59,7 +59,8 @@ _TAG_KEY = re.compile(r"[\w.:/=+@ -]{1,128}")
 class Parley(Construct):
     """Parley's resources under one construct. Attributes for the host app to wire up: ``web_socket_url``,
     ``callback_url``, ``server_api_url`` (with ``server_api_read_only_policy`` and
-    ``server_api_full_access_policy``), ``table``, ``uploads_bucket``, ``unread_events_topic``, ``moderation_topic``,
+    ``server_api_full_access_policy``, and the roles ``server_api_read_only_role`` and ``server_api_full_access_role``
+    when ``server_api_callers`` is given), ``table``, ``uploads_bucket``, ``unread_events_topic``, ``moderation_topic``,
     ``token_secret`` (hs256 mode), ``alarm_topic``, ``alarms``, ``dashboard`` and the dead-letter queues."""
 
     def __init__(self, scope: Construct, construct_id: str, *,
@@ -79,6 +80,7 @@ class Parley(Construct):
                  alarm_topic: sns.ITopic | None = None,
                  alarm_email: str | None = None,
                  domain: CustomDomain | None = None,
+                 server_api_callers: Sequence[iam.IPrincipal] = (),
                  outputs: bool = True) -> None:
         """
         :param stage: the API stage's name (``wss://.../<stage>``), and with the stack's name the
@@ -100,6 +102,8 @@ class Parley(Construct):
         :param alarm_topic: an SNS topic every alarm (and its return to OK) is sent to.
         :param alarm_email: or an address: the construct makes an encrypted topic and subscribes it.
         :param domain: a custom domain for the WebSocket API.
+        :param server_api_callers: principals (your backend's role or account) that may assume a read-only and a
+            full-access role for the server API; none (default): only the two managed policies are made.
         :param outputs: whether to add CloudFormation outputs (the URLs, topics, queues and bucket).
         """
         super().__init__(scope, construct_id)
@@ -138,7 +142,7 @@ class Parley(Construct):
         api.add_routes(self.functions)
         server_api = ServerApi(self, "ServerApi", function=self.functions.by_name[routes.SERVER_API],
                                api_name=f"parley-{self.deployment}-server", log_retention=log_retention,
-                               removal_policy=removal_policy)
+                               removal_policy=removal_policy, callers=server_api_callers)
         self.monitoring = Monitoring(
             self, "Monitoring", functions=[*self.functions.by_name.values(), *moderation_.functions], api=api.api,
             dead_letter_queues=[push_.dead_letter_queue, attachments_.dead_letter_queue,
@@ -163,10 +167,7 @@ class Parley(Construct):
         self.alarm_topic: sns.ITopic | None = self.monitoring.alarm_topic
         self.alarms: list[cloudwatch.Alarm] = self.monitoring.alarms
         self.dashboard: cloudwatch.Dashboard = self.monitoring.dashboard
-        self.server_api: apigwv2.HttpApi = server_api.api
-        self.server_api_url: str = server_api.url
-        self.server_api_read_only_policy: iam.ManagedPolicy = server_api.read_only_policy
-        self.server_api_full_access_policy: iam.ManagedPolicy = server_api.full_access_policy
+        self._expose(server_api)
 
         Tags.of(self).add("service", constants.SERVICE_NAME)
         Tags.of(self).add("parley:stage", stage)
@@ -174,6 +175,15 @@ class Parley(Construct):
             Tags.of(self).add(key, value)
         if outputs:
             self._outputs()
+
+    def _expose(self, server_api: ServerApi) -> None:
+        """The server API's attributes for the host app."""
+        self.server_api: apigwv2.HttpApi = server_api.api
+        self.server_api_url: str = server_api.url
+        self.server_api_read_only_policy: iam.ManagedPolicy = server_api.read_only_policy
+        self.server_api_full_access_policy: iam.ManagedPolicy = server_api.full_access_policy
+        self.server_api_read_only_role: iam.Role | None = server_api.read_only_role
+        self.server_api_full_access_role: iam.Role | None = server_api.full_access_role
 
     def _check(self, stage: str, alarm_topic: sns.ITopic | None, alarm_email: str | None,
                tags: Mapping[str, str]) -> None:
@@ -229,6 +239,11 @@ class Parley(Construct):
                   description="Attach to a role that may read the server API (GET routes, the audit log)")
         CfnOutput(self, "ServerApiFullAccessPolicyArn", value=self.server_api_full_access_policy.managed_policy_arn,
                   description="Attach to the role of the backend that calls the server API (every route)")
+        for name, role in (("ServerApiReadOnlyRoleArn", self.server_api_read_only_role),
+                           ("ServerApiFullAccessRoleArn", self.server_api_full_access_role)):
+            if role is not None:
+                CfnOutput(self, name, value=role.role_arn,
+                          description="Assumed by the host app's backend (server_api_callers) to call the server API")
 
 
 def _root_stack(scope: Construct) -> Stack:

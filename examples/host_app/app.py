@@ -61,6 +61,8 @@ class ChatHostStack(Stack):
             domain=CustomDomain("chat.example.com", hosted_zone=zone),
             log_retention=logs.RetentionDays.THREE_MONTHS,
             alarm_topic=on_call,
+            # roles for the shop's backend to assume and call the server API with (read-only, full access)
+            server_api_callers=[iam.AccountRootPrincipal()],
             tags={"cost-center": "chat", "environment": "prod"},
         )
         # What the rest of the host app wires up, e.g. its mobile config and its own consumers.

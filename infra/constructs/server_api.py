@@ -1,11 +1,13 @@
 """The server API (docs/server-api.md): an HTTP API whose every route is authorized with AWS IAM (SigV4), one
 ``ANY /{proxy+}`` route to the ``server_api`` function, a ``$default`` stage with access logs and throttling,
 and two IAM managed policies for the host app's backend to attach to its own role: read-only (``GET`` routes)
-and full access. No role is made here: who may call the API is the host's decision, taken where its roles are."""
+and full access. Given the principals that may call it (``callers``), it also makes a read-only and a full-access
+role with those policies, which they assume."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import jsii
 from aws_cdk import CfnElement, RemovalPolicy, Stack
@@ -47,7 +49,8 @@ class _AccessLogSettings:
 class ServerApi(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, function: lambda_.IFunction, api_name: str,
                  log_retention: logs.RetentionDays = constants.LOG_RETENTION,
-                 removal_policy: RemovalPolicy = RemovalPolicy.RETAIN) -> None:
+                 removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+                 callers: Sequence[iam.IPrincipal] = ()) -> None:
         super().__init__(scope, construct_id)
         self.api = apigwv2.HttpApi(
             self, "Api", api_name=api_name, description="Parley server API (IAM-authorized)",
@@ -63,6 +66,16 @@ class ServerApi(Construct):
         self.url: str = self.api.api_endpoint
         self.read_only_policy = self._policy("ReadOnlyPolicy", "GET", "read-only: GET routes (reads, the audit log)")
         self.full_access_policy = self._policy("FullAccessPolicy", "*", "full access: every route")
+        self.read_only_role: iam.Role | None = None
+        self.full_access_role: iam.Role | None = None
+        if callers:
+            self.read_only_role = self._role("ReadOnlyRole", self.read_only_policy, callers, "read-only")
+            self.full_access_role = self._role("FullAccessRole", self.full_access_policy, callers, "full access")
+
+    def _role(self, construct_id: str, policy: iam.ManagedPolicy, callers: Sequence[iam.IPrincipal],
+              what: str) -> iam.Role:
+        return iam.Role(self, construct_id, assumed_by=iam.CompositePrincipal(*callers), managed_policies=[policy],
+                        description=f"Parley server API, {what}: assumed by the host app's backend")
 
     def _arn_pattern(self, method: str) -> str:
         """The policy's resource as cdk-nag prints it (``<LogicalId>`` for the API's Ref)."""

@@ -261,3 +261,21 @@ def test_each_instance_fits_in_its_nested_stack_with_room_to_grow(host_app: Synt
                        if p["Properties"].get("Principal") == "apigateway.amazonaws.com"]
         targets = [json.dumps(p["Properties"]["FunctionName"]) for p in permissions]
         assert len(targets) == len(set(targets))
+
+
+def test_the_server_api_roles_are_made_for_the_callers_given(host_app: Synth) -> None:
+    # given server_api_callers=[the account] on prod / then a read-only and a full-access role, each with its
+    # policy, that the account's principals may assume
+    roles = {k: r["Properties"] for k, r in of(host_app, PROD, "AWS::IAM::Role").items() if "ServerApi" in k}
+    policies = {k for k in of(host_app, PROD, "AWS::IAM::ManagedPolicy") if "ServerApi" in k}
+    assert len(roles) == 2
+    for logical_id, role in roles.items():
+        kind = "ReadOnly" if "ReadOnly" in logical_id else "FullAccess"
+        (policy,) = [p for p in policies if kind in p]
+        assert role["ManagedPolicyArns"] == [{"Ref": policy}]
+        (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+        assert trust["Action"] == "sts:AssumeRole"
+        assert render(trust["Principal"]["AWS"]).endswith(":root")
+    # and without callers (dev), the policies only
+    assert not [k for k in of(host_app, DEV, "AWS::IAM::Role") if "ServerApi" in k]
+    assert len([k for k in of(host_app, DEV, "AWS::IAM::ManagedPolicy") if "ServerApi" in k]) == 2
