@@ -225,14 +225,27 @@ def test_thumbnail_maker_reads_uploads_and_writes_only_copies_and_thumbnails(syn
                                                         "s3:DeleteObject"}
 
 
-@pytest.mark.parametrize("handler", ["changes", routes.SERVER_API])
-def test_deleting_only_deletes_a_deleted_messages_files(synth: Synth, handler: str) -> None:
-    # given delete (a member's, or the server API's for everyone) / then it may delete the upload, its served copy
-    # and thumbnail, and do nothing else with them
-    assert sorted(resources_of(synth, handler, "s3:DeleteObject")) == sorted(
+def test_deleting_only_deletes_a_deleted_messages_files(synth: Synth) -> None:
+    # given a member's delete / then it may delete the upload, its served copy and thumbnail, and do nothing else
+    # with them
+    assert sorted(resources_of(synth, "changes", "s3:DeleteObject")) == sorted(
         objects(synth, prefix) for prefix in ("p/", "t/", "u/"))
-    assert actions(synth, handler, "s3:") == {"s3:DeleteObject"}
-    assert set(environment(synth, handler)) >= {"PARLEY_UPLOADS_BUCKET"}
+    assert actions(synth, "changes", "s3:") == {"s3:DeleteObject"}
+    assert set(environment(synth, "changes")) >= {"PARLEY_UPLOADS_BUCKET"}
+
+
+def test_the_server_api_deletes_files_and_writes_exports_only(synth: Synth) -> None:
+    # given the server API: a delete for everyone (the message's files), an erasure (a user's files, listed by
+    # prefix) and an export (written, read and signed under exports/)
+    assert sorted(resources_of(synth, routes.SERVER_API, "s3:DeleteObject")) == sorted(
+        objects(synth, prefix) for prefix in ("exports/", "p/", "t/", "u/"))
+    assert sorted(resources_of(synth, routes.SERVER_API, "s3:GetObject")) == sorted(
+        objects(synth, prefix) for prefix in ("exports/", "u/"))
+    assert resources_of(synth, routes.SERVER_API, "s3:PutObject") == [objects(synth, "exports/")]
+    # then it may neither write nor tag a chat's files
+    assert actions(synth, routes.SERVER_API, "s3:") == {"s3:DeleteObject", "s3:GetObject", "s3:PutObject",
+                                                          "s3:ListBucket"}
+    assert set(environment(synth, routes.SERVER_API)) >= {"PARLEY_UPLOADS_BUCKET"}
 
 
 def test_send_checks_attachments_and_tags_them_sent_without_writing_any(synth: Synth) -> None:
