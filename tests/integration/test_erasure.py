@@ -41,8 +41,10 @@ def test_an_erased_user_leaves_nothing_and_the_others_conversations_stay_whole(
     bob, carol = Chat("bob", "b1"), Chat("carol", "c1")
     before = {cid: seqs(bob, cid) for cid in (world.direct, world.group)}
     unread_before = unread(bob, world.direct), unread(carol, world.group)
-    traces = {t.split(" ")[0] for t in traces_of(aws_env, bucket, world, authorless=mode == "delete")}
+    found = traces_of(aws_env, bucket, world, authorless=mode == "delete")
+    traces = {t.split(" ")[0] for t in found}
     assert traces >= {"user", "direct", "block", "push", "report", "message", "edit", "reaction", "upload", "object"}
+    assert {"user item ~BAN"} < {t for t in found if "BAN" in t}  # her ban, and her ban history
 
     # when the host app's backend erases her
     job, new = wiring.jobs().start(JobKind.ERASURE, "alice", mode=mode)

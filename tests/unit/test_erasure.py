@@ -68,6 +68,9 @@ class FakeUserData(UserDataStore):
     def delete(self, keys: list[tuple[str, str]]) -> None:
         self.items -= set(keys)
 
+    def ban_keys(self, user_id: str) -> list[tuple[str, str]]:
+        return [k for k in self.items if k[0] == f"USER#{user_id}" and (k[1] == "~BAN" or k[1].startswith("BANLOG#"))]
+
     def connection_ids(self, user_id: str) -> list[str]:
         return []
 

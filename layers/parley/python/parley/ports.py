@@ -470,5 +470,9 @@ class UserDataStore(ABC):
         """Delete these items (pk, sk); items not there are no error."""
 
     @abstractmethod
+    def ban_keys(self, user_id: str) -> list[tuple[str, str]]:
+        """The keys (pk, sk) of the user's ban in force and of their ban history's entries."""
+
+    @abstractmethod
     def connection_ids(self, user_id: str) -> list[str]:
         """Every connection id in the user's connections item, expired ones included."""

@@ -143,6 +143,21 @@ class DynamoUserDataStore(UserDataStore):
                     resp = client("dynamodb").batch_write_item(RequestItems=pending)
                 pending = resp.get("UnprocessedItems") or {}
 
+    def ban_keys(self, user_id: str) -> list[tuple[str, str]]:
+        """The keys of the user's ban in force and of every entry of their ban history (parley.stores.bans)."""
+        keys = [(table.user_pk(user_id), table.BAN_SK)]
+        request: dict[str, Any] = {
+            "TableName": self._table, "ConsistentRead": True, "ProjectionExpression": "pk, sk",
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :log)",
+            "ExpressionAttributeValues": {":pk": {"S": table.user_pk(user_id)}, ":log": {"S": table.BAN_LOG_PREFIX}}}
+        while True:
+            with translated():
+                page = client("dynamodb").query(**request)
+            keys += [(item["pk"]["S"], item["sk"]["S"]) for item in page["Items"]]
+            if "LastEvaluatedKey" not in page:
+                return keys
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     def connection_ids(self, user_id: str) -> list[str]:
         with translated():
             resp = client("dynamodb").get_item(TableName=self._table, ConsistentRead=True,
