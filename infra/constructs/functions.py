@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from aws_cdk import CfnElement, Duration, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -160,16 +160,6 @@ def settings_environment(values: Mapping[str, str]) -> dict[str, str]:
     return environment
 
 
-def _connections_arn_pattern(stage: apigwv2.WebSocketStage) -> str:
-    """The stage's @connections ARN as cdk-nag prints it (``<LogicalId>`` for the API's Ref)."""
-    stack = Stack.of(stage)
-    api_resource = stage.api.node.default_child
-    assert isinstance(api_resource, CfnElement)
-    api_logical_id = stack.resolve(stack.get_logical_id(api_resource))
-    return (f"arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<{api_logical_id}>/"
-            f"{stage.stage_name}/*/@connections/*")
-
-
 class Functions(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, table: dynamodb.ITable, auth: Auth,
                  stage: apigwv2.WebSocketStage, events: Events, push: Push, moderation: Moderation,
@@ -282,9 +272,9 @@ class Functions(Construct):
                                        resource_arns=[f"{self._table.table_arn}/index/{TABLE.index.name}"])
         if needs.delivers:
             self._stage.grant_management_api_access(function)
+            connections = compliance.execute_api_pattern(self._stage.api, f"{self._stage.stage_name}/*/@connections/*")
             compliance.acknowledge(
-                function.role or function,
-                f"AwsSolutions-IAM5[Resource::{_connections_arn_pattern(self._stage)}]",
+                function.role or function, f"AwsSolutions-IAM5[Resource::{connections}]",
                 "execute-api:ManageConnections on this API's stage only; the connection id at the end "
                 "of the @connections path is known at runtime, so it has to be a wildcard.",
             )

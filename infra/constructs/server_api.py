@@ -6,12 +6,9 @@ role with those policies, which they assume."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
-import jsii
-from aws_cdk import CfnElement, RemovalPolicy, Stack
-from aws_cdk import aws_apigateway as apigw
+from aws_cdk import RemovalPolicy
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
@@ -21,6 +18,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra import compliance, constants
+from infra.constructs.access_logs import JsonAccessLogs
 
 STAGE = "$default"
 # One JSON object per request; never the body or the Authorization header.
@@ -30,20 +28,6 @@ _ACCESS_LOG_FIELDS = {
     "caller": "$context.identity.userArn", "sourceIp": "$context.identity.sourceIp",
     "latencyMs": "$context.responseLatency", "integrationError": "$context.integrationErrorMessage",
 }
-
-
-@jsii.implements(apigwv2.IAccessLogSettings)
-class _AccessLogSettings:
-    def __init__(self, log_group: logs.ILogGroup) -> None:
-        self._destination = apigwv2.LogGroupLogDestination(log_group)
-
-    @property
-    def destination(self) -> apigwv2.IAccessLogDestination:
-        return self._destination
-
-    @property
-    def format(self) -> apigw.AccessLogFormat:
-        return apigw.AccessLogFormat.custom(json.dumps(_ACCESS_LOG_FIELDS))
 
 
 class ServerApi(Construct):
@@ -60,7 +44,7 @@ class ServerApi(Construct):
             self, "Stage", http_api=self.api, stage_name=STAGE, auto_deploy=True,
             throttle=apigwv2.ThrottleSettings(rate_limit=constants.SERVER_API_RATE_LIMIT,
                                               burst_limit=constants.SERVER_API_BURST_LIMIT),
-            access_log_settings=_AccessLogSettings(self.access_logs))
+            access_log_settings=JsonAccessLogs(self.access_logs, _ACCESS_LOG_FIELDS))
         self.api.add_routes(path="/{proxy+}", methods=[apigwv2.HttpMethod.ANY],
                             integration=integrations.HttpLambdaIntegration("Function", function))
         self.url: str = self.api.api_endpoint
@@ -77,22 +61,14 @@ class ServerApi(Construct):
         return iam.Role(self, construct_id, assumed_by=iam.CompositePrincipal(*callers), managed_policies=[policy],
                         description=f"Parley server API, {what}: assumed by the host app's backend")
 
-    def _arn_pattern(self, method: str) -> str:
-        """The policy's resource as cdk-nag prints it (``<LogicalId>`` for the API's Ref)."""
-        stack = Stack.of(self)
-        api_resource = self.api.node.default_child
-        assert isinstance(api_resource, CfnElement)
-        api_logical_id = stack.resolve(stack.get_logical_id(api_resource))
-        return (f"arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<{api_logical_id}>/"
-                f"{STAGE}/{method}/*")
-
     def _policy(self, construct_id: str, method: str, what: str) -> iam.ManagedPolicy:
         policy = iam.ManagedPolicy(
             self, construct_id, description=f"Parley server API, {what}",
             statements=[iam.PolicyStatement(actions=["execute-api:Invoke"],
                                             resources=[self.api.arn_for_execute_api(method, "/*", STAGE)])])
+        invoke = compliance.execute_api_pattern(self.api, f"{STAGE}/{method}/*")
         compliance.acknowledge(
-            policy, f"AwsSolutions-IAM5[Resource::{self._arn_pattern(method)}]",
+            policy, f"AwsSolutions-IAM5[Resource::{invoke}]",
             "execute-api:Invoke on this server API only: every path under /v1 (its ids are known at runtime), "
             + ("GET only." if method == "GET" else "every method."))
         return policy

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-import jsii
 from aws_cdk import ArnFormat, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
@@ -21,6 +20,7 @@ from aws_cdk import aws_route53_targets as route53_targets
 from constructs import Construct
 
 from infra import compliance, constants
+from infra.constructs.access_logs import JsonAccessLogs
 from infra.constructs.functions import Functions
 from infra.context import ThrottleConfig
 from parley import routes
@@ -38,22 +38,6 @@ _ACCESS_LOG_FIELDS = {
     "authorizerError": apigw.AccessLogField.context_authorizer_error(),
     "principalId": apigw.AccessLogField.context_authorizer_principal_id(),  # the user id, once authorized
 }
-
-
-@jsii.implements(apigwv2.IAccessLogSettings)
-class _AccessLogSettings:
-    """One JSON object per connection event and message, into ``log_group``."""
-
-    def __init__(self, log_group: logs.ILogGroup) -> None:
-        self._destination = apigwv2.LogGroupLogDestination(log_group)
-
-    @property
-    def destination(self) -> apigwv2.IAccessLogDestination:
-        return self._destination
-
-    @property
-    def format(self) -> apigw.AccessLogFormat:
-        return apigw.AccessLogFormat.custom(json.dumps(_ACCESS_LOG_FIELDS))
 
 
 @dataclass(frozen=True)
@@ -103,7 +87,7 @@ class WebSocketApi(Construct):
             stage_name=stage_name,
             auto_deploy=True,
             throttle=apigwv2.ThrottleSettings(rate_limit=throttle.rate_limit, burst_limit=throttle.burst_limit),
-            access_log_settings=_AccessLogSettings(self.access_logs),
+            access_log_settings=JsonAccessLogs(self.access_logs, _ACCESS_LOG_FIELDS),
             domain_mapping=apigwv2.DomainMappingOptions(domain_name=self.domain_name) if self.domain_name else None,
         )
         # Where clients connect: the custom domain's root maps to this stage, else the stage's own URL.
