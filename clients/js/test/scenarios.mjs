@@ -16,7 +16,7 @@ function same(actual, expected, what) {
 }
 
 /** The next `event` of `client` that matches `where`, within `timeoutMs`. */
-function next(client, event, where = () => true, timeoutMs = 10000) {
+export function next(client, event, where = () => true, timeoutMs = 8000) {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       off();

@@ -62,21 +62,8 @@ export async function connected(userId, options = {}) {
   return client;
 }
 
-/** The next `event` of `client` that matches `where`, within `timeoutMs`. */
-export function next(client, event, where = () => true, timeoutMs = 8000) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`no ${event} event in ${timeoutMs} ms`));
-    }, timeoutMs);
-    const off = client.on(event, (value) => {
-      if (!where(value)) return;
-      clearTimeout(timer);
-      off();
-      resolve(value);
-    });
-  });
-}
+/** The next `event` of `client` that matches `where`, within `timeoutMs` (shared with the browser's scenarios). */
+export { next } from "./scenarios.mjs";
 
 /** Every `event` of `client` from now on, in a list (for asserting what arrived, and how many times). */
 export function collect(client, event) {
