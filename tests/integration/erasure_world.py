@@ -122,8 +122,9 @@ def build(connections_api: Any) -> World:
     alice.send(left_group, "bye all", "a-4")
     assert alice.call("groups", {"action": "leave", "conversationId": left_group})["type"] != "error"
     # and a moderator's warning, then a ban in force: her ban history and her ban
-    wiring.services().bans.warn("alice", by="arn:aws:iam::123456789012:role/moderator", reason="first warning")
-    wiring.services().bans.ban("alice", by="arn:aws:iam::123456789012:role/moderator", duration_seconds=3600, reason="spam")
+    moderator = "arn:aws:iam::123456789012:role/moderator"
+    wiring.services().bans.warn("alice", by=moderator, reason="first warning")
+    wiring.services().bans.ban("alice", by=moderator, duration_seconds=3600, reason="spam")
     return World(direct=direct, group=group, left_group=left_group, photo=photo, pending=pending)
 
 
