@@ -11,7 +11,13 @@ from parley.erasure import ErasureWork
 from parley.groups import GroupService
 from parley.models import Change, ChangeKind, Job, JobKind, Message, MessageBody, Report
 from parley.ports import UserDataStore
-from tests.fakes import FakeBlockStore, FakeConversationStore, FakeDeviceStore, FakeProfileStore
+from tests.fakes import (
+    FakeBlockStore,
+    FakeConnectionStore,
+    FakeConversationStore,
+    FakeDeviceStore,
+    FakeProfileStore,
+)
 
 CID = "d_walked"
 
@@ -71,9 +77,6 @@ class FakeUserData(UserDataStore):
     def ban_keys(self, user_id: str) -> list[tuple[str, str]]:
         return [k for k in self.items if k[0] == f"USER#{user_id}" and (k[1] == "~BAN" or k[1].startswith("BANLOG#"))]
 
-    def connection_ids(self, user_id: str) -> list[str]:
-        return []
-
 
 def stream() -> list[Message]:
     def entry(seq: int, sender: str, **fields: Any) -> Message:
@@ -97,7 +100,8 @@ def stream() -> list[Message]:
 def erase(mode: str, data: FakeUserData) -> Job:
     profiles = FakeProfileStore()
     work = ErasureWork(data, FakeConversationStore(), cast(GroupService, None), FakeBlockStore(),
-                       FakeDeviceStore(profiles), batch_items=2, rate_limit_kinds=[], clock=lambda: 99)
+                       FakeDeviceStore(profiles), FakeConnectionStore(), batch_items=2, rate_limit_kinds=[],
+                       clock=lambda: 99)
     job = Job(kind=JobKind.ERASURE, user_id="alice", job_id="er_1", started_at=0, updated_at=0,
               phase="conversations", mode=mode)
     while job.phase == "conversations":

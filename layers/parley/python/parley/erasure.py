@@ -33,6 +33,7 @@ from parley.models import ChangeKind, ConversationKind, Job, JobKind, JobStatus,
 from parley.ports import (
     BlockStore,
     ConnectionGateway,
+    ConnectionStore,
     ConversationStore,
     DeviceStore,
     EventPublisher,
@@ -58,7 +59,8 @@ class ErasureWork:
     first_phase = PHASES[0]
 
     def __init__(self, data: UserDataStore, conversations: ConversationStore, groups: GroupService,
-                 blocks: BlockStore, devices: DeviceStore, *, batch_items: int, rate_limit_kinds: list[str],
+                 blocks: BlockStore, devices: DeviceStore, connections: ConnectionStore, *, batch_items: int,
+                 rate_limit_kinds: list[str],
                  push: PushGateway | None = None, gateway: ConnectionGateway | None = None,
                  objects: ObjectStore | None = None, events: EventPublisher | None = None,
                  deliver: Callable[[GroupOutcome], None] | None = None, clock: Clock = now_ms) -> None:
@@ -67,6 +69,7 @@ class ErasureWork:
         self._groups = groups
         self._blocks = blocks
         self._devices = devices
+        self._connections = connections
         self._batch = batch_items
         self._rate_limit_kinds = rate_limit_kinds
         self._push = push
@@ -191,10 +194,11 @@ class ErasureWork:
             self._objects.delete(keys)
 
     def _close_connections(self, uid: str) -> None:
-        for connection_id in self._data.connection_ids(uid):
+        # now_ms=0: the expired entries too (the item goes, so every socket it names is closed first)
+        for connection in self._connections.list_for_user(uid, 0):
             if self._gateway is not None:
                 with suppress(StaleConnectionError):  # closed already (or by an earlier attempt of this batch)
-                    self._gateway.close(connection_id)
+                    self._gateway.close(connection.connection_id)
         self._data.delete([(table.user_pk(uid), table.CONNECTIONS_SK)])
 
 

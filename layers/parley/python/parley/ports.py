@@ -472,7 +472,3 @@ class UserDataStore(ABC):
     @abstractmethod
     def ban_keys(self, user_id: str) -> list[tuple[str, str]]:
         """The keys (pk, sk) of the user's ban in force and of their ban history's entries."""
-
-    @abstractmethod
-    def connection_ids(self, user_id: str) -> list[str]:
-        """Every connection id in the user's connections item, expired ones included."""

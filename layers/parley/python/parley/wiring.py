@@ -430,7 +430,8 @@ def jobs() -> JobService:
             delivery.deliver_sent(outcome.sent, "")
 
     erasure = ErasureWork(data, built.conversation_store, built.groups, built.blocks, DynamoDeviceStore(name),
-                          batch_items=settings.job_batch_items, rate_limit_kinds=sorted(settings.rate_limit_table),
+                          built.connection_store, batch_items=settings.job_batch_items,
+                          rate_limit_kinds=sorted(settings.rate_limit_table),
                           push=_push_gateway(settings), gateway=gateway, objects=objects, events=events,
                           deliver=deliver)
     export = ExportWork(data, built.conversation_store, built.profiles, built.blocks, objects,

@@ -157,9 +157,3 @@ class DynamoUserDataStore(UserDataStore):
             if "LastEvaluatedKey" not in page:
                 return keys
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-    def connection_ids(self, user_id: str) -> list[str]:
-        with translated():
-            resp = client("dynamodb").get_item(TableName=self._table, ConsistentRead=True,
-                                               Key=key(table.user_pk(user_id), table.CONNECTIONS_SK))
-        return sorted(from_item(resp.get("Item", {})).get(table.ATTR_CONNECTIONS, {}))
