@@ -9,13 +9,14 @@ import pytest
 
 from parley.erasure import ErasureWork
 from parley.groups import GroupService
-from parley.models import Change, ChangeKind, Job, JobKind, Message, MessageBody, Report
+from parley.models import Change, ChangeKind, Connection, Job, JobKind, Message, MessageBody, Report
 from parley.ports import UserDataStore
 from tests.fakes import (
     FakeBlockStore,
     FakeConnectionStore,
     FakeConversationStore,
     FakeDeviceStore,
+    FakeGateway,
     FakeProfileStore,
 )
 
@@ -139,3 +140,27 @@ def test_a_second_walk_writes_nothing_in_tombstone_mode_but_the_reactions_check(
     erase("tombstone", data)
     assert data.entries == after
     assert data.writes - writes <= 2  # the edit entry's text removal and the reaction removal are re-applied
+
+
+def test_the_connections_phase_closes_every_socket_of_hers_expired_and_gone_ones_included() -> None:
+    # given alice's live socket, one whose entry has expired (TTL deletion is lazy) and one already gone, and bob's
+    connections, gateway = FakeConnectionStore(), FakeGateway()
+    for cid, user, expires_at in (("live", "alice", 10_000), ("expired", "alice", 1), ("gone", "alice", 10_000),
+                                  ("bobs", "bob", 10_000)):
+        connections.claim(Connection(connection_id=cid, user_id=user, connected_at=0), expires_at, 10, 0)
+    gateway.stale.add("gone")
+    data = FakeUserData([], "alice")
+    data.items.add(("USER#alice", "~CONNS"))
+    work = ErasureWork(data, FakeConversationStore(), cast(GroupService, None), FakeBlockStore(),
+                       FakeDeviceStore(FakeProfileStore()), connections, batch_items=2, rate_limit_kinds=[],
+                       gateway=gateway, clock=lambda: 5_000_000)
+    job = Job(kind=JobKind.ERASURE, user_id="alice", job_id="er_1", started_at=0, updated_at=0,
+              phase="connections", mode="tombstone")
+
+    # when the connections phase runs
+    after = work.run(job)
+
+    # then every socket of hers was closed (the gone one is no error), bob's was not, and her item is deleted
+    assert sorted(gateway.closed) == ["expired", "live"]
+    assert ("USER#alice", "~CONNS") not in data.items
+    assert after.phase == "devices"
