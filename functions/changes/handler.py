@@ -8,6 +8,7 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from parley.delivery import count_delivery
 from parley.edge import Caller, run_route
 from parley.errors import UnknownActionError
 from parley.message_changes import ChangeOutcome
@@ -47,11 +48,7 @@ def _deliver(outcome: ChangeOutcome, caller: Caller) -> None:
         metrics.add_metric(name="MessageChanges", unit="Count", value=1)
     if outcome.recorded is None:
         return
-    report = services().delivery.deliver_sent(outcome.recorded, caller.connection_id, caller.deadline_s)
-    if report:
-        metrics.add_metric(name="Deliveries", unit="Count", value=report.delivered)
-        if report.handed_off:
-            metrics.add_metric(name="DeliveriesHandedOff", unit="Count", value=1)
+    count_delivery(services().delivery.deliver_sent(outcome.recorded, caller.connection_id, caller.deadline_s))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

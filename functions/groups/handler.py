@@ -11,6 +11,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import TypeAdapter
 
+from parley.delivery import count_delivery
 from parley.edge import Caller, run_route
 from parley.groups import GroupOutcome
 from parley.observability import logger, metrics, tracer
@@ -49,11 +50,8 @@ def groups(caller: Caller, raw: dict[str, Any]) -> ConversationFrame:
     else:
         outcome = app.groups.set_settings(me, cid, request.history_visibility)
     if outcome.sent is not None:
-        report = app.delivery.deliver_sent(outcome.sent, caller.connection_id, caller.deadline_s)
+        count_delivery(app.delivery.deliver_sent(outcome.sent, caller.connection_id, caller.deadline_s))
         metrics.add_metric(name="GroupChanges", unit="Count", value=1)
-        if report:
-            metrics.add_metric(name="Deliveries", unit="Count", value=report.delivered)
-            metrics.add_metric(name="StaleConnections", unit="Count", value=report.stale)
     return ConversationFrame(conversation=ConversationInfo.of(outcome.conversation),
                              seq=outcome.sent.message.seq if outcome.sent else None, ref=request.request_id)
 

@@ -10,6 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parley.attachments import DeclaredAttachment
+from parley.delivery import count_delivery
 from parley.edge import Caller, run_route
 from parley.models import MessageBody
 from parley.observability import logger, metrics, tracer
@@ -28,11 +29,7 @@ def send(caller: Caller, raw: dict[str, Any]) -> AckFrame | CompactAckFrame:
                               reply_to=request.reply_to, mentions=request.mentions or ())
     report = app.delivery.deliver_sent(sent, caller.connection_id, caller.deadline_s)
     message = report.message if report else sent.message
-    if report:
-        metrics.add_metric(name="Deliveries", unit="Count", value=report.delivered)
-        metrics.add_metric(name="StaleConnections", unit="Count", value=report.stale)
-        if report.handed_off:  # rare: a metric line only then (CloudWatch sums the absent as none)
-            metrics.add_metric(name="DeliveriesHandedOff", unit="Count", value=1)
+    count_delivery(report)
     metrics.add_metric(name="DuplicateSends" if sent.duplicate else "MessagesSent", unit="Count", value=1)
     return ack_frame(message, caller.frame_format, ref=request.request_id)
 

@@ -8,8 +8,6 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
-from parley.observability import metrics
-
 if TYPE_CHECKING:
     from parley.messaging import SendOutcome
 
@@ -31,13 +29,10 @@ def delivered(sent: SendOutcome | None, context: Any) -> None:
     those not reached."""
     if sent is None:
         return
+    from parley.delivery import count_delivery
     from parley.wiring import services
 
-    report = services().delivery.deliver_sent(sent, None, invocation_deadline(context))
-    if report:
-        metrics.add_metric(name="Deliveries", unit="Count", value=report.delivered)
-        if report.handed_off:
-            metrics.add_metric(name="DeliveriesHandedOff", unit="Count", value=1)
+    count_delivery(services().delivery.deliver_sent(sent, None, invocation_deadline(context)))
 
 
 def checked_user_id(value: str, where: str) -> str:
