@@ -15,9 +15,9 @@ IDS = {"conversationId": "g_1kq0", "seq": "42", "messageId": "q3Z8", "unread": "
 
 
 def event(*, kind: str = "group", name: str | None = "Book club", text: str | None = "See you at 7?",
-          attachments: int | None = None) -> UnreadEvent:
+          attachments: int | None = None, sender: str = "alice") -> UnreadEvent:
     return UnreadEvent(conversation_id="g_1kq0", conversation_kind=kind, conversation_name=name, seq=42,
-                       message_id="q3Z8", sender_id="alice", sent_at=1, recipients=["bob"], text=text,
+                       message_id="q3Z8", sender_id=sender, sent_at=1, recipients=["bob"], text=text,
                        attachment_count=attachments)
 
 
@@ -88,6 +88,20 @@ def test_the_title_names_the_sender_and_the_group(kind: str, name: str | None, t
     assert alert["alert"]["title"] == title
     message = fcm(event(kind=kind, name=name), NotifyMode.PUSH, badge=1, unread=2, with_content=True)["fcmV1Message"]
     assert message["message"]["notification"]["title"] == title
+
+
+@pytest.mark.parametrize(("sender", "kind", "name", "alert"), [
+    ("#bot:shop", "direct", None, {"title": "shop", "body": "See you at 7?"}),  # a bot: by its name
+    ("#bot:shop", "group", "Book club", {"title": "shop in Book club", "body": "See you at 7?"}),
+    ("#system", "group", "Book club", {"title": "Book club", "body": "See you at 7?"}),  # the system: not named
+    ("#system", "direct", None, {"body": "See you at 7?"}),  # nothing to name: no title (the app's name shows)
+])
+def test_a_system_message_never_shows_a_raw_sender_id(sender: str, kind: str, name: str | None,
+                                                      alert: dict[str, str]) -> None:
+    aps = apns(event(sender=sender, kind=kind, name=name), NotifyMode.PUSH, badge=1, unread=2, with_content=True)
+    assert aps["aps"]["alert"] == alert
+    message = fcm(event(sender=sender, kind=kind, name=name), NotifyMode.PUSH, badge=1, unread=2, with_content=True)
+    assert message["fcmV1Message"]["message"]["notification"] == alert
 
 
 def test_a_photo_without_text_says_so() -> None:

@@ -9,14 +9,30 @@ import json
 
 from parley.models import NotifyMode
 from parley.unread_events import UnreadEvent
+from parley.user_ids import BOT_PREFIX, is_system_sender
 
 GENERIC_ALERT_KEY = "PARLEY_NEW_MESSAGE"  # the app localizes it: a content-free alert
 
 
-def _title(event: UnreadEvent) -> str:
-    if event.conversation_kind == "group" and event.conversation_name:
-        return f"{event.sender_id} in {event.conversation_name}"
-    return event.sender_id
+def _sender(sender_id: str) -> str | None:
+    """How the title names a sender: a user by their id, a bot (``#bot:shop``) by its name, the system not
+    at all (the app's own name is what the platform shows above the alert)."""
+    if sender_id.startswith(BOT_PREFIX):
+        return sender_id.removeprefix(BOT_PREFIX)
+    return None if is_system_sender(sender_id) else sender_id
+
+
+def _title(event: UnreadEvent) -> str | None:
+    sender = _sender(event.sender_id)
+    group = event.conversation_name if event.conversation_kind == "group" else None
+    if sender and group:
+        return f"{sender} in {group}"
+    return sender or group
+
+
+def _alert(event: UnreadEvent) -> dict[str, object]:
+    title = _title(event)
+    return {"title": title, "body": _body(event)} if title else {"body": _body(event)}
 
 
 def _body(event: UnreadEvent) -> str:
@@ -31,8 +47,7 @@ def _ids(event: UnreadEvent, unread: int) -> dict[str, str]:
 def apns(event: UnreadEvent, mode: NotifyMode, badge: int, unread: int, with_content: bool) -> dict[str, object]:
     if mode is NotifyMode.BADGE:  # silent: the badge only
         return {"aps": {"badge": badge, "content-available": 1}, "parley": _ids(event, unread)}
-    alert: dict[str, object] = ({"title": _title(event), "body": _body(event)} if with_content and _body(event)
-                                else {"loc-key": GENERIC_ALERT_KEY})
+    alert = _alert(event) if with_content and _body(event) else {"loc-key": GENERIC_ALERT_KEY}
     aps: dict[str, object] = {"alert": alert, "badge": badge, "sound": "default", "thread-id": event.conversation_id}
     if not with_content:
         aps["mutable-content"] = 1  # lets a notification service extension fetch and show the message
@@ -47,7 +62,7 @@ def fcm(event: UnreadEvent, mode: NotifyMode, badge: int, unread: int, with_cont
     data = {**_ids(event, unread), "badge": str(badge), "notify": mode.value}
     message: dict[str, object] = {"data": data}
     if mode is NotifyMode.PUSH and with_content and _body(event):
-        message["notification"] = {"title": _title(event), "body": _body(event)}
+        message["notification"] = _alert(event)
         message["android"] = {"notification": {"tag": event.conversation_id, "notification_count": badge}}
     elif mode is NotifyMode.PUSH:
         # data messages default to normal priority, which Doze may hold back; this one ends in an alert
