@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from parley.errors import EndpointDisabledError, NotMemberError, StaleConnectionError, ThrottledError
+from parley.envelopes import Envelope
+from parley.errors import (
+    DeviceKeyConflictError,
+    EndpointDisabledError,
+    NotMemberError,
+    StaleConnectionError,
+    ThrottledError,
+    TooManyKeyDevicesError,
+)
 from parley.models import (
     Ban,
     BanAction,
@@ -21,6 +29,7 @@ from parley.models import (
     MessagePage,
     NotifyMode,
     Profile,
+    PublishedDevice,
     Recipient,
     Report,
     ReportStatus,
@@ -39,6 +48,7 @@ from parley.ports import (
     EventPublisher,
     GroupChangedError,
     GroupStore,
+    KeyDirectoryStore,
     MessageStore,
     ModerationHook,
     ObjectStore,
@@ -84,26 +94,27 @@ class FakeConnectionStore(ConnectionStore):
 class FakeConversationStore(ConversationStore):
     def __init__(self) -> None:
         self.conversations: dict[str, Conversation] = {}
-        self.pairs: dict[frozenset[str], str] = {}
+        self.pairs: dict[tuple[frozenset[str], bool], str] = {}  # (pair, e2e) -> its direct conversation
         self.members: dict[tuple[str, str], Membership] = {}
 
     def get(self, conversation_id: str) -> Conversation | None:
         return self.conversations.get(conversation_id)
 
-    def find_direct(self, user_a: str, user_b: str) -> Conversation | None:
-        cid = self.pairs.get(frozenset((user_a, user_b)))
+    def find_direct(self, user_a: str, user_b: str, e2e: bool = False) -> Conversation | None:
+        cid = self.pairs.get((frozenset((user_a, user_b)), e2e))
         return self.conversations.get(cid) if cid else None
 
     def create(self, conversation: Conversation) -> Conversation:
         if conversation.kind is ConversationKind.DIRECT:
-            pair = frozenset(conversation.members)
+            pair = (frozenset(conversation.members), conversation.e2e)
             if pair in self.pairs:
                 return self.conversations[self.pairs[pair]]
             self.pairs[pair] = conversation.conversation_id
         self.conversations[conversation.conversation_id] = conversation
         for user in conversation.members:
             self.members[(user, conversation.conversation_id)] = Membership(
-                user_id=user, conversation_id=conversation.conversation_id, joined_at=conversation.created_at)
+                user_id=user, conversation_id=conversation.conversation_id, joined_at=conversation.created_at,
+                e2e=conversation.e2e)
         return conversation
 
     def get_many(self, conversation_ids: list[str]) -> dict[str, Conversation]:
@@ -246,13 +257,14 @@ class FakeMessageStore(MessageStore):
 
     # -- changes to a message: the same conditions as the DynamoDB store's conditional updates ----------------
 
-    def edit(self, conversation_id: str, seq: int, *, sender_id: str, text: str, edited_at: int,
-             sent_since: int) -> Message | None:
+    def edit(self, conversation_id: str, seq: int, *, sender_id: str, text: str | None, edited_at: int,
+             sent_since: int, envelope: Envelope | None = None) -> Message | None:
         m = self.messages.get(conversation_id, {}).get(seq)
+        field, value = ("e2e", envelope) if envelope is not None else ("text", text)
         if m is None or m.body is None or m.is_change or m.sender_id != sender_id or m.sent_at < sent_since \
-                or m.body.text == text:
+                or getattr(m.body, field) == value:
             return None
-        m = m.model_copy(update={"body": m.body.model_copy(update={"text": text}), "edited_at": edited_at})
+        m = m.model_copy(update={"body": m.body.model_copy(update={field: value}), "edited_at": edited_at})
         self.messages[conversation_id][seq] = m
         return m
 
@@ -401,6 +413,32 @@ class FakeThrottleStore(ThrottleStore):
             return False
         self.next_at[(kind, user_id, scope)] = now_ms + interval_ms
         return True
+
+
+class FakeKeyDirectoryStore(KeyDirectoryStore):
+    def __init__(self) -> None:
+        self.devices_by_user: dict[str, dict[str, PublishedDevice]] = {}
+
+    def devices(self, user_ids: list[str]) -> dict[str, list[PublishedDevice]]:
+        return {u: sorted(self.devices_by_user.get(u, {}).values(), key=lambda d: (d.first_published_at, d.device_id))
+                for u in user_ids}
+
+    def put(self, user_id: str, device: PublishedDevice, max_devices: int) -> bool:
+        mine = self.devices_by_user.setdefault(user_id, {})
+        known = mine.get(device.device_id)
+        if known is not None and known.identity_key != device.identity_key:
+            raise DeviceKeyConflictError()
+        if known is None and len(mine) >= max_devices:
+            raise TooManyKeyDevicesError()
+        mine[device.device_id] = device.model_copy(update={"first_published_at": known.first_published_at}) \
+            if known else device
+        return known is None
+
+    def remove(self, user_id: str, device_id: str) -> bool:
+        return self.devices_by_user.get(user_id, {}).pop(device_id, None) is not None
+
+    def erase(self, user_id: str) -> int:
+        return len(self.devices_by_user.pop(user_id, {}))
 
 
 class FakeGateway(ConnectionGateway):

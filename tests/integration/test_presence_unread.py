@@ -134,6 +134,10 @@ def test_no_route_leaks_an_invisible_users_online_state(aws_env: Any, connection
         "renameGroup": {"action": "renameGroup", "conversationId": cid, "name": "x"},
         "setRole": {"action": "setRole", "conversationId": cid, "userId": "alice", "role": "admin"},
         "setGroupSettings": {"action": "setGroupSettings", "conversationId": cid, "historyVisibility": "all"},
+        "publishKeys": {"action": "publishKeys", "deviceId": "dev-bob-0001", "identityKey": "A" * 43 + "=",
+                        "prekey": {"id": 1, "key": "A" * 43 + "=", "sig": "A" * 86 + "=="}},
+        "getKeys": {"action": "getKeys", "userIds": ["alice"]},
+        "removeDevice": {"action": "removeDevice", "deviceId": "dev-bob-0001"},
     }
     assert set(frames_by_route) | {CONNECT, DISCONNECT} == set(ROUTES), "a new route needs a case here"
     answers = [bob.call(ROUTES[route], body) for route, body in frames_by_route.items()]

@@ -218,6 +218,17 @@ def chat_through_every_function(lambdas: TracedLambdas, queue: str, hook: JsonEn
     answer = lambdas.invoke(routes.DELIVER, {"Records": [sqs_record(job.model_dump_json(by_alias=True))]})
     assert answer == {"batchItemFailures": []}
 
+    # the key directory of end-to-end encryption: a device published (alice is told), a forged one, fetched, removed
+    from tests.support.e2e import Device
+
+    encrypted = alice.call({"action": "openDirect", "userId": "bob", "e2e": True})["conversation"]["conversationId"]
+    phone = Device("dev-bob-0001")
+    assert bob.call(phone.publish_frame())["type"] == "keysPublished"
+    assert bob.call(phone.publish_frame(identityKey=Device("dev-bob-0002").identity_key))["code"] \
+        == "invalid_key_signature"
+    assert alice.call({"action": "getKeys", "conversationId": encrypted})["type"] == "keys"
+    assert bob.call({"action": "removeDevice", "deviceId": "dev-bob-0001"})["removed"] is True
+
     carol = Client(lambdas, "carol", "c2", exercised).connect()
     assert carol.call({"action": "unregisterDevice", "token": APNS_TOKEN})["registered"] is False
     for client in (alice, bob, carol):

@@ -14,6 +14,7 @@ The phases, in order; each is idempotent, so a batch done twice does nothing the
   their typing marker, and their membership: a group is left as a member leaves it (ownership passed on by the
   same rule, and a ``memberLeft`` entry), a direct conversation stays for the other member.
 * ``account`` -- connections again (a socket opened meanwhile), the profile (preferences, devices, badge), their
+  devices' public keys in the key directory of end-to-end encryption (``USER#<uid>`` / ``~KEYS``), their
   ban and ban history (with their index entries), rate limit buckets, and any export of theirs (its file and job).
 * ``announce`` -- the ``user.erased`` event (docs/events.md).
 """
@@ -102,7 +103,8 @@ class ErasureWork:
         elif job.phase == "account":
             self._close_connections(uid)
             self._delete_objects(exports_prefix(uid))
-            self._data.delete([(table.user_pk(uid), table.PROFILE_SK), *self._data.ban_keys(uid),
+            self._data.delete([(table.user_pk(uid), table.PROFILE_SK), (table.user_pk(uid), table.KEYS_SK),
+                               *self._data.ban_keys(uid),
                                (table.job_pk(JobKind.EXPORT.value, uid), table.JOB_SK),
                                *((table.throttle_pk(kind, uid, "bucket"), table.THROTTLE_SK)
                                  for kind in self._rate_limit_kinds)])
@@ -146,7 +148,7 @@ class ErasureWork:
             return "message"
         if change.kind is ChangeKind.REACTED and change.target is not None and change.emoji is not None:
             self._data.remove_reaction(entry.conversation_id, change.target, change.emoji, uid)
-        if placeholder or change.text is not None:
+        if placeholder or change.text is not None or change.e2e is not None:
             self._data.scrub_change(entry, uid, placeholder=placeholder)
         return "change"
 
@@ -170,7 +172,7 @@ class ErasureWork:
                     self._data.scrub_change(outcome.sent.message, uid, placeholder=True)
         elif conversation is not None and conversation.kind is ConversationKind.DIRECT:
             a, b = conversation.members
-            doomed.append((table.direct_pair_pk(a, b), table.META_SK))
+            doomed.append((table.direct_pair_pk(a, b), table.direct_pair_sk(conversation.e2e)))
         self._data.delete(doomed)
         return deleted
 
