@@ -13,7 +13,7 @@ import {
   E2EError, ReplayedMessageError, SealError, TamperedMessageError, UnknownDeviceError,
 } from "./e2e-errors.js";
 import { Emitter } from "./emitter.js";
-import type { Conversation, Entry, EncryptedFile } from "./entries.js";
+import { type Conversation, type Entry, type EncryptedFile, messageIdOf } from "./entries.js";
 import { ParleyError } from "./errors.js";
 import type { ActionName, AttachmentIn, SendBody } from "./frames.js";
 import { MemoryStorage, type Storage } from "./storage.js";
@@ -144,6 +144,8 @@ export class E2ESession extends Emitter<E2EEvents> implements MessageCrypto {
   private readonly devices = new Map<string, DeviceKeys[]>();
   private readonly members = new Map<string, string[]>();
   private noncesDirty = false;
+  /** messageId -> the clientMsgId its payload carries (`mid`), for the payload of an edit of it. */
+  private readonly mids = new Map<string, string>();
 
   constructor(client: ParleyClient, options: E2EOptions = {}) {
     super();
@@ -153,6 +155,14 @@ export class E2ESession extends Emitter<E2EEvents> implements MessageCrypto {
     this.client = client;
     this.options = options;
     this.storage = options.storage ?? new MemoryStorage();
+    client.on("sent", ({ message, ack }) => {
+      if (message.sealed) this.remember(ack.messageId, message.clientMsgId);
+    });
+  }
+
+  private remember(messageId: string, mid: string): void {
+    this.mids.set(messageId, mid);
+    if (this.mids.size > NONCES_KEPT) this.mids.delete(this.mids.keys().next().value as string);
   }
 
   /** This device's id (once the client knows its user). */
@@ -246,8 +256,9 @@ export class E2ESession extends Emitter<E2EEvents> implements MessageCrypto {
 
   async sealEdit(conversationId: string, seq: number, text: string): Promise<Raw> {
     await this.ready();
-    const envelope = await this.sealFor(conversationId, { t: "edit", mid: randomId(), ts: this.now(), text,
-      target: seq });
+    // An edit's `mid` is the edited message's clientMsgId (when this device saw it).
+    const mid = this.mids.get(messageIdOf(conversationId, seq)) ?? randomId();
+    const envelope = await this.sealFor(conversationId, { t: "edit", mid, ts: this.now(), text, target: seq });
     return envelope as unknown as Raw;
   }
 
@@ -255,8 +266,13 @@ export class E2ESession extends Emitter<E2EEvents> implements MessageCrypto {
     if (!entry.envelope) return entry;
     try {
       await this.ready();
+      if (this.conversations[entry.conversationId] !== true) {
+        this.conversations[entry.conversationId] = true; // only an e2e conversation relays envelopes
+        void this.save("conversations", this.conversations);
+      }
       const payload = await this.openEntry(entry);
       if (entry.type === "message") {
+        if (payload.t === "msg") this.remember(entry.messageId, payload.mid);
         const opened = { ...entry, files: payload.files ?? [] };
         if (payload.text !== undefined) opened.text = payload.text;
         else delete opened.text;
