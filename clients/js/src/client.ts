@@ -410,7 +410,7 @@ export class ParleyClient extends Connection {
   async openDirect(userId: string, options: { e2e?: boolean } = {}): Promise<Conversation> {
     const fields: Record<string, unknown> = { userId };
     if (options.e2e) fields.e2e = true;
-    const conversation = this.conversationOf(await this.call("openDirect", fields));
+    const conversation = this.conversationOf(await this.call("openDirect", fields), options.e2e);
     if (this.lastSeq(conversation.conversationId) === undefined) {
       await this.history(conversation.conversationId, { limit: 1 });
     }
@@ -424,7 +424,7 @@ export class ParleyClient extends Connection {
     if (options.e2e) fields.e2e = true;
     if (options.name !== undefined) fields.name = options.name;
     if (options.historyVisibility !== undefined) fields.historyVisibility = options.historyVisibility;
-    const conversation = this.conversationOf(await this.call("createGroup", fields, false));
+    const conversation = this.conversationOf(await this.call("createGroup", fields, false), options.e2e);
     this.track(conversation.conversationId, 0);
     return conversation;
   }
@@ -465,9 +465,9 @@ export class ParleyClient extends Connection {
     return this.conversationOf(frame);
   }
 
-  private conversationOf(frame: Raw): Conversation {
+  private conversationOf(frame: Raw, requestedE2E = false): Conversation {
     const conversation = decodeConversation(frame.conversation as Parameters<typeof decodeConversation>[0]);
-    this.crypto?.conversation(conversation);
+    this.crypto?.conversation(conversation, requestedE2E);
     return conversation;
   }
 

@@ -198,13 +198,17 @@ export class E2ESession extends Emitter<E2EEvents> implements MessageCrypto {
     }
   }
 
-  conversation(conversation: Conversation): void {
-    const e2e = (conversation as { e2e?: unknown }).e2e === true;
+  conversation(conversation: Conversation, requestedE2E = false): void {
     this.members.delete(conversation.conversationId);
-    if (this.conversations[conversation.conversationId] !== e2e) {
-      this.conversations[conversation.conversationId] = e2e;
-      void this.save("conversations", this.conversations);
-    }
+    // Only ever marked encrypted here (it is for good): a conversation is taken as plain only when the server
+    // refuses to list its keys (`e2e_not_enabled`), so text is never sent into one that could be encrypted.
+    if ((conversation as { e2e?: unknown }).e2e === true || requestedE2E) this.markEncrypted(conversation.conversationId);
+  }
+
+  private markEncrypted(conversationId: string): void {
+    if (this.conversations[conversationId] === true) return;
+    this.conversations[conversationId] = true;
+    void this.save("conversations", this.conversations);
   }
 
   frame(frame: Raw): void {
@@ -266,10 +270,7 @@ export class E2ESession extends Emitter<E2EEvents> implements MessageCrypto {
     if (!entry.envelope) return entry;
     try {
       await this.ready();
-      if (this.conversations[entry.conversationId] !== true) {
-        this.conversations[entry.conversationId] = true; // only an e2e conversation relays envelopes
-        void this.save("conversations", this.conversations);
-      }
+      this.markEncrypted(entry.conversationId); // only an e2e conversation relays envelopes
       const payload = await this.openEntry(entry);
       if (entry.type === "message") {
         if (payload.t === "msg") this.remember(entry.messageId, payload.mid);
@@ -332,7 +333,7 @@ export class E2ESession extends Emitter<E2EEvents> implements MessageCrypto {
       this.read<Record<string, boolean>>("conversations", {})]);
     this.trust = trust;
     this.nonces = nonces;
-    this.conversations = { ...conversations, ...this.conversations };
+    for (const [cid, e2e] of Object.entries(conversations)) if (this.conversations[cid] !== true) this.conversations[cid] = e2e;
     if (device && (this.options.deviceId === undefined || device.deviceId === this.options.deviceId)) {
       this.device = device;
     } else {
@@ -430,10 +431,7 @@ export class E2ESession extends Emitter<E2EEvents> implements MessageCrypto {
     const users = await this.absorb(frame);
     const members = [...users.keys()];
     this.members.set(conversationId, members);
-    if (this.conversations[conversationId] !== true) {
-      this.conversations[conversationId] = true;
-      void this.save("conversations", this.conversations);
-    }
+    this.markEncrypted(conversationId);
     return members;
   }
 

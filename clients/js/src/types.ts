@@ -120,8 +120,9 @@ export interface MessageCrypto {
   open(entry: Entry): Promise<Entry>;
   /** Every entry delivered (a membership change makes it read the conversation's devices again). */
   observe(entry: Entry): void;
-  /** A conversation the server described (openDirect, createGroup, the group actions, listConversations). */
-  conversation(conversation: Conversation): void;
+  /** A conversation the server described (openDirect, createGroup, the group actions, listConversations);
+   *  `requestedE2E`: the app asked for an end-to-end encrypted one. */
+  conversation(conversation: Conversation, requestedE2E?: boolean): void;
   /** A frame of a type the client itself does not handle (`keysChanged`). */
   frame(frame: Record<string, unknown>): void;
   /** A connection opened (publish keys, forget cached directory answers). */
