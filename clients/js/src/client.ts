@@ -32,7 +32,9 @@ interface Queued {
 }
 
 export class ParleyClient extends Connection {
-  private readonly storage: Storage;
+  /** Where the offline queue and the last seqs are kept (the `storage` option); `@parley/client/e2e` keeps the
+   *  device's keys there too unless given another. */
+  readonly storage: Storage;
   private readonly timelines = new Map<string, Timeline>();
   private readonly filling = new Set<string>();
   private readonly sending = new Set<string>();
@@ -199,8 +201,13 @@ export class ParleyClient extends Connection {
 
   // -- storage ---------------------------------------------------------------------------------------------
 
+  /** The prefix of the storage keys (the `storagePrefix` option, default `parley`). */
+  get storagePrefix(): string {
+    return this.options.storagePrefix ?? "parley";
+  }
+
   private key(name: string): string {
-    return `${this.options.storagePrefix ?? "parley"}:${this.user ?? "_"}:${name}`;
+    return `${this.storagePrefix}:${this.user ?? "_"}:${name}`;
   }
 
   private ensureLoaded(): Promise<void> {

@@ -14,9 +14,9 @@ import {
 } from "./e2e-errors.js";
 import { Emitter } from "./emitter.js";
 import { type Conversation, type Entry, type EncryptedFile, messageIdOf } from "./entries.js";
-import { ParleyError } from "./errors.js";
+import { ParleyClientError, ParleyError } from "./errors.js";
 import type { ActionName, AttachmentIn, SendBody } from "./frames.js";
-import { MemoryStorage, type Storage } from "./storage.js";
+import type { Storage } from "./storage.js";
 import type { MessageCrypto, OutgoingMessage, UploadData } from "./types.js";
 import { postFile } from "./uploads.js";
 
@@ -73,10 +73,10 @@ export interface E2EEvents {
 }
 
 export interface E2EOptions {
-  /** Where this device's private keys, the trusted keys of others and the replay check live. Pass a lasting one
-   *  (the client's own Storage is fine): with the default MemoryStorage a restart makes a new device. */
+  /** Where this device's private keys, the trusted keys of others and the replay check live (default: the
+   *  client's own Storage). It must last: with a MemoryStorage a restart makes a new device. */
   storage?: Storage;
-  /** Prefix of the storage keys (default `parley`); the user id and `e2e:` follow it. */
+  /** Prefix of the storage keys (default: the client's, `parley`); the user id and `e2e:` follow it. */
   storagePrefix?: string;
   /** This device's id (`^[A-Za-z0-9_-]{8,64}$`); default: a random one, kept in the storage. */
   deviceId?: string;
@@ -154,7 +154,7 @@ export class E2ESession extends Emitter<E2EEvents> implements MessageCrypto {
     }
     this.client = client;
     this.options = options;
-    this.storage = options.storage ?? new MemoryStorage();
+    this.storage = options.storage ?? client.storage;
     client.on("sent", ({ message, ack }) => {
       if (message.sealed) this.remember(ack.messageId, message.clientMsgId);
     });
@@ -303,7 +303,7 @@ export class E2ESession extends Emitter<E2EEvents> implements MessageCrypto {
   }
 
   private key(name: string): string {
-    return `${this.options.storagePrefix ?? "parley"}:${this.userId()}:e2e:${name}`;
+    return `${this.options.storagePrefix ?? this.client.storagePrefix}:${this.userId()}:e2e:${name}`;
   }
 
   private async save(name: string, value: unknown): Promise<void> {
@@ -577,13 +577,14 @@ export class E2ESession extends Emitter<E2EEvents> implements MessageCrypto {
     return { key: ticket.key, contentType: BLOB_TYPE, size: blob.length, file };
   }
 
-  /** Download and decrypt a file of a received message (`message.files`). */
+  /** Download and decrypt a file of a received message (`message.files`): TamperedMessageError when it does not
+   *  decrypt or is not the size its message says; ParleyClientError when it cannot be downloaded. */
   async downloadFile(conversationId: string, file: EncryptedFile): Promise<Uint8Array> {
     const frame = await this.client.attachmentUrls(conversationId, [file.key]);
     const url = frame.attachments.find((a) => a.key === file.key)?.url;
-    if (!url) throw new TamperedMessageError("the file is not in storage");
+    if (!url) throw new ParleyClientError("the server gave no download URL for this file");
     const answer = await (this.options.fetch ?? globalThis.fetch)(url);
-    if (!answer.ok) throw new TamperedMessageError(`the file could not be read: HTTP ${answer.status}`);
+    if (!answer.ok) throw new ParleyClientError(`the file could not be read: HTTP ${answer.status}`);
     const plain = openFile(new Uint8Array(await answer.arrayBuffer()), file.fk);
     if (plain.length !== file.size) throw new TamperedMessageError("the file is not the size its message says");
     return plain;

@@ -159,6 +159,69 @@ describe("end-to-end encrypted conversations in the TypeScript SDK, against the 
       assert.equal(before.text, undefined);
     });
 
+    test("a device's keys live in the client's storage: the app restarted with it is the same device", async () => {
+      // given bob's device, with its storage, which read alice's message
+      const [aliceId, bobId] = [user("alice"), user("bob")];
+      const alice = await device(aliceId);
+      const storage = new MemoryStorage();
+      const client = clientFor(bobId, { storage });
+      const e2e = await enableE2E(client); // no storage given: the client's
+      await client.connect();
+      await e2e.published();
+      const { conversationId } = await alice.client.openDirect(bobId, { e2e: true });
+      const ack = await alice.client.send(conversationId, "read me after a restart");
+      const deviceId = e2e.deviceId;
+      await client.close();
+
+      // when the app starts again with the same storage
+      const again = clientFor(bobId, { storage });
+      open.push(again);
+      const restarted = await enableE2E(again);
+      await again.connect();
+      await restarted.published();
+
+      // then it is the same device, with the same keys, and it reads what was sealed for it before
+      assert.equal(restarted.deviceId, deviceId);
+      assert.equal(restarted.identityKey, e2e.identityKey);
+      const entry = (await again.history(conversationId)).entries.find((e) => e.seq === ack.seq);
+      assert.equal(entry.text, "read me after a restart");
+    });
+
+    test("the prekey rotates after 7 days, late messages still open, and 30 days later the old prekey is gone",
+      async () => {
+        // given bob, whose clock the test moves, and a message alice sealed to his first prekey
+        const [aliceId, bobId] = [user("alice"), user("bob")];
+        let now = Date.now();
+        const alice = await device(aliceId);
+        const bob = await device(bobId, { e2eOptions: { now: () => now } });
+        const { conversationId } = await alice.client.openDirect(bobId, { e2e: true });
+        await bob.client.openDirect(aliceId, { e2e: true });
+        const early = await alice.client.send(conversationId, "sealed to prekey 1");
+        const opened = async () => (await bob.client.history(conversationId)).entries.find((e) => e.seq === early.seq);
+
+        // when 8 days pass and bob reconnects
+        now += 8 * 24 * 3600 * 1000;
+        bob.client.reconnectNow();
+        await eventually(async () => {
+          const keys = await alice.client.request("getKeys", { userIds: [bobId] });
+          return keys.users[0].devices[0].prekey.id === 2;
+        });
+        // then he published prekey 2, and still reads the message sealed to prekey 1
+        assert.equal((await opened()).text, "sealed to prekey 1");
+
+        // when 31 more days pass and bob reconnects again
+        now += 31 * 24 * 3600 * 1000;
+        bob.client.reconnectNow();
+        await eventually(async () => {
+          const keys = await alice.client.request("getKeys", { userIds: [bobId] });
+          return keys.users[0].devices[0].prekey.id === 3;
+        });
+        // then prekey 1 was deleted: the old message no longer opens (forward secrecy), as a WrongKeyError
+        const late = await opened();
+        assert.ok(late.e2eError instanceof WrongKeyError);
+        assert.equal(late.text, undefined);
+      });
+
     test("both sides compute the same safety number and QR payload, and it changes with a new device", async () => {
       // given alice and bob with their devices published
       const [aliceId, bobId] = [user("alice"), user("bob")];
