@@ -130,6 +130,11 @@ describe("end-to-end encrypted conversations in the TypeScript SDK, against the 
         assert.equal(file.preview, "data:image/jpeg;base64,AAAA");
         assert.equal(message.attachments[0].contentType, "application/octet-stream");
         assert.deepEqual(await bob.e2e.downloadFile(conversationId, file), photo);
+        // and what storage holds is the ciphertext: nonce, sealed file and tag, never the photo's bytes
+        const { attachments: [served] } = await bob.client.attachmentUrls(conversationId, [file.key]);
+        const stored = new Uint8Array(await (await fetch(served.url)).arrayBuffer());
+        assert.equal(stored.length, photo.length + 24 + 16);
+        assert.notDeepEqual(stored.subarray(24, 24 + photo.length), photo);
       });
 
     test("a device added later reads what is sent after it, and the others get a key-change notice", async () => {
