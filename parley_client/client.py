@@ -332,6 +332,8 @@ class ParleyClient:
             if not waiter.done():
                 waiter.set_result(frame)
             return
+        if kind == "keysChanged":
+            self._e2e_members.clear()  # the next send fetches keys again; iterating yields the notices
         if kind in ("message", "change"):
             self._on_message(entry_from_frame(frame), recovered=False)
         elif kind is None:
@@ -341,6 +343,8 @@ class ParleyClient:
             self._incoming.put_nowait(parse_frame(frame))
 
     def _on_message(self, message: Entry, *, recovered: bool) -> None:
+        if isinstance(message, Change) and message.kind in _MEMBERSHIP_CHANGES:
+            self._e2e_members.pop(message.conversation_id, None)  # the next send fetches the members' keys
         # First news of a conversation: follow it from this message on.
         timeline = self._timelines.setdefault(message.conversation_id, Timeline(last_seq=None))
         before = timeline.duplicates
@@ -438,8 +442,6 @@ class ParleyClient:
         if isinstance(item, Frame) and item.type == "keysChanged":
             await self._on_keys_changed(str(item.data.get("userId")))
             return item
-        if isinstance(item, Change) and item.kind in _MEMBERSHIP_CHANGES:
-            self._e2e_members.pop(item.conversation_id, None)
         return await self.decrypt(item) if isinstance(item, Message | Change) else item
 
     async def next_message(self, timeout: float | None = None) -> Message:
@@ -832,8 +834,9 @@ class ParleyClient:
         session = self.e2e
         if isinstance(entry, Message) and isinstance(entry.body.get("e2e"), dict) and not entry.deleted:
             kind, sender, target, cmid = "msg", entry.sender_id, None, entry.client_msg_id
+            edited = entry.edited_at is not None
         elif isinstance(entry, Change) and entry.kind == "edited" and "e2e" in entry.fields:
-            kind, sender, target, cmid = "edit", entry.by, entry.target, None
+            kind, sender, target, cmid, edited = "edit", entry.by, entry.target, None, False
         else:
             return entry
         if session is None:
@@ -843,11 +846,11 @@ class ParleyClient:
         try:
             try:
                 payload = session.open(entry.conversation_id, entry.seq, sender, envelope, kind=kind,
-                                       client_msg_id=cmid, target=target)
+                                       client_msg_id=cmid, target=target, edited=edited)
             except e2e.UnknownDeviceError:
                 await self.get_keys([sender])  # a device published since the last fetch; else it was removed
                 payload = session.open(entry.conversation_id, entry.seq, sender, envelope, kind=kind,
-                                       client_msg_id=cmid, target=target)
+                                       client_msg_id=cmid, target=target, edited=edited)
         except e2e.E2EError as error:
             return error
         text = payload.get("text") or ""

@@ -55,7 +55,8 @@ class E2ESession:
         self.trust = TrustStore(state_dir)
         self._clock = clock
         self._directory: dict[str, dict[str, e2e.DeviceKey]] = {}
-        self._nonces: dict[str, dict[str, int]] = {}  # conversation -> payload nonce -> the seq it came at
+        # conversation -> payload nonce -> where it was delivered: "m<seq>" (a message), "e<seq>" (an edit of it)
+        self._nonces: dict[str, dict[str, str]] = {}
 
     @property
     def user_id(self) -> str:
@@ -137,18 +138,19 @@ class E2ESession:
     # -- opening -----------------------------------------------------------------------------------------
 
     def open(self, conversation_id: str, seq: int, sender_id: str, envelope: Any, *, kind: str,
-             client_msg_id: str | None = None, target: int | None = None) -> dict[str, Any]:
-        """The payload of a message (``kind`` "msg") or an edit ("edit") at ``seq``, checked in the order
-        docs/e2e.md gives; raises the typed :class:`parley_client.e2e.E2EError` subclasses, each carrying the
-        conversation, seq and sender."""
+             client_msg_id: str | None = None, target: int | None = None, edited: bool = False) -> dict[str, Any]:
+        """The payload of a message (``kind`` "msg", at ``seq``; ``edited`` when it was edited, so that its
+        envelope may be its edit's) or of an edit change ("edit", of the message ``target``), checked in the
+        order docs/e2e.md gives. Raises the typed :class:`parley_client.e2e.E2EError` subclasses, each
+        carrying the conversation, seq and sender."""
         try:
-            return self._open(conversation_id, seq, sender_id, envelope, kind, client_msg_id, target)
+            return self._open(conversation_id, seq, sender_id, envelope, kind, client_msg_id, target, edited)
         except e2e.E2EError as error:
             error.conversation_id, error.seq, error.sender_id = conversation_id, seq, sender_id
             raise
 
     def _open(self, conversation_id: str, seq: int, sender_id: str, envelope: Any, kind: str,
-              client_msg_id: str | None, target: int | None) -> dict[str, Any]:
+              client_msg_id: str | None, target: int | None, edited: bool) -> dict[str, Any]:
         parsed = e2e.Envelope.parse(envelope)
         device = self._directory.get(sender_id, {}).get(parsed.sender_device_id)
         if device is None:
@@ -156,15 +158,21 @@ class E2ESession:
         payload = e2e.open_envelope(parsed, conversation_id=conversation_id, sender_user_id=sender_id,
                                     sender_identity_key=device.identity_key, own_user_id=self.user_id,
                                     own_device_id=self.device_id, prekeys=self.device.private_prekeys())
-        if payload.get("t") != kind or not isinstance(payload.get("mid"), str):
-            raise e2e.ReplayedMessageError(f"a {payload.get('t')!r} payload where a {kind!r} was expected")
-        if client_msg_id is not None and payload["mid"] != client_msg_id:
-            raise e2e.ReplayedMessageError("the payload belongs to another message")
-        if kind == "edit" and payload.get("target") != target:
-            raise e2e.ReplayedMessageError("the edit belongs to another message")
+        is_edit = payload.get("t") == "edit" and isinstance(payload.get("target"), int)
+        if kind == "msg":
+            # An edited message is stored with its edit's envelope (the edit of that very message).
+            in_place = is_edit and edited and payload["target"] == seq
+            if not in_place and payload.get("t") != "msg":
+                raise e2e.ReplayedMessageError(f"a {payload.get('t')!r} payload where a message was expected")
+            if not in_place and client_msg_id is not None and payload.get("mid") != client_msg_id:
+                raise e2e.ReplayedMessageError("the payload belongs to another message")
+        elif not is_edit or payload["target"] != target:
+            raise e2e.ReplayedMessageError("the payload belongs to another edit")
+        # Where the envelope belongs: a message's seq, or (an edit, a change entry or in place) its target's.
+        place = f"e{payload['target']}" if is_edit else f"m{seq}"
         seen = self._nonces.setdefault(conversation_id, {})
-        if seen.setdefault(parsed.n, seq) != seq:
-            raise e2e.ReplayedMessageError(f"the message of seq {seen[parsed.n]} again")
+        if seen.setdefault(parsed.n, place) != place:
+            raise e2e.ReplayedMessageError(f"the envelope delivered before at {seen[parsed.n]}")
         _check_payload(payload)
         return payload
 

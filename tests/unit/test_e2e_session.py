@@ -110,7 +110,9 @@ def test_replays_and_misplaced_envelopes_are_refused(tmp_path: Path) -> None:
     # the same message delivered again at its own seq (a push and a catch-up) is fine
     assert bob.open("conv", 5, "alice", envelope, kind="msg")["text"] == "pay 10 euros"
     # stored again at another seq, under another clientMsgId, or presented as an edit: replayed
-    for seq, kwargs in ((9, {}), (5, {"client_msg_id": "m9"}), (5, {"kind": "edit", "target": 5})):
+    replays: list[tuple[int, dict[str, Any]]] = [(9, {}), (5, {"client_msg_id": "m9"}),
+                                                 (5, {"kind": "edit", "target": 5})]
+    for seq, kwargs in replays:
         with pytest.raises(e2e.ReplayedMessageError):
             bob.open("conv", seq, "alice", envelope, **{"kind": "msg", **kwargs})
     # and claimed in another conversation: the associated data differs, so it is tampered
@@ -124,8 +126,13 @@ def test_an_edit_opens_only_for_the_message_it_targets(tmp_path: Path) -> None:
         s.learn([_user("alice", alice), _user("bob", bob)])
     envelope = alice.seal("conv", alice.edit_payload("e1", 4, "fixed"), ["alice", "bob"])
     assert bob.open("conv", 7, "alice", envelope, kind="edit", target=4)["text"] == "fixed"
-    with pytest.raises(e2e.ReplayedMessageError):
-        bob.open("conv", 8, "alice", envelope, kind="edit", target=5)
+    # history stores the edited message with its edit's envelope: it opens there, and only there
+    assert bob.open("conv", 4, "alice", envelope, kind="msg", edited=True)["text"] == "fixed"
+    cases: list[tuple[int, dict[str, Any]]] = [(4, {"kind": "msg"}), (5, {"kind": "msg", "edited": True}),
+                                               (8, {"kind": "edit", "target": 5})]
+    for seq, kwargs in cases:
+        with pytest.raises(e2e.ReplayedMessageError):
+            bob.open("conv", seq, "alice", envelope, **kwargs)
 
 
 def test_prekeys_rotate_weekly_and_old_ones_open_for_30_days_then_never(tmp_path: Path) -> None:
