@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from parley.envelopes import Envelope
 from parley.errors import EndpointDisabledError, NotMemberError, StaleConnectionError, ThrottledError
 from parley.models import (
     Ban,
@@ -84,26 +85,27 @@ class FakeConnectionStore(ConnectionStore):
 class FakeConversationStore(ConversationStore):
     def __init__(self) -> None:
         self.conversations: dict[str, Conversation] = {}
-        self.pairs: dict[frozenset[str], str] = {}
+        self.pairs: dict[tuple[frozenset[str], bool], str] = {}  # (pair, e2e) -> its direct conversation
         self.members: dict[tuple[str, str], Membership] = {}
 
     def get(self, conversation_id: str) -> Conversation | None:
         return self.conversations.get(conversation_id)
 
-    def find_direct(self, user_a: str, user_b: str) -> Conversation | None:
-        cid = self.pairs.get(frozenset((user_a, user_b)))
+    def find_direct(self, user_a: str, user_b: str, e2e: bool = False) -> Conversation | None:
+        cid = self.pairs.get((frozenset((user_a, user_b)), e2e))
         return self.conversations.get(cid) if cid else None
 
     def create(self, conversation: Conversation) -> Conversation:
         if conversation.kind is ConversationKind.DIRECT:
-            pair = frozenset(conversation.members)
+            pair = (frozenset(conversation.members), conversation.e2e)
             if pair in self.pairs:
                 return self.conversations[self.pairs[pair]]
             self.pairs[pair] = conversation.conversation_id
         self.conversations[conversation.conversation_id] = conversation
         for user in conversation.members:
             self.members[(user, conversation.conversation_id)] = Membership(
-                user_id=user, conversation_id=conversation.conversation_id, joined_at=conversation.created_at)
+                user_id=user, conversation_id=conversation.conversation_id, joined_at=conversation.created_at,
+                e2e=conversation.e2e)
         return conversation
 
     def get_many(self, conversation_ids: list[str]) -> dict[str, Conversation]:
@@ -246,13 +248,14 @@ class FakeMessageStore(MessageStore):
 
     # -- changes to a message: the same conditions as the DynamoDB store's conditional updates ----------------
 
-    def edit(self, conversation_id: str, seq: int, *, sender_id: str, text: str, edited_at: int,
-             sent_since: int) -> Message | None:
+    def edit(self, conversation_id: str, seq: int, *, sender_id: str, text: str | None, edited_at: int,
+             sent_since: int, envelope: Envelope | None = None) -> Message | None:
         m = self.messages.get(conversation_id, {}).get(seq)
+        field, value = ("e2e", envelope) if envelope is not None else ("text", text)
         if m is None or m.body is None or m.is_change or m.sender_id != sender_id or m.sent_at < sent_since \
-                or m.body.text == text:
+                or getattr(m.body, field) == value:
             return None
-        m = m.model_copy(update={"body": m.body.model_copy(update={"text": text}), "edited_at": edited_at})
+        m = m.model_copy(update={"body": m.body.model_copy(update={field: value}), "edited_at": edited_at})
         self.messages[conversation_id][seq] = m
         return m
 

@@ -56,6 +56,7 @@ ANSWERS: dict[str, tuple[str, ...]] = {
     "registerDevice": ("device",), "unregisterDevice": ("device",),
     "requestUpload": ("upload",), "attachmentUrls": ("attachmentUrls",),
     "edit": ("changed",), "delete": ("changed",), "react": ("changed",),
+    "publishKeys": ("keysPublished",), "removeDevice": ("deviceRemoved",), "getKeys": ("keys",),
     "ping": ("pong",),
 }
 # Frames the server sends unasked (docs/protocol.md, "Frames"), and what each is.
@@ -67,6 +68,7 @@ PUSHED: dict[str, str] = {
     "receipt": "a member read the conversation up to seq",
     "unread": "you read the conversation on another device",
     "attachment": "a sent attachment's thumbnail and preview are ready",
+    "keysChanged": "a member of one of your end-to-end encrypted conversations added or removed a device",
 }
 # Outbound fields the models type as ``str`` whose values are one of an enum's.
 ENUM_FIELDS: dict[tuple[str, str], type[StrEnum]] = {

@@ -21,7 +21,7 @@ def changes(caller: Caller, raw: dict[str, Any]) -> ChangedFrame:
     action = raw.get("action")
     if action == "edit":
         edit = EditRequest.model_validate(raw)
-        outcome = app.message_changes.edit(caller.user_id, edit.conversation_id, edit.seq, edit.text)
+        outcome = app.message_changes.edit(caller.user_id, edit.conversation_id, edit.seq, edit.text, edit.e2e)
         ref = edit.request_id
     elif action == "delete":
         delete = DeleteRequest.model_validate(raw)

@@ -28,11 +28,12 @@ def conversations(caller: Caller, raw: dict[str, Any]) -> BaseModel:
     metrics.add_metric(name="ConversationRequests", unit="Count", value=1)
     if action == "openDirect":
         direct = OpenDirectRequest.model_validate(raw)
-        return ConversationFrame(conversation=ConversationInfo.of(app.open_direct(caller.user_id, direct.user_id)),
-                                 ref=direct.request_id)
+        opened = app.open_direct(caller.user_id, direct.user_id, direct.e2e)
+        return ConversationFrame(conversation=ConversationInfo.of(opened), ref=direct.request_id)
     if action == "createGroup":
         group = CreateGroupRequest.model_validate(raw)
-        created = app.create_group(caller.user_id, group.members, group.name, group.history_visibility)
+        created = app.create_group(caller.user_id, group.members, group.name, group.history_visibility,
+                                   group.e2e)
         return ConversationFrame(conversation=ConversationInfo.of(created), ref=group.request_id)
     if action == "listConversations":
         listing = ListConversationsRequest.model_validate(raw)

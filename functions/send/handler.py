@@ -23,9 +23,9 @@ def send(caller: Caller, raw: dict[str, Any]) -> AckFrame | CompactAckFrame:
     attachments = app.attachments.verify(caller.user_id, request.conversation_id, [
         DeclaredAttachment(key=a.key, content_type=a.content_type, size=a.size, width=a.width, height=a.height)
         for a in request.body.attachments]) if request.body.attachments else None
-    sent = app.messaging.send(caller.user_id, request.conversation_id, request.client_msg_id,
-                              MessageBody(text=request.body.text, attachments=attachments), last_seq=request.last_seq,
-                              reply_to=request.reply_to, mentions=request.mentions or ())
+    body = MessageBody(text=request.body.text, attachments=attachments, e2e=request.body.e2e)
+    sent = app.messaging.send(caller.user_id, request.conversation_id, request.client_msg_id, body,
+                              last_seq=request.last_seq, reply_to=request.reply_to, mentions=request.mentions or ())
     report = app.delivery.deliver_sent(sent, caller.connection_id, caller.deadline_s)
     message = report.message if report else sent.message
     if report:

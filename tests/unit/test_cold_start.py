@@ -26,7 +26,7 @@ PROTOCOL_MODULES = {
     "groups": {"groups", "conversations", "messages"},
     "presence": {"presence"}, "typing": {"presence"}, "unread": {"unread"}, "preferences": {"preferences"},
     "blocks": {"safety"}, "reports": {"safety"}, "devices": {"devices"}, "uploads": {"attachments"},
-    "changes": {"changes"}, "connect": set(), "disconnect": set(), "default": set(),
+    "changes": {"changes"}, "keys": {"keys"}, "connect": set(), "disconnect": set(), "default": set(),
 }
 
 _PROBE = """

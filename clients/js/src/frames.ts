@@ -92,6 +92,7 @@ export interface ChangeFrame {
   by: string;
   conversationId: string;
   count?: number;
+  e2E?: Envelope;
   editedAt?: number;
   emoji?: string;
   history?: HistoryVisibility;
@@ -135,6 +136,7 @@ export interface CompactChangeFrame {
   at: number;
   c: string;
   count?: number;
+  e2E?: Envelope;
   editedAt?: number;
   emoji?: string;
   f: string;
@@ -184,6 +186,7 @@ export interface ConversationInfo {
   conversationId: string;
   createdAt: number;
   createdBy: string;
+  e2E?: boolean;
   historyVisibility?: "joined" | "all";
   kind: "direct" | "group";
   lastMessage?: MessageFrame | CompactMessageFrame;
@@ -212,6 +215,7 @@ export interface ConversationsFrame {
 
 export interface CreateGroupRequest {
   action: "createGroup";
+  e2E?: boolean;
   historyVisibility?: HistoryVisibility;
   members: string[];
   name?: string | null;
@@ -232,19 +236,47 @@ export interface DeviceFrame {
   type: "device";
 }
 
+export interface DeviceKeys {
+  deviceId: string;
+  identityKey: string;
+  prekey: Prekey;
+  publishedAt: number;
+}
+
+/** The answer to `removeDevice`: the device is not in the directory (`removed`: it was until now). */
+export interface DeviceRemovedFrame {
+  deviceId: string;
+  ref?: string;
+  removed: boolean;
+  type: "deviceRemoved";
+}
+
+/** `text` in a plain conversation; `e2e` (the new envelope) in an end-to-end encrypted one. */
 export interface EditRequest {
   action: "edit";
   conversationId: string;
+  e2E?: Envelope | null;
   requestId?: string | null;
   seq: number;
-  text: string;
+  text?: string | null;
+}
+
+/** A message (or an edit) of an end-to-end encrypted conversation, as its sender's device wrote it. */
+export interface Envelope {
+  c: string;
+  e: string;
+  k: KeyEntry[];
+  n: string;
+  sd: string;
+  sig: string;
+  v: 1;
 }
 
 /** The stable, machine-readable code of an `error` frame (docs/protocol.md, "Error codes"). */
-export type ErrorCode = "attachment_deleted" | "attachment_not_found" | "banned" | "blocked" | "conflict" | "conversation_not_found" | "edit_window_closed" | "file_too_large" | "frame_too_large" | "internal_error" | "invalid_attachment" | "invalid_emoji" | "invalid_frame" | "invalid_json" | "invalid_members" | "invalid_mentions" | "invalid_reply" | "invalid_seq" | "message_deleted" | "message_not_found" | "message_rejected" | "moderation_unavailable" | "not_allowed" | "not_group" | "not_member" | "push_unavailable" | "rate_limited" | "stale_last_seq" | "text_too_long" | "throttled" | "too_many_connections" | "too_many_reactions" | "unauthorized" | "unknown_action" | "unsupported_media" | "uploads_unavailable";
+export type ErrorCode = "attachment_deleted" | "attachment_not_found" | "banned" | "blocked" | "conflict" | "conversation_not_found" | "device_key_conflict" | "e2e_not_enabled" | "e2e_required" | "edit_window_closed" | "file_too_large" | "frame_too_large" | "internal_error" | "invalid_attachment" | "invalid_emoji" | "invalid_frame" | "invalid_json" | "invalid_key_signature" | "invalid_members" | "invalid_mentions" | "invalid_reply" | "invalid_seq" | "message_deleted" | "message_not_found" | "message_rejected" | "moderation_unavailable" | "not_allowed" | "not_group" | "not_member" | "push_unavailable" | "rate_limited" | "stale_last_seq" | "text_too_long" | "throttled" | "too_many_connections" | "too_many_key_devices" | "too_many_reactions" | "unauthorized" | "unknown_action" | "unsupported_media" | "uploads_unavailable";
 
 /** Every error code of the protocol. */
-export const ERROR_CODES: readonly ErrorCode[] = ["attachment_deleted", "attachment_not_found", "banned", "blocked", "conflict", "conversation_not_found", "edit_window_closed", "file_too_large", "frame_too_large", "internal_error", "invalid_attachment", "invalid_emoji", "invalid_frame", "invalid_json", "invalid_members", "invalid_mentions", "invalid_reply", "invalid_seq", "message_deleted", "message_not_found", "message_rejected", "moderation_unavailable", "not_allowed", "not_group", "not_member", "push_unavailable", "rate_limited", "stale_last_seq", "text_too_long", "throttled", "too_many_connections", "too_many_reactions", "unauthorized", "unknown_action", "unsupported_media", "uploads_unavailable"];
+export const ERROR_CODES: readonly ErrorCode[] = ["attachment_deleted", "attachment_not_found", "banned", "blocked", "conflict", "conversation_not_found", "device_key_conflict", "e2e_not_enabled", "e2e_required", "edit_window_closed", "file_too_large", "frame_too_large", "internal_error", "invalid_attachment", "invalid_emoji", "invalid_frame", "invalid_json", "invalid_key_signature", "invalid_members", "invalid_mentions", "invalid_reply", "invalid_seq", "message_deleted", "message_not_found", "message_rejected", "moderation_unavailable", "not_allowed", "not_group", "not_member", "push_unavailable", "rate_limited", "stale_last_seq", "text_too_long", "throttled", "too_many_connections", "too_many_key_devices", "too_many_reactions", "unauthorized", "unknown_action", "unsupported_media", "uploads_unavailable"];
 
 export interface ErrorFrame {
   clientMsgId?: string;
@@ -256,6 +288,17 @@ export interface ErrorFrame {
 }
 
 export type FrameFormat = "compact" | "full";
+
+/**
+ * Exactly one of `userIds` (up to 50 users) and `conversationId` (the members of an end-to-end encrypted
+ * conversation the caller is a member of).
+ */
+export interface GetKeysRequest {
+  action: "getKeys";
+  conversationId?: string | null;
+  requestId?: string | null;
+  userIds?: string[] | null;
+}
 
 export interface GetPreferencesRequest {
   action: "getPreferences";
@@ -285,6 +328,41 @@ export interface HistoryRequest {
 /** What a member added to a group sees of the messages from before they joined. */
 export type HistoryVisibility = "joined" | "all";
 
+/** The message key wrapped for one device: `crypto_box_easy(K, n, prekey p of device d, e_sk)`. */
+export interface KeyEntry {
+  d: string;
+  n: string;
+  p: number;
+  /** a user id is 1-128 characters, without whitespace, '#', control or format characters */
+  u: string;
+  w: string;
+}
+
+/**
+ * Sent unasked to the online members of every end-to-end encrypted conversation `userId` is in, when a device
+ * of theirs was added to the directory or removed from it: fetch their keys again (`getKeys`).
+ */
+export interface KeysChangedFrame {
+  type: "keysChanged";
+  userId: string;
+}
+
+/** The answer to `getKeys`: every user asked for, in the order asked, each with their current devices. */
+export interface KeysFrame {
+  ref?: string;
+  type: "keys";
+  users: UserKeys[];
+}
+
+/** The answer to `publishKeys`: the device's keys are in the directory now. */
+export interface KeysPublishedFrame {
+  deviceId: string;
+  prekeyId: number;
+  publishedAt: number;
+  ref?: string;
+  type: "keysPublished";
+}
+
 export interface LeaveRequest {
   action: "leave";
   conversationId: string;
@@ -303,9 +381,13 @@ export interface ListConversationsRequest {
   requestId?: string | null;
 }
 
-/** Text, attachments, or both. */
+/**
+ * Text, attachments, or both; in an end-to-end encrypted conversation an envelope (`e2e`) and the
+ * encrypted files it describes, never text (`parley.messaging.check_e2e_body`).
+ */
 export interface MessageBody {
   attachments?: Attachment[];
+  e2E?: Envelope;
   text?: string;
 }
 
@@ -331,6 +413,7 @@ export type NotifyMode = "push" | "badge" | "passive";
 
 export interface OpenDirectRequest {
   action: "openDirect";
+  e2E?: boolean;
   requestId?: string | null;
   /** a user id is 1-128 characters, without whitespace, '#', control or format characters */
   userId: string;
@@ -359,6 +442,18 @@ export interface PreferencesFrame {
   visibility: "visible" | "invisible";
 }
 
+export interface Prekey {
+  id: number;
+  key: string;
+  sig: string;
+}
+
+export interface PrekeyIn {
+  id: number;
+  key: string;
+  sig: string;
+}
+
 export interface PresenceEntry {
   lastSeen?: number;
   status: "online" | "offline";
@@ -376,6 +471,14 @@ export interface PresenceRequest {
   action: "presence";
   requestId?: string | null;
   userIds: string[];
+}
+
+export interface PublishKeysRequest {
+  action: "publishKeys";
+  deviceId: string;
+  identityKey: string;
+  prekey: PrekeyIn;
+  requestId?: string | null;
 }
 
 /** The message a reply answers, in short: who sent it and the start of its text, or that it is gone. */
@@ -423,6 +526,12 @@ export interface RegisterDeviceRequest {
   token: string;
 }
 
+export interface RemoveDeviceRequest {
+  action: "removeDevice";
+  deviceId: string;
+  requestId?: string | null;
+}
+
 export interface RemoveMemberRequest {
   action: "removeMember";
   conversationId: string;
@@ -463,6 +572,7 @@ export interface RequestUploadRequest {
 
 export interface SendBody {
   attachments?: AttachmentIn[];
+  e2e?: Envelope | null;
   text?: string | null;
 }
 
@@ -569,10 +679,15 @@ export interface UploadFrame {
   url: string;
 }
 
+export interface UserKeys {
+  devices: DeviceKeys[];
+  userId: string;
+}
+
 export type Visibility = "visible" | "invisible";
 
 /** Every action a client may send. */
-export type ActionName = "addMembers" | "attachmentUrls" | "block" | "createGroup" | "delete" | "edit" | "getPreferences" | "history" | "leave" | "listBlocks" | "listConversations" | "openDirect" | "ping" | "presence" | "react" | "read" | "registerDevice" | "removeMember" | "renameGroup" | "report" | "requestUpload" | "send" | "setConversationPreferences" | "setGroupSettings" | "setPreferences" | "setRole" | "typing" | "unblock" | "unreadCounts" | "unregisterDevice";
+export type ActionName = "addMembers" | "attachmentUrls" | "block" | "createGroup" | "delete" | "edit" | "getKeys" | "getPreferences" | "history" | "leave" | "listBlocks" | "listConversations" | "openDirect" | "ping" | "presence" | "publishKeys" | "react" | "read" | "registerDevice" | "removeDevice" | "removeMember" | "renameGroup" | "report" | "requestUpload" | "send" | "setConversationPreferences" | "setGroupSettings" | "setPreferences" | "setRole" | "typing" | "unblock" | "unreadCounts" | "unregisterDevice";
 
 /** Each action's request frame. */
 export interface Requests {
@@ -584,6 +699,7 @@ export interface Requests {
   createGroup: CreateGroupRequest;
   delete: DeleteRequest;
   edit: EditRequest;
+  getKeys: GetKeysRequest;
   getPreferences: GetPreferencesRequest;
   history: HistoryRequest;
   leave: LeaveRequest;
@@ -592,9 +708,11 @@ export interface Requests {
   openDirect: OpenDirectRequest;
   ping: PingRequest;
   presence: PresenceRequest;
+  publishKeys: PublishKeysRequest;
   react: ReactRequest;
   read: ReadRequest;
   registerDevice: RegisterDeviceRequest;
+  removeDevice: RemoveDeviceRequest;
   removeMember: RemoveMemberRequest;
   renameGroup: RenameGroupRequest;
   report: ReportRequest;
@@ -636,6 +754,7 @@ export interface Answers {
   }) | ErrorFrame;
   delete: ChangedFrame | ErrorFrame;
   edit: ChangedFrame | ErrorFrame;
+  getKeys: KeysFrame | ErrorFrame;
   getPreferences: PreferencesFrame | ErrorFrame;
   history: (HistoryFrame & {
     messages?: ((CompactMessageFrame | CompactChangeFrame)[]);
@@ -672,9 +791,11 @@ export interface Answers {
   }) | ErrorFrame;
   ping: PongFrame;
   presence: PresenceFrame | ErrorFrame;
+  publishKeys: KeysPublishedFrame | ErrorFrame;
   react: ChangedFrame | ErrorFrame;
   read: UnreadFrame | ErrorFrame;
   registerDevice: DeviceFrame | ErrorFrame;
+  removeDevice: DeviceRemovedFrame | ErrorFrame;
   removeMember: (ConversationFrame & {
     conversation?: {
       lastMessage?: CompactMessageFrame;
@@ -723,7 +844,7 @@ export interface Answers {
 }
 
 /** Every frame the server pushes unasked. */
-export type PushedFrame = AttachmentReadyFrame | CompactChangeFrame | ChangeFrame | CompactMessageFrame | MessageFrame | PresenceFrame | ReceiptFrame | TypingFrame | UnreadFrame;
+export type PushedFrame = AttachmentReadyFrame | CompactChangeFrame | ChangeFrame | KeysChangedFrame | CompactMessageFrame | MessageFrame | PresenceFrame | ReceiptFrame | TypingFrame | UnreadFrame;
 
 /** Every frame the server sends, in either format. */
-export type ServerFrame = AckFrame | AttachmentReadyFrame | AttachmentUrlsFrame | BlocksFrame | ChangeFrame | ChangedFrame | CompactAckFrame | CompactChangeFrame | CompactMessageFrame | ConversationFrame | ConversationPreferencesFrame | ConversationsFrame | DeviceFrame | ErrorFrame | HistoryFrame | MessageFrame | PongFrame | PreferencesFrame | PresenceFrame | ReceiptFrame | ReportedFrame | TypingFrame | UnreadCountsFrame | UnreadFrame | UploadFrame;
+export type ServerFrame = AckFrame | AttachmentReadyFrame | AttachmentUrlsFrame | BlocksFrame | ChangeFrame | ChangedFrame | CompactAckFrame | CompactChangeFrame | CompactMessageFrame | ConversationFrame | ConversationPreferencesFrame | ConversationsFrame | DeviceFrame | DeviceRemovedFrame | ErrorFrame | HistoryFrame | KeysChangedFrame | KeysFrame | KeysPublishedFrame | MessageFrame | PongFrame | PreferencesFrame | PresenceFrame | ReceiptFrame | ReportedFrame | TypingFrame | UnreadCountsFrame | UnreadFrame | UploadFrame;

@@ -78,7 +78,8 @@ class Settings(BaseModel):
     # --- abuse protection (docs/security.md) ---
     # Per-user token buckets, "route=rate_per_second:burst", shared by every connection and Lambda instance.
     rate_limits: str = Field(default="send=5:20,typing=2:10,history=10:40,conversations=1:10,groups=1:10,read=5:20,"
-                                     "presence=2:10,preferences=1:10,report=0.2:5,block=1:10,changes=5:20,devices=1:10,uploads=2:20,connect=0.2:10",
+                                     "presence=2:10,preferences=1:10,report=0.2:5,block=1:10,changes=5:20,devices=1:10,uploads=2:20,keys=2:20,"
+                                     "connect=0.2:10",
                              alias="PARLEY_RATE_LIMITS")
     max_connections_per_user: int = Field(default=10, ge=1, le=1000, alias="PARLEY_MAX_CONNECTIONS_PER_USER")
     # Comma-separated Origins allowed to open a socket (CSWSH); empty: no Origin check.
@@ -105,6 +106,10 @@ class Settings(BaseModel):
     unread_topic_arn: str | None = Field(default=None, alias="PARLEY_UNREAD_TOPIC_ARN")
     # "full": sender and text in alerts and events; "ids": only ids (privacy, and end-to-end encryption later).
     push_content: Literal["full", "ids"] = Field(default="full", alias="PARLEY_PUSH_CONTENT")
+
+    # --- end-to-end encrypted conversations (docs/e2e.md) ---
+    # Every conversation created from now on is end-to-end encrypted, whatever openDirect/createGroup say.
+    e2e_required: bool = Field(default=False, alias="PARLEY_E2E_REQUIRED")
 
     # --- photos, files and voice messages (docs/attachments.md) ---
     uploads_bucket: str | None = Field(default=None, alias="PARLEY_UPLOADS_BUCKET")

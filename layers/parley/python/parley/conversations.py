@@ -19,27 +19,31 @@ def new_conversation_id(kind: ConversationKind) -> str:
 
 class ConversationService:
     def __init__(self, store: ConversationStore, max_group_members: int, blocks: BlockStore | None = None,
-                 clock: Clock = now_ms, events: Events | None = None) -> None:
+                 clock: Clock = now_ms, events: Events | None = None, e2e_required: bool = False) -> None:
         self._store = store
+        self._e2e_required = e2e_required  # PARLEY_E2E_REQUIRED: every new conversation is end-to-end encrypted
         self._events = events
         self._max_members = max_group_members
         self._blocks = blocks
         self._clock = clock
 
-    def open_direct(self, me: str, peer: str) -> Conversation:
+    def open_direct(self, me: str, peer: str, e2e: bool = False) -> Conversation:
+        """The pair's one direct conversation, found or created; with ``e2e`` (or when the deployment requires
+        it) their one end-to-end encrypted direct conversation, a different one."""
         if peer == me:
             raise InvalidMembersError("A direct conversation needs another user.")
         if self._blocks is not None and self._blocks.has_blocked(peer, me):
             raise BlockedError()
-        existing = self._store.find_direct(me, peer)
+        e2e = e2e or self._e2e_required
+        existing = self._store.find_direct(me, peer, e2e)
         if existing is not None:
             return existing
         return self._created(Conversation(
             conversation_id=new_conversation_id(ConversationKind.DIRECT), kind=ConversationKind.DIRECT,
-            members=tuple(sorted((me, peer))), created_by=me, created_at=self._clock()))
+            members=tuple(sorted((me, peer))), created_by=me, created_at=self._clock(), e2e=e2e))
 
     def create_group(self, me: str, members: list[str], name: str | None,
-                     history: HistoryVisibility = HistoryVisibility.JOINED) -> Conversation:
+                     history: HistoryVisibility = HistoryVisibility.JOINED, e2e: bool = False) -> Conversation:
         everyone = [me, *dict.fromkeys(m for m in members if m != me)]
         if len(everyone) < 2:
             raise InvalidMembersError("A group needs at least one member besides you.")
@@ -49,7 +53,7 @@ class ConversationService:
         return self._created(Conversation(
             conversation_id=new_conversation_id(ConversationKind.GROUP), kind=ConversationKind.GROUP,
             members=tuple(everyone), created_by=me, created_at=self._clock(), name=name,
-            roles={me: GroupRole.OWNER}, history_visibility=history))
+            roles={me: GroupRole.OWNER}, history_visibility=history, e2e=e2e or self._e2e_required))
 
     def _created(self, conversation: Conversation) -> Conversation:
         """Store a new conversation; ``conversation.created`` unless the pair had one already (a race)."""

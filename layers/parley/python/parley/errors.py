@@ -195,6 +195,39 @@ class TooManyReactionsError(ParleyError):
     code = "too_many_reactions"
 
 
+class E2ERequiredError(ParleyError):
+    """This conversation is end-to-end encrypted: it takes envelopes (``e2e``) only, never text, and no system
+    messages (docs/e2e.md)."""
+
+    code = "e2e_required"
+    http_status = 409
+
+
+class E2ENotEnabledError(ParleyError):
+    """This conversation is not end-to-end encrypted: an envelope (``e2e``) is refused in it."""
+
+    code = "e2e_not_enabled"
+
+
+class InvalidKeySignatureError(ParleyError):
+    """The prekey's signature does not verify with the identity key published with it."""
+
+    code = "invalid_key_signature"
+
+
+class DeviceKeyConflictError(ParleyError):
+    """This deviceId is published with another identity key: a device that got new keys picks a new deviceId."""
+
+    code = "device_key_conflict"
+    http_status = 409
+
+
+class TooManyKeyDevicesError(ParleyError):
+    """You have the most devices the key directory keeps for a user: remove one (``removeDevice``) first."""
+
+    code = "too_many_key_devices"
+
+
 class TooManyConnectionsError(ParleyError):
     """The user has too many open connections, or opened new ones too fast."""
 

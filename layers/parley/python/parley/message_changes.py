@@ -15,10 +15,13 @@ from dataclasses import dataclass
 from parley.attachments import AttachmentService
 from parley.clock import Clock, now_ms
 from parley.conversations import ensure_member
+from parley.envelopes import Envelope
 from parley.errors import (
     BlockedError,
     ConflictError,
     ConversationNotFoundError,
+    E2ENotEnabledError,
+    E2ERequiredError,
     EditWindowClosedError,
     MessageDeletedError,
     MessageNotFoundError,
@@ -86,32 +89,39 @@ class MessageChangeService:
 
     # -- edit -----------------------------------------------------------------------------------------------
 
-    def edit(self, me: str, conversation_id: str, seq: int, text: str) -> ChangeOutcome:
-        """The sender replaces their message's text (an attachment's caption too) within the edit window."""
-        if len(text.encode()) > self._max_text_bytes:
+    def edit(self, me: str, conversation_id: str, seq: int, text: str | None,
+             envelope: Envelope | None = None) -> ChangeOutcome:
+        """The sender replaces their message's text (an attachment's caption too) within the edit window; in an
+        end-to-end encrypted conversation its envelope (``envelope``, and no text)."""
+        if text is not None and len(text.encode()) > self._max_text_bytes:
             raise TextTooLongError(f"Text is limited to {self._max_text_bytes} bytes of UTF-8.")
         scene = self._scene(me, conversation_id, seq)
+        if scene.conversation.e2e and (text is not None or envelope is None):
+            raise E2ERequiredError()
+        if not scene.conversation.e2e and envelope is not None:
+            raise E2ENotEnabledError()
         if scene.blocked:
             raise BlockedError()
-        if self._moderation is not None:
+        if self._moderation is not None and text is not None:
             text = self._moderation.review(me, scene.conversation, text)
         now = self._clock()
         edited = self._messages.edit(conversation_id, seq, sender_id=me, text=text, edited_at=now,
-                                     sent_since=now - self._window_ms)
+                                     sent_since=now - self._window_ms, envelope=envelope)
         if edited is None:
             current = self._visible(me, scene, seq)
             if current.body is None:
                 raise MessageDeletedError()
             if current.sender_id != me:
                 raise NotAllowedError("Only the sender may edit a message.")
-            if current.body.text != text:
+            if (current.body.text, current.body.e2e) != (text, envelope):
                 if current.sent_at < now - self._window_ms:
                     raise EditWindowClosedError()
                 raise ConflictError()  # it changed between the write and this read: try again
             if current.edited_at is None:  # never edited, and the text asked for is its text: nothing to do
                 return ChangeOutcome(conversation_id, ChangeKind.EDITED, seq, None, None)
-            return self._heal(me, scene, Change(kind=ChangeKind.EDITED, target=seq, text=text), at=current.edited_at)
-        change = Change(kind=ChangeKind.EDITED, target=seq, text=text)
+            return self._heal(me, scene, Change(kind=ChangeKind.EDITED, target=seq, text=text, e2e=envelope),
+                              at=current.edited_at)
+        change = Change(kind=ChangeKind.EDITED, target=seq, text=text, e2e=envelope)
         return self._record(me, scene, change, scene.recipients, at=now)
 
     # -- delete ---------------------------------------------------------------------------------------------
@@ -236,7 +246,8 @@ class MessageChangeService:
             c = entry.change
             if c is None or c.target != change.target or c.kind not in (kinds or (change.kind,)) or not same(entry):
                 continue
-            if c.kind is change.kind and c.text == change.text:  # stored before: delivered again, as a resend is
+            if c.kind is change.kind and (c.text, c.e2e) == (change.text, change.e2e):  # stored before: delivered
+                # again, as a resend is
                 again = SendOutcome(message=entry, duplicate=True, recipients=recipients or scene.recipients,
                                     conversation=scene.conversation)
                 return ChangeOutcome(cid, change.kind, change.target, again, entry.seq)

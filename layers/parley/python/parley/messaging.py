@@ -12,6 +12,8 @@ from parley.errors import (
     BlockedError,
     ConflictError,
     ConversationNotFoundError,
+    E2ENotEnabledError,
+    E2ERequiredError,
     InvalidMentionsError,
     InvalidReplyError,
     InvalidSeqError,
@@ -83,6 +85,15 @@ class _Draft:
     sent_at: int | None = None  # a change's own time (an edit's time, as its message carries it); None: now
 
 
+def check_e2e_body(conversation: Conversation, body: MessageBody) -> None:
+    """An end-to-end encrypted conversation takes envelopes only (no text, and no message without one); a plain
+    one takes no envelope (docs/e2e.md)."""
+    if conversation.e2e and (body.text is not None or body.e2e is None):
+        raise E2ERequiredError()
+    if not conversation.e2e and body.e2e is not None:
+        raise E2ENotEnabledError()
+
+
 class MessagingService:
     def __init__(self, messages: MessageStore, conversations: ConversationService, *, max_text_bytes: int,
                  idempotency_window: int, blocks: BlockStore | None = None,
@@ -111,6 +122,7 @@ class MessagingService:
         head = self._messages.head(conversation_id, self._window) if last_seq is None \
             else self._messages.head_after(conversation_id, last_seq, RESEND_SCAN_MAX)
         conversation = ensure_member(head.conversation, me)  # first: lastSeq tells nothing to a non-member
+        check_e2e_body(conversation, body)
         self._check_last_seq(head, last_seq)
         recipients = self.recipients(me, conversation)
         earlier = self._resent(head, me, client_msg_id)
@@ -142,6 +154,8 @@ class MessagingService:
         if head.conversation is None:
             raise ConversationNotFoundError()
         conversation = head.conversation
+        if conversation.e2e:
+            raise E2ERequiredError("This conversation is end-to-end encrypted: the server cannot write into it.")
         self._check_last_seq(head, last_seq)
         earlier = self._resent(head, sender, client_msg_id)
         if earlier is not None:

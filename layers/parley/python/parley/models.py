@@ -10,6 +10,8 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
+from parley.envelopes import Envelope
+
 
 class ConversationKind(StrEnum):
     DIRECT = "direct"
@@ -45,6 +47,8 @@ class Conversation(BaseModel):
     # Groups with ``joined`` history: the first seq each member added after the group's creation may read.
     visible_from: dict[str, int] = Field(default_factory=dict)
     version: int = 0  # counts the group's changes: a change is stored only over the version it read
+    # End-to-end encrypted (docs/e2e.md): messages and edits are envelopes only; set at creation, for good.
+    e2e: bool = False
 
     def has_member(self, user_id: str) -> bool:
         return user_id in self.members
@@ -79,17 +83,19 @@ class Attachment(BaseModel):
 
 
 class MessageBody(BaseModel):
-    """Text, attachments, or both."""
+    """Text, attachments, or both; in an end-to-end encrypted conversation an envelope (``e2e``) and the
+    encrypted files it describes, never text (``parley.messaging.check_e2e_body``)."""
 
     model_config = ConfigDict(frozen=True, defer_build=True, extra="forbid", alias_generator=to_camel,
                               populate_by_name=True)
 
     text: str | None = None
     attachments: tuple[Attachment, ...] | None = None  # None, not (): text frames carry no empty list
+    e2e: Envelope | None = None
 
     @model_validator(mode="after")
     def _not_empty(self) -> MessageBody:
-        if not self.text and not self.attachments:
+        if not self.text and not self.attachments and self.e2e is None:
             raise ValueError("a message needs text or attachments")
         return self
 
@@ -119,6 +125,7 @@ class Change(BaseModel):
     kind: ChangeKind
     target: int | None = None  # edits, deletes and reactions: the seq of the message changed
     text: str | None = None  # edited: the new text
+    e2e: Envelope | None = None  # edited, in an end-to-end encrypted conversation: the new envelope
     emoji: str | None = None  # reactions
     count: int | None = None  # reactions: how many users have ``emoji`` on the target after this change
     users: tuple[str, ...] | None = None  # membership and role changes: whom it concerns
@@ -255,6 +262,20 @@ class Device(BaseModel):
     registered_at: int
 
 
+class PublishedDevice(BaseModel):
+    """One device of a user in the key directory of end-to-end encryption (docs/e2e.md): public keys only."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    device_id: str
+    identity_key: str  # Ed25519 public key, base64
+    prekey_id: int
+    prekey: str  # X25519 public key, base64
+    prekey_sig: str  # Ed25519 signature of the prekey by the identity key, base64
+    published_at: int  # epoch ms: when this prekey was published
+    first_published_at: int  # epoch ms: when the device was (orders a user's devices)
+
+
 class Profile(BaseModel):
     """A user's own settings, presence bookkeeping, push devices and badge (``USER#<uid>`` / ``~PROFILE``):
     everything the push notifier needs of a recipient, in one item."""
@@ -291,6 +312,7 @@ class Membership(BaseModel):
     mention_seqs: frozenset[int] = frozenset()  # messages that mention this member, not yet read
     notify: NotifyMode | None = None  # None: the user's default
     muted_until: int | None = None  # epoch ms
+    e2e: bool = False  # the conversation is end-to-end encrypted
 
     def effective_notify(self, profile: Profile, now_ms: int) -> NotifyMode:
         if self.muted_until is not None and self.muted_until > now_ms:

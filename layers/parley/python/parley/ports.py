@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
+from parley.envelopes import Envelope
 from parley.models import (
     Ban,
     BanEntry,
@@ -21,6 +22,7 @@ from parley.models import (
     MessagePage,
     NotifyMode,
     Profile,
+    PublishedDevice,
     Recipient,
     Report,
     ReportStatus,
@@ -55,7 +57,8 @@ class ConversationStore(ABC):
     def get(self, conversation_id: str) -> Conversation | None: ...
 
     @abstractmethod
-    def find_direct(self, user_a: str, user_b: str) -> Conversation | None: ...
+    def find_direct(self, user_a: str, user_b: str, e2e: bool = False) -> Conversation | None:
+        """The pair's direct conversation: the plain one, or (``e2e``) the end-to-end encrypted one."""
 
     @abstractmethod
     def create(self, conversation: Conversation) -> Conversation:
@@ -133,11 +136,12 @@ class MessageStore(ABC):
         """The newest entry of each conversation (None where there is none yet)."""
 
     @abstractmethod
-    def edit(self, conversation_id: str, seq: int, *, sender_id: str, text: str, edited_at: int,
-             sent_since: int) -> Message | None:
-        """Set the message's text and edit time, in one conditional write, only if it is a message (not a change
-        entry) by ``sender_id``, not deleted, sent at or after ``sent_since`` and its text is not ``text``
-        already. The message as it is now; None when a condition failed (nothing changed)."""
+    def edit(self, conversation_id: str, seq: int, *, sender_id: str, text: str | None, edited_at: int,
+             sent_since: int, envelope: Envelope | None = None) -> Message | None:
+        """Set the message's text (or, in an end-to-end encrypted conversation, its envelope) and edit time, in
+        one conditional write, only if it is a message (not a change entry) by ``sender_id``, not deleted, sent
+        at or after ``sent_since`` and its text (envelope) is not that already. The message as it is now; None
+        when a condition failed (nothing changed)."""
 
     @abstractmethod
     def tombstone(self, conversation_id: str, seq: int, *, deleted_at: int, sender_id: str | None,
@@ -330,6 +334,27 @@ class DeviceStore(ABC):
     @abstractmethod
     def list_for_user(self, user_id: str) -> list[Device]:
         """The user's devices, oldest registration first."""
+
+
+class KeyDirectoryStore(ABC):
+    """The key directory of end-to-end encryption: each user's devices and their public keys."""
+
+    @abstractmethod
+    def devices(self, user_ids: list[str]) -> dict[str, list[PublishedDevice]]:
+        """Every user's devices (first published first), in one batch read; a user without any maps to []."""
+
+    @abstractmethod
+    def put(self, user_id: str, device: PublishedDevice, max_devices: int) -> bool:
+        """Publish a device, or rotate its prekey (same id, same identity key): True when the device is new.
+        Raises ``DeviceKeyConflictError`` (same id, another identity key) and ``TooManyKeyDevicesError``."""
+
+    @abstractmethod
+    def remove(self, user_id: str, device_id: str) -> bool:
+        """Remove one device: True if it was there."""
+
+    @abstractmethod
+    def erase(self, user_id: str) -> int:
+        """Remove all of a user's devices (their erasure): how many there were."""
 
 
 class PushGateway(ABC):

@@ -45,6 +45,9 @@ ROUTES: MappingProxyType[str, str] = MappingProxyType({
     "edit": "changes",
     "delete": "changes",
     "react": "changes",
+    "publishKeys": "keys",
+    "removeDevice": "keys",
+    "getKeys": "keys",
 })
 
 AUTHORIZER = "authorizer"  # the $connect REQUEST authorizer's function

@@ -42,7 +42,12 @@ Item collections (pk / sk):
 * ``PUSHTOKEN#<sha256(token)>`` / ``~`` -- which user a device token belongs to now.
 * ``PUSHED#<messageId>`` / ``~`` -- the devices already pushed for a message (TTL'd): retries never notify twice.
 * ``UPLOAD#<object key>`` / ``~`` -- an uploaded file's message and thumbnail.
-* ``DIRECT#<sha256(pair)>`` / ``~META`` -- the one direct conversation of a pair of users.
+* ``DIRECT#<sha256(pair)>`` / ``~META`` -- the one direct conversation of a pair of users; ``~E2E``: their one
+  end-to-end encrypted direct conversation (docs/e2e.md).
+* ``USER#<uid>`` / ``~KEYS`` -- the user's devices in the key directory of end-to-end encryption
+  (``parley.key_directory``): a map (``d``) of device id -> identity key, prekey (id, public key, signature),
+  when it was published and when the device first was; public keys only. Read for many users in one
+  BatchGetItem. Erased with the user.
 * Index ``byKey`` (``ix``/``ixs``, sparse, every attribute projected): only items that set ``ix`` are in it,
   so messages cost nothing extra. For lists that must grow with their result, not with the table: the open
   reports, the audit log by target, bans. See ``INDEX``.
@@ -127,6 +132,8 @@ META_SK = "~META"
 PROFILE_SK = "~PROFILE"
 THROTTLE_SK = "~"
 CONNECTIONS_SK = "~CONNS"
+KEYS_SK = "~KEYS"
+DIRECT_E2E_SK = "~E2E"  # on a DIRECT# pair item: the pair's end-to-end encrypted conversation
 BAN_SK = "~BAN"
 BAN_LOG_PREFIX = "BANLOG#"
 TIME_WIDTH = 13  # epoch milliseconds, zero-padded so that index sort keys order by time
@@ -144,6 +151,10 @@ def user_pk(user_id: str) -> str:
 
 def conversation_pk(conversation_id: str) -> str:
     return f"CONV#{conversation_id}"
+
+
+def direct_pair_sk(e2e: bool) -> str:
+    return DIRECT_E2E_SK if e2e else META_SK
 
 
 def direct_pair_pk(user_a: str, user_b: str) -> str:

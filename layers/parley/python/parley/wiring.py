@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from parley.groups import GroupOutcome, GroupService
     from parley.inbox import InboxService
     from parley.jobs import JobService
+    from parley.key_directory import KeyDirectoryService
     from parley.message_changes import MessageChangeService
     from parley.messaging import MessagingService
     from parley.moderation import ModerationService
@@ -145,7 +146,7 @@ class Services:
         from parley.conversations import ConversationService
 
         return ConversationService(self.conversation_store, self.settings.max_group_members, blocks=self.blocks,
-                                   events=self.events)
+                                   events=self.events, e2e_required=self.settings.e2e_required)
 
     @cached_property
     def presence(self) -> PresenceService:
@@ -258,6 +259,14 @@ class Services:
 
         return DeviceService(DynamoDeviceStore(self.settings.table_name), _push_gateway(self.settings),
                              self.settings.push_applications)
+
+    @cached_property
+    def key_directory(self) -> KeyDirectoryService:
+        from parley.key_directory import KeyDirectoryService
+        from parley.stores.key_directory import DynamoKeyDirectoryStore
+
+        return KeyDirectoryService(DynamoKeyDirectoryStore(self.settings.table_name), self.conversations,
+                                   self.conversation_store, self.fanout)
 
     @cached_property
     def delivery(self) -> DeliveryService:

@@ -7,16 +7,26 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, model_validator
 
+from parley.envelopes import Envelope
 from parley.protocol.base import Identifier, Inbound, Outbound
 
 
 class EditRequest(Inbound):
+    """``text`` in a plain conversation; ``e2e`` (the new envelope) in an end-to-end encrypted one."""
+
     action: Literal["edit"]
     conversation_id: Identifier
     seq: Annotated[int, Field(ge=1)]
-    text: Annotated[str, StringConstraints(min_length=1)]
+    text: Annotated[str, StringConstraints(min_length=1)] | None = None
+    e2e: Envelope | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> EditRequest:
+        if (self.text is None) == (self.e2e is None):
+            raise ValueError("give exactly one of text and e2e")
+        return self
 
 
 class DeleteRequest(Inbound):

@@ -24,6 +24,7 @@ from parley.user_ids import UserId
 class OpenDirectRequest(Inbound):
     action: Literal["openDirect"]
     user_id: UserId
+    e2e: bool = False  # the pair's end-to-end encrypted conversation (a different one from their plain one)
 
 
 class CreateGroupRequest(Inbound):
@@ -31,6 +32,7 @@ class CreateGroupRequest(Inbound):
     members: Annotated[list[UserId], Field(max_length=999)]  # empty: invalid_members, from the service
     name: GroupName | None = None
     history_visibility: Annotated[HistoryVisibility, Field(strict=False)] = HistoryVisibility.JOINED
+    e2e: bool = False  # end-to-end encrypted, for good (docs/e2e.md)
 
 
 class ListConversationsRequest(Inbound):
@@ -48,6 +50,7 @@ class ConversationInfo(Outbound):
     name: str | None = None
     roles: dict[str, str] | None = None  # groups: the owner and the admins (everyone else is a member)
     history_visibility: str | None = None  # groups: what members added later see of earlier history
+    e2e: bool | None = None  # True: end-to-end encrypted (absent otherwise)
     # in listConversations: the caller's unread count, last-read seq and the newest message
     unread: int | None = None
     mentions: int | None = None  # unread messages that mention the caller
@@ -61,7 +64,7 @@ class ConversationInfo(Outbound):
         return cls(conversation_id=c.conversation_id, kind=c.kind.value, members=list(c.members),
                    created_by=c.created_by, created_at=c.created_at, name=c.name,
                    roles=roles if group else None,
-                   history_visibility=c.history_visibility.value if group else None)
+                   history_visibility=c.history_visibility.value if group else None, e2e=c.e2e or None)
 
     @classmethod
     def summary(cls, s: ConversationSummary, frame_format: FrameFormat) -> ConversationInfo:

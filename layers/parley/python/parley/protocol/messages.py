@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from pydantic.alias_generators import to_camel
 
+from parley.envelopes import Envelope
 from parley.models import (
     FrameFormat,
     GroupRole,
@@ -39,11 +40,14 @@ class SendBody(BaseModel):
 
     text: Annotated[str, StringConstraints(min_length=1)] | None = None
     attachments: Annotated[list[AttachmentIn], Field(max_length=MAX_ATTACHMENTS)] = []
+    # End-to-end encrypted conversations: the message itself (docs/e2e.md); then ``text`` is refused
+    # (e2e_required), and an envelope in a plain conversation is refused (e2e_not_enabled).
+    e2e: Envelope | None = None
 
     @model_validator(mode="after")
     def _not_empty(self) -> SendBody:
-        if not self.text and not self.attachments:
-            raise ValueError("body needs text or attachments")
+        if not self.text and not self.attachments and self.e2e is None:
+            raise ValueError("body needs text, attachments or e2e")
         return self
 
 
@@ -157,6 +161,7 @@ class ChangeFields(Outbound):
 
     target: int | None = None
     text: str | None = None
+    e2e: Envelope | None = None  # edited, in an end-to-end encrypted conversation: the new envelope
     edited_at: int | None = None  # edited: when (the entry's own time)
     emoji: str | None = None
     count: int | None = None

@@ -17,6 +17,8 @@ from parley.stores.codec import from_item, key, to_item
 from parley.stores.errors import error_code, translated
 
 _BATCH_WRITE_MAX = 25
+# On a membership of an end-to-end encrypted conversation: how a user's devices changing finds whom to tell.
+ATTR_E2E_MEMBER = "x"
 
 
 def conversation_from_item(item: dict[str, Any]) -> Conversation:
@@ -25,7 +27,8 @@ def conversation_from_item(item: dict[str, Any]) -> Conversation:
         created_by=item["by"], created_at=int(item["at"]), name=item.get("name"),
         roles={str(u): GroupRole(r) for u, r in item.get("roles", {}).items()},
         history_visibility=HistoryVisibility(item.get("hv", HistoryVisibility.JOINED.value)),
-        visible_from={str(u): int(s) for u, s in item.get("vf", {}).items()}, version=int(item.get("v", 0)))
+        visible_from={str(u): int(s) for u, s in item.get("vf", {}).items()}, version=int(item.get("v", 0)),
+        e2e=bool(item.get("e2e", False)))
 
 
 def meta_item(c: Conversation) -> dict[str, Any]:
@@ -34,7 +37,7 @@ def meta_item(c: Conversation) -> dict[str, Any]:
         "kind": c.kind.value, "members": list(c.members), "by": c.created_by, "at": c.created_at,
         "name": c.name, "roles": {u: r.value for u, r in c.roles.items()} or None,
         "hv": c.history_visibility.value if c.history_visibility is not HistoryVisibility.JOINED else None,
-        "vf": c.visible_from or None, "v": c.version or None,
+        "vf": c.visible_from or None, "v": c.version or None, "e2e": True if c.e2e else None,
     })
 
 
@@ -43,6 +46,7 @@ def member_item(user_id: str, c: Conversation, joined_at: int | None = None,
     """A new membership; ``read``: its read position (seq, ordinal), where a member added later starts."""
     return to_item({table.PK: table.user_pk(user_id), table.SK: table.member_sk(c.conversation_id),
                     "at": c.created_at if joined_at is None else joined_at,
+                    ATTR_E2E_MEMBER: True if c.e2e else None,
                     "lr": read[0] or None, "ln": read[1] if read[0] else None})
 
 
@@ -52,7 +56,7 @@ def membership_from_item(user_id: str, item: dict[str, Any]) -> Membership:
         last_read_seq=int(item.get("lr", 0)), last_read_ordinal=int(item["ln"]) if "ln" in item else None,
         mention_seqs=frozenset(int(s) for s in item.get("ms", ())),
         notify=NotifyMode(item["ntf"]) if "ntf" in item else None,
-        muted_until=int(item["mute"]) if "mute" in item else None)
+        muted_until=int(item["mute"]) if "mute" in item else None, e2e=bool(item.get(ATTR_E2E_MEMBER, False)))
 
 
 class DynamoConversationStore(ConversationStore):
@@ -66,11 +70,11 @@ class DynamoConversationStore(ConversationStore):
                 Key=key(table.conversation_pk(conversation_id), table.META_SK))
         return conversation_from_item(from_item(resp["Item"])) if "Item" in resp else None
 
-    def find_direct(self, user_a: str, user_b: str) -> Conversation | None:
+    def find_direct(self, user_a: str, user_b: str, e2e: bool = False) -> Conversation | None:
         with translated():
             resp = client("dynamodb").get_item(
                 TableName=self._table, ConsistentRead=True,
-                Key=key(table.direct_pair_pk(user_a, user_b), table.META_SK))
+                Key=key(table.direct_pair_pk(user_a, user_b), table.direct_pair_sk(e2e)))
         if "Item" not in resp:
             return None
         return self.get(resp["Item"]["cid"]["S"])
@@ -83,7 +87,8 @@ class DynamoConversationStore(ConversationStore):
 
     def _create_direct(self, c: Conversation) -> Conversation:
         a, b = c.members
-        pair = to_item({table.PK: table.direct_pair_pk(a, b), table.SK: table.META_SK, "cid": c.conversation_id})
+        pair = to_item({table.PK: table.direct_pair_pk(a, b), table.SK: table.direct_pair_sk(c.e2e),
+                        "cid": c.conversation_id})
         no_item = "attribute_not_exists(pk)"
         items = [
             {"Put": {"TableName": self._table, "Item": pair, "ConditionExpression": no_item}},
@@ -97,7 +102,7 @@ class DynamoConversationStore(ConversationStore):
             if error_code(exc) != "TransactionCanceledException":
                 raise
             # The pair already has its conversation (a concurrent or earlier open): use that one.
-            existing = self.find_direct(a, b)
+            existing = self.find_direct(a, b, c.e2e)
             if existing is None:
                 raise
             return existing

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from parley import table
 from parley.aws import client
+from parley.envelopes import Envelope
 from parley.models import Change, ConversationHead, Message, MessageBody, MessagePage
 from parley.ports import MessageStore, SeqTakenError
 from parley.stores.batch import batch_get
@@ -27,6 +29,17 @@ def _position(value: Any) -> tuple[int, int]:
     return int(value), int(value)
 
 
+def _plain(value: Any) -> Any:
+    """A stored map with DynamoDB's numbers as ints (they are all integers): an envelope's model is strict."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, Decimal):
+        return int(value)
+    return value
+
+
 def message_from_item(conversation_id: str, item: dict[str, Any]) -> Message:
     # Items stored before message ids were derived also carry a random id (``i``): it is not read.
     body = item.get(table.ATTR_BODY)
@@ -36,10 +49,10 @@ def message_from_item(conversation_id: str, item: dict[str, Any]) -> Message:
     return Message(
         conversation_id=conversation_id, seq=table.seq_of(item[table.SK]), sender_id=item[table.ATTR_SENDER],
         sent_at=int(item[table.ATTR_SENT_AT]), client_msg_id=item[table.ATTR_CLIENT_MSG_ID],
-        body=MessageBody.model_validate(body) if body else None,
+        body=MessageBody.model_validate(_plain(body)) if body else None,
         ordinal=int(item.get(table.ATTR_ORDINAL, 0)),
         recent_senders={str(u): _position(p) for u, p in item.get(table.ATTR_RECENT_SENDERS, {}).items()},
-        change=Change.model_validate(change) if change else None,
+        change=Change.model_validate(_plain(change)) if change else None,
         edited_at=int(item[table.ATTR_EDITED_AT]) if table.ATTR_EDITED_AT in item else None,
         deleted_at=int(item[table.ATTR_DELETED_AT]) if table.ATTR_DELETED_AT in item else None,
         reply_to=int(item[table.ATTR_REPLY_TO]) if table.ATTR_REPLY_TO in item else None,
@@ -172,17 +185,20 @@ class DynamoMessageStore(MessageStore):
 
     # -- changes to a message (parley.message_changes) ----------------------------------------------------------
 
-    def edit(self, conversation_id: str, seq: int, *, sender_id: str, text: str, edited_at: int,
-             sent_since: int) -> Message | None:
+    def edit(self, conversation_id: str, seq: int, *, sender_id: str, text: str | None, edited_at: int,
+             sent_since: int, envelope: Envelope | None = None) -> Message | None:
+        # The body's text, or in an end-to-end encrypted conversation its envelope (an envelope is never the same
+        # twice, its nonces being random: the same one again is a retry, and changes nothing).
+        field, value = ("e2e", envelope.model_dump()) if envelope is not None else ("text", text)
         updated = _update_if(self._table, conversation_id, seq, ReturnValues="ALL_NEW",
                              UpdateExpression="SET #b.#text = :text, #ed = :at",
                              ConditionExpression="#f = :me AND attribute_exists(#b) AND attribute_not_exists(#d) "
                                                  "AND #t >= :since "
                                                  "AND (attribute_not_exists(#b.#text) OR #b.#text <> :text)",
-                             ExpressionAttributeNames={"#b": table.ATTR_BODY, "#text": "text",
+                             ExpressionAttributeNames={"#b": table.ATTR_BODY, "#text": field,
                                                        "#ed": table.ATTR_EDITED_AT, "#f": table.ATTR_SENDER,
                                                        "#d": table.ATTR_DELETED_AT, "#t": table.ATTR_SENT_AT},
-                             ExpressionAttributeValues=to_item({":text": text, ":at": edited_at, ":me": sender_id,
+                             ExpressionAttributeValues=to_item({":text": value, ":at": edited_at, ":me": sender_id,
                                                                 ":since": sent_since}))
         return message_from_item(conversation_id, updated) if updated is not None else None
 
