@@ -543,6 +543,10 @@ class ParleyClient:
         """Any request: returns the answering frame, raises :class:`ServerError` for an error frame.
         With ``retry`` it is sent again after a lost connection (for requests that are safe to repeat)."""
         request_id = f"r{next(self._ids)}-{secrets.token_hex(3)}"
+        if action == "send" and "clientMsgId" in fields:
+            # A send is answered by its clientMsgId (an ack, or an error naming it), never by a requestId.
+            return await self._call({"action": action, **fields}, str(fields["clientMsgId"]),
+                                    timeout or self._request_timeout, retry=retry)
         frame = {"action": action, "requestId": request_id, **fields}
         return await self._call(frame, request_id, timeout or self._request_timeout, retry=retry)
 
