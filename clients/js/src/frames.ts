@@ -92,7 +92,7 @@ export interface ChangeFrame {
   by: string;
   conversationId: string;
   count?: number;
-  e2E?: Envelope;
+  e2e?: Envelope;
   editedAt?: number;
   emoji?: string;
   history?: HistoryVisibility;
@@ -136,7 +136,7 @@ export interface CompactChangeFrame {
   at: number;
   c: string;
   count?: number;
-  e2E?: Envelope;
+  e2e?: Envelope;
   editedAt?: number;
   emoji?: string;
   f: string;
@@ -186,7 +186,7 @@ export interface ConversationInfo {
   conversationId: string;
   createdAt: number;
   createdBy: string;
-  e2E?: boolean;
+  e2e?: boolean;
   historyVisibility?: "joined" | "all";
   kind: "direct" | "group";
   lastMessage?: MessageFrame | CompactMessageFrame;
@@ -215,7 +215,7 @@ export interface ConversationsFrame {
 
 export interface CreateGroupRequest {
   action: "createGroup";
-  e2E?: boolean;
+  e2e?: boolean;
   historyVisibility?: HistoryVisibility;
   members: string[];
   name?: string | null;
@@ -255,7 +255,7 @@ export interface DeviceRemovedFrame {
 export interface EditRequest {
   action: "edit";
   conversationId: string;
-  e2E?: Envelope | null;
+  e2e?: Envelope | null;
   requestId?: string | null;
   seq: number;
   text?: string | null;
@@ -387,7 +387,7 @@ export interface ListConversationsRequest {
  */
 export interface MessageBody {
   attachments?: Attachment[];
-  e2E?: Envelope;
+  e2e?: Envelope;
   text?: string;
 }
 
@@ -413,7 +413,7 @@ export type NotifyMode = "push" | "badge" | "passive";
 
 export interface OpenDirectRequest {
   action: "openDirect";
-  e2E?: boolean;
+  e2e?: boolean;
   requestId?: string | null;
   /** a user id is 1-128 characters, without whitespace, '#', control or format characters */
   userId: string;

@@ -29,6 +29,14 @@ from parley.ports import ObjectStore, UploadRecordStore
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/heic"})
 AUDIO_TYPES = frozenset({"audio/mp4", "audio/x-m4a", "audio/aac", "audio/ogg"})  # voice messages
 ALLOWED_TYPES = IMAGE_TYPES | AUDIO_TYPES
+# End-to-end encrypted conversations (docs/e2e.md): every file is encrypted by the client before its upload, so
+# its type is this one and only this one there; no thumbnail is made and no EXIF data stripped (nothing can be).
+E2E_TYPE = "application/octet-stream"
+E2E_TYPES = frozenset({E2E_TYPE})
+
+
+def accepted_types(e2e: bool) -> frozenset[str]:
+    return E2E_TYPES if e2e else ALLOWED_TYPES
 UPLOAD_PREFIX, SERVED_PREFIX, THUMBNAIL_PREFIX = "u/", "p/", "t/"
 EXPORT_PREFIX = "exports/"  # a user's data export (parley.export), in the same bucket, expired by its lifecycle
 # Every object starts "pending"; sending a message that uses it marks it (and its copies) "sent". The
@@ -96,9 +104,9 @@ class AttachmentService:
 
     def request_upload(self, me: str, conversation_id: str, content_type: str, size: int) -> UploadTicket:
         objects = self._store()
-        self._conversations.require_member(conversation_id, me)
-        if content_type not in ALLOWED_TYPES:
-            raise UnsupportedMediaError(f"Accepted types: {', '.join(sorted(ALLOWED_TYPES))}.")
+        accepted = accepted_types(self._conversations.require_member(conversation_id, me).e2e)
+        if content_type not in accepted:
+            raise UnsupportedMediaError(f"Accepted types: {', '.join(sorted(accepted))}.")
         if size > self._max_bytes:
             raise FileTooLargeError(f"Files are limited to {self._max_bytes} bytes.")
         key = f"{conversation_prefix(conversation_id)}{uploader_segment(me)}/{secrets.token_urlsafe(12)}"
@@ -109,7 +117,7 @@ class AttachmentService:
         """Each file must exist, have been uploaded by ``me`` for this conversation, and match its
         declared type and size. Runs before anything is stored."""
         objects = self._store()
-        self._conversations.require_member(conversation_id, me)
+        accepted = accepted_types(self._conversations.require_member(conversation_id, me).e2e)
         mine = f"{conversation_prefix(conversation_id)}{uploader_segment(me)}/"
         checked = []
         for item in declared:
@@ -119,7 +127,7 @@ class AttachmentService:
             if found is None:
                 raise AttachmentNotFoundError()
             if found.content_type != item.content_type or found.size != item.size \
-                    or found.content_type not in ALLOWED_TYPES or found.size > self._max_bytes:
+                    or found.content_type not in accepted or found.size > self._max_bytes:
                 raise InvalidAttachmentError("An attachment does not match its declared type and size.")
             checked.append(Attachment(key=item.key, content_type=item.content_type, size=item.size,
                                       width=item.width, height=item.height))

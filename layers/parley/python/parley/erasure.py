@@ -14,6 +14,7 @@ The phases, in order; each is idempotent, so a batch done twice does nothing the
   their typing marker, and their membership: a group is left as a member leaves it (ownership passed on by the
   same rule, and a ``memberLeft`` entry), a direct conversation stays for the other member.
 * ``account`` -- connections again (a socket opened meanwhile), the profile (preferences, devices, badge), their
+  devices' public keys in the key directory of end-to-end encryption (``USER#<uid>`` / ``~KEYS``), their
   ban and ban history (with their index entries), rate limit buckets, and any export of theirs (its file and job).
 * ``announce`` -- the ``user.erased`` event (docs/events.md).
 """
@@ -99,7 +100,8 @@ class ErasureWork:
         elif job.phase == "account":
             self._close_connections(uid)
             self._delete_objects(exports_prefix(uid))
-            self._data.delete([(table.user_pk(uid), table.PROFILE_SK), *self._data.ban_keys(uid),
+            self._data.delete([(table.user_pk(uid), table.PROFILE_SK), (table.user_pk(uid), table.KEYS_SK),
+                               *self._data.ban_keys(uid),
                                (table.job_pk(JobKind.EXPORT.value, uid), table.JOB_SK),
                                *((table.throttle_pk(kind, uid, "bucket"), table.THROTTLE_SK)
                                  for kind in self._rate_limit_kinds)])

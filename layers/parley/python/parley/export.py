@@ -5,8 +5,9 @@ attachments, delivered as a time-limited download link. A job (``parley.jobs``) 
   batch (``READ_FACTOR`` times the erasure's, since nothing is written per entry), their messages (and, on the
   first page, the conversation, their membership and their reports there) written to a part file named after the
   batch's step, so that a batch done twice writes the same part again.
-* ``assemble`` -- their profile, preferences, devices (platform and registration time: no token, no endpoint) and
-  the users they blocked, with every part, into ``export.json``; the parts are deleted and the file presigned.
+* ``assemble`` -- their profile, preferences, devices (platform and registration time: no token, no endpoint), their
+  devices' public keys in the key directory (``keyDevices``), and the users they blocked, with every part, into
+  ``export.json``; the parts are deleted and the file presigned.
 
 The files live under ``exports/<user key>/<job id>/`` in the uploads bucket, whose lifecycle rule deletes them
 after 7 days (docs/server-api.md, "Erasure and export"). Erasure deletes them at once.
@@ -21,7 +22,7 @@ from parley.clock import Clock, now_ms
 from parley.erasure import SOURCES, exports_prefix
 from parley.errors import UploadsUnavailableError
 from parley.models import Job, JobKind, JobStatus, Message
-from parley.ports import BlockStore, ConversationStore, ObjectStore, ProfileStore, UserDataStore
+from parley.ports import BlockStore, ConversationStore, KeyDirectoryStore, ObjectStore, ProfileStore, UserDataStore
 
 PHASES = ("conversations", "left", "assemble")
 # An export batch writes one part file, never an item per entry: it reads this many times the erasure's entries, so
@@ -44,6 +45,7 @@ def message_record(message: Message) -> dict[str, Any]:
     return {k: v for k, v in {
         "conversationId": message.conversation_id, "seq": message.seq, "messageId": message.message_id,
         "sentAt": message.sent_at, "text": body.text if body else None,
+        "e2e": body.e2e.model_dump() if body and body.e2e else None,  # the envelope as sent: ciphertext
         "attachments": [a.model_dump(by_alias=True, exclude_none=True, exclude={"preview"})
                         for a in body.attachments] if body and body.attachments else None,
         "editedAt": message.edited_at, "deletedAt": message.deleted_at, "replyTo": message.reply_to,
@@ -56,7 +58,8 @@ class ExportWork:
 
     def __init__(self, data: UserDataStore, conversations: ConversationStore, profiles: ProfileStore,
                  blocks: BlockStore, objects: ObjectStore | None, *, batch_items: int, url_ttl_seconds: int,
-                 clock: Clock = now_ms) -> None:
+                 keys: KeyDirectoryStore | None = None, clock: Clock = now_ms) -> None:
+        self._keys = keys
         self._data = data
         self._conversations = conversations
         self._profiles = profiles
@@ -136,6 +139,10 @@ class ExportWork:
                         "firstSeen": profile.first_seen},
             "devices": [{"platform": d.platform.value, "registeredAt": d.registered_at} for d in profile.devices],
             "blocked": sorted(self._blocks.blocks_of(uid)),
+            # their devices in the key directory of end-to-end encryption: public keys only (docs/e2e.md)
+            "keyDevices": [{"deviceId": d.device_id, "identityKey": d.identity_key, "prekeyId": d.prekey_id,
+                            "prekey": d.prekey, "publishedAt": d.published_at}
+                           for d in (self._keys.devices([uid])[uid] if self._keys is not None else [])],
             "conversations": conversations, "messages": messages, "reportsMade": reports,
         }
         key = export_key(uid, job.job_id)

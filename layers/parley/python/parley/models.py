@@ -6,6 +6,7 @@ handler's cold start builds the few its route uses, not all of them."""
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
@@ -91,7 +92,7 @@ class MessageBody(BaseModel):
 
     text: str | None = None
     attachments: tuple[Attachment, ...] | None = None  # None, not (): text frames carry no empty list
-    e2e: Envelope | None = None
+    e2e: Annotated[Envelope | None, Field(alias="e2e")] = None
 
     @model_validator(mode="after")
     def _not_empty(self) -> MessageBody:
@@ -125,7 +126,8 @@ class Change(BaseModel):
     kind: ChangeKind
     target: int | None = None  # edits, deletes and reactions: the seq of the message changed
     text: str | None = None  # edited: the new text
-    e2e: Envelope | None = None  # edited, in an end-to-end encrypted conversation: the new envelope
+    # edited, in an end-to-end encrypted conversation: the new envelope
+    e2e: Annotated[Envelope | None, Field(alias="e2e")] = None
     emoji: str | None = None  # reactions
     count: int | None = None  # reactions: how many users have ``emoji`` on the target after this change
     users: tuple[str, ...] | None = None  # membership and role changes: whom it concerns

@@ -121,6 +121,7 @@ class Notifier:
         # Carries each recent sender's newest own seq: a recipient who replied since has read the message.
         newest = self._messages.latest([event.conversation_id]).get(event.conversation_id)
         pushes: list[_Push] = []
+        with_content = self._with_content and not event.e2e  # end-to-end encrypted: content-free, always
         for user in dict.fromkeys(event.recipients):
             if stop_at is not None and time.monotonic() >= stop_at:
                 raise OutOfTimeError(event.message_id)
@@ -145,7 +146,7 @@ class Notifier:
             counted = membership.effective_notify(profile, now) is not NotifyMode.PASSIVE
             badge = self._badge(event, profile, unread) if counted else profile.badge
             pushes += [_Push(user, device, sns_message(device.endpoint_arn, event, mode, badge, unread,
-                                                       self._with_content)) for device in fresh]
+                                                       with_content)) for device in fresh]
         self._publish_all(pushes, event.message_id, pushed, report, stop_at)
 
     def _publish_all(self, pushes: list[_Push], message_id: str, pushed: set[str], report: NotifyReport,

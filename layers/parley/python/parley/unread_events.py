@@ -4,9 +4,9 @@ endpoint or Lambda (docs/events.md documents it as a versioned public contract).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from parley.models import Conversation, Message
@@ -39,6 +39,9 @@ class UnreadEvent(BaseModel):
     # notify mode, unless they muted the conversation.
     mentions: list[str] | None = None
     attachment_count: int | None = None  # present when the message has attachments
+    # True: the conversation is end-to-end encrypted (docs/e2e.md): there is no text, and pushes are content-free
+    # whatever the deployment's push mode. Absent otherwise.
+    e2e: Annotated[bool | None, Field(alias="e2e")] = None
 
 
 class UnreadEventPublisher:
@@ -54,6 +57,7 @@ class UnreadEventPublisher:
             sender_id=message.sender_id, sent_at=message.sent_at, recipients=offline,
             text=message.body.text if self._include_text and message.body else None,
             attachment_count=len(message.body.attachments or ()) or None if message.body else None,
-            mentions=[u for u in offline if u in message.mentions and u != message.sender_id] or None)
+            mentions=[u for u in offline if u in message.mentions and u != message.sender_id] or None,
+            e2e=True if conversation.e2e else None)
         self._publisher.publish(event.model_dump(by_alias=True, exclude_none=True), UNREAD_EVENT)
         return event

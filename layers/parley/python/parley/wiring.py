@@ -410,6 +410,7 @@ def jobs() -> JobService:
     from parley.jobs import JobService
     from parley.stores.devices import DynamoDeviceStore
     from parley.stores.jobs import DynamoJobStore, SqsJobQueue
+    from parley.stores.key_directory import DynamoKeyDirectoryStore
     from parley.stores.user_data import DynamoUserDataStore
 
     settings = get_settings()
@@ -443,7 +444,8 @@ def jobs() -> JobService:
                           push=_push_gateway(settings), gateway=gateway, objects=objects, events=events,
                           deliver=deliver)
     export = ExportWork(data, built.conversation_store, built.profiles, built.blocks, objects,
-                        batch_items=settings.job_batch_items, url_ttl_seconds=settings.export_url_ttl_seconds)
+                        batch_items=settings.job_batch_items, url_ttl_seconds=settings.export_url_ttl_seconds,
+                        keys=DynamoKeyDirectoryStore(name))
     return JobService(DynamoJobStore(name), SqsJobQueue(settings.jobs_queue_url), [erasure, export])
 
 

@@ -20,7 +20,7 @@ class EditRequest(Inbound):
     conversation_id: Identifier
     seq: Annotated[int, Field(ge=1)]
     text: Annotated[str, StringConstraints(min_length=1)] | None = None
-    e2e: Envelope | None = None
+    e2e: Annotated[Envelope | None, Field(alias="e2e")] = None
 
     @model_validator(mode="after")
     def _one_of(self) -> EditRequest:

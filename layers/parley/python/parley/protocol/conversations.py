@@ -24,7 +24,8 @@ from parley.user_ids import UserId
 class OpenDirectRequest(Inbound):
     action: Literal["openDirect"]
     user_id: UserId
-    e2e: bool = False  # the pair's end-to-end encrypted conversation (a different one from their plain one)
+    # the pair's end-to-end encrypted conversation (a different one from their plain one)
+    e2e: Annotated[bool, Field(alias="e2e")] = False
 
 
 class CreateGroupRequest(Inbound):
@@ -32,7 +33,7 @@ class CreateGroupRequest(Inbound):
     members: Annotated[list[UserId], Field(max_length=999)]  # empty: invalid_members, from the service
     name: GroupName | None = None
     history_visibility: Annotated[HistoryVisibility, Field(strict=False)] = HistoryVisibility.JOINED
-    e2e: bool = False  # end-to-end encrypted, for good (docs/e2e.md)
+    e2e: Annotated[bool, Field(alias="e2e")] = False  # end-to-end encrypted, for good (docs/e2e.md)
 
 
 class ListConversationsRequest(Inbound):
@@ -50,7 +51,7 @@ class ConversationInfo(Outbound):
     name: str | None = None
     roles: dict[str, str] | None = None  # groups: the owner and the admins (everyone else is a member)
     history_visibility: str | None = None  # groups: what members added later see of earlier history
-    e2e: bool | None = None  # True: end-to-end encrypted (absent otherwise)
+    e2e: Annotated[bool | None, Field(alias="e2e")] = None  # True: end-to-end encrypted (absent otherwise)
     # in listConversations: the caller's unread count, last-read seq and the newest message
     unread: int | None = None
     mentions: int | None = None  # unread messages that mention the caller

@@ -161,7 +161,7 @@ class ChangeFields(Outbound):
 
     target: int | None = None
     text: str | None = None
-    e2e: Envelope | None = None  # edited, in an end-to-end encrypted conversation: the new envelope
+    e2e: Annotated[Envelope | None, Field(alias="e2e")] = None  # edited, in an e2e conversation: the new envelope
     edited_at: int | None = None  # edited: when (the entry's own time)
     emoji: str | None = None
     count: int | None = None
