@@ -781,7 +781,13 @@ class ParleyClient:
         if link is None or link.url is None:
             raise ServerError("attachment_not_found", f"no download URL for {attachment.key}")
         data = await asyncio.to_thread(get_file, link.url, timeout)
-        return data if attachment.file_key is None else e2e.decrypt_file(data, e2e.unb64(attachment.file_key))
+        if attachment.file_key is None:
+            return data
+        plain = e2e.decrypt_file(data, e2e.unb64(attachment.file_key))
+        if len(plain) != attachment.size:
+            raise e2e.TamperedMessageError("the file is not the size its message says",
+                                           conversation_id=conversation_id)
+        return plain
 
     async def attachment_urls(self, conversation_id: str, keys: Iterable[str]) -> AttachmentUrls:
         """Short-lived download URLs (members only). A photo has no ``url`` until its copy without location
