@@ -166,6 +166,7 @@ def test_a_group_with_a_device_added_later_that_reads_what_is_sent_after(
                 assert isinstance(first, Message) and first.text == "before the tablet"
             # when bob adds a tablet (a new device publishes its keys), alice is told and sees a key change
             tablet = await device(stack, bob_id, tmp_path, "tablet")
+            assert tablet.e2e is not None
             notice = await next_item(alice, (KeyChange,))
             assert notice.user_id == bob_id and notice.added == (tablet.e2e.device_id,) and notice.removed == ()
             tablet.track(cid, 1)

@@ -84,9 +84,10 @@ async def _next_message(client: ParleyClient) -> Message:
     raise AssertionError("closed")
 
 
-def _aws(stack: Stack, service: str) -> Any:
-    return boto3.client(service, endpoint_url=stack.aws_endpoint, region_name=stack.settings.region,
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+def _aws(stack: Stack) -> dict[str, Any]:
+    """How a test reaches the stack's moto."""
+    return {"endpoint_url": stack.aws_endpoint, "region_name": stack.settings.region,
+            "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 
 def test_the_marker_is_nowhere_in_the_table_storage_pushes_or_logs(tmp_path: Path,
@@ -144,14 +145,14 @@ def test_the_marker_is_nowhere_in_the_table_storage_pushes_or_logs(tmp_path: Pat
             assert read_back["file"] == photo
 
             # then: every item of the table (a Scan: this is a test, not a request path)
-            dynamodb = _aws(stack, "dynamodb")
+            dynamodb = boto3.client("dynamodb", **_aws(stack))
             items = [item for page in dynamodb.get_paginator("scan").paginate(TableName=settings.table_name)
                      for item in page["Items"]]
             assert len(items) > 10  # messages, conversations, members, keys, ...
             leaking = [item for item in items if _leaks(json.dumps(item))]
             assert leaking == []
             # every object in storage (the encrypted blob is there, the file is not)
-            s3 = _aws(stack, "s3")
+            s3 = boto3.client("s3", **_aws(stack))
             objects = [(b["Name"], o["Key"]) for b in s3.list_buckets()["Buckets"]
                        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=b["Name"])
                        for o in page.get("Contents", [])]
