@@ -153,6 +153,7 @@ class ParleyClient:
         # each one's members as of the last key fetch (with when it was fetched).
         self.e2e = e2e
         self._e2e_conversations: set[str] = set()
+        self._plain_conversations: set[str] = set()  # the server said so (getKeys: e2e_not_enabled)
         self._e2e_members: dict[str, tuple[float, tuple[str, ...]]] = {}
 
     # -- connection lifecycle -----------------------------------------------------------------------
@@ -472,7 +473,7 @@ class ParleyClient:
         body: dict[str, Any] = {"text": text} if text else {}
         if attachments:
             body["attachments"] = [a.to_request() for a in attachments]
-        if conversation_id in self._e2e_conversations:
+        if await self.is_e2e(conversation_id):
             body = await self._sealed_body(conversation_id, cmid, text, attachments)
         frame: dict[str, Any] = {"action": "send", "conversationId": conversation_id, "clientMsgId": cmid,
                                  "body": body}
@@ -492,15 +493,7 @@ class ParleyClient:
         self._sending.add(cmid)
         try:
             async with asyncio.timeout(timeout):
-                try:
-                    ack = await self._send_until_acked(frame, cmid)
-                except ServerError as error:
-                    # A conversation this client had not seen yet turns out to be end-to-end encrypted.
-                    if error.code != "e2e_required" or self.e2e is None or "e2e" in body:
-                        raise
-                    self._e2e_conversations.add(conversation_id)
-                    frame["body"] = await self._sealed_body(conversation_id, cmid, text, attachments)
-                    ack = await self._send_until_acked(frame, cmid)
+                ack = await self._send_until_acked(frame, cmid)
         finally:
             self._sending.discard(cmid)
         timeline = self._timelines.setdefault(conversation_id, Timeline(last_seq=None))
@@ -723,7 +716,7 @@ class ParleyClient:
     async def edit(self, conversation_id: str, seq: int, text: str) -> Changed:
         """Replace the text of your own message (within the server's edit window). Safe to retry. In an
         end-to-end encrypted conversation the new text is sealed like a message."""
-        if conversation_id not in self._e2e_conversations or self.e2e is None:
+        if self.e2e is None or not await self.is_e2e(conversation_id):
             return Changed.from_frame(await self.request("edit", conversationId=conversation_id, seq=seq, text=text))
         members = await self._e2e_recipients(conversation_id)
         envelope = self.e2e.seal(conversation_id, self.e2e.edit_payload(secrets.token_hex(8), seq, text), members)
@@ -762,7 +755,7 @@ class ParleyClient:
         """Upload a file straight to storage (never over the socket) and return the attachment to
         :meth:`send`. Raises ``ServerError`` (``unsupported_media``, ``file_too_large``, ...) or
         ``UploadFailed``."""
-        if conversation_id in self._e2e_conversations and self.e2e is not None:
+        if self.e2e is not None and await self.is_e2e(conversation_id):
             # Encrypted before it leaves: storage gets an opaque blob, the key and the preview go in the payload.
             blob, file_key = e2e.encrypt_file(data)
             ticket = await self.request_upload(conversation_id, "application/octet-stream", len(blob))
@@ -801,6 +794,24 @@ class ParleyClient:
         if self.e2e is None:
             raise RuntimeError("this client has no E2ESession (ParleyClient(..., e2e=E2ESession(...)))")
         return self.e2e
+
+    async def is_e2e(self, conversation_id: str) -> bool:
+        """Whether the conversation is end-to-end encrypted (always False without an ``E2ESession``). Known from
+        ``open_direct``, ``create_group`` and ``list_conversations``; else asked once (``getKeys``), so that no
+        text of an encrypted conversation is ever sent in clear, not even to be refused."""
+        if self.e2e is None or conversation_id in self._plain_conversations:
+            return False
+        if conversation_id in self._e2e_conversations:
+            return True
+        try:
+            await self._e2e_recipients(conversation_id)
+        except ServerError as error:
+            if error.code != "e2e_not_enabled":
+                raise
+            self._plain_conversations.add(conversation_id)
+            return False
+        self._e2e_conversations.add(conversation_id)
+        return True
 
     async def publish_keys(self) -> dict[str, Any]:
         """Publish this device's identity key and current prekey (done at connect; again after a rotation)."""

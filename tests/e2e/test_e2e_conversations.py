@@ -98,6 +98,18 @@ def test_two_python_clients_chat_encrypted_and_the_server_refuses_plaintext(
             # and both see the same safety number
             assert await alice.safety_number(bob_id) == await bob.safety_number(alice_id)
             assert (await alice.safety_qr_payload(bob_id)).startswith("parley-sn:1:")
+            # and a client that never opened the conversation finds out it is encrypted before it sends (the
+            # server refuses text there, so a message that arrives was sealed), while the plain one stays plain
+            fresh = await connected(stack, bob_id, e2e=E2ESession(tmp_path / "bob-fresh", bob_id))
+            try:
+                await fresh.send(cid, "sealed without asking")
+                await fresh.send(plain.conversation_id, "plain as before")
+            finally:
+                await fresh.close()
+            arrived = {m.conversation_id: m for m in [await next_item(alice), await next_item(alice)]}
+            sealed, in_clear = arrived[cid], arrived[plain.conversation_id]
+            assert sealed.text == "sealed without asking" and "e2e" in sealed.body
+            assert in_clear.body == {"text": "plain as before"}
         finally:
             await asyncio.gather(alice.close(), bob.close())
 
