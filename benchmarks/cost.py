@@ -40,7 +40,7 @@ from benchmarks.lambdas import Invocation, invoke, is_ack, route_body, sns_event
 from benchmarks.metering import AwsCall, Meter, Totals, moto_items
 from benchmarks.progress import Progress
 from benchmarks.sandbox import Sandbox, moto_sandbox, wait_for_idle_bucket
-from benchmarks.scenarios import World, build_direct, build_group, preload_others, representative_sizes
+from benchmarks.scenarios import World, build_direct, build_group, e2e_body, preload_others, representative_sizes
 from benchmarks.usage import ACTIVE_USER, SENSITIVITY, UsageProfile, client_ping_minutes
 from parley import table
 from parley.config import get_settings
@@ -216,7 +216,7 @@ def send_interval_s() -> float:
 
 def send_message(sb: Sandbox, world: World, client_msg_id: str) -> Chain:
     body = {"action": "send", "conversationId": world.conversation_id, "clientMsgId": client_msg_id,
-            "body": {"text": TEXT}}
+            "body": e2e_body(world.sender, world.members, TEXT, client_msg_id) if world.e2e else {"text": TEXT}}
     sent = invoke(sb.meter, "send", message_event(world.sender, world.sender_connection, body))
     answer = route_body(sent)
     if not is_ack(answer):
@@ -450,6 +450,18 @@ def run(*, messages: int, others: int, group_members: int = 50, group_online: in
             member.notes.append("a member added or removed by the owner instead of a message: compare with the group "
                                 "row (its pushes are a message's: a change pushes nobody)")
             sensitivity.append(member)
+        with progress_factory("cost: end-to-end encrypted messages", 2 * per_scenario) as bar:
+            # the same message in an encrypted 1:1 and group (issue 18): an envelope with a key entry per device
+            for world, key, title, plain in (
+                    (build_direct(sb, e2e=True), "direct-e2e", "1:1, end-to-end encrypted", scenarios[0]),
+                    (build_group(sb, group_members, group_online, e2e=True), "group-e2e",
+                     f"group of {group_members}, end-to-end encrypted", scenarios[1])):
+                encrypted = measure(sb, world, key, title, messages, memory_mb, bar, warmup=warmup)
+                encrypted.session, encrypted.ping = plain.session, plain.ping
+                encrypted.notes.append("the same text as an envelope (docs/e2e.md: one key entry per member's "
+                                       "device, one device each), pushed content-free: compare with the "
+                                       f"{'1:1' if key == 'direct-e2e' else 'group'} row")
+                sensitivity.append(encrypted)
         item_sizes = representative_sizes(sb, direct, group)
         preload_items, started = 0, time.monotonic()
         if others:

@@ -120,14 +120,16 @@ class Sandbox:
             raise RuntimeError(f"{function} refused {body.get('action')}: {answer}")
         return answer
 
-    def create_group(self, creator: str, connection_id: str, members: list[str], name: str) -> str:
-        answer = self.request(creator, connection_id, {"action": "createGroup", "members": members, "name": name},
-                              "conversations")
+    def create_group(self, creator: str, connection_id: str, members: list[str], name: str, *,
+                     e2e: bool = False) -> str:
+        answer = self.request(creator, connection_id, {"action": "createGroup", "members": members, "name": name,
+                                                       **({"e2e": True} if e2e else {})}, "conversations")
         conversation_id: str = answer["conversation"]["conversationId"]
         return conversation_id
 
-    def open_direct(self, user: str, connection_id: str, peer: str) -> str:
-        answer = self.request(user, connection_id, {"action": "openDirect", "userId": peer}, "conversations")
+    def open_direct(self, user: str, connection_id: str, peer: str, *, e2e: bool = False) -> str:
+        answer = self.request(user, connection_id, {"action": "openDirect", "userId": peer,
+                                                    **({"e2e": True} if e2e else {})}, "conversations")
         conversation_id: str = answer["conversation"]["conversationId"]
         return conversation_id
 

@@ -3,6 +3,10 @@ devices and conversations, set up through the real handlers; and "other" users b
 
 from __future__ import annotations
 
+import base64
+import json
+import os
+import secrets
 import time
 import uuid
 from dataclasses import dataclass
@@ -24,33 +28,54 @@ class World:
     sender_connection: str
     conversation_id: str
     floor: Floor
+    members: tuple[str, ...] = ()
+    e2e: bool = False  # an end-to-end encrypted conversation: its messages are envelopes (``e2e_body``)
+
+
+def _b64(length: int) -> str:
+    return base64.b64encode(os.urandom(length)).decode()
+
+
+def e2e_body(sender: str, members: tuple[str, ...], text: str, client_msg_id: str) -> dict[str, Any]:
+    """The body of a message of ``text`` in an end-to-end encrypted conversation, at its real size (docs/e2e.md):
+    the payload's JSON encrypted (plus the 16-byte tag), and one key entry per member with one device each (the
+    sender's own included), device ids of 22 characters as a client's random ones are."""
+    payload = json.dumps({"t": "msg", "mid": client_msg_id, "ts": int(time.time() * 1000), "text": text},
+                         separators=(",", ":")).encode()
+    devices = {member: secrets.token_urlsafe(16) for member in members}
+    return {"e2e": {"v": 1, "sd": devices[sender], "e": _b64(32), "n": _b64(24), "c": _b64(len(payload) + 16),
+                    "sig": _b64(64), "k": [{"u": m, "d": d, "p": 1, "n": _b64(24), "w": _b64(48)}
+                                           for m, d in devices.items()]}}
 
 
 def _user() -> str:
     return str(uuid.uuid4())
 
 
-def build_direct(sb: Sandbox) -> World:
+def build_direct(sb: Sandbox, *, e2e: bool = False) -> World:
     alice, bob = _user(), _user()
-    sb.connect(alice, "A-conn-1")
-    sb.connect(bob, "B-conn-1")
-    cid = sb.open_direct(alice, "A-conn-1", bob)
-    return World(alice, "A-conn-1", cid, Floor(apigw_messages=3, pushes=0))
+    mark = "E" if e2e else ""  # connection ids of their own: a world never posts to another's connections
+    sb.connect(alice, f"{mark}A-conn-1")
+    sb.connect(bob, f"{mark}B-conn-1")
+    cid = sb.open_direct(alice, f"{mark}A-conn-1", bob, e2e=e2e)
+    return World(alice, f"{mark}A-conn-1", cid, Floor(apigw_messages=3, pushes=0), members=(alice, bob), e2e=e2e)
 
 
-def build_group(sb: Sandbox, members: int = 50, online: int = 10, progress: Progress | None = None) -> World:
+def build_group(sb: Sandbox, members: int = 50, online: int = 10, progress: Progress | None = None, *,
+                e2e: bool = False) -> World:
     users = [_user() for _ in range(members)]
     for i, user in enumerate(users):
-        connection = f"G-conn-{i}"
+        connection = f"{'E' if e2e else ''}G-conn-{i}"
         sb.connect(user, connection)
         if i >= online:  # an offline member: used the app before, registered a device, then left
-            sb.register_apns(user, connection, f"{i:04d}" + "ab" * 30)
+            sb.register_apns(user, connection, f"{i:04d}" + ("cd" if e2e else "ab") * 30)  # tokens of its own too
             sb.disconnect(user, connection)
         if progress:
             progress.update()
-    cid = sb.create_group(users[0], "G-conn-0", users[1:], "Book club")
-    return World(users[0], "G-conn-0", cid,
-                 Floor(apigw_messages=2 + (online - 1), pushes=members - online))
+    first = f"{'E' if e2e else ''}G-conn-0"
+    cid = sb.create_group(users[0], first, users[1:], "Book club", e2e=e2e)
+    return World(users[0], first, cid,
+                 Floor(apigw_messages=2 + (online - 1), pushes=members - online), members=tuple(users), e2e=e2e)
 
 
 def other_items(index: int, count: int, now_ms: int) -> list[dict[str, Any]]:

@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from parley.envelopes import Envelope
-from parley.errors import EndpointDisabledError, NotMemberError, StaleConnectionError, ThrottledError
+from parley.errors import (
+    DeviceKeyConflictError,
+    EndpointDisabledError,
+    NotMemberError,
+    StaleConnectionError,
+    ThrottledError,
+    TooManyKeyDevicesError,
+)
 from parley.models import (
     Ban,
     BanAction,
@@ -22,6 +29,7 @@ from parley.models import (
     MessagePage,
     NotifyMode,
     Profile,
+    PublishedDevice,
     Recipient,
     Report,
     ReportStatus,
@@ -40,6 +48,7 @@ from parley.ports import (
     EventPublisher,
     GroupChangedError,
     GroupStore,
+    KeyDirectoryStore,
     MessageStore,
     ModerationHook,
     ObjectStore,
@@ -404,6 +413,32 @@ class FakeThrottleStore(ThrottleStore):
             return False
         self.next_at[(kind, user_id, scope)] = now_ms + interval_ms
         return True
+
+
+class FakeKeyDirectoryStore(KeyDirectoryStore):
+    def __init__(self) -> None:
+        self.devices_by_user: dict[str, dict[str, PublishedDevice]] = {}
+
+    def devices(self, user_ids: list[str]) -> dict[str, list[PublishedDevice]]:
+        return {u: sorted(self.devices_by_user.get(u, {}).values(), key=lambda d: (d.first_published_at, d.device_id))
+                for u in user_ids}
+
+    def put(self, user_id: str, device: PublishedDevice, max_devices: int) -> bool:
+        mine = self.devices_by_user.setdefault(user_id, {})
+        known = mine.get(device.device_id)
+        if known is not None and known.identity_key != device.identity_key:
+            raise DeviceKeyConflictError()
+        if known is None and len(mine) >= max_devices:
+            raise TooManyKeyDevicesError()
+        mine[device.device_id] = device.model_copy(update={"first_published_at": known.first_published_at}) \
+            if known else device
+        return known is None
+
+    def remove(self, user_id: str, device_id: str) -> bool:
+        return self.devices_by_user.get(user_id, {}).pop(device_id, None) is not None
+
+    def erase(self, user_id: str) -> int:
+        return len(self.devices_by_user.pop(user_id, {}))
 
 
 class FakeGateway(ConnectionGateway):

@@ -70,6 +70,9 @@ class Needs:
     push: PushAccess = PushAccess.NONE
     # What it does with the attachments bucket; PROCESS also brings the imaging layer (Pillow, pillow-heif).
     attachments: AttachmentAccess = AttachmentAccess.NONE
+    # Verifies Ed25519 signatures (the key directory's prekeys): brings the authorizer's dependency layer, whose
+    # ``cryptography`` does it.
+    verifies_signatures: bool = False
     memory_mb: int = constants.MEMORY_MB  # Lambda gives CPU in proportion
 
 
@@ -101,6 +104,9 @@ NEEDS: Mapping[str, Needs] = {
     "blocks": Needs(TableAccess.READ_WRITE),
     "reports": Needs(TableAccess.READ_WRITE, publishes_events=True),
     "devices": Needs(TableAccess.READ_WRITE, push=PushAccess.REGISTER),
+    # The key directory of end-to-end encryption (publishKeys, removeDevice, getKeys): its items, memberships and
+    # conversations read to tell members of a device change (keysChanged, delivered live), prekey signatures.
+    "keys": Needs(TableAccess.READ_WRITE, delivers=True, verifies_signatures=True),
     # Reads memberships and upload records, charges its rate limit, signs uploads and downloads.
     "uploads": Needs(TableAccess.READ, rate_limited=True, attachments=AttachmentAccess.PRESIGN),
     # Not a route: S3 invokes it for every upload. Updates upload records, tells members a sent attachment
@@ -214,8 +220,9 @@ class Functions(Construct):
                 auth.grant_verify(function)
             else:
                 processes = NEEDS[name].attachments is AttachmentAccess.PROCESS
-                function = self._function(name, NEEDS[name], self._environment(NEEDS[name]),
-                                          extra_layers=[self.imaging_layer] if processes else [])
+                layers = [self.imaging_layer] if processes else []
+                layers += [self.authorizer_dependencies] if NEEDS[name].verifies_signatures else []
+                function = self._function(name, NEEDS[name], self._environment(NEEDS[name]), extra_layers=layers)
                 self._grant(function, NEEDS[name])
                 if processes:
                     attachments.process_uploads_with(function)

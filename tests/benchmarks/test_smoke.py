@@ -114,6 +114,16 @@ def test_cost_counts_the_real_calls_and_prices_them(cost_report: cost.CostReport
     member = rows["group-member"].message
     assert member.calls["dynamodb.TransactWriteItems"] == 1 and "dynamodb.PutItem" not in member.calls
     assert member.billable.mobile_pushes == 0 and group.message.billable.mobile_pushes > 0
+    # the same message end-to-end encrypted: the same calls, pushes and frames, bigger frames and items (the
+    # envelope: a 1:1's still fits one write unit, a group's does not)
+    for key, plain in (("direct-e2e", direct), ("group-e2e", group)):
+        encrypted = rows[key].message
+        assert encrypted.calls["dynamodb.PutItem"] == 1
+        assert encrypted.billable.mobile_pushes == plain.message.billable.mobile_pushes
+        assert encrypted.billable.apigw_messages == plain.message.billable.apigw_messages
+        assert encrypted.billable.transfer_out_bytes > plain.message.billable.transfer_out_bytes
+    assert rows["direct-e2e"].message.billable.wru == pytest.approx(direct.message.billable.wru)
+    assert rows["group-e2e"].message.billable.wru > group.message.billable.wru
 
 
 def test_cost_is_all_in_each_missing_line_present_and_in_the_total(cost_report: cost.CostReport) -> None:

@@ -147,11 +147,12 @@ def test_secret_is_generated_not_written_into_the_template(synth: Synth) -> None
     assert secret["GenerateSecretString"]["PasswordLength"] >= 32
 
 
-def test_authorizer_alone_carries_pyjwt(synth: Synth) -> None:
+def test_authorizer_and_key_directory_alone_carry_pyjwt_and_cryptography(synth: Synth) -> None:
+    # the key directory verifies prekey signatures (Ed25519) with the same layer's cryptography (docs/e2e.md)
     dependencies = f"${{{synth.logical_id('Functions/AuthorizerDependencies')}}}"
     for handler in HANDLERS:
         layers = [render(layer) for layer in function(synth, handler)["Layers"]]
-        assert (dependencies in layers) == (handler == "authorizer")
+        assert (dependencies in layers) == (handler in ("authorizer", "keys"))
 
 
 def test_thumbnail_maker_alone_carries_pillow(synth: Synth) -> None:
