@@ -154,6 +154,7 @@ class ParleyClient:
         self.e2e = e2e
         self._e2e_conversations: set[str] = set()
         self._plain_conversations: set[str] = set()  # the server said so (getKeys: e2e_not_enabled)
+        self._published_prekey: int | None = None  # the prekey id this client last published
         self._e2e_members: dict[str, tuple[float, tuple[str, ...]]] = {}
 
     # -- connection lifecycle -----------------------------------------------------------------------
@@ -251,6 +252,18 @@ class ParleyClient:
             if self._on_connection_change is not None:
                 self._on_connection_change(True)
             self._spawn(self._catch_up(list(self._timelines)))
+            if self.e2e is not None:
+                # A connection lives 2 hours at most: a prekey that came due meanwhile is rotated here, and one
+                # not published yet (a failed try) is published.
+                self.e2e.device.rotate_if_due()
+                if self._published_prekey != self.e2e.device.current_prekey.id:
+                    self._spawn(self._publish_quietly())
+
+    async def _publish_quietly(self) -> None:
+        try:
+            await self.publish_keys()
+        except (ServerError, ConnectionLost, ClientClosed) as exc:
+            log.warning("publishing this device's keys failed (tried again at the next reconnect): %s", exc)
 
     async def _reconnect_with_backoff(self) -> ClientConnection:
         auth_failures = 0
@@ -815,7 +828,10 @@ class ParleyClient:
 
     async def publish_keys(self) -> dict[str, Any]:
         """Publish this device's identity key and current prekey (done at connect; again after a rotation)."""
-        return await self.request("publishKeys", **self._session().device.publish_fields())
+        fields = self._session().device.publish_fields()
+        answer = await self.request("publishKeys", **fields)
+        self._published_prekey = int(fields["prekey"]["id"])
+        return answer
 
     async def rotate_prekey(self) -> dict[str, Any]:
         """A new prekey now (rather than after 7 days), published; the old one still opens for 30 days."""
