@@ -148,6 +148,11 @@ class FrameGenerator:
                                            "conversationId": self._unknown_conversation(),
                                            "historyVisibility": self.rng.choice(("joined", "all"))},
             "edit": self._edit, "delete": self._delete, "react": self._react,
+            # the key directory (docs/e2e.md): real signatures, some of them over another prekey
+            "publishKeys": self._publish_keys,
+            "removeDevice": lambda _: {"action": "removeDevice", "deviceId": self._device_id()},
+            "getKeys": lambda c: {"action": "getKeys", "userIds": [self._other_user(c)]}
+            if self.rng.random() < 0.5 else {"action": "getKeys", "conversationId": self._conversation(c)},
         }
         missing = set(ACTIONS) - set(self._builders)
         if missing:
@@ -322,6 +327,23 @@ class FrameGenerator:
         token = self.rng.choice(tokens) if tokens and self.rng.random() < 0.7 \
             else f"unknown-{self.rng.getrandbits(32):x}"
         return {"action": "unregisterDevice", "token": token}
+
+    def _device_id(self) -> str:
+        return f"dev-{self.rng.getrandbits(40):010x}"
+
+    def _publish_keys(self, _caller: str) -> dict[str, Any]:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+        from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+        identity = Ed25519PrivateKey.from_private_bytes(self.rng.randbytes(32))
+        device, prekey_id = self._device_id(), self.rng.randint(1, 5)
+        prekey = base64.b64encode(self.rng.randbytes(32)).decode()
+        signed = prekey if self.rng.random() < 0.7 else base64.b64encode(self.rng.randbytes(32)).decode()
+        sig = identity.sign(f"parley-e2e-v1/prekey\n{device}\n{prekey_id}\n{signed}".encode())
+        return {"action": "publishKeys", "deviceId": device,
+                "identityKey": base64.b64encode(identity.public_key().public_bytes(Encoding.Raw,
+                                                                                   PublicFormat.Raw)).decode(),
+                "prekey": {"id": prekey_id, "key": prekey, "sig": base64.b64encode(sig).decode()}}
 
     def _upload_key(self, cid: str) -> str:
         return f"u/{cid}/{self.rng.getrandbits(80):020x}/{self.rng.getrandbits(64):x}"

@@ -234,3 +234,57 @@ def test_uploads_of_an_e2e_conversation_are_opaque_files_only(aws_env: Any, monk
     assert ask(encrypted, "image/jpeg")["code"] == "unsupported_media"
     assert ask(encrypted, "application/octet-stream")["type"] == "upload"
     assert ask(plain, "application/octet-stream")["code"] == "unsupported_media"
+
+
+@pytest.mark.parametrize("mode", ["tombstone", "delete"])
+def test_erasure_leaves_nothing_of_a_users_keys_envelopes_or_encrypted_pair(aws_env: Any, bucket: Any,
+                                                                            configure: Any, mode: str) -> None:
+    from parley import wiring
+    from parley.models import JobKind
+    from tests.integration.erasure_world import BUCKET, configure_jobs, run_jobs
+    from tests.support.erasure_reads import Known, traces
+
+    # given alice with a published device, an encrypted direct conversation with bob, a message and its edit
+    configure_jobs(configure)
+    alice, bob = Chat("alice", "a1"), Chat("bob", "b1")
+    assert alice.call("keys", Device("dev-alice-01").publish_frame())["type"] == "keysPublished"
+    cid = e2e_direct(alice, "bob")
+    seq = alice.send_body(cid, {"e2e": envelope("dev-alice-01", [("bob", "dev-bob-0001")])}, "m1")["s"]
+    alice.call("changes", {"action": "edit", "conversationId": cid, "seq": seq,
+                           "e2e": envelope("dev-alice-01", [("bob", "dev-bob-0001")])})
+    bob.send_body(cid, {"e2e": envelope("dev-bob-0001", [("alice", "dev-alice-01")])}, "m2")
+    # when she is erased
+    wiring.jobs().start(JobKind.ERASURE, "alice", mode=mode)
+    run_jobs()
+    # then nothing of hers is found by key: no device keys, no envelope, no edit's envelope, no pair item
+    known = Known(user="alice", others=["bob"], conversations=[cid],
+                  rate_limit_kinds=sorted(wiring.get_settings().rate_limit_table))
+    assert traces(aws_env, "parley-test", known, s3=bucket, bucket=BUCKET, authorless=mode == "delete") == []
+    # and bob's message is still his to read
+    [his] = [m for m in bob.history(cid, after=0)["messages"] if m.get("f") == "bob"]
+    assert his["b"]["e2e"]["sd"] == "dev-bob-0001"
+
+
+def test_an_export_holds_the_users_public_keys_and_envelopes(aws_env: Any, bucket: Any, configure: Any) -> None:
+    import requests
+
+    from parley import wiring
+    from parley.models import JobKind
+    from tests.integration.erasure_world import configure_jobs, run_jobs
+
+    configure_jobs(configure)
+    alice = Chat("alice", "a1")
+    phone = Device("dev-alice-01")
+    alice.call("keys", phone.publish_frame())
+    cid = e2e_direct(alice, "bob")
+    sent = envelope("dev-alice-01", [("bob", "dev-bob-0001")])
+    alice.send_body(cid, {"e2e": sent}, "m1")
+    wiring.jobs().start(JobKind.EXPORT, "alice")
+    run_jobs()
+    done = wiring.jobs().status(JobKind.EXPORT, "alice")
+    assert done is not None and done.download_url
+    document = requests.get(done.download_url, timeout=10).json()
+    assert [(d["deviceId"], d["identityKey"], d["prekey"]) for d in document["keyDevices"]] == [
+        ("dev-alice-01", phone.identity_key, phone.prekey)]
+    [message] = document["messages"]
+    assert message["e2e"] == sent and "text" not in message

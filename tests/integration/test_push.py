@@ -375,3 +375,26 @@ def test_the_badge_counter_counts_a_message_once_and_never_goes_below_zero(aws_e
     for _ in range(3):
         profiles.uncount_unread("bob")
     assert profiles.get("bob").badge == 0
+
+
+def test_an_e2e_conversation_is_pushed_content_free_whatever_the_push_mode(aws_env: Any, push: Push) -> None:
+    # given a deployment pushing content (the default) and bob offline with both platforms, in an encrypted group
+    from tests.support.e2e import envelope
+
+    alice, bob = Chat("alice", "a1").connect(), Chat("bob", "b1")
+    register(bob, "apns", APNS_TOKEN)
+    register(bob, "fcm", FCM_TOKEN)
+    gid = alice.call("conversations", {"action": "createGroup", "members": ["bob"], "name": "Secret club",
+                                       "e2e": True})["conversation"]["conversationId"]
+    # when alice sends a message there
+    alice.send_body(gid, {"e2e": envelope("dev-alice-01", [("bob", "dev-bob-0001")])}, "c1")
+    [event] = push.events()
+    body = json.loads(event["Message"])
+    # then the unread event says e2e and carries no text, and neither push names the sender, the group or a text
+    assert body["e2e"] is True and "text" not in body
+    assert push.deliver(event)["pushed"] == 2
+    pushed = push.endpoint_messages("bob")
+    [apns], [fcm] = pushed["APNS"], pushed["GCM"]
+    assert apns["aps"]["alert"] == {"loc-key": "PARLEY_NEW_MESSAGE"} and apns["aps"]["mutable-content"] == 1
+    assert "notification" not in fcm["fcmV1Message"]["message"]
+    assert "alice" not in json.dumps(pushed) and "Secret club" not in json.dumps(pushed)

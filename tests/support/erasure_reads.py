@@ -51,8 +51,9 @@ def traces(ddb: Any, table_name: str, known: Known, *, s3: Any = None, bucket: s
     found = [f"user item {i['sk']['S']}" for i in query(table.user_pk(user))]  # profile, connections, members,
     # LEFT# markers, blocks both ways (block_sk, blocked_by_sk on their side)
     for other in known.others:
-        if read(table.direct_pair_pk(user, other), table.META_SK):
-            found.append(f"direct pair with {other}")
+        for sk in (table.META_SK, table.DIRECT_E2E_SK):  # the pair's plain and end-to-end encrypted conversations
+            if read(table.direct_pair_pk(user, other), sk):
+                found.append(f"direct pair with {other} {sk}")
         for sk in (table.block_sk(user), table.blocked_by_sk(user)):
             if read(table.user_pk(other), sk):
                 found.append(f"block {other} {sk}")
@@ -77,6 +78,8 @@ def traces(ddb: Any, table_name: str, known: Known, *, s3: Any = None, bucket: s
                 found.append(f"message {where}")
             if mine and "text" in entry.get(table.ATTR_CHANGE, {}).get("M", {}):
                 found.append(f"edit text {where}")
+            if mine and "e2e" in entry.get(table.ATTR_CHANGE, {}).get("M", {}):
+                found.append(f"edit envelope {where}")
             if authorless and mine:
                 found.append(f"author {where}")
             if authorless and user in entry.get(table.ATTR_RECENT_SENDERS, {}).get("M", {}):

@@ -145,7 +145,7 @@ class ErasureWork:
             return "message"
         if change.kind is ChangeKind.REACTED and change.target is not None and change.emoji is not None:
             self._data.remove_reaction(entry.conversation_id, change.target, change.emoji, uid)
-        if placeholder or change.text is not None:
+        if placeholder or change.text is not None or change.e2e is not None:
             self._data.scrub_change(entry, uid, placeholder=placeholder)
         return "change"
 
@@ -169,7 +169,7 @@ class ErasureWork:
                     self._data.scrub_change(outcome.sent.message, uid, placeholder=True)
         elif conversation is not None and conversation.kind is ConversationKind.DIRECT:
             a, b = conversation.members
-            doomed.append((table.direct_pair_pk(a, b), table.META_SK))
+            doomed.append((table.direct_pair_pk(a, b), table.direct_pair_sk(conversation.e2e)))
         self._data.delete(doomed)
         return deleted
 

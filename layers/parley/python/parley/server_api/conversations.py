@@ -40,6 +40,8 @@ class ConversationMetadata(ApiModel):
     history_visibility: HistoryVisibility | None = Field(
         default=None, description="Groups only: what members added later see of earlier history.")
     last_seq: int | None = Field(default=None, description="The newest entry's seq (0: none yet). Only where read.")
+    e2e: bool | None = Field(default=None, alias="e2e",
+                             description="True: end-to-end encrypted (docs/e2e.md); its messages have no text here.")
 
     @classmethod
     def of(cls, c: Conversation, last_seq: int | None = None) -> ConversationMetadata:
@@ -47,7 +49,8 @@ class ConversationMetadata(ApiModel):
         return cls(conversation_id=c.conversation_id, kind=c.kind,
                    members=[Member(user_id=u, role=c.role_of(u) if group else None) for u in c.members],
                    created_by=c.created_by, created_at=c.created_at, name=c.name,
-                   history_visibility=c.history_visibility if group else None, last_seq=last_seq)
+                   history_visibility=c.history_visibility if group else None, last_seq=last_seq,
+                   e2e=c.e2e or None)
 
 
 class DirectRequest(ApiModel):

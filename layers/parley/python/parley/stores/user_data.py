@@ -87,11 +87,12 @@ class DynamoUserDataStore(UserDataStore):
         return True
 
     def scrub_change(self, entry: Message, user_id: str, *, placeholder: bool) -> None:
-        names = {"#e": table.ATTR_CHANGE, "#text": "text", "#f": table.ATTR_SENDER}
-        update = "REMOVE #e.#text"
+        # an edit's text, or in an end-to-end encrypted conversation its envelope
+        names = {"#e": table.ATTR_CHANGE, "#text": "text", "#env": "e2e", "#f": table.ATTR_SENDER}
+        update = "REMOVE #e.#text, #e.#env"
         if placeholder:
             names |= {"#o": table.ATTR_RECENT_SENDERS, "#me": user_id}
-            update = "REMOVE #e.#text, #o.#me SET #f = :nobody"
+            update = "REMOVE #e.#text, #e.#env, #o.#me SET #f = :nobody"
         self._update_if(entry.conversation_id, entry.seq, UpdateExpression=update, ConditionExpression="#f = :me",
                         ExpressionAttributeNames=names, ExpressionAttributeValues=to_item(
                             {":me": user_id, **({":nobody": ""} if placeholder else {})}))
