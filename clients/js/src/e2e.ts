@@ -19,6 +19,7 @@ import type { ActionName, AttachmentIn, SendBody } from "./frames.js";
 import type { Storage } from "./storage.js";
 import type { MessageCrypto, OutgoingMessage, UploadData } from "./types.js";
 import { postFile } from "./uploads.js";
+import { previewOf } from "./e2e-preview.js";
 
 export {
   E2EError, NoKeyError, ReplayedMessageError, SealError, TamperedMessageError, UnknownDeviceError, WrongKeyError,
@@ -29,6 +30,7 @@ export {
   safetyQr as safetyQrOf, sealFile,
 } from "./e2e-core.js";
 export * as construction from "./e2e-core.js";
+export { PREVIEW_EDGE, previewOf } from "./e2e-preview.js";
 
 const DAY_MS = 24 * 3600 * 1000;
 /** A new prekey every 7 days; the private ones it replaced are kept 30 days (late messages still open). */
@@ -573,7 +575,8 @@ export class E2ESession extends Emitter<E2EEvents> implements MessageCrypto {
     const file: FileKey = { key: ticket.key, fk: b64(fileKey), type: options.contentType, size: plain.length };
     if (options.width !== undefined) file.w = options.width;
     if (options.height !== undefined) file.h = options.height;
-    if (options.preview !== undefined) file.preview = options.preview;
+    const preview = options.preview ?? await previewOf(plain, options.contentType);
+    if (preview !== undefined) file.preview = preview;
     return { key: ticket.key, contentType: BLOB_TYPE, size: blob.length, file };
   }
 

@@ -149,7 +149,8 @@ export interface ParleyEvents {
   sent: SentEvent;
   /** The same moment as `sent`, with the ack alone. */
   ack: Ack;
-  /** The server refused a queued message (nothing was stored); it left the queue. */
+  /** The server refused a queued message (nothing was stored), or an end-to-end encrypted one could not be
+   *  sealed; it left the queue. */
   sendFailed: SendFailedEvent;
   /** An error frame no request waits for (a refused `typing`, ...). */
   error: ParleyError;

@@ -130,6 +130,11 @@ describe("end-to-end encrypted conversations in the TypeScript SDK, against the 
         assert.equal(file.preview, "data:image/jpeg;base64,AAAA");
         assert.equal(message.attachments[0].contentType, "application/octet-stream");
         assert.deepEqual(await bob.e2e.downloadFile(conversationId, file), photo);
+        // and what storage holds is the ciphertext: nonce, sealed file and tag, never the photo's bytes
+        const { attachments: [served] } = await bob.client.attachmentUrls(conversationId, [file.key]);
+        const stored = new Uint8Array(await (await fetch(served.url)).arrayBuffer());
+        assert.equal(stored.length, photo.length + 24 + 16);
+        assert.notDeepEqual(stored.subarray(24, 24 + photo.length), photo);
       });
 
     test("a device added later reads what is sent after it, and the others get a key-change notice", async () => {
@@ -321,6 +326,24 @@ describe("end-to-end encrypted conversations in the TypeScript SDK, against the 
         assert.equal(message.text, undefined);
       });
     });
+
+    test("with the e2e layer attached, a plain conversation still carries text, once the server said it is plain",
+      async () => {
+        // given alice with the e2e layer and bob without it, in their plain direct conversation
+        const [aliceId, bobId] = [user("alice"), user("bob")];
+        const alice = await device(aliceId);
+        const bob = clientFor(bobId);
+        open.push(bob);
+        await bob.connect();
+        const { conversationId } = await bob.openDirect(aliceId);
+        const arrived = nextMessage(bob, conversationId);
+        // when alice sends into it, having never seen the conversation's frame
+        await alice.client.send(conversationId, "plain hello");
+        // then bob reads it as the plain text it is
+        const message = await arrived;
+        assert.equal(message.text, "plain hello");
+        assert.equal(message.envelope, undefined);
+      });
 
     test("a plain text send into an e2e conversation without the e2e layer is refused e2e_required", async () => {
       // given bob without the e2e layer, in alice's e2e direct conversation

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import sodium from "libsodium-wrappers";
 import {
-  E2EError, NoKeyError, TamperedMessageError, UnknownDeviceError, WrongKeyError, construction,
+  E2EError, NoKeyError, TamperedMessageError, UnknownDeviceError, WrongKeyError, construction, previewOf,
 } from "../dist/e2e.js";
 
 await sodium.ready;
@@ -168,4 +168,36 @@ describe("Parley E2E v1: what a receiving device refuses", () => {
     assert.equal(new UnknownDeviceError("x").code, "e2e_unknown_device");
     assert.ok(new UnknownDeviceError("x") instanceof E2EError);
   });
+});
+
+test("a photo's preview is made on the device where the platform can draw (browsers), not in Node", async () => {
+  // given Node, which has no OffscreenCanvas, and a file that is not an image
+  // when the e2e layer is asked for previews
+  // then it makes none (the app passes `preview` itself there), and never one of a non-image
+  assert.equal(typeof globalThis.OffscreenCanvas, "undefined");
+  assert.equal(await previewOf(new Uint8Array([0xff, 0xd8, 0xff]), "image/jpeg"), undefined);
+  assert.equal(await previewOf(new Uint8Array(8), "audio/ogg"), undefined);
+});
+
+test("the base entry never loads libsodium: only @parley/client/e2e does", () => {
+  // given the modules dist/index.js imports, followed to the end
+  const seen = new Set();
+  const bare = new Set();
+  const walk = (file) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const source = readFileSync(new URL(file, new URL("../dist/", import.meta.url)), "utf8");
+    for (const [, spec] of source.matchAll(/(?:import|export)\s[^"']*?from\s*["']([^"']+)["']|import\(["']([^"']+)["']\)/g)) {
+      if (spec === undefined) continue;
+      if (spec.startsWith("./")) walk(spec.slice(2));
+      else bare.add(spec);
+    }
+  };
+  walk("index.js");
+  // then none of them is libsodium, or any other package (the web chat loads them in a browser as they are)
+  assert.deepEqual([...bare], []);
+  assert.ok(!seen.has("e2e.js") && !seen.has("e2e-core.js"));
+  // and the e2e entry is what imports it
+  const e2e = readFileSync(new URL("../dist/e2e-core.js", import.meta.url), "utf8");
+  assert.match(e2e, /from "libsodium-wrappers"/);
 });
