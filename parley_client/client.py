@@ -764,17 +764,19 @@ class ParleyClient:
 
     async def upload_file(self, conversation_id: str, data: bytes, content_type: str, *,
                           width: int | None = None, height: int | None = None,
-                          timeout: float = UPLOAD_TIMEOUT_SECONDS) -> Attachment:
+                          timeout: float = UPLOAD_TIMEOUT_SECONDS, preview: str | None = None) -> Attachment:
         """Upload a file straight to storage (never over the socket) and return the attachment to
         :meth:`send`. Raises ``ServerError`` (``unsupported_media``, ``file_too_large``, ...) or
-        ``UploadFailed``."""
+        ``UploadFailed``. In an end-to-end encrypted conversation the file is encrypted first, and ``preview``
+        (a small ``data:`` URI; by default a 32-pixel JPEG of an image, made with Pillow when installed) is
+        sealed with the message."""
         if self.e2e is not None and await self.is_e2e(conversation_id):
             # Encrypted before it leaves: storage gets an opaque blob, the key and the preview go in the payload.
             blob, file_key = e2e.encrypt_file(data)
             ticket = await self.request_upload(conversation_id, "application/octet-stream", len(blob))
             await asyncio.to_thread(post_file, ticket.url, ticket.fields, blob, "application/octet-stream", timeout)
             return Attachment(key=ticket.key, content_type=content_type, size=len(data), width=width, height=height,
-                              preview=image_preview(data, content_type), file_key=e2e.b64(file_key))
+                              preview=preview or image_preview(data, content_type), file_key=e2e.b64(file_key))
         ticket = await self.request_upload(conversation_id, content_type, len(data))
         await asyncio.to_thread(post_file, ticket.url, ticket.fields, data, content_type, timeout)
         return Attachment(key=ticket.key, content_type=content_type, size=len(data), width=width, height=height)
