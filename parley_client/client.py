@@ -153,6 +153,8 @@ class ParleyClient:
         # each one's members as of the last key fetch (with when it was fetched).
         self.e2e = e2e
         self._e2e_conversations: set[str] = set()
+        self._plain_conversations: set[str] = set()  # the server said so (getKeys: e2e_not_enabled)
+        self._published_prekey: int | None = None  # the prekey id this client last published
         self._e2e_members: dict[str, tuple[float, tuple[str, ...]]] = {}
 
     # -- connection lifecycle -----------------------------------------------------------------------
@@ -250,6 +252,18 @@ class ParleyClient:
             if self._on_connection_change is not None:
                 self._on_connection_change(True)
             self._spawn(self._catch_up(list(self._timelines)))
+            if self.e2e is not None:
+                # A connection lives 2 hours at most: a prekey that came due meanwhile is rotated here, and one
+                # not published yet (a failed try) is published.
+                self.e2e.device.rotate_if_due()
+                if self._published_prekey != self.e2e.device.current_prekey.id:
+                    self._spawn(self._publish_quietly())
+
+    async def _publish_quietly(self) -> None:
+        try:
+            await self.publish_keys()
+        except (ServerError, ConnectionLost, ClientClosed) as exc:
+            log.warning("publishing this device's keys failed (tried again at the next reconnect): %s", exc)
 
     async def _reconnect_with_backoff(self) -> ClientConnection:
         auth_failures = 0
@@ -472,7 +486,7 @@ class ParleyClient:
         body: dict[str, Any] = {"text": text} if text else {}
         if attachments:
             body["attachments"] = [a.to_request() for a in attachments]
-        if conversation_id in self._e2e_conversations:
+        if await self.is_e2e(conversation_id):
             body = await self._sealed_body(conversation_id, cmid, text, attachments)
         frame: dict[str, Any] = {"action": "send", "conversationId": conversation_id, "clientMsgId": cmid,
                                  "body": body}
@@ -492,15 +506,7 @@ class ParleyClient:
         self._sending.add(cmid)
         try:
             async with asyncio.timeout(timeout):
-                try:
-                    ack = await self._send_until_acked(frame, cmid)
-                except ServerError as error:
-                    # A conversation this client had not seen yet turns out to be end-to-end encrypted.
-                    if error.code != "e2e_required" or self.e2e is None or "e2e" in body:
-                        raise
-                    self._e2e_conversations.add(conversation_id)
-                    frame["body"] = await self._sealed_body(conversation_id, cmid, text, attachments)
-                    ack = await self._send_until_acked(frame, cmid)
+                ack = await self._send_until_acked(frame, cmid)
         finally:
             self._sending.discard(cmid)
         timeline = self._timelines.setdefault(conversation_id, Timeline(last_seq=None))
@@ -723,7 +729,7 @@ class ParleyClient:
     async def edit(self, conversation_id: str, seq: int, text: str) -> Changed:
         """Replace the text of your own message (within the server's edit window). Safe to retry. In an
         end-to-end encrypted conversation the new text is sealed like a message."""
-        if conversation_id not in self._e2e_conversations or self.e2e is None:
+        if self.e2e is None or not await self.is_e2e(conversation_id):
             return Changed.from_frame(await self.request("edit", conversationId=conversation_id, seq=seq, text=text))
         members = await self._e2e_recipients(conversation_id)
         envelope = self.e2e.seal(conversation_id, self.e2e.edit_payload(secrets.token_hex(8), seq, text), members)
@@ -758,17 +764,19 @@ class ParleyClient:
 
     async def upload_file(self, conversation_id: str, data: bytes, content_type: str, *,
                           width: int | None = None, height: int | None = None,
-                          timeout: float = UPLOAD_TIMEOUT_SECONDS) -> Attachment:
+                          timeout: float = UPLOAD_TIMEOUT_SECONDS, preview: str | None = None) -> Attachment:
         """Upload a file straight to storage (never over the socket) and return the attachment to
         :meth:`send`. Raises ``ServerError`` (``unsupported_media``, ``file_too_large``, ...) or
-        ``UploadFailed``."""
-        if conversation_id in self._e2e_conversations and self.e2e is not None:
+        ``UploadFailed``. In an end-to-end encrypted conversation the file is encrypted first, and ``preview``
+        (a small ``data:`` URI; by default a 32-pixel JPEG of an image, made with Pillow when installed) is
+        sealed with the message."""
+        if self.e2e is not None and await self.is_e2e(conversation_id):
             # Encrypted before it leaves: storage gets an opaque blob, the key and the preview go in the payload.
             blob, file_key = e2e.encrypt_file(data)
             ticket = await self.request_upload(conversation_id, "application/octet-stream", len(blob))
             await asyncio.to_thread(post_file, ticket.url, ticket.fields, blob, "application/octet-stream", timeout)
             return Attachment(key=ticket.key, content_type=content_type, size=len(data), width=width, height=height,
-                              preview=image_preview(data, content_type), file_key=e2e.b64(file_key))
+                              preview=preview or image_preview(data, content_type), file_key=e2e.b64(file_key))
         ticket = await self.request_upload(conversation_id, content_type, len(data))
         await asyncio.to_thread(post_file, ticket.url, ticket.fields, data, content_type, timeout)
         return Attachment(key=ticket.key, content_type=content_type, size=len(data), width=width, height=height)
@@ -802,9 +810,30 @@ class ParleyClient:
             raise RuntimeError("this client has no E2ESession (ParleyClient(..., e2e=E2ESession(...)))")
         return self.e2e
 
+    async def is_e2e(self, conversation_id: str) -> bool:
+        """Whether the conversation is end-to-end encrypted (always False without an ``E2ESession``). Known from
+        ``open_direct``, ``create_group`` and ``list_conversations``; else asked once (``getKeys``), so that no
+        text of an encrypted conversation is ever sent in clear, not even to be refused."""
+        if self.e2e is None or conversation_id in self._plain_conversations:
+            return False
+        if conversation_id in self._e2e_conversations:
+            return True
+        try:
+            await self._e2e_recipients(conversation_id)
+        except ServerError as error:
+            if error.code != "e2e_not_enabled":
+                raise
+            self._plain_conversations.add(conversation_id)
+            return False
+        self._e2e_conversations.add(conversation_id)
+        return True
+
     async def publish_keys(self) -> dict[str, Any]:
         """Publish this device's identity key and current prekey (done at connect; again after a rotation)."""
-        return await self.request("publishKeys", **self._session().device.publish_fields())
+        fields = self._session().device.publish_fields()
+        answer = await self.request("publishKeys", **fields)
+        self._published_prekey = int(fields["prekey"]["id"])
+        return answer
 
     async def rotate_prekey(self) -> dict[str, Any]:
         """A new prekey now (rather than after 7 days), published; the old one still opens for 30 days."""

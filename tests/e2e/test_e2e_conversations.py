@@ -32,7 +32,7 @@ from parley_client import (
     WrongKeyError,
     e2e,
 )
-from tests.e2e.harness import connected, run
+from tests.e2e.harness import connected, eventually, run
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -98,6 +98,18 @@ def test_two_python_clients_chat_encrypted_and_the_server_refuses_plaintext(
             # and both see the same safety number
             assert await alice.safety_number(bob_id) == await bob.safety_number(alice_id)
             assert (await alice.safety_qr_payload(bob_id)).startswith("parley-sn:1:")
+            # and a client that never opened the conversation finds out it is encrypted before it sends (the
+            # server refuses text there, so a message that arrives was sealed), while the plain one stays plain
+            fresh = await connected(stack, bob_id, e2e=E2ESession(tmp_path / "bob-fresh", bob_id))
+            try:
+                await fresh.send(cid, "sealed without asking")
+                await fresh.send(plain.conversation_id, "plain as before")
+            finally:
+                await fresh.close()
+            arrived = {m.conversation_id: m for m in [await next_item(alice), await next_item(alice)]}
+            sealed, in_clear = arrived[cid], arrived[plain.conversation_id]
+            assert sealed.text == "sealed without asking" and "e2e" in sealed.body
+            assert in_clear.body == {"text": "plain as before"}
         finally:
             await asyncio.gather(alice.close(), bob.close())
 
@@ -253,3 +265,49 @@ def test_tampering_a_wrong_key_a_replay_and_a_removed_device_are_typed_errors_ne
             await asyncio.gather(*(c.close() for c in (alice, bob, old_phone) if c is not None))
 
     run(scenario(), timeout=90)
+
+
+def test_a_prekey_that_comes_due_is_rotated_and_published_at_the_next_reconnect(
+        stack: Stack, user: Callable[[str], str], tmp_path: Path) -> None:
+    alice_id, bob_id = user("alice"), user("bob")
+    now = [1_764_633_600_000]
+
+    async def scenario() -> None:
+        # given bob's device, whose clock we move, in a conversation with alice
+        bob_session = E2ESession(tmp_path / "bob-clock", bob_id, clock=lambda: now[0])
+        bob = await connected(stack, bob_id, e2e=bob_session)
+        try:
+            await rotation(bob)
+        finally:
+            await bob.close()
+
+    async def rotation(bob: ParleyClient) -> None:
+        alice = await device(stack, alice_id, tmp_path)
+        try:
+            cid = (await alice.open_direct(bob_id, e2e=True)).conversation_id
+            await bob.open_direct(alice_id, e2e=True)
+            await alice.send(cid, "to prekey 1")
+            assert (await next_item(bob)).text == "to prekey 1"
+            # when a week passes and the connection is replaced (API Gateway ends every one within 2 hours)
+            now[0] += 7 * 86_400_000
+            assert bob.websocket is not None
+            bob.websocket.transport.abort()
+
+            async def published() -> bool:
+                return [d.prekey_id for d in await alice.get_keys([bob_id])] == [2]
+
+            # then bob's device published prekey 2
+            await eventually(published, timeout=10, interval=0.1)
+        finally:
+            await alice.close()
+        # and alice's next message (from a client that fetches keys afresh) is wrapped to it, and reads
+        alice = await device(stack, alice_id, tmp_path)
+        try:
+            await alice.send(cid, "to prekey 2")
+            later = await next_item(bob)
+            assert isinstance(later, Message) and later.text == "to prekey 2"
+            assert {k["p"] for k in later.body["e2e"]["k"] if k["u"] == bob_id} == {2}
+        finally:
+            await alice.close()
+
+    run(scenario(), timeout=60)

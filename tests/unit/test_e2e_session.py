@@ -193,3 +193,21 @@ def test_trust_on_first_use_is_remembered_across_restarts(tmp_path: Path) -> Non
     restarted = _session(tmp_path, "alice", "alice")
     notices = restarted.learn([_user("bob", tablet)])
     assert [(n.user_id, n.added, n.removed) for n in notices] == [("bob", (tablet.device_id,), (bob.device_id,))]
+
+
+def test_the_client_made_preview_of_a_photo_is_a_tiny_jpeg_and_other_files_have_none() -> None:
+    import io
+
+    from PIL import Image
+
+    from parley_client.e2e_session import image_preview
+
+    photo = io.BytesIO()
+    Image.new("RGB", (1200, 800), (10, 120, 200)).save(photo, format="PNG")
+    preview = image_preview(photo.getvalue(), "image/png")
+    assert preview is not None and preview.startswith("data:image/jpeg;base64,")
+    assert len(preview) < 1500  # it travels inside the sealed payload (at most 12 KiB)
+    with Image.open(io.BytesIO(e2e.unb64(preview.split(",", 1)[1]))) as small:
+        assert max(small.size) == 32
+    assert image_preview(b"%PDF-1.7", "application/pdf") is None
+    assert image_preview(b"not an image", "image/jpeg") is None
