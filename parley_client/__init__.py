@@ -1,9 +1,19 @@
 """Parley's Python client: ``ParleyClient`` keeps one WebSocket connection to Parley, with reconnects,
 catch-up, in-order duplicate-free delivery, acknowledged sends and keepalive, and a typed helper for every
-action of the protocol (docs/protocol.md)."""
+action of the protocol (docs/protocol.md). With an ``E2ESession`` it encrypts and decrypts end-to-end
+encrypted conversations (docs/e2e.md)."""
 
 from parley_client.backoff import Backoff
-from parley_client.client import UNSET, ClientStats, ParleyClient
+from parley_client.client import UNSET, ClientStats, ParleyClient, Received
+from parley_client.e2e import (
+    E2EError,
+    NoKeyError,
+    ReplayedMessageError,
+    TamperedMessageError,
+    UnknownDeviceError,
+    WrongKeyError,
+)
+from parley_client.e2e_session import E2ESession, KeyChange
 from parley_client.errors import (
     ClientClosed,
     ClientError,
@@ -66,12 +76,16 @@ __all__ = [
     "ConversationPreferences",
     "ConversationsPage",
     "DeviceRegistration",
+    "E2EError",
+    "E2ESession",
     "Entry",
     "Frame",
     "HandshakeRejected",
     "HistoryPage",
     "Incoming",
+    "KeyChange",
     "Message",
+    "NoKeyError",
     "ParleyClient",
     "Preferences",
     "Presence",
@@ -79,15 +93,20 @@ __all__ = [
     "Quote",
     "Reaction",
     "Receipt",
+    "Received",
+    "ReplayedMessageError",
     "Reported",
     "ServerError",
+    "TamperedMessageError",
     "Timeline",
     "TypingIndicator",
+    "UnknownDeviceError",
     "UnreadCount",
     "UnreadCounts",
     "UnreadUpdate",
     "Upload",
     "UploadFailed",
+    "WrongKeyError",
     "entry_from_frame",
     "parse_frame",
 ]

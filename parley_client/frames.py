@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+ENCRYPTED_FILE_OVERHEAD = 40  # an encrypted attachment's nonce (24 bytes) and tag (16), docs/e2e.md
+
 
 def _int(value: Any) -> int | None:
     return None if value is None else int(value)
@@ -56,6 +58,9 @@ class Attachment:
     width: int | None = None
     height: int | None = None
     preview: str | None = None  # a data: URI of a few hundred bytes
+    # End-to-end encrypted conversations: the file's key (b64); content_type, size, width, height and preview
+    # are then the real ones from the encrypted payload, and storage holds the encrypted blob (size + 40 bytes).
+    file_key: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_frame(cls, item: dict[str, Any]) -> Attachment:
@@ -63,7 +68,11 @@ class Attachment:
                    width=_int(item.get("width")), height=_int(item.get("height")), preview=item.get("preview"))
 
     def to_request(self) -> dict[str, Any]:
-        """As ``send`` takes it (the server makes previews; it refuses one from the client)."""
+        """As ``send`` takes it (the server makes previews; it refuses one from the client). An encrypted file is
+        declared as what storage holds: an opaque blob."""
+        if self.file_key is not None:
+            return {"key": self.key, "contentType": "application/octet-stream",
+                    "size": self.size + ENCRYPTED_FILE_OVERHEAD}
         fields: dict[str, Any] = {"key": self.key, "contentType": self.content_type, "size": self.size}
         if self.width is not None:
             fields["width"] = self.width
@@ -247,6 +256,7 @@ class Conversation:
     name: str | None = None
     roles: dict[str, str] = field(default_factory=dict)  # groups: the owner and the admins
     history_visibility: str | None = None  # groups: "joined" or "all"
+    e2e: bool = False  # end-to-end encrypted (docs/e2e.md), for good
     # in listConversations: your unread count, your read position and the newest message you may see
     unread: int | None = None
     mentions: int | None = None  # unread messages that mention you
@@ -259,7 +269,8 @@ class Conversation:
         return cls(conversation_id=info["conversationId"], kind=info["kind"], members=tuple(info["members"]),
                    created_by=info["createdBy"], created_at=int(info["createdAt"]), name=info.get("name"),
                    roles=dict(info.get("roles") or {}), history_visibility=info.get("historyVisibility"),
-                   unread=info.get("unread"), mentions=info.get("mentions"), last_read_seq=info.get("lastReadSeq"),
+                   e2e=info.get("e2e") is True, unread=info.get("unread"), mentions=info.get("mentions"),
+                   last_read_seq=info.get("lastReadSeq"),
                    last_message=Message.from_frame(last) if last else None)
 
 

@@ -40,5 +40,16 @@ def post_file(url: str, fields: Mapping[str, str], data: bytes, content_type: st
         raise UploadFailed(exc.code, detail) from None
 
 
+def get_file(url: str, timeout: float) -> bytes:
+    """GET a download URL (``attachmentUrls``); raises :class:`UploadFailed` with the storage's status."""
+    if not url.startswith(("https://", "http://")):
+        raise ValueError(f"not a download URL: {url}")
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as answer:  # noqa: S310 (http(s) only, checked above)
+            return bytes(answer.read())
+    except urllib.error.HTTPError as exc:
+        raise UploadFailed(exc.code, exc.read(_ERROR_DETAIL_BYTES).decode(errors="replace")) from None
+
+
 def _quoted(name: str) -> str:
     return name.replace("\\", "\\\\").replace('"', '\\"')

@@ -17,7 +17,7 @@ from local.settings import LocalSettings
 from local.stack import Stack, StackThread
 from parley import table
 from parley.config import Settings
-from parley_client import Backoff, Incoming, ParleyClient
+from parley_client import Backoff, ParleyClient, Received
 from parley_server import ParleyAdmin
 
 T = TypeVar("T")
@@ -101,10 +101,10 @@ async def next_frame(client: ParleyClient, kind: type[F], where: Callable[[F], b
     raise AssertionError(f"the client closed before a {kind.__name__} arrived")
 
 
-async def received(client: ParleyClient) -> list[Incoming]:
+async def received(client: ParleyClient) -> list[Received]:
     """What the client has received and nobody has read yet. After a request's answer (``ping``), that is
     everything the server sent the connection before it answered."""
-    items: list[Incoming] = []
+    items: list[Received] = []
     while True:
         try:
             items.append(await asyncio.wait_for(anext(client), 0.05))

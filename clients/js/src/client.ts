@@ -16,9 +16,10 @@ import type {
 import { MemoryStorage, type Storage } from "./storage.js";
 import { Timeline } from "./timeline.js";
 import type {
-  ConversationPreferencesUpdate, ConversationsPage, HistoryOptions, HistoryPage, OutgoingMessage,
+  ConversationPreferencesUpdate, ConversationsPage, HistoryOptions, HistoryPage, MessageCrypto, OutgoingMessage,
   ParleyClientOptions, PreferencesUpdate, SendOptions, UploadData, UploadOptions,
 } from "./types.js";
+import { E2EError } from "./e2e-errors.js";
 import { postFile, uploadSize } from "./uploads.js";
 
 const HISTORY_PAGE_MAX = 100;
@@ -31,7 +32,9 @@ interface Queued {
 }
 
 export class ParleyClient extends Connection {
-  private readonly storage: Storage;
+  /** Where the offline queue and the last seqs are kept (the `storage` option); `@parley/client/e2e` keeps the
+   *  device's keys there too unless given another. */
+  readonly storage: Storage;
   private readonly timelines = new Map<string, Timeline>();
   private readonly filling = new Set<string>();
   private readonly sending = new Set<string>();
@@ -40,6 +43,8 @@ export class ParleyClient extends Connection {
   private loaded: Promise<void> | undefined;
   private readonly lastTyping = new Map<string, number>();
   private seqsDirty = false;
+  private crypto: MessageCrypto | undefined;
+  private readonly opening = new Map<string, Promise<void>>();
 
   constructor(options: ParleyClientOptions) {
     super(options);
@@ -50,7 +55,14 @@ export class ParleyClient extends Connection {
     return this.ensureLoaded();
   }
 
+  /** Plug in end-to-end encryption (`@parley/client/e2e` does it: see docs/clients.md). */
+  useCrypto(crypto: MessageCrypto): void {
+    this.crypto = crypto;
+    if (this.currentState === "open") crypto.opened();
+  }
+
   protected opened(): void {
+    this.crypto?.opened();
     void this.flush();
     void this.catchUpAll();
   }
@@ -76,10 +88,34 @@ export class ParleyClient extends Connection {
   private deliver(entries: Entry[], recoveredId?: string): void {
     for (const entry of entries) {
       if (entry.messageId === recoveredId) this.stats.recovered += 1;
-      if (entry.type === "message") this.emit("message", entry);
-      else this.emit("change", entry);
+      const crypto = this.crypto;
+      crypto?.observe(entry);
+      if (crypto && entry.envelope) {
+        // Opened one after another per conversation, so they are still delivered in seq order.
+        const cid = entry.conversationId;
+        const done = (this.opening.get(cid) ?? Promise.resolve()).then(() => crypto.open(entry))
+          .then((opened) => this.emitEntry(opened));
+        this.opening.set(cid, done);
+        void done.finally(() => {
+          if (this.opening.get(cid) === done) this.opening.delete(cid);
+        });
+      } else if (this.opening.has(entry.conversationId)) {
+        const cid = entry.conversationId;
+        this.opening.set(cid, (this.opening.get(cid) as Promise<void>).then(() => this.emitEntry(entry)));
+      } else {
+        this.emitEntry(entry);
+      }
     }
     if (entries.length) this.seqsChanged();
+  }
+
+  private emitEntry(entry: Entry): void {
+    if (entry.type === "message") this.emit("message", entry);
+    else this.emit("change", entry);
+  }
+
+  protected override unhandled(frame: Raw): void {
+    this.crypto?.frame(frame);
   }
 
   private timeline(conversationId: string): Timeline {
@@ -165,8 +201,13 @@ export class ParleyClient extends Connection {
 
   // -- storage ---------------------------------------------------------------------------------------------
 
+  /** The prefix of the storage keys (the `storagePrefix` option, default `parley`). */
+  get storagePrefix(): string {
+    return this.options.storagePrefix ?? "parley";
+  }
+
   private key(name: string): string {
-    return `${this.options.storagePrefix ?? "parley"}:${this.user ?? "_"}:${name}`;
+    return `${this.storagePrefix}:${this.user ?? "_"}:${name}`;
   }
 
   private ensureLoaded(): Promise<void> {
@@ -251,7 +292,7 @@ export class ParleyClient extends Connection {
     try {
       while (this.outbox.length && this.currentState === "open" && !this.closing) {
         const queued = this.outbox[0] as Queued;
-        let outcome: Ack | ParleyError;
+        let outcome: Ack | ParleyError | E2EError;
         try {
           outcome = await this.deliverQueued(queued.message);
         } catch (error) {
@@ -260,7 +301,7 @@ export class ParleyClient extends Connection {
         }
         this.outbox.shift();
         await this.saveOutbox();
-        if (outcome instanceof ParleyError) {
+        if (outcome instanceof ParleyError || outcome instanceof E2EError) {
           for (const s of queued.settle) s.reject(outcome);
           this.emit("sendFailed", { message: queued.message, error: outcome });
         } else {
@@ -276,10 +317,21 @@ export class ParleyClient extends Connection {
   }
 
   /** One queued message until acked or refused; throws ConnectionLostError when the connection went away. */
-  private async deliverQueued(message: OutgoingMessage): Promise<Ack | ParleyError> {
+  private async deliverQueued(message: OutgoingMessage): Promise<Ack | ParleyError | E2EError> {
     const cmid = message.clientMsgId;
     this.sending.add(cmid);
     try {
+      const crypto = this.crypto;
+      if (crypto && !message.sealed && await crypto.encrypted(message.conversationId)) {
+        try {
+          message.body = await crypto.sealMessage(message);
+        } catch (error) {
+          if (error instanceof E2EError) return error; // nothing to seal it for: it cannot be sent
+          throw error;
+        }
+        message.sealed = true;
+        await this.saveOutbox();
+      }
       for (let attempt = 0; ; attempt++) {
         const frame: Raw = { action: "send", conversationId: message.conversationId, clientMsgId: cmid,
           body: message.body };
@@ -337,8 +389,11 @@ export class ParleyClient extends Connection {
 
   /** A page of a conversation's entries, oldest first. The newest page (no `before`/`after`) of a conversation
    *  not followed yet starts following it after its newest entry. */
-  history(conversationId: string, options: HistoryOptions = {}): Promise<HistoryPage> {
-    return this.readHistory(conversationId, options, true);
+  async history(conversationId: string, options: HistoryOptions = {}): Promise<HistoryPage> {
+    const page = await this.readHistory(conversationId, options, true);
+    const crypto = this.crypto;
+    if (crypto) page.entries = await Promise.all(page.entries.map((e) => (e.envelope ? crypto.open(e) : e)));
+    return page;
   }
 
   private async readHistory(conversationId: string, options: HistoryOptions, follow: boolean): Promise<HistoryPage> {
@@ -357,9 +412,12 @@ export class ParleyClient extends Connection {
     return page;
   }
 
-  /** Find or create the direct conversation with `userId`, and follow it from now on. */
-  async openDirect(userId: string): Promise<Conversation> {
-    const conversation = this.conversationOf(await this.call("openDirect", { userId }));
+  /** Find or create the direct conversation with `userId`, and follow it from now on. With `e2e: true` the
+   *  end-to-end encrypted one (a different conversation from the plain one; see docs/e2e.md). */
+  async openDirect(userId: string, options: { e2e?: boolean } = {}): Promise<Conversation> {
+    const fields: Record<string, unknown> = { userId };
+    if (options.e2e) fields.e2e = true;
+    const conversation = this.conversationOf(await this.call("openDirect", fields), options.e2e);
     if (this.lastSeq(conversation.conversationId) === undefined) {
       await this.history(conversation.conversationId, { limit: 1 });
     }
@@ -367,12 +425,13 @@ export class ParleyClient extends Connection {
   }
 
   /** Create a group of you plus `members` (not repeated after a lost connection: that could make two groups). */
-  async createGroup(members: string[], options: { name?: string; historyVisibility?: HistoryVisibility } = {}):
-  Promise<Conversation> {
-    const fields: Fields<"createGroup"> = { members };
+  async createGroup(members: string[],
+    options: { name?: string; historyVisibility?: HistoryVisibility; e2e?: boolean } = {}): Promise<Conversation> {
+    const fields: Fields<"createGroup"> & { e2e?: boolean } = { members };
+    if (options.e2e) fields.e2e = true;
     if (options.name !== undefined) fields.name = options.name;
     if (options.historyVisibility !== undefined) fields.historyVisibility = options.historyVisibility;
-    const conversation = this.conversationOf(await this.call("createGroup", fields, false));
+    const conversation = this.conversationOf(await this.call("createGroup", fields, false), options.e2e);
     this.track(conversation.conversationId, 0);
     return conversation;
   }
@@ -413,8 +472,10 @@ export class ParleyClient extends Connection {
     return this.conversationOf(frame);
   }
 
-  private conversationOf(frame: Raw): Conversation {
-    return decodeConversation(frame.conversation as Parameters<typeof decodeConversation>[0]);
+  private conversationOf(frame: Raw, requestedE2E = false): Conversation {
+    const conversation = decodeConversation(frame.conversation as Parameters<typeof decodeConversation>[0]);
+    this.crypto?.conversation(conversation, requestedE2E);
+    return conversation;
   }
 
   /** Your conversations, newest activity first, with unread counts and last messages. */
@@ -425,6 +486,7 @@ export class ParleyClient extends Connection {
     const page: ConversationsPage = {
       conversations: ((frame.conversations as Parameters<typeof decodeConversation>[0][]) ?? []).map(decodeConversation),
     };
+    for (const conversation of page.conversations) this.crypto?.conversation(conversation);
     if (typeof frame.cursor === "string") page.cursor = frame.cursor;
     return page;
   }
@@ -509,7 +571,12 @@ export class ParleyClient extends Connection {
   // -- edits, deletes, reactions ---------------------------------------------------------------------------
 
   /** Replace the text of your own message (within the edit window). */
-  edit(conversationId: string, seq: number, text: string): Promise<ChangedFrame> {
+  async edit(conversationId: string, seq: number, text: string): Promise<ChangedFrame> {
+    const crypto = this.crypto;
+    if (crypto && await crypto.encrypted(conversationId)) {
+      const e2e = await crypto.sealEdit(conversationId, seq, text);
+      return this.messageChange("edit", { conversationId, seq, e2e } as unknown as Fields<"edit">);
+    }
     return this.messageChange("edit", { conversationId, seq, text });
   }
 

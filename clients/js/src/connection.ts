@@ -467,8 +467,15 @@ export abstract class Connection extends Emitter<ParleyEvents> {
         return;
       }
       default:
-        return; // API Gateway's own `{"message": "Internal server error"}`, or an answer nobody waits for
+        // API Gateway's own `{"message": "Internal server error"}`, an answer nobody waits for, or a frame
+        // of a plugged-in layer (`keysChanged`: end-to-end encryption)
+        this.unhandled(frame);
     }
+  }
+
+  /** A frame of a type this class does not handle. */
+  protected unhandled(_frame: Raw): void {
+    // nothing by default
   }
 
   // -- requests ----------------------------------------------------------------------------------------------

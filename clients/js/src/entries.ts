@@ -1,5 +1,6 @@
 // The client's own view of messages, changes and acks: one shape whatever the connection's frame format
 // (docs/protocol.md, "Frame formats": compact frames carry `t` and short keys, full ones `type` and camelCase).
+import type { E2EError } from "./e2e-errors.js";
 import type {
   AckFrame, Attachment, ChangeFrame, CompactAckFrame, CompactChangeFrame, CompactMessageFrame, ConversationInfo,
   GroupRole, HistoryVisibility, MessageFrame, Quote, Reaction,
@@ -28,6 +29,29 @@ export interface Message {
   quote?: Quote;
   mentions: string[];
   reactions: Reaction[];
+  /** End-to-end encrypted conversations (docs/clients.md, "End-to-end encryption"): the sealed envelope as the
+   *  server relayed it. With `@parley/client/e2e` attached, `text` and `files` are what it opened to, or
+   *  `e2eError` says why it did not open (then there is no text). */
+  envelope?: Record<string, unknown>;
+  /** The files of an encrypted message (their keys, real types and sizes, client-made previews). */
+  files?: EncryptedFile[];
+  /** Why an encrypted message or edit could not be opened (never shown as text). */
+  e2eError?: E2EError;
+}
+
+/** A file of an end-to-end encrypted message: `key` is the attachment's upload key; the blob in storage is
+ *  encrypted with `fk` (read it with the e2e session's `downloadFile`). */
+export interface EncryptedFile {
+  key: string;
+  fk: string;
+  /** The real content type (the blob itself is `application/octet-stream`). */
+  type: string;
+  /** Plaintext bytes. */
+  size: number;
+  w?: number;
+  h?: number;
+  /** The sender's own small preview, `data:image/jpeg;base64,...`. */
+  preview?: string;
 }
 
 /** A change entry: an edit, a delete, a reaction or a group change, at its own seq. */
@@ -52,6 +76,9 @@ export interface Change {
   name?: string;
   history?: HistoryVisibility;
   owner?: string;
+  /** The sealed envelope of an edit in an end-to-end encrypted conversation (see Message). */
+  envelope?: Record<string, unknown>;
+  e2eError?: E2EError;
 }
 
 /** A conversation's stream entry. */
@@ -100,7 +127,7 @@ export function decodeMessage(raw: Raw): Message {
   const frame = raw as unknown as MessageFrame & CompactMessageFrame;
   const conversationId = compact ? frame.c : frame.conversationId;
   const seq = compact ? frame.s : frame.seq;
-  const body = (compact ? frame.b : frame.body) ?? {};
+  const body = ((compact ? frame.b : frame.body) ?? {}) as NonNullable<MessageFrame["body"]> & { e2e?: Raw };
   return defined({
     type: "message",
     conversationId,
@@ -117,6 +144,7 @@ export function decodeMessage(raw: Raw): Message {
     quote: frame.quote,
     mentions: frame.mentions ?? [],
     reactions: frame.reactions ?? [],
+    envelope: body.e2e,
   });
 }
 
@@ -143,6 +171,7 @@ export function decodeChange(raw: Raw): Change {
     name: frame.name,
     history: frame.history,
     owner: frame.owner,
+    envelope: (raw as { e2e?: Raw }).e2e,
   });
 }
 

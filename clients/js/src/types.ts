@@ -1,6 +1,7 @@
 // The client's options, events and the shapes its methods take and return (docs/clients.md).
 import type { Ack, Change, Entry, Message } from "./entries.js";
 import type { BackoffOptions } from "./backoff.js";
+import type { E2EError } from "./e2e-errors.js";
 import type { ParleyError } from "./errors.js";
 import type {
   AttachmentIn, AttachmentReadyFrame, FrameFormat, NotifyMode, PresenceEntry, ReceiptFrame, SendBody, TypingFrame,
@@ -91,6 +92,8 @@ export interface OutgoingMessage {
   lastSeq?: number;
   /** Epoch ms when it was queued. */
   queuedAt: number;
+  /** End-to-end encrypted conversations: the body was sealed (it is resent as it is). */
+  sealed?: boolean;
 }
 
 export interface SentEvent {
@@ -100,7 +103,30 @@ export interface SentEvent {
 
 export interface SendFailedEvent {
   message: OutgoingMessage;
-  error: ParleyError;
+  /** The server's refusal, or (end-to-end encrypted conversations) why the message could not be sealed. */
+  error: ParleyError | E2EError;
+}
+
+/** What `@parley/client/e2e` plugs into the client (`client.useCrypto`), so that an app sends and receives in
+ *  end-to-end encrypted conversations as in any other; the base entry never loads a cipher. */
+export interface MessageCrypto {
+  /** Whether the conversation's messages are sealed (it may ask the server about one it does not know). */
+  encrypted(conversationId: string): Promise<boolean>;
+  /** The body to send instead of a queued message's: called once per message, the result is resent as is. */
+  sealMessage(message: OutgoingMessage): Promise<SendBody>;
+  /** The envelope of an edit. */
+  sealEdit(conversationId: string, seq: number, text: string): Promise<Record<string, unknown>>;
+  /** An entry opened before it is delivered (never throws: a failure is set as `e2eError`). */
+  open(entry: Entry): Promise<Entry>;
+  /** Every entry delivered (a membership change makes it read the conversation's devices again). */
+  observe(entry: Entry): void;
+  /** A conversation the server described (openDirect, createGroup, the group actions, listConversations);
+   *  `requestedE2E`: the app asked for an end-to-end encrypted one. */
+  conversation(conversation: Conversation, requestedE2E?: boolean): void;
+  /** A frame of a type the client itself does not handle (`keysChanged`). */
+  frame(frame: Record<string, unknown>): void;
+  /** A connection opened (publish keys, forget cached directory answers). */
+  opened(): void;
 }
 
 /** Every event, and what it carries. */
@@ -123,7 +149,8 @@ export interface ParleyEvents {
   sent: SentEvent;
   /** The same moment as `sent`, with the ack alone. */
   ack: Ack;
-  /** The server refused a queued message (nothing was stored); it left the queue. */
+  /** The server refused a queued message (nothing was stored), or an end-to-end encrypted one could not be
+   *  sealed; it left the queue. */
   sendFailed: SendFailedEvent;
   /** An error frame no request waits for (a refused `typing`, ...). */
   error: ParleyError;
