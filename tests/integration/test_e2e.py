@@ -288,3 +288,23 @@ def test_an_export_holds_the_users_public_keys_and_envelopes(aws_env: Any, bucke
         ("dev-alice-01", phone.identity_key, phone.prekey)]
     [message] = document["messages"]
     assert message["e2e"] == sent and "text" not in message
+
+
+def test_the_server_api_cannot_post_into_an_e2e_conversation_and_says_which_it_is(aws_env: Any) -> None:
+    import json
+
+    from tests.support.events import http_api_event
+    from tests.support.handlers import invoke
+
+    # given an encrypted group
+    cid = e2e_group(Chat("alice", "a1"), ["bob"])
+    before = all_items(aws_env)
+    # when the backend posts a system message into it
+    answer = invoke("server_api", http_api_event("POST", f"/v1/conversations/{cid}/messages",
+                                                 {"clientMsgId": "s1", "text": "Welcome!"}))
+    # then it is refused with 409 e2e_required and nothing is stored (but the audit entry of the call)
+    assert answer["statusCode"] == 409 and json.loads(answer["body"])["error"]["code"] == "e2e_required"
+    assert [i for i in all_items(aws_env) if not i["pk"]["S"].startswith("AUDIT")] == before
+    # and the conversation's metadata says it is encrypted
+    metadata = invoke("server_api", http_api_event("GET", f"/v1/conversations/{cid}"))
+    assert json.loads(metadata["body"])["e2e"] is True

@@ -187,19 +187,24 @@ class DynamoMessageStore(MessageStore):
 
     def edit(self, conversation_id: str, seq: int, *, sender_id: str, text: str | None, edited_at: int,
              sent_since: int, envelope: Envelope | None = None) -> Message | None:
-        # The body's text, or in an end-to-end encrypted conversation its envelope (an envelope is never the same
-        # twice, its nonces being random: the same one again is a retry, and changes nothing).
-        field, value = ("e2e", envelope.model_dump()) if envelope is not None else ("text", text)
+        # The body's text, or in an end-to-end encrypted conversation its envelope. An envelope is never the same
+        # twice (its signature covers random nonces and keys): the same signature again is a retry, which changes
+        # nothing; comparing that one string keeps the condition to strings.
+        names = {"#b": table.ATTR_BODY, "#ed": table.ATTR_EDITED_AT, "#f": table.ATTR_SENDER,
+                 "#d": table.ATTR_DELETED_AT, "#t": table.ATTR_SENT_AT}
+        values: dict[str, Any] = {":at": edited_at, ":me": sender_id, ":since": sent_since}
+        if envelope is None:
+            names["#text"], values[":text"], values[":same"] = "text", text, text
+            same = "#b.#text"
+        else:
+            names |= {"#text": "e2e", "#sig": "sig"}
+            values[":text"], values[":same"] = envelope.model_dump(), envelope.sig
+            same = "#b.#text.#sig"
+        condition = "#f = :me AND attribute_exists(#b) AND attribute_not_exists(#d) AND #t >= :since " \
+                    f"AND (attribute_not_exists({same}) OR {same} <> :same)"
         updated = _update_if(self._table, conversation_id, seq, ReturnValues="ALL_NEW",
-                             UpdateExpression="SET #b.#text = :text, #ed = :at",
-                             ConditionExpression="#f = :me AND attribute_exists(#b) AND attribute_not_exists(#d) "
-                                                 "AND #t >= :since "
-                                                 "AND (attribute_not_exists(#b.#text) OR #b.#text <> :text)",
-                             ExpressionAttributeNames={"#b": table.ATTR_BODY, "#text": field,
-                                                       "#ed": table.ATTR_EDITED_AT, "#f": table.ATTR_SENDER,
-                                                       "#d": table.ATTR_DELETED_AT, "#t": table.ATTR_SENT_AT},
-                             ExpressionAttributeValues=to_item({":text": value, ":at": edited_at, ":me": sender_id,
-                                                                ":since": sent_since}))
+                             UpdateExpression="SET #b.#text = :text, #ed = :at", ConditionExpression=condition,
+                             ExpressionAttributeNames=names, ExpressionAttributeValues=to_item(values))
         return message_from_item(conversation_id, updated) if updated is not None else None
 
     def tombstone(self, conversation_id: str, seq: int, *, deleted_at: int, sender_id: str | None,
