@@ -19,7 +19,7 @@ import type { ActionName, AttachmentIn, SendBody } from "./frames.js";
 import type { Storage } from "./storage.js";
 import type { MessageCrypto, OutgoingMessage, UploadData } from "./types.js";
 import { postFile } from "./uploads.js";
-import { previewOf } from "./e2e-preview.js";
+import { previewOf, withoutMetadata } from "./e2e-preview.js";
 
 export {
   E2EError, NoKeyError, ReplayedMessageError, SealError, TamperedMessageError, UnknownDeviceError, WrongKeyError,
@@ -30,7 +30,7 @@ export {
   safetyQr as safetyQrOf, sealFile,
 } from "./e2e-core.js";
 export * as construction from "./e2e-core.js";
-export { PREVIEW_EDGE, previewOf } from "./e2e-preview.js";
+export { PREVIEW_EDGE, previewOf, withoutMetadata } from "./e2e-preview.js";
 
 const DAY_MS = 24 * 3600 * 1000;
 /** A new prekey every 7 days; the private ones it replaced are kept 30 days (late messages still open). */
@@ -99,8 +99,12 @@ export interface SealedUploadOptions {
   contentType: string;
   width?: number;
   height?: number;
-  /** Your own small preview (`data:image/jpeg;base64,...`), sealed with the message: the server makes none. */
+  /** Your own small preview (`data:image/jpeg;base64,...`), sealed with the message: the server makes none
+   *  (default: one made on the device where the platform can draw, see previewOf). */
   preview?: string;
+  /** Keep a JPEG's EXIF and XMP segments (default false: they are removed before encryption, as the server
+   *  removes them from the photos of other conversations). */
+  keepMetadata?: boolean;
 }
 
 interface StoredPrekey {
@@ -564,11 +568,12 @@ export class E2ESession extends Emitter<E2EEvents> implements MessageCrypto {
   // -- attachments -----------------------------------------------------------------------------------------
 
   /** Encrypt a file and upload the blob (`application/octet-stream`) with a presigned POST; pass the result to
-   *  `send` with the text. The server makes no thumbnail of it: give `preview` to seal your own. */
+   *  `send` with the text. A JPEG loses its EXIF/XMP first; the server makes no thumbnail of it, so the preview
+   *  is made here (or given). */
   async uploadFile(conversationId: string, data: UploadData, options: SealedUploadOptions):
   Promise<SealedAttachment> {
     await this.ready();
-    const plain = await bytesOf(data);
+    const plain = options.keepMetadata ? await bytesOf(data) : withoutMetadata(await bytesOf(data), options.contentType);
     const { blob, fileKey } = sealFile(plain);
     const ticket = await this.client.requestUpload(conversationId, BLOB_TYPE, blob.length);
     await postFile(this.options.fetch ?? globalThis.fetch, ticket, blob, BLOB_TYPE);

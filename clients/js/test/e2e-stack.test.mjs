@@ -3,10 +3,14 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, test } from "node:test";
 import { MemoryStorage } from "../dist/index.js";
+import { readFileSync } from "node:fs";
 import {
   NoKeyError, ReplayedMessageError, TamperedMessageError, UnknownDeviceError, WrongKeyError, enableE2E,
+  withoutMetadata,
 } from "../dist/e2e.js";
-import { clientFor, collect, eventually, next, skipWithoutStack, trackedWebSocket, user } from "./support.mjs";
+import {
+  clientFor, collect, eventually, next, skipWithoutStack, stackConfig, trackedWebSocket, user,
+} from "./support.mjs";
 
 const open = [];
 afterEach(async () => {
@@ -113,7 +117,7 @@ describe("end-to-end encrypted conversations in the TypeScript SDK, against the 
         const bob = await device(bobId);
         const { conversationId } = await alice.client.openDirect(bobId, { e2e: true });
         await bob.client.openDirect(aliceId, { e2e: true });
-        const photo = new Uint8Array(4096).map((_, i) => (i * 7) % 256);
+        const photo = new Uint8Array(readFileSync(stackConfig.photo)); // a JPEG with a GPS location in its EXIF
         const arrived = nextMessage(bob.client, conversationId);
 
         // when alice uploads it encrypted, with her own preview, and sends it
@@ -121,20 +125,25 @@ describe("end-to-end encrypted conversations in the TypeScript SDK, against the 
           height: 64, preview: "data:image/jpeg;base64,AAAA" });
         await alice.client.send(conversationId, "a photo", { attachments: [attachment] });
 
-        // then bob gets the file's real type, size and preview inside the message, and its bytes back
+        // then bob gets the file's real type, size and preview inside the message, and the photo back, without its
+        // location (the EXIF segment was removed on alice's device, before encryption)
         const message = await arrived;
         assert.equal(message.files.length, 1);
         const [file] = message.files;
+        const sent = withoutMetadata(photo, "image/jpeg");
+        assert.ok(sent.length < photo.length);
         assert.equal(file.type, "image/jpeg");
-        assert.equal(file.size, photo.length);
+        assert.equal(file.size, sent.length);
         assert.equal(file.preview, "data:image/jpeg;base64,AAAA");
         assert.equal(message.attachments[0].contentType, "application/octet-stream");
-        assert.deepEqual(await bob.e2e.downloadFile(conversationId, file), photo);
+        const received = await bob.e2e.downloadFile(conversationId, file);
+        assert.deepEqual(received, sent);
+        assert.ok(!Buffer.from(received).includes("Exif"));
         // and what storage holds is the ciphertext: nonce, sealed file and tag, never the photo's bytes
         const { attachments: [served] } = await bob.client.attachmentUrls(conversationId, [file.key]);
         const stored = new Uint8Array(await (await fetch(served.url)).arrayBuffer());
-        assert.equal(stored.length, photo.length + 24 + 16);
-        assert.notDeepEqual(stored.subarray(24, 24 + photo.length), photo);
+        assert.equal(stored.length, sent.length + 24 + 16);
+        assert.ok(!Buffer.from(stored).includes(Buffer.from(sent.subarray(2, 64))));
       });
 
     test("a device added later reads what is sent after it, and the others get a key-change notice", async () => {

@@ -7,6 +7,7 @@ import { describe, test } from "node:test";
 import sodium from "libsodium-wrappers";
 import {
   E2EError, NoKeyError, TamperedMessageError, UnknownDeviceError, WrongKeyError, construction, previewOf,
+  withoutMetadata,
 } from "../dist/e2e.js";
 
 await sodium.ready;
@@ -200,4 +201,26 @@ test("the base entry never loads libsodium: only @parley/client/e2e does", () =>
   // and the e2e entry is what imports it
   const e2e = readFileSync(new URL("../dist/e2e-core.js", import.meta.url), "utf8");
   assert.match(e2e, /from "libsodium-wrappers"/);
+});
+
+test("a JPEG loses its EXIF and XMP segments before encryption, and keeps everything else", () => {
+  // given a JPEG: SOI, an APP0 (JFIF), an APP1 with EXIF (where a GPS position lives), an APP1 with XMP, a
+  // comment, then the scan
+  const segment = (marker, text) => {
+    const body = Buffer.from(text, "latin1");
+    return Buffer.concat([Buffer.from([0xff, marker, (body.length + 2) >> 8, (body.length + 2) & 0xff]), body]);
+  };
+  const jfif = segment(0xe0, "JFIF\0\x01\x01");
+  const comment = segment(0xfe, "a comment");
+  const scan = Buffer.from([0xff, 0xda, 0x00, 0x04, 0x01, 0x02, 0x11, 0x22, 0xff, 0xd9]);
+  const jpeg = Buffer.concat([Buffer.from([0xff, 0xd8]), jfif, segment(0xe1, "Exif\0\0GPS 48.85N 2.35E"),
+    segment(0xe1, "http://ns.adobe.com/xap/1.0/\0<x:xmpmeta/>"), comment, scan]);
+  // when it is prepared for an encrypted upload
+  const out = Buffer.from(withoutMetadata(new Uint8Array(jpeg), "image/jpeg"));
+  // then the EXIF and XMP segments are gone, and the rest is byte for byte the same
+  assert.deepEqual(out, Buffer.concat([Buffer.from([0xff, 0xd8]), jfif, comment, scan]));
+  // and anything that is not a JPEG is left as it is
+  const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47]);
+  assert.equal(withoutMetadata(png, "image/png"), png);
+  assert.equal(withoutMetadata(new Uint8Array(jpeg), "application/pdf").length, jpeg.length);
 });
