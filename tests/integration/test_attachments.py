@@ -15,6 +15,7 @@ from PIL import Image
 
 from tests.integration.conftest import Chat, FakeConnectionsApi, all_items
 from tests.integration.uploads import BUCKET, png, request_upload, s3_event, upload
+from tests.support.e2e import envelope as e2e_envelope
 from tests.support.handlers import invoke
 from tests.support.images import GPS_TAG, jpeg_with_gps
 
@@ -147,6 +148,30 @@ def test_a_voice_message_is_served_as_uploaded(aws_env: Any, bucket: Any) -> Non
     [link] = Chat("bob", "b1").call("uploads", {"action": "attachmentUrls", "conversationId": cid,
                                                 "keys": [key]})["attachments"]
     assert requests.get(link["url"], timeout=10).content == audio and "thumbnailUrl" not in link
+
+
+@pytest.mark.parametrize("thumbnails_first", [True, False])
+def test_an_encrypted_file_is_served_as_uploaded_and_kept_once_sent(aws_env: Any, bucket: Any,
+                                                                   thumbnails_first: bool) -> None:
+    # given an encrypted direct conversation and a file the client encrypted (opaque bytes to the server)
+    alice = Chat("alice", "a1")
+    cid = alice.call("conversations", {"action": "openDirect", "userId": "bob", "e2e": True})["conversation"][
+        "conversationId"]
+    blob = b"\x8f" * 24 + bytes(range(256)) * 8
+    key = upload(alice, cid, blob, "application/octet-stream")
+    envelope = e2e_envelope("dev-alice-1", [("alice", "dev-alice-1"), ("bob", "dev-bob-01")])
+    attachment = {"key": key, "contentType": "application/octet-stream", "size": len(blob)}
+    # when the upload trigger runs before or after the message is sent
+    if thumbnails_first:
+        invoke("thumbnails", s3_event(key))
+    assert alice.send_body(cid, {"e2e": envelope, "attachments": [attachment]}, "c1")["t"] == "ack"
+    if not thumbnails_first:
+        invoke("thumbnails", s3_event(key))
+    # then bob gets a link to exactly the bytes uploaded, no thumbnail, and the object is kept (not pending)
+    [link] = Chat("bob", "b1").call("uploads", {"action": "attachmentUrls", "conversationId": cid,
+                                                "keys": [key]})["attachments"]
+    assert requests.get(link["url"], timeout=10).content == blob and "thumbnailUrl" not in link
+    assert tags(bucket, key) == {"parley-state": "sent"}
 
 
 def test_without_a_bucket_uploads_are_unavailable(aws_env: Any) -> None:

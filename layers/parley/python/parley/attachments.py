@@ -33,6 +33,8 @@ ALLOWED_TYPES = IMAGE_TYPES | AUDIO_TYPES
 # its type is this one and only this one there; no thumbnail is made and no EXIF data stripped (nothing can be).
 E2E_TYPE = "application/octet-stream"
 E2E_TYPES = frozenset({E2E_TYPE})
+# Served as uploaded (the upload is its own served copy, kept once sent): voice messages and encrypted files.
+AS_UPLOADED_TYPES = AUDIO_TYPES | E2E_TYPES
 
 
 def accepted_types(e2e: bool) -> frozenset[str]:

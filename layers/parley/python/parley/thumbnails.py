@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from parley import images
 from parley.attachments import (
-    AUDIO_TYPES,
+    AS_UPLOADED_TYPES,
     IMAGE_TYPES,
     PENDING,
     UPLOAD_PREFIX,
@@ -43,7 +43,7 @@ class ThumbnailService:
         stored = self._objects.head(key)
         if stored is None:
             return None
-        if stored.content_type in AUDIO_TYPES:
+        if stored.content_type in AS_UPLOADED_TYPES:
             record = self._records.update(key, served_key=key)
         elif stored.content_type in IMAGE_TYPES:
             data, _ = self._objects.read(key)
