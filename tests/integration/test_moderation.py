@@ -11,6 +11,7 @@ import boto3
 import pytest
 
 from tests.integration.conftest import Chat, FakeConnectionsApi, all_items, kind
+from tests.support.e2e import Device
 from tests.support.events import ADMIN_ARN, connect_event, http_api_event
 from tests.support.handlers import invoke
 
@@ -88,6 +89,11 @@ def test_a_socket_left_open_by_a_failed_close_cannot_send(
     refused = mallory.send(cid, "buy now", "c1")
     assert (kind(refused), refused["code"]) == ("error", "banned")
     assert [i for i in all_items(aws_env) if i["pk"]["S"].startswith("CONV#")] == before
+    # nor publish a device's keys (that would tell every member of her encrypted conversations)
+    keys_before = [i for i in all_items(aws_env) if i["sk"]["S"] == "~KEYS"]
+    refused = mallory.call("keys", Device("dev-mallory-1").publish_frame())
+    assert (kind(refused), refused["code"]) == ("error", "banned")
+    assert [i for i in all_items(aws_env) if i["sk"]["S"] == "~KEYS"] == keys_before
     assert connections_api.frames_for("b1") == []
     del bob
 

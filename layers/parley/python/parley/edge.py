@@ -112,7 +112,7 @@ def error_response(exc: BaseException, refs: FrameRefs) -> dict[str, Any]:
 BANNED_STATUS = 423
 # Routes a banned user's socket cannot use, if it is still open (its close failed): whatever reaches others.
 # Each costs one read of the user's ban (0.5 read unit) per frame, so only these routes pay it.
-BAN_CHECKED_ROUTES = frozenset({"send", "changes", "groups", "conversations"})
+BAN_CHECKED_ROUTES = frozenset({"send", "changes", "groups", "conversations", "keys"})
 
 RouteFn = Callable[[Caller, dict[str, Any]], BaseModel | None]  # None: nothing to answer
 
