@@ -116,7 +116,7 @@ TUNABLE_SETTINGS = frozenset({
     "connection_ttl_seconds", "idempotency_window", "typing_interval_ms", "fanout_workers", "rate_limits",
     "max_connections_per_user", "prune_grace_ms", "delivery_budget_ms", "redeliver_window_seconds",
     "xray_subsegments", "message_created_events", "erasure_messages", "job_batch_items", "export_url_ttl_seconds",
-    "e2e_required",
+    "e2e_required", "edit_window_seconds",
 })
 
 # Settings with a context key of their own: the stack passes them to the functions that read them only.

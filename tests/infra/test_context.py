@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import annotated_types
 import aws_cdk as cdk
@@ -127,6 +128,15 @@ def test_the_worked_example_of_the_deploying_guide() -> None:
 def test_tunable_settings_pass_through_under_their_own_names() -> None:
     tuned = tuned_settings(context(PARLEY_RATE_LIMITS="send=10:40", PARLEY_MAX_CONNECTIONS_PER_USER="5"))
     assert tuned == {"PARLEY_RATE_LIMITS": "send=10:40", "PARLEY_MAX_CONNECTIONS_PER_USER": "5"}
+
+
+def test_every_setting_the_deploying_guide_names_as_tunable_is_accepted() -> None:
+    # docs/deploying.md's `PARLEY_*` row names its examples: each passes through with its default value
+    row = next(line for line in (Path(__file__).parents[2] / "docs" / "deploying.md").read_text().splitlines()
+               if line.startswith("| `PARLEY_*` |"))
+    named = dict(re.findall(r"`(PARLEY_[A-Z0-9_]+)` \(`([^`]+)`", row))
+    assert "PARLEY_EDIT_WINDOW_SECONDS" in named
+    assert tuned_settings(context(**named)) == named
 
 
 def test_nothing_is_tuned_by_default() -> None:
