@@ -125,6 +125,10 @@ class LocalCounters(MetricSource):
             while self._points and (len(self._points) > self.max_points or self._points[0][0] < now - DAY_MS):
                 self._points.popleft()
 
+    def clear(self) -> None:
+        with self._lock:
+            self._points.clear()
+
     def sums(self, names: list[str], start_ms: int, end_ms: int) -> dict[str, list[tuple[int, float]]]:
         wanted = set(names)
         buckets: dict[str, dict[int, float]] = {name: {} for name in names}
