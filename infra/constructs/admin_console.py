@@ -30,8 +30,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 CONSOLE_DIR = REPO_ROOT / "console"
 CONSOLE_PATH = "/console/*"
 ADMIN_GROUP = "admins"
-# What the pages' bundle holds besides the pages: never deployed (the header set is the policy's, not a file).
-_NOT_DEPLOYED = ["security-headers.json", "config.json"]
+# Never copied from console/: the bucket's config.json is the deployment's own (a local one would be stale).
+_NOT_DEPLOYED = ["config.json"]
 
 
 class AdminConsole(Construct):
@@ -161,8 +161,8 @@ _DEPLOYMENT_WILDCARDS = ("Action::s3:Abort*", "Action::s3:DeleteObject*", "Actio
 
 
 def _headers_policy(scope: Construct, cognito_url: str) -> cloudfront.ResponseHeadersPolicy:
-    """The console's security headers (one set, ``console/security-headers.json``), with the Cognito domain the
-    page exchanges its sign-in code at allowed in ``connect-src``, and HSTS."""
+    """The console's security headers (one set, ``infra/console_headers.py``), with the Cognito domain the page
+    exchanges its sign-in code at allowed in ``connect-src``, and HSTS."""
     wanted = console_headers.security_headers(connect_src=(cognito_url,), hsts=True)
     known = {"Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy",
              "Strict-Transport-Security"}

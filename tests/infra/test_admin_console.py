@@ -73,7 +73,7 @@ def test_every_response_carries_the_security_headers(synth: Synth) -> None:
     assert security["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31_536_000
     custom = {h["Header"]: h["Value"] for h in headers["CustomHeadersConfig"]["Items"]}
     expected = security_headers(hsts=True)
-    assert {name: expected[name] for name in custom} == custom  # the one set in console/security-headers.json
+    assert {name: expected[name] for name in custom} == custom  # the one set, infra/console_headers.py
 
 
 def test_operators_cannot_sign_themselves_up_and_need_mfa(synth: Synth) -> None:
