@@ -95,6 +95,7 @@ class AdminConsole(Construct):
         self.deployment = s3deploy.BucketDeployment(
             self, "Pages", destination_bucket=self.bucket, distribution=self.distribution,
             distribution_paths=["/*"], prune=True, memory_limit=256, role=self._deployment_role(removal_policy),
+            log_group=self.deployment_logs,
             sources=[s3deploy.Source.asset(str(site_dir), exclude=_NOT_DEPLOYED),
                      s3deploy.Source.json_data("config.json", {
                          "mode": "cognito", "apiBase": "/console",

@@ -123,6 +123,9 @@ def test_the_pages_deployment_logs_to_its_own_group_only(synth: Synth) -> None:
         "Statement"]
     logging = [s for s in statements if any(str(a).startswith("logs:") for a in s["Action"])]
     assert [render(s["Resource"]) for s in logging] == [f"${{{logs}.Arn}}"]
+    (handler,) = [f["Properties"] for k, f in synth.of_type("AWS::Lambda::Function").items()
+                  if k.startswith("CustomCDKBucketDeployment")]
+    assert handler["LoggingConfig"]["LogGroup"] == {"Ref": logs}
 
 
 def test_the_pages_and_their_config_are_deployed_and_the_cache_invalidated(synth: Synth) -> None:
