@@ -39,7 +39,8 @@ class AdminConsole(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, http_api: apigwv2.HttpApi,
                  integration: apigwv2.HttpRouteIntegration, function: lambda_.IFunction, access_logs: s3.IBucket,
                  deployment: str,
-                 removal_policy: RemovalPolicy = RemovalPolicy.RETAIN, site_dir: Path = CONSOLE_DIR) -> None:
+                 removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+                 log_retention: logs.RetentionDays = constants.LOG_RETENTION, site_dir: Path = CONSOLE_DIR) -> None:
         super().__init__(scope, construct_id)
         if not (site_dir / "index.html").is_file():
             raise ValueError(f"the admin console's pages are missing ({site_dir}/index.html); pass "
@@ -94,8 +95,8 @@ class AdminConsole(Construct):
                 jwt_audience=[self.client.user_pool_client_id]))
         self.deployment = s3deploy.BucketDeployment(
             self, "Pages", destination_bucket=self.bucket, distribution=self.distribution,
-            distribution_paths=["/*"], prune=True, memory_limit=256, role=self._deployment_role(removal_policy),
-            log_group=self.deployment_logs,
+            distribution_paths=["/*"], prune=True, memory_limit=256,
+            role=self._deployment_role(removal_policy, log_retention), log_group=self.deployment_logs,
             sources=[s3deploy.Source.asset(str(site_dir), exclude=_NOT_DEPLOYED),
                      s3deploy.Source.json_data("config.json", {
                          "mode": "cognito", "apiBase": "/console",
@@ -104,10 +105,10 @@ class AdminConsole(Construct):
         self._read_figures(function)
         self._acknowledge()
 
-    def _deployment_role(self, removal_policy: RemovalPolicy) -> iam.Role:
+    def _deployment_role(self, removal_policy: RemovalPolicy, log_retention: logs.RetentionDays) -> iam.Role:
         """The role of CDK's BucketDeployment function: logs to its own group only (CDK's default role would get
         the managed AWSLambdaBasicExecutionRole, logs on every group); BucketDeployment grants it the rest."""
-        self.deployment_logs = logs.LogGroup(self, "PagesDeploymentLogs", retention=constants.LOG_RETENTION,
+        self.deployment_logs = logs.LogGroup(self, "PagesDeploymentLogs", retention=log_retention,
                                              removal_policy=removal_policy)
         role = iam.Role(self, "PagesDeploymentRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
                         description="CDK's BucketDeployment of the admin console's pages")
