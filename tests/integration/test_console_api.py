@@ -157,3 +157,21 @@ def test_with_full_access_every_text_is_shown_and_the_audit_says_so(
 def test_an_iam_caller_reads_the_console_routes_too(aws_env: Any, connections_api: FakeConnectionsApi) -> None:
     cid, seq, _, _ = reported_group(["x"], 0)
     assert iam("GET", f"/v1/reports/{cid}.{seq}.bob")[0] == 200
+
+
+def test_erasing_a_reporter_removes_their_report_references(
+        aws_env: Any, connections_api: FakeConnectionsApi, configure: Any) -> None:
+    from tests.integration.erasure_world import configure_jobs, run_jobs
+
+    configure_jobs(configure)
+    # given bob reported mallory's message
+    reported_group(["hi"], 0)
+    assert console("GET", "/v1/users/mallory/overview")[1]["reportsReceived"]["count"] == 1
+    # when bob is erased
+    iam("POST", "/v1/users/bob/erasure")
+    run_jobs()
+    # then nothing counts or lists his report any more, and no reference names him
+    assert console("GET", "/v1/users/mallory/overview")[1]["reportsReceived"] == {"count": 0, "recent": []}
+    assert console("GET", "/v1/users/bob/overview")[1]["reportsMade"] == {"count": 0, "recent": []}
+    refs = [i for i in aws_env.scan(TableName="parley-test")["Items"] if i["pk"]["S"].startswith("REPORTS")]
+    assert refs == []
