@@ -28,6 +28,7 @@ import boto3
 
 from local.attachments import provision_uploads
 from local.backend import FAKE_ACCESS_KEY, REAL_AWS, MotoBackend, aws_client, provision, resources_session
+from local.console_tokens import new_signing_key
 from local.gateway import Limits, WebSocketGateway
 from local.lambdas import FUNCTIONS_DIR, LambdaRuntime
 from local.management import ManagementApi
@@ -55,6 +56,7 @@ from local.triggers import (
 )
 from local.web import WebChat
 from parley import routes
+from parley.figures import local_counters
 
 log = logging.getLogger("parley.local")
 T = TypeVar("T")
@@ -172,6 +174,8 @@ class Stack:
             self.secret_id, self.resources = secret_id, resources
             await self.management.start(s.connections_port)
             self._configure_environment(fake_credentials)
+            new_signing_key()  # the console's dev sign-in: tokens of an earlier stack are refused
+            local_counters.clear()
             _reset_core()
             self.runtime.load()
             for trigger in self.triggers:
@@ -304,6 +308,7 @@ class Stack:
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_DISABLED": "true",
             "POWERTOOLS_LOG_LEVEL": s.log_level,
+            "PARLEY_CONSOLE_METRICS": "local",  # the console's overview: this stack's own counters
         }
         env.update(self._handler_env)
         if fake_credentials:
