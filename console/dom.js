@@ -69,3 +69,6 @@ export function titleOf(text) {
   document.title = `${text} - Parley console`;
   return h("h1", {}, text);
 }
+
+/** "1 report", "3 reports". */
+export const plural = (count, noun) => `${count ?? 0} ${noun}${count === 1 ? "" : "s"}`;

@@ -3,7 +3,7 @@
 // while or for good. Each action is the server API's POST /v1/reports/resolve.
 
 import { call, seg } from "../api.js";
-import { conversationLink, h, panel, titleOf, userLink, when } from "../dom.js";
+import { conversationLink, h, panel, plural, titleOf, userLink, when } from "../dom.js";
 import { act, banLengthSelect, resultLine } from "./actions.js";
 
 function contextView(messages) {
@@ -71,9 +71,9 @@ export async function reportPage(reportId) {
       h("dt", {}, "Reason"), h("dd", { "data-testid": "report-reason" }, report.reason ?? "-"),
       h("dt", {}, "Reported"), h("dd", {}, when(report.reportedAt)),
       h("dt", {}, "Sender"), h("dd", { "data-testid": "report-sender" }, userLink(report.reportedUserId),
-        ` (${detail.senderReportsReceived} reports received)`),
+        ` (${plural(detail.senderReportsReceived, "report")} received)`),
       h("dt", {}, "Reporter"), h("dd", { "data-testid": "report-reporter" }, userLink(report.reporterId),
-        ` (${detail.reporterReportsMade} reports made)`),
+        ` (${plural(detail.reporterReportsMade, "report")} made)`),
       h("dt", {}, "Conversation"), h("dd", {}, conversationLink(report.conversationId), ` message #${report.seq}`),
       h("dt", {}, "Status"), h("dd", { "data-testid": "report-status" }, report.status)),
     panel("The message and its context", contextView(detail.context ?? [])),

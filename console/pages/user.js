@@ -53,10 +53,12 @@ function actionsView(user) {
         const body = { userId: user.userId, ...(length.value ? { durationSeconds: Number(length.value) } : {}),
           ...(reason.value.trim() ? { reason: reason.value.trim() } : {}) };
         const answer = await call("POST", "/v1/bans", { body });
+        document.querySelector("[data-testid=user-ban]").textContent = banText(answer.ban);
         return `${banText(answer.ban)}. Closed ${answer.connectionsClosed} connections.`;
       }, true),
       button("unban", "Unban", async () => {
         const answer = await call("DELETE", `/v1/bans/${seg(user.userId)}`);
+        document.querySelector("[data-testid=user-ban]").textContent = banText(null);
         return answer.unbanned ? `${user.userId} is no longer banned.` : `${user.userId} was not banned.`;
       })),
     h("div", { class: "actions" }, confirmation, erase),

@@ -103,7 +103,7 @@ async function main() {
     await textOf(page, "context-message", "That is not OK.");
     await textOf(page, "report-reason", "harassment");
     await textOf(page, "report-reporter", reporter);
-    await textOf(page, "report-sender", "1 reports received");
+    await textOf(page, "report-sender", "(1 report received)");
 
     step("the operator bans the sender for 7 days: the server closes the sender's socket");
     await page.getByTestId("ban-length").selectOption("604800");
