@@ -9,6 +9,7 @@
 //   PARLEY_SCREENSHOTS    a directory for admin-<page>.png
 // It exits 0 when every step held, else 1 with the step that failed.
 import { chromium } from "playwright-core";
+import { createHash } from "node:crypto";
 import path from "node:path";
 
 const {
@@ -41,17 +42,19 @@ const onPage = (page, name) => waitFor(page, `the ${name} page is shown`,
 
 const shoot = (page, name) => page.screenshot({ path: path.join(shots, `admin-${name}.png`), fullPage: true });
 
-async function open(browser, who) {
+async function open(browser, who, prepare = (page) => page.goto(url)) {
   const context = await browser.newContext({ viewport: { width: 1200, height: 760 } });
   const page = await context.newPage();
   page.on("pageerror", (error) => problems.push(`${who}: page error: ${error.message}`));
   page.on("console", (message) => {
-    // A refused call logs its 403 as a failed resource: only the non-admin's are expected.
-    if (message.type() === "error" && !(who === "non-admin" && message.text().includes("403"))) {
+    // A refused call logs its status as a failed resource: only the non-admin's 403s and the made-up Cognito
+    // token's refusals are expected.
+    const expected = { "non-admin": ["403"], cognito: ["401", "403"] }[who] ?? [];
+    if (message.type() === "error" && !expected.some((status) => message.text().includes(`status of ${status}`))) {
       problems.push(`${who}: console error: ${message.text()}`);
     }
   });
-  const answer = await page.goto(url);
+  const answer = await prepare(page);
   return { context, page, answer };
 }
 
@@ -59,6 +62,62 @@ async function signIn(page, name, admin) {
   await page.getByTestId("sign-in-name").fill(name);
   await page.getByTestId("sign-in-admin").setChecked(admin);
   await page.getByTestId("sign-in-submit").click();
+}
+
+// Cognito's managed login, played by the test: the console's config says "cognito", the authorize endpoint
+// sends the browser back with a code, the token endpoint checks the code's verifier against the challenge.
+async function cognitoSignIn(browser) {
+  const domain = "https://auth.console.example";
+  const seen = {};
+  const b64url = (buffer) => Buffer.from(buffer).toString("base64url");
+  const idToken = [{ alg: "RS256" }, { "cognito:username": "ops-cognito", "cognito:groups": ["admins"] }, "sig"]
+    .map((part) => (typeof part === "string" ? part : b64url(JSON.stringify(part)))).join(".");
+  const { page } = await open(browser, "cognito", async (tab) => {
+    // The CSP as the deployment sends it: the page may call the Cognito domain (infra/console_headers.py).
+    await tab.route((address) => address.origin + address.pathname === new URL(url).href, async (route) => {
+      const original = await route.fetch();
+      const headers = original.headers();
+      headers["content-security-policy"] = headers["content-security-policy"]
+        .replace("connect-src 'self'", `connect-src 'self' ${domain}`);
+      await route.fulfill({ response: original, headers });
+    });
+    await tab.route(`${url}config.json`, (route) => route.fulfill({ json: {
+      mode: "cognito", apiBase: "/console", cognito: { domain, clientId: "console-client", redirectUri: url } } }));
+    await tab.route(`${domain}/oauth2/authorize?**`, (route) => {
+      const asked = new URL(route.request().url()).searchParams;
+      Object.assign(seen, Object.fromEntries(asked));
+      // Back with a code. Not as a 302: Playwright does not route the request a redirect leads to.
+      const back = `${url}?code=the-code&state=${encodeURIComponent(asked.get("state"))}`;
+      return route.fulfill({ contentType: "text/html", body: `<meta http-equiv="refresh" content="0;url=${back}">` });
+    });
+    await tab.route(`${domain}/oauth2/token`, (route) => {
+      const form = new URLSearchParams(route.request().postData());
+      seen.exchanged = Object.fromEntries(form);
+      const matches = b64url(createHash("sha256").update(form.get("code_verifier") ?? "").digest()) === seen.code_challenge;
+      return route.fulfill({
+        status: matches && form.get("code") === "the-code" ? 200 : 400,
+        headers: { "Access-Control-Allow-Origin": new URL(url).origin },
+        json: matches ? { id_token: idToken, access_token: "a", token_type: "Bearer", expires_in: 3600 }
+          : { error: "invalid_grant" },
+      });
+    });
+    return tab.goto(url);
+  });
+  await page.getByTestId("sign-in-cognito").click();
+  await textOf(page, "operator", "ops-cognito");
+  const expected = { response_type: "code", client_id: "console-client", redirect_uri: url,
+    code_challenge_method: "S256" };
+  for (const [name, value] of Object.entries(expected)) {
+    if (seen[name] !== value) throw new Error(`authorize was asked ${name}=${seen[name]}, not ${value}`);
+  }
+  const { grant_type: grant, client_id: client, redirect_uri: redirect } = seen.exchanged ?? {};
+  if (grant !== "authorization_code" || client !== "console-client" || redirect !== url) {
+    throw new Error(`the code was exchanged with ${JSON.stringify(seen.exchanged)}`);
+  }
+  if (page.url().includes("code=")) throw new Error("the code stayed in the address bar");
+  const stored = await page.evaluate(() => localStorage.length + sessionStorage.length + document.cookie.length);
+  if (stored !== 0) throw new Error("the sign-in left something in the page's storage");
+  await page.context().close();
 }
 
 async function main() {
@@ -161,6 +220,9 @@ async function main() {
       () => document.querySelector("[data-testid=error]")?.dataset.code === "forbidden"
         && !document.querySelector("[data-testid=reports-row]"));
     await outsider.context.close();
+
+    step("in AWS the page signs in with Cognito: authorization code + PKCE, the code exchanged by the page");
+    await cognitoSignIn(browser);
   } finally {
     await browser.close();
   }
