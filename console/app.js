@@ -59,8 +59,8 @@ function signedIn({ token, operator }) {
   operatorBadge.textContent = operator;
   nav.hidden = false;
   signOutButton.hidden = false;
-  if (!window.location.hash) window.location.hash = "#/overview";
-  route();
+  if (window.location.hash) route();
+  else window.location.hash = "#/overview"; // hashchange shows it
 }
 
 function showSignIn(failure) {

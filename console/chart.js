@@ -11,6 +11,7 @@ function svg(tag, attributes = {}, text) {
 }
 
 const hour = (ms) => new Date(ms).toISOString().slice(11, 16);
+const dayAndHour = (ms) => new Date(ms).toISOString().slice(5, 16).replace("T", " ");
 
 /** series: [{ t: epoch ms, count }], oldest first. */
 export function rateChart(series, { width = 720, height = 200 } = {}) {
@@ -39,9 +40,9 @@ export function rateChart(series, { width = 720, height = 200 } = {}) {
     chart.append(bar);
   });
   if (series.length) {
-    chart.append(svg("text", { x: left, y: height - 6, class: "label" }, `${hour(series[0].t)} UTC`));
+    chart.append(svg("text", { x: left, y: height - 6, class: "label" }, `${dayAndHour(series[0].t)} UTC`));
     chart.append(svg("text", { x: width - 8, y: height - 6, class: "label end" },
-      `${hour(series[series.length - 1].t)} UTC`));
+      `${dayAndHour(series[series.length - 1].t)} UTC`));
   }
   return chart;
 }

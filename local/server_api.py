@@ -9,6 +9,11 @@ signature that does not match, an unknown key, or a date more than ``CLOCK_SKEW_
 answered 403 with a code saying which (``missing_signature``, ``invalid_signature``, ``unknown_access_key``,
 ``signature_expired``), and the function is not invoked. Where API Gateway answers ``{"message": ...}``, the
 local stack answers the API's own error shape, so the code can be tested.
+
+``/console/...`` is the admin console's route: like API Gateway's JWT authorizer in AWS, it takes a Bearer
+token of the console's sign-in (``local.console_tokens``, verified against the key generated when the stack
+started) instead of a signature, answers 401 ``unauthorized`` without one, and passes the token's claims to the
+function in ``requestContext.authorizer.jwt.claims`` (docs/admin.md, "Signing in").
 """
 
 from __future__ import annotations
@@ -29,10 +34,12 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from local.console_tokens import ConsoleTokenRefused, verify_console_token
 from local.http_requests import HttpRequest, HttpResponse, LoopbackHttpServer
 from local.lambdas import FunctionError, LambdaRuntime
 from local.settings import LOOPBACK
 from parley.routes import SERVER_API
+from parley.server_api.callers import is_console_path
 from parley_server.signing import SERVICE
 
 log = logging.getLogger("parley.local.server_api")
@@ -41,6 +48,7 @@ CLOCK_SKEW_SECONDS = 300  # API Gateway refuses a signature dated more than 5 mi
 _ALGORITHM = "AWS4-HMAC-SHA256"
 _AMZ_DATE = "%Y%m%dT%H%M%SZ"
 _MAX_BODY_BYTES = 10 * 1024 * 1024  # an HTTP API's payload limit
+CONSOLE_ROUTE_KEY = "ANY /console/{proxy+}"
 
 
 @dataclass(frozen=True)
@@ -102,8 +110,10 @@ def verify(request: HttpRequest, keys: dict[str, LocalKey], region: str, *,
     return key
 
 
-def http_api_event(request: HttpRequest, key: LocalKey, *, api_id: str, account_id: str) -> dict[str, object]:
-    """The payload 2.0 event of API Gateway's ``ANY /{proxy+}`` route with the AWS_IAM authorizer."""
+def http_api_event(request: HttpRequest, key: LocalKey | None, *, api_id: str,
+                   account_id: str) -> dict[str, object]:
+    """The payload 2.0 event of API Gateway's ``ANY /{proxy+}`` route with the AWS_IAM authorizer (``key``: the
+    signer; None: no IAM identity)."""
     parts = urlsplit(request.target)
     query: dict[str, str] = {}
     for name, value in parse_qsl(parts.query, keep_blank_values=True):
@@ -125,13 +135,26 @@ def http_api_event(request: HttpRequest, key: LocalKey, *, api_id: str, account_
             "timeEpoch": int(now * 1000),
             "http": {"method": request.method, "path": parts.path, "protocol": request.version,
                      "sourceIp": LOOPBACK, "userAgent": request.headers.get("user-agent", "")},
-            "authorizer": {"iam": {"accessKey": key.access_key_id, "accountId": account_id,
-                                   "callerId": key.access_key_id, "cognitoIdentity": None,
-                                   "principalOrgId": None, "userArn": key.principal_arn,
-                                   "userId": key.access_key_id}},
+            **({"authorizer": {"iam": {"accessKey": key.access_key_id, "accountId": account_id,
+                                       "callerId": key.access_key_id, "cognitoIdentity": None,
+                                       "principalOrgId": None, "userArn": key.principal_arn,
+                                       "userId": key.access_key_id}}} if key is not None else {}),
         },
         "body": body, "isBase64Encoded": encoded,
     }
+
+
+def console_event(request: HttpRequest, claims: dict[str, str], *, api_id: str,
+                  account_id: str) -> dict[str, object]:
+    """The payload 2.0 event of the ``ANY /console/{proxy+}`` route with the JWT authorizer: the verified
+    token's claims in ``requestContext.authorizer.jwt``, as API Gateway puts them."""
+    event = http_api_event(request, None, api_id=api_id, account_id=account_id)
+    event["routeKey"] = CONSOLE_ROUTE_KEY
+    context = event["requestContext"]
+    assert isinstance(context, dict)
+    context["routeKey"] = CONSOLE_ROUTE_KEY
+    context["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
+    return event
 
 
 def _refusal(status: int, code: str, message: str) -> HttpResponse:
@@ -165,6 +188,11 @@ class LocalServerApi(LoopbackHttpServer):
     async def handle(self, request: HttpRequest) -> HttpResponse:
         if request.unread_body or len(request.body) > _MAX_BODY_BYTES:
             return _refusal(413, "request_too_large", "The body is larger than an HTTP API accepts (10 MB).")
+        if is_console_path(urlsplit(request.target).path):
+            event = self._console_event(request)
+            if isinstance(event, HttpResponse):
+                return event
+            return await self._invoke(event)
         try:
             key = verify(request, self._keys, self._region)
         except SignatureRefused as refused:
@@ -172,7 +200,24 @@ class LocalServerApi(LoopbackHttpServer):
             return _refusal(403, refused.code, refused.message)
         if key.read_only and request.method not in ("GET", "HEAD"):
             return _refusal(403, "forbidden", "This key's policy (read-only) allows GET routes only.")
-        event = http_api_event(request, key, api_id=self._api_id, account_id=self._account)
+        return await self._invoke(http_api_event(request, key, api_id=self._api_id, account_id=self._account))
+
+    def _console_event(self, request: HttpRequest) -> dict[str, object] | HttpResponse:
+        """``/console/...``: the JWT authorizer's check (a Bearer token of the console's sign-in), as API Gateway
+        makes it in AWS; a missing or refused token is answered 401 and the function is not invoked."""
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return _refusal(401, "unauthorized", "A console request needs 'Authorization: Bearer <token>' "
+                                                 "(the console's sign-in).")
+        try:
+            claims = verify_console_token(token.strip())
+        except ConsoleTokenRefused as refused:
+            log.info("console request refused: %s", refused)
+            return _refusal(401, "unauthorized", "The console token is not valid (signature, issuer, audience "
+                                                 "or expiry).")
+        return console_event(request, claims, api_id=self._api_id, account_id=self._account)
+
+    async def _invoke(self, event: dict[str, object]) -> HttpResponse:
         async with self._one_at_a_time:
             try:
                 result = await self._runtime.invoke(SERVER_API, event)

@@ -92,6 +92,10 @@ class LocalSettings(BaseModel):
     server_api_url: str | None = Field(default=None, alias="PARLEY_SERVER_API_URL")
     # The server's typing relay interval, the variable the handlers read: `parley chat` sends `typing` no more
     # often than that while you type.
+    # The group a console sign-in must be in, the variable the handlers read: the dev sign-in's "admin" puts
+    # the operator in it.
+    console_admin_group: str = Field(default="admins", min_length=1, max_length=128,
+                                     alias="PARLEY_CONSOLE_ADMIN_GROUP")
     typing_interval_ms: int = Field(default=3000, ge=0, le=60_000, alias="PARLEY_TYPING_INTERVAL_MS")
 
     @classmethod

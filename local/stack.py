@@ -29,6 +29,7 @@ import boto3
 from local.attachments import provision_uploads
 from local.backend import FAKE_ACCESS_KEY, REAL_AWS, MotoBackend, aws_client, provision, resources_session
 from local.console import ConsoleServer
+from local.console_tokens import issue_console_token, new_signing_key
 from local.gateway import Limits, WebSocketGateway
 from local.lambdas import FUNCTIONS_DIR, LambdaRuntime
 from local.management import ManagementApi
@@ -56,6 +57,7 @@ from local.triggers import (
 )
 from local.web import WebChat
 from parley import routes
+from parley.figures import local_counters
 
 log = logging.getLogger("parley.local")
 T = TypeVar("T")
@@ -100,7 +102,7 @@ class Stack:
             LocalKey(DEV_READER_ACCESS_KEY_ID, DEV_READER_SECRET_ACCESS_KEY, s.reader_principal_arn, read_only=True),
         ], region=s.region, account_id=s.account_id, api_id=f"{s.api_id}srv")
         self.web = WebChat(self.mint_token)
-        self.console = ConsoleServer(self.mint_console_token)
+        self.console = ConsoleServer(self.mint_console_token, admin_group=s.console_admin_group)
         self.aws_endpoint: str | None = None
         self.secret_id = ""
         self.resources = Resources()
@@ -145,7 +147,7 @@ class Stack:
 
     def mint_console_token(self, username: str, groups: list[str]) -> str:
         """A console operator's token (the JWT the console's Cognito user pool would issue) this stack accepts."""
-        raise NotImplementedError("the server API's console sign-in (issue 15, i15-api) is not merged yet")
+        return issue_console_token(username, groups)
 
     # -- lifecycle ------------------------------------------------------------------------------------
 
@@ -182,6 +184,8 @@ class Stack:
             self.secret_id, self.resources = secret_id, resources
             await self.management.start(s.connections_port)
             self._configure_environment(fake_credentials)
+            new_signing_key()  # the console's dev sign-in: tokens of an earlier stack are refused
+            local_counters.clear()
             _reset_core()
             self.runtime.load()
             for trigger in self.triggers:
@@ -316,6 +320,7 @@ class Stack:
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_DISABLED": "true",
             "POWERTOOLS_LOG_LEVEL": s.log_level,
+            "PARLEY_CONSOLE_METRICS": "local",  # the console's overview: this stack's own counters
         }
         env.update(self._handler_env)
         if fake_credentials:

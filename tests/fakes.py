@@ -483,6 +483,15 @@ class FakeReportStore(ReportStore):
         end = start + limit
         return found[start:end], str(end) if end < len(found) else None
 
+    def involving(self, user_id: str, role: str, limit: int) -> tuple[int, list[Report]]:
+        mine = sorted((r.report for r in self.stored.values()
+                       if (r.report.reported_user_id if role == "reported" else r.report.reporter_id) == user_id),
+                      key=lambda r: r.reported_at, reverse=True)
+        return len(mine), mine[:limit]
+
+    def of_conversation(self, conversation_id: str, limit: int) -> list[ReviewedReport]:
+        return [r for (c, _, _), r in sorted(self.stored.items(), reverse=True) if c == conversation_id][:limit]
+
     def resolve(self, report: Report, resolution: Resolution, by: str, at: int, note: str | None) -> bool:
         k = (report.conversation_id, report.seq, report.reporter_id)
         current = self.stored.get(k)

@@ -125,7 +125,11 @@ class RecordingStore(AuditStore):
     def by_time(self, start: int, end: int, limit: int, cursor: str | None) -> AuditPage:
         return AuditPage(entries=(), cursor=None)
 
-    def by_target(self, target: str, start: int, end: int, limit: int, cursor: str | None) -> AuditPage:
+    def by_target(self, target: str, start: int, end: int, limit: int, cursor: str | None,
+                  caller: str | None = None) -> AuditPage:
+        return AuditPage(entries=(), cursor=None)
+
+    def by_caller(self, caller: str, start: int, end: int, limit: int, cursor: str | None) -> AuditPage:
         return AuditPage(entries=(), cursor=None)
 
 

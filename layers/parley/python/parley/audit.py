@@ -29,7 +29,8 @@ class AuditEntry(BaseModel):
 
     entry_id: str = Field(description="Unique id of this entry.")
     at: int = Field(description="When the call was answered, epoch milliseconds (server clock).")
-    caller: str = Field(description="The IAM principal that signed the request (its ARN).")
+    caller: str = Field(description="Who called: the IAM principal that signed the request (its ARN), or "
+                                    "`console:<username>` for an operator of the admin console.")
     operation: str = Field(description="The operation: method and route, e.g. `POST /v1/conversations/direct`.")
     status: int = Field(description="The HTTP status the call was answered with.")
     targets: tuple[str, ...] = Field(default=(), description="What the call concerned, each `<kind>:<id>`.")
@@ -52,12 +53,19 @@ class AuditStore(ABC):
         """Entries from ``start`` to ``end`` (epoch ms, both included), newest first."""
 
     @abstractmethod
-    def by_target(self, target: str, start: int, end: int, limit: int, cursor: str | None) -> AuditPage: ...
+    def by_target(self, target: str, start: int, end: int, limit: int, cursor: str | None,
+                  caller: str | None = None) -> AuditPage:
+        """Entries naming ``target`` (and, with ``caller``, made by that caller), newest first."""
+
+    @abstractmethod
+    def by_caller(self, caller: str, start: int, end: int, limit: int, cursor: str | None) -> AuditPage:
+        """Entries made by ``caller`` (an IAM ARN or ``console:<username>``), newest first."""
 
 
 @dataclass
 class _Call:
     operation: str = "?"
+    caller: str | None = None
     targets: dict[str, None] = field(default_factory=dict)  # ordered, without repeats
 
 
@@ -73,6 +81,18 @@ def note_operation(operation: str) -> None:
     call = _current.get()
     if call is not None:
         call.operation = operation
+
+
+def note_caller(caller: str) -> None:
+    call = _current.get()
+    if call is not None:
+        call.caller = caller
+
+
+def current_caller() -> str | None:
+    """Who makes the call being answered (``app.handle`` noted it): an IAM ARN or ``console:<username>``."""
+    call = _current.get()
+    return call.caller if call else None
 
 
 def current_operation() -> str:
@@ -126,5 +146,9 @@ class AuditLog:
         """Entries from ``start`` to ``end`` (epoch ms, both included), newest first."""
         return self._store.by_time(start, end, min(limit, PAGE_MAX), cursor)
 
-    def by_target(self, target: str, *, start: int, end: int, limit: int, cursor: str | None) -> AuditPage:
-        return self._store.by_target(target, start, end, min(limit, PAGE_MAX), cursor)
+    def by_target(self, target: str, *, start: int, end: int, limit: int, cursor: str | None,
+                  caller: str | None = None) -> AuditPage:
+        return self._store.by_target(target, start, end, min(limit, PAGE_MAX), cursor, caller)
+
+    def by_caller(self, caller: str, *, start: int, end: int, limit: int, cursor: str | None) -> AuditPage:
+        return self._store.by_caller(caller, start, end, min(limit, PAGE_MAX), cursor)

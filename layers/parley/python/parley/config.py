@@ -131,6 +131,21 @@ class Settings(BaseModel):
     # How long an audit entry of a server API call is kept (DynamoDB TTL deletes it after).
     audit_retention_days: int = Field(default=365, ge=1, le=3650, alias="PARLEY_AUDIT_RETENTION_DAYS")
 
+    # --- admin console (docs/admin.md) ---
+    # The Cognito group whose members may use the console: checked by the server API on every /console call.
+    console_admin_group: str = Field(default="admins", min_length=1, max_length=128,
+                                     alias="PARLEY_CONSOLE_ADMIN_GROUP")
+    # The conversation page shows every message's text (not only reported messages'); every read is audited.
+    console_full_access: bool = Field(default=False, alias="PARLEY_CONSOLE_FULL_ACCESS")
+    # Where the overview's figures are read: CloudWatch in AWS; the local stack's own counters locally.
+    console_metrics: Literal["cloudwatch", "local"] = Field(default="cloudwatch", alias="PARLEY_CONSOLE_METRICS")
+    # The dead-letter queues' names (comma-separated): their SQS metrics are the overview's dead-lettered figure.
+    console_dead_letter_queues: str = Field(default="", alias="PARLEY_CONSOLE_DEAD_LETTER_QUEUES")
+
+    @property
+    def dead_letter_queue_names(self) -> list[str]:
+        return [q.strip() for q in self.console_dead_letter_queues.split(",") if q.strip()]
+
     @property
     def push_applications(self) -> dict[str, str]:
         apps = {"apns": self.push_apns_application_arn, "fcm": self.push_fcm_application_arn}

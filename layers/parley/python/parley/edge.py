@@ -25,6 +25,7 @@ from parley.errors import (
     error_code,
     error_message,
 )
+from parley.figures import ERROR_FRAME_METRIC_PREFIX
 from parley.models import FrameFormat
 from parley.observability import logger, metrics
 from parley.protocol.base import MAX_FRAME_BYTES
@@ -103,6 +104,7 @@ def response(frame: BaseModel) -> dict[str, Any]:
 
 def error_response(exc: BaseException, refs: FrameRefs) -> dict[str, Any]:
     metrics.add_metric(name="ErrorFrames", unit="Count", value=1)
+    metrics.add_metric(name=f"{ERROR_FRAME_METRIC_PREFIX}{error_code(exc)}", unit="Count", value=1)  # by code
     retry_after = exc.retry_after_ms if isinstance(exc, ParleyError) else None
     return response(ErrorFrame(code=error_code(exc), message=error_message(exc), ref=refs.ref,
                                client_msg_id=refs.client_msg_id, retry_after_ms=retry_after))

@@ -151,7 +151,9 @@ class ErasureWork:
         """Everything else of theirs in the conversation, then their membership: the uploads deleted."""
         deleted = self._delete_uploads(cid, uid)
         reports = self._data.reports_by(cid, uid)
-        self._data.delete([(table.report_pk(cid), f"{r.seq:0{table.SEQ_WIDTH}d}#{uid}") for r in reports]
+        refs = [(table.report_ref_pk(role, user), table.report_index_sk(r.reported_at, cid, r.seq, uid))
+                for r in reports for role, user in (("reported", r.reported_user_id), ("reporter", uid))]
+        self._data.delete([(table.report_pk(cid), f"{r.seq:0{table.SEQ_WIDTH}d}#{uid}") for r in reports] + refs
                           + [(table.throttle_pk("typing", uid, cid), table.THROTTLE_SK)])
         conversation = self._conversations.get(cid)
         doomed = [(table.user_pk(uid), table.member_sk(cid)), (table.user_pk(uid), table.left_sk(cid))]

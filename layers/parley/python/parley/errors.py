@@ -58,6 +58,15 @@ class UnauthorizedError(ParleyError):
     http_status = 401
 
 
+class ForbiddenError(ParleyError):
+    """The caller may not use this route: a console operator outside the admins group, or a request whose
+    authorization does not fit its path (docs/admin.md, "Signing in")."""
+
+    code = "forbidden"
+    socket = False
+    http_status = 403
+
+
 class ConversationNotFoundError(ParleyError):
     """No such conversation."""
 

@@ -27,7 +27,7 @@ from parley.clock import Clock, now_ms
 from parley.errors import EndpointDisabledError
 from parley.inbox import InboxService
 from parley.models import ConversationKind, Device, Membership, NotifyMode, Profile
-from parley.observability import logger
+from parley.observability import logger, metrics
 from parley.ports import DeviceStore, MessageStore, ProfileStore, PushGateway, PushLedger, RecipientStore
 from parley.push_payloads import sns_message
 from parley.read_state import Position
@@ -176,6 +176,7 @@ class Notifier:
             except Exception as exc:
                 if not isinstance(exc, OutOfTimeError):
                     logger.exception("push failed", extra={"recipient": push.user})
+                    metrics.add_metric(name="PushFailures", unit="Count", value=1)
                 error = error or exc
             except BaseException as exc:
                 fatal = fatal or exc

@@ -63,6 +63,20 @@ def sdk_tracer() -> Tracer:
 
 logger = Logger(service=SERVICE)
 tracer = ContentFreeTracer()
-metrics = Metrics(namespace="Parley", service=SERVICE)
+
+
+class _Metrics(Metrics):
+    """Powertools' Metrics; on the local stack (``PARLEY_CONSOLE_METRICS=local``) each metric is also counted in
+    memory, for the admin console's overview (``parley.figures``)."""
+
+    def add_metric(self, name: str, unit: Any, value: float, resolution: Any = 60) -> None:
+        super().add_metric(name=name, unit=unit, value=value, resolution=resolution)
+        if get_settings().console_metrics == "local":
+            from parley.figures import local_counters
+
+            local_counters.add(name, value)
+
+
+metrics = _Metrics(namespace="Parley", service=SERVICE)
 if get_settings().deployment:  # dev and prod in one account: each its own series of every metric
     metrics.set_default_dimensions(deployment=get_settings().deployment)

@@ -4,6 +4,7 @@ live in ``parley.stores``; tests use the in-memory fakes in ``tests/fakes.py``."
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import Literal
 
 from parley.models import (
     Ban,
@@ -268,6 +269,16 @@ class ReportStore(ABC):
     @abstractmethod
     def resolve(self, report: Report, resolution: Resolution, by: str, at: int, note: str | None) -> bool:
         """Mark the report resolved, if it is still open (False: it was resolved meanwhile; nothing changed)."""
+
+    @abstractmethod
+    def involving(self, user_id: str, role: Literal["reported", "reporter"],
+                  limit: int) -> tuple[int, list[Report]]:
+        """How many reports name ``user_id`` as the reported user (or as the reporter), and the newest
+        ``limit`` of them, from the user's report references (Queries of one partition)."""
+
+    @abstractmethod
+    def of_conversation(self, conversation_id: str, limit: int) -> list[ReviewedReport]:
+        """Up to ``limit`` reports of the conversation's messages, newest message first (one Query)."""
 
 
 class BanStore(ABC):

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from parley.clock import Clock, now_ms
 from parley.fanout import Fanout
 from parley.models import Presence, PresenceStatus, Profile, Visibility
+from parley.observability import metrics
 from parley.ports import BlockStore, ConnectionStore, ConversationStore, ProfileStore
 from parley.protocol.presence import PresenceEntry, PresenceFrame
 
@@ -40,6 +41,8 @@ class PresenceService:
         """After a connection was recorded: the first one makes a visible user online."""
         others = [c for c in self._connections.list_for_user(user_id, self._clock())
                   if c.connection_id != connection_id]
+        if not others:
+            metrics.add_metric(name="UsersOnline", unit="Count", value=1)  # a user's first open connection
         if not others and self._profiles.get(user_id).visibility is Visibility.VISIBLE:
             self._announce(Presence(user_id=user_id, status=PresenceStatus.ONLINE), exclude=connection_id)
 

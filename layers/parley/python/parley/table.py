@@ -34,6 +34,10 @@ Item collections (pk / sk):
   ``REPORTS#open`` or ``REPORTS#resolved``, ``ixs`` = ``<reportedAt:013d>#<cid>#<seq>#<reporter>``) from when
   the index exists, with its resolution once resolved (``parley.report_review``). Reports stored before
   carry no ``ix`` and are not listed.
+* ``REPORTSOF#<reported>`` and ``REPORTSBY#<reporter>`` / ``<reportedAt:013d>#<cid>#<seq>#<reporter>`` -- a
+  reference to each report, written with it (one transaction): a user's reports received and made, counted
+  and listed for the admin console without a Scan. Reports stored before the console have none. Erasing the
+  reporter deletes their references with their reports.
 * ``USER#<uid>`` / ``~BAN`` -- the user's ban in force (until when, or for good; why; who; when), TTL'd at its
   end; in the index as ``BANS`` / ``<bannedAt:013d>#<uid>`` (the bans in force, newest first).
 * ``USER#<uid>`` / ``BANLOG#<at:013d>#<action>`` -- the user's ban history: each ban, unban and warning, kept
@@ -51,7 +55,8 @@ Item collections (pk / sk):
   after ``PARLEY_AUDIT_RETENTION_DAYS``.
 * ``AUDITREF#<entryId>`` / ``<target>`` -- a copy of the entry per target it names (``user:alice``,
   ``conversation:g_x``...), in index ``byKey`` under ``ix`` = ``AUDIT#<target>``, ``ixs`` = ``<at:013d>#<entryId>``:
-  the audit log of one target, newest first. TTL'd with its entry.
+  the audit log of one target, newest first. TTL'd with its entry. One more copy per entry, sk ``~caller``, is
+  in the index under ``ix`` = ``AUDITBY#<caller>``: the audit log of one caller (an operator), newest first.
 * ``CONV#<cid>`` / ``~META`` -- the conversation itself. ``~`` sorts after every ``MSG#`` key, so one
   descending Query returns the conversation and its newest messages together (membership check, next
   sequence number and the idempotency window cost one read).
@@ -172,6 +177,11 @@ def report_sk(seq: int, reporter: str) -> str:
     return f"{seq:0{SEQ_WIDTH}d}#{reporter}"
 
 
+def report_ref_pk(role: str, user_id: str) -> str:
+    """A user's report references: ``REPORTSOF#<uid>`` (reports naming them), ``REPORTSBY#<uid>`` (made)."""
+    return f"{'REPORTSOF' if role == 'reported' else 'REPORTSBY'}#{user_id}"
+
+
 def report_index_sk(reported_at: int, conversation_id: str, seq: int, reporter: str) -> str:
     return f"{reported_at:0{TIME_WIDTH}d}#{conversation_id}#{seq}#{reporter}"
 
@@ -223,6 +233,14 @@ def audit_ref_pk(entry_id: str) -> str:
 
 def audit_target_ix(target: str) -> str:
     return f"AUDIT#{target}"
+
+
+def audit_caller_ix(caller: str) -> str:
+    """The audit log of one caller (an IAM ARN, or ``console:<username>``) in index ``byKey``."""
+    return f"AUDITBY#{caller}"
+
+
+AUDIT_CALLER_SK = "~caller"  # the sk of an entry's copy for its caller (targets never start with ``~``)
 
 
 def audit_time_key(at_ms: int, entry_id: str) -> str:

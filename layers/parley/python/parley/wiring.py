@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from parley.devices import DeviceService
     from parley.events import Events
     from parley.fanout import Fanout
+    from parley.figures import MetricSource
     from parley.groups import GroupOutcome, GroupService
     from parley.inbox import InboxService
     from parley.jobs import JobService
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from parley.messaging import MessagingService
     from parley.moderation import ModerationService
     from parley.notifier import Notifier
+    from parley.operator_views import OperatorViews
     from parley.preferences import PreferencesService
     from parley.presence import PresenceService
     from parley.rate_limits import RateLimiter
@@ -439,6 +441,31 @@ def jobs() -> JobService:
 
 
 @lru_cache(maxsize=1)
+def operator_views() -> OperatorViews:
+    """What the admin console reads of reports, users and conversations (server API only)."""
+    from parley.operator_views import OperatorViews
+    from parley.stores.reports import DynamoReportStore
+
+    built = services()
+    return OperatorViews(reports=DynamoReportStore(built.settings.table_name), messages=built.message_store,
+                         conversations=built.conversation_store, profiles=built.profiles,
+                         connections=built.connection_store, blocks=built.blocks, bans=built.bans)
+
+
+@lru_cache(maxsize=1)
+def metric_source() -> MetricSource:
+    """Where the console's overview reads its figures: CloudWatch, or the local stack's counters."""
+    settings = get_settings()
+    if settings.console_metrics == "local":
+        from parley.figures import local_counters
+
+        return local_counters
+    from parley.stores.cloudwatch import CloudWatchMetrics
+
+    return CloudWatchMetrics(deployment=settings.deployment, dead_letter_queues=settings.dead_letter_queue_names)
+
+
+@lru_cache(maxsize=1)
 def audit_log() -> AuditLog:
     """The server API's audit log (its own store: the socket routes never import it)."""
     from parley.audit import AuditLog
@@ -458,6 +485,8 @@ def reset(*, keep_clients: bool = False) -> None:
     deliverer.cache_clear()
     thumbnails.cache_clear()
     jobs.cache_clear()
+    operator_views.cache_clear()
+    metric_source.cache_clear()
     audit_log.cache_clear()
     # A module never imported holds nothing to forget (and importing it here would cost a cold start).
     if "parley.stores.secrets" in sys.modules:

@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parley import audit
 from parley.errors import (
+    ForbiddenError,
     InvalidRequestError,
     ParleyError,
     RouteNotFoundError,
@@ -28,15 +29,16 @@ from parley.errors import (
 )
 from parley.observability import logger, metrics
 from parley.server_api import audit as audit_routes
-from parley.server_api import conversations, messages, moderation, users
+from parley.server_api import callers, console, conversations, messages, moderation, users
 
 TITLE = "Parley server API"
 VERSION = "1"
 # A path in an audit entry of a call that matched no route is cut to this many characters.
 UNMATCHED_PATH_MAX = 200
 
-app = APIGatewayHttpResolver(enable_validation=True)
-for module in (conversations, messages, audit_routes, moderation, users):
+# ``/console/v1/...`` is ``/v1/...`` called by an operator of the admin console: the same routes, no copy.
+app = APIGatewayHttpResolver(enable_validation=True, strip_prefixes=[callers.CONSOLE_PREFIX])
+for module in (conversations, messages, audit_routes, moderation, users, console):
     app.include_router(module.router)
 
 
@@ -95,31 +97,38 @@ def validation_message(errors: Any) -> str:
     return "; ".join(parts) or "The request is not valid."
 
 
-def caller_arn(event: dict[str, Any]) -> str:
-    """The IAM principal that signed the request, as API Gateway's IAM authorizer put it in the event."""
-    authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
-    iam = authorizer.get("iam") if isinstance(authorizer, dict) else None
-    arn = iam.get("userArn") if isinstance(iam, dict) else None
-    if not isinstance(arn, str) or not arn:
-        raise UnauthorizedError("The request carries no IAM identity (is the route's authorizer AWS_IAM?).")
-    return arn
+def _refusal(exc: ParleyError) -> dict[str, Any]:
+    return {"statusCode": exc.http_status, "headers": {"Content-Type": content_types.APPLICATION_JSON},
+            "body": json.dumps({"error": {"code": exc.code, "message": exc.message}})}
 
 
 def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Answer one API Gateway HTTP API (v2) event, then record the call in the audit log."""
+    """Answer one API Gateway HTTP API (v2) event, then record the call in the audit log.
+
+    The caller is checked first, on every call: an IAM principal under ``/v1``, a console operator under
+    ``/console`` who must be in the admins group (docs/admin.md, "Signing in"). A caller without an identity fit
+    for the path is refused unrecorded (as API Gateway's authorizers refuse it); a console operator outside the
+    group is refused with ``forbidden``, nothing runs, and the refusal is recorded."""
+    from parley.config import get_settings
+
     audit.begin_call()
     http = (event.get("requestContext") or {}).get("http") or {}
     audit.note_operation(f"{http.get('method', '?')} {str(http.get('path', '?'))[:UNMATCHED_PATH_MAX]} (no route)")
     try:
-        caller = caller_arn(event)
+        caller = callers.identify(event, admin_group=get_settings().console_admin_group)
     except UnauthorizedError as exc:
-        return {"statusCode": exc.http_status, "headers": {"Content-Type": content_types.APPLICATION_JSON},
-                "body": json.dumps({"error": {"code": exc.code, "message": exc.message}})}
-    logger.append_keys(caller=caller)
+        return _refusal(exc)
+    logger.append_keys(caller=caller.name)
+    audit.note_caller(caller.name)
+    request_id = (event.get("requestContext") or {}).get("requestId")
+    if not caller.admin:
+        logger.info("console request refused: not in the admins group")
+        _record(caller.name, ForbiddenError.http_status, request_id)
+        return _refusal(ForbiddenError("The console is for members of the admins group only."))
     answer = app.resolve(event, context)
     status = int(answer.get("statusCode", 500))
     metrics.add_metric(name="ServerApiCalls", unit="Count", value=1)
-    _record(caller, status, (event.get("requestContext") or {}).get("requestId"))
+    _record(caller.name, status, request_id)
     return answer
 
 

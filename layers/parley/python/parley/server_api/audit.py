@@ -1,4 +1,4 @@
-"""``GET /v1/audit``: the audit log of the server API, by time range or by target, newest first."""
+"""``GET /v1/audit``: the audit log of the server API, by time range, by target or by caller, newest first."""
 
 from __future__ import annotations
 
@@ -31,6 +31,9 @@ def read_audit(
     target: Annotated[str | None, Query(min_length=3, max_length=300,
                                         description="Only entries naming this target, `<kind>:<id>`, "
                                                     "e.g. `user:alice`, `conversation:g_x`.")] = None,
+    caller: Annotated[str | None, Query(min_length=1, max_length=300,
+                                        description="Only entries of this caller: an IAM principal's ARN, or "
+                                                    "`console:<username>` for a console operator.")] = None,
     limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 50,
     cursor: Annotated[str | None, Query(min_length=1, max_length=2048)] = None,
 ) -> AuditPageResponse:
@@ -38,6 +41,10 @@ def read_audit(
     upper = now_ms() if end is None else end
     lower = max(0, upper - DEFAULT_RANGE_MS) if start is None else start
     log = audit_log()
-    page = log.by_target(target, start=lower, end=upper, limit=limit, cursor=cursor) if target \
-        else log.by_time(start=lower, end=upper, limit=limit, cursor=cursor)
+    if target:
+        page = log.by_target(target, start=lower, end=upper, limit=limit, cursor=cursor, caller=caller)
+    elif caller:
+        page = log.by_caller(caller, start=lower, end=upper, limit=limit, cursor=cursor)
+    else:
+        page = log.by_time(start=lower, end=upper, limit=limit, cursor=cursor)
     return AuditPageResponse(entries=list(page.entries), cursor=page.cursor)

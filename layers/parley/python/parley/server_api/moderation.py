@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import Field
 
-from parley.audit import audit_targets
+from parley.audit import audit_targets, current_caller
 from parley.bans import MAX_BAN_SECONDS
 from parley.message_changes import ChangeOutcome
 from parley.models import Ban, BanAction, BanEntry, ReportStatus, Resolution, ReviewedReport
@@ -36,8 +36,9 @@ def _deliver(outcome: ChangeOutcome | None) -> None:
 
 
 def _caller() -> str:
-    """Who acts: the IAM principal that signed the request (``app.handle`` refused any call without one)."""
-    return router.current_event.request_context.authorizer.iam.user_arn or "unknown"
+    """Who acts: the IAM principal that signed the request, or ``console:<username>`` for a console operator
+    (``app.handle`` refused any call without one)."""
+    return current_caller() or "unknown"
 
 
 # -- bans ---------------------------------------------------------------------------------------------------
@@ -48,7 +49,7 @@ class BanView(ApiModel):
     banned_at: int = Field(description="Epoch milliseconds.")
     until: int | None = Field(default=None, description="When the ban ends, epoch ms; null: for good.")
     reason: str | None = None
-    by: str = Field(description="The IAM principal that banned the user.")
+    by: str = Field(description="Who banned the user: the IAM principal, or `console:<username>`.")
 
     @classmethod
     def of(cls, ban: Ban) -> BanView:

@@ -70,6 +70,9 @@ class DynamoAuditStore(AuditStore):
         copies = [to_item({table.PK: table.audit_ref_pk(entry.entry_id), table.SK: target,
                            table.INDEX.partition_key: table.audit_target_ix(target),
                            table.INDEX.sort_key: time_key, **fields}) for target in entry.targets]
+        copies.append(to_item({table.PK: table.audit_ref_pk(entry.entry_id), table.SK: table.AUDIT_CALLER_SK,
+                               table.INDEX.partition_key: table.audit_caller_ix(entry.caller),
+                               table.INDEX.sort_key: time_key, **fields}))
         for start in range(0, len(copies), BATCH_WRITE_MAX):
             pending: dict[str, Any] = {self._table: [{"PutRequest": {"Item": c}}
                                                      for c in copies[start:start + BATCH_WRITE_MAX]]}
@@ -109,16 +112,26 @@ class DynamoAuditStore(AuditStore):
         more = day >= first_day
         return AuditPage(entries=tuple(entries), cursor=_encode({"d": day.strftime("%Y-%m-%d")}) if more else None)
 
-    def by_target(self, target: str, start: int, end: int, limit: int, cursor: str | None) -> AuditPage:
+    def by_target(self, target: str, start: int, end: int, limit: int, cursor: str | None,
+                  caller: str | None = None) -> AuditPage:
+        return self._by_index(table.audit_target_ix(target), start, end, limit, cursor, caller)
+
+    def by_caller(self, caller: str, start: int, end: int, limit: int, cursor: str | None) -> AuditPage:
+        return self._by_index(table.audit_caller_ix(caller), start, end, limit, cursor, None)
+
+    def _by_index(self, ix: str, start: int, end: int, limit: int, cursor: str | None,
+                  caller: str | None) -> AuditPage:
         kwargs: dict[str, Any] = {
             "IndexName": table.INDEX.name,
             "KeyConditionExpression": "#ix = :ix AND #ixs BETWEEN :lo AND :hi",
             "ExpressionAttributeNames": {"#ix": table.INDEX.partition_key, "#ixs": table.INDEX.sort_key},
-            "ExpressionAttributeValues": to_item({":ix": table.audit_target_ix(target),
-                                                  ":lo": table.audit_time_key(start, ""),
+            "ExpressionAttributeValues": to_item({":ix": ix, ":lo": table.audit_time_key(start, ""),
                                                   ":hi": table.audit_time_key(end, "~")}),
             "Limit": limit,
         }
+        if caller is not None:  # a target's entries by one caller: a page may hold fewer than ``limit``
+            kwargs["FilterExpression"] = "caller = :caller"
+            kwargs["ExpressionAttributeValues"][":caller"] = {"S": caller}
         if cursor:
             start_key = _decode(cursor)
             if set(start_key) != _INDEX_KEY or not all(isinstance(v, str) for v in start_key.values()):

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
@@ -12,7 +12,7 @@ from parley.aws import client
 from parley.models import Report, ReportStatus, Resolution, ReviewedReport
 from parley.ports import ReportStore
 from parley.stores.codec import from_item, key, to_item
-from parley.stores.errors import error_code, put_if_absent, translated
+from parley.stores.errors import cancellation_reasons, condition_failed, error_code, translated
 from parley.stores.pages import decode_cursor, encode_cursor
 
 _INDEX_KEYS = (table.PK, table.SK, table.INDEX.partition_key, table.INDEX.sort_key)
@@ -33,11 +33,24 @@ def _reviewed(item: dict[str, Any]) -> ReviewedReport:
                           note=item.get("note"))
 
 
+def _ref_sk(report: Report) -> str:
+    return table.report_index_sk(report.reported_at, report.conversation_id, report.seq, report.reporter_id)
+
+
+def _ref_report(item: dict[str, Any]) -> Report:
+    _at, conversation_id, seq, _reporter = str(item[table.SK]).split("#", 3)
+    return Report(conversation_id=conversation_id, seq=int(seq), message_id=str(item["messageId"]),
+                  reported_user_id=str(item["reported"]), reporter_id=str(item["reporter"]),
+                  reason=item.get("reason"), text="", reported_at=int(item["at"]))
+
+
 class DynamoReportStore(ReportStore):
     def __init__(self, table_name: str) -> None:
         self._table = table_name
 
     def add(self, report: Report) -> bool:
+        """The report and its two references (reports received by the reported user, made by the reporter), in
+        one transaction: a report is counted exactly when it is stored."""
         item = to_item({
             table.PK: table.report_pk(report.conversation_id),
             table.SK: table.report_sk(report.seq, report.reporter_id),
@@ -47,7 +60,50 @@ class DynamoReportStore(ReportStore):
             "messageId": report.message_id, "reported": report.reported_user_id, "reporter": report.reporter_id,
             "reason": report.reason, "at": report.reported_at,  # never the text: deleting the message deletes it
         })
-        return put_if_absent(self._table, item)
+        refs = [to_item({table.PK: table.report_ref_pk(role, user), table.SK: _ref_sk(report),
+                         "reported": report.reported_user_id, "reporter": report.reporter_id,
+                         "reason": report.reason, "messageId": report.message_id, "at": report.reported_at})
+                for role, user in (("reported", report.reported_user_id), ("reporter", report.reporter_id))]
+        try:
+            with translated():
+                client("dynamodb").transact_write_items(TransactItems=[
+                    {"Put": {"TableName": self._table, "Item": item,
+                             "ConditionExpression": "attribute_not_exists(pk)"}},
+                    *({"Put": {"TableName": self._table, "Item": ref}} for ref in refs)])
+        except ClientError as exc:
+            reasons = cancellation_reasons(exc)
+            if reasons and condition_failed(reasons[0]):
+                return False
+            raise
+        return True
+
+    def involving(self, user_id: str, role: Literal["reported", "reporter"],
+                  limit: int) -> tuple[int, list[Report]]:
+        pk = table.report_ref_pk(role, user_id)
+        values = to_item({":pk": pk})
+        recent: list[Report] = []
+        if limit > 0:
+            with translated():
+                resp = client("dynamodb").query(TableName=self._table, KeyConditionExpression="pk = :pk",
+                                                ExpressionAttributeValues=values, ScanIndexForward=False, Limit=limit)
+            recent = [_ref_report(from_item(i)) for i in resp.get("Items", [])]
+        request: dict[str, Any] = {"TableName": self._table, "KeyConditionExpression": "pk = :pk",
+                                   "ExpressionAttributeValues": values, "Select": "COUNT"}
+        count = 0
+        while True:
+            with translated():
+                resp = client("dynamodb").query(**request)
+            count += int(resp.get("Count", 0))
+            if "LastEvaluatedKey" not in resp:
+                return count, recent
+            request["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def of_conversation(self, conversation_id: str, limit: int) -> list[ReviewedReport]:
+        with translated():
+            resp = client("dynamodb").query(
+                TableName=self._table, KeyConditionExpression="pk = :pk", ScanIndexForward=False, Limit=limit,
+                ExpressionAttributeValues=to_item({":pk": table.report_pk(conversation_id)}))
+        return [_reviewed(from_item(i)) for i in resp.get("Items", [])]
 
     def get(self, conversation_id: str, seq: int, reporter_id: str) -> ReviewedReport | None:
         with translated():
