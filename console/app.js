@@ -46,6 +46,11 @@ async function route() {
     content = match ? await match[1](...match[0].slice(1).map(decodeURIComponent))
       : h("p", {}, "No such page. ", h("a", { href: "#/overview" }, "Overview"));
   } catch (error) {
+    if (error.status === 401 && mine === shown) { // the token expired (Cognito's last an hour) or was refused
+      api.signOut();
+      showSignIn(`Sign in again: ${error.message}`);
+      return;
+    }
     content = problem(error);
   }
   if (mine !== shown) return;
@@ -68,6 +73,7 @@ function showSignIn(failure) {
   signOutButton.hidden = true;
   operatorBadge.textContent = "";
   main.dataset.page = "sign-in";
+  main.removeAttribute("aria-busy");
   show(main, signInView(config, signedIn, failure));
 }
 
