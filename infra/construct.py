@@ -29,6 +29,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import constants
+from infra.constructs.admin_console import ADMIN_GROUP, AdminConsole
 from infra.constructs.attachments import Attachments
 from infra.constructs.auth import Auth
 from infra.constructs.delivery import Delivery
@@ -61,7 +62,8 @@ class Parley(Construct):
     ``callback_url``, ``server_api_url`` (with ``server_api_read_only_policy`` and
     ``server_api_full_access_policy``, and the roles ``server_api_read_only_role`` and ``server_api_full_access_role``
     when ``server_api_callers`` is given), ``table``, ``uploads_bucket``, ``unread_events_topic``, ``moderation_topic``,
-    ``token_secret`` (hs256 mode), ``alarm_topic``, ``alarms``, ``dashboard`` and the dead-letter queues."""
+    ``token_secret`` (hs256 mode), ``alarm_topic``, ``alarms``, ``dashboard``, the dead-letter queues and
+    ``admin_console`` (its ``url``, ``user_pool``, ``distribution``; None when turned off)."""
 
     def __init__(self, scope: Construct, construct_id: str, *,
                  stage: str = constants.STAGE_NAME,
@@ -81,6 +83,8 @@ class Parley(Construct):
                  alarm_email: str | None = None,
                  domain: CustomDomain | None = None,
                  server_api_callers: Sequence[iam.IPrincipal] = (),
+                 admin_console: bool = True,
+                 console_full_access: bool = False,
                  outputs: bool = True) -> None:
         """
         :param stage: the API stage's name (``wss://.../<stage>``), and with the stack's name the
@@ -104,6 +108,10 @@ class Parley(Construct):
         :param domain: a custom domain for the WebSocket API.
         :param server_api_callers: principals (your backend's role or account) that may assume a read-only and a
             full-access role for the server API; none (default): only the two managed policies are made.
+        :param admin_console: the admin console (docs/admin.md): its pages behind CloudFront, its operators' Cognito
+            user pool and the server API's ``/console`` route; False: none of it.
+        :param console_full_access: the console's conversation page shows every message's text, not only reported
+            messages' (``PARLEY_CONSOLE_FULL_ACCESS``; each read is audited).
         :param outputs: whether to add CloudFormation outputs (the URLs, topics, queues and bucket).
         """
         super().__init__(scope, construct_id)
@@ -118,6 +126,7 @@ class Parley(Construct):
         if not tracing and tuned.get("PARLEY_XRAY_SUBSEGMENTS") == "true":
             raise ValueError("PARLEY_XRAY_SUBSEGMENTS=true needs tracing on")
         runtime = RuntimeOptions(log_retention=log_retention, tracing=tracing, removal_policy=removal_policy)
+        self._removal_policy = removal_policy
 
         storage = Storage(self, "Storage", removal_policy=removal_policy,
                           deletion_protection=table_deletion_protection)
@@ -143,6 +152,9 @@ class Parley(Construct):
         server_api = ServerApi(self, "ServerApi", function=self.functions.by_name[routes.SERVER_API],
                                api_name=f"parley-{self.deployment}-server", log_retention=log_retention,
                                removal_policy=removal_policy, callers=server_api_callers)
+        self.admin_console = self._console(admin_console, console_full_access, server_api, attachments_.access_logs,
+                                           [push_.dead_letter_queue, attachments_.dead_letter_queue,
+                                            delivery.dead_letter_queue])
         self.monitoring = Monitoring(
             self, "Monitoring", functions=[*self.functions.by_name.values(), *moderation_.functions], api=api.api,
             dead_letter_queues=[push_.dead_letter_queue, attachments_.dead_letter_queue,
@@ -175,6 +187,23 @@ class Parley(Construct):
             Tags.of(self).add(key, value)
         if outputs:
             self._outputs()
+
+    def _console(self, wanted: bool, full_access: bool, server_api: ServerApi, access_logs: s3.IBucket,
+                 dead_letter_queues: list[sqs.Queue]) -> AdminConsole | None:
+        if not wanted:
+            if full_access:
+                raise ValueError("console_full_access needs admin_console")
+            return None
+        function = self.functions.by_name[routes.SERVER_API]
+        for name, value in {"PARLEY_CONSOLE_ADMIN_GROUP": ADMIN_GROUP,
+                            "PARLEY_CONSOLE_FULL_ACCESS": "true" if full_access else "false",
+                            "PARLEY_CONSOLE_DEAD_LETTER_QUEUES": ",".join(q.queue_name for q in dead_letter_queues)
+                            }.items():
+            function.add_environment(name, value)
+        return AdminConsole(self, "AdminConsole", http_api=server_api.api, integration=server_api.integration,
+                            function=function,
+                            access_logs=access_logs, deployment=self.deployment,
+                            removal_policy=self._removal_policy)
 
     def _expose(self, server_api: ServerApi) -> None:
         """The server API's attributes for the host app."""
@@ -239,6 +268,11 @@ class Parley(Construct):
                   description="Attach to a role that may read the server API (GET routes, the audit log)")
         CfnOutput(self, "ServerApiFullAccessPolicyArn", value=self.server_api_full_access_policy.managed_policy_arn,
                   description="Attach to the role of the backend that calls the server API (every route)")
+        if self.admin_console is not None:
+            CfnOutput(self, "AdminConsoleUrl", value=self.admin_console.url,
+                      description="The admin console (docs/admin.md): operators sign in with the user pool below")
+            CfnOutput(self, "AdminConsoleUserPoolId", value=self.admin_console.user_pool.user_pool_id,
+                      description="The console's operators: add a user, then to the 'admins' group")
         for name, role in (("ServerApiReadOnlyRoleArn", self.server_api_read_only_role),
                            ("ServerApiFullAccessRoleArn", self.server_api_full_access_role)):
             if role is not None:

@@ -45,8 +45,9 @@ class ServerApi(Construct):
             throttle=apigwv2.ThrottleSettings(rate_limit=constants.SERVER_API_RATE_LIMIT,
                                               burst_limit=constants.SERVER_API_BURST_LIMIT),
             access_log_settings=JsonAccessLogs(self.access_logs, _ACCESS_LOG_FIELDS))
-        self.api.add_routes(path="/{proxy+}", methods=[apigwv2.HttpMethod.ANY],
-                            integration=integrations.HttpLambdaIntegration("Function", function))
+        # One integration and one invoke permission (any route of this API), shared with the admin console's route.
+        self.integration = integrations.HttpLambdaIntegration("Function", function, scope_permission_to_route=False)
+        self.api.add_routes(path="/{proxy+}", methods=[apigwv2.HttpMethod.ANY], integration=self.integration)
         self.url: str = self.api.api_endpoint
         self.read_only_policy = self._policy("ReadOnlyPolicy", "GET", "read-only: GET routes (reads, the audit log)")
         self.full_access_policy = self._policy("FullAccessPolicy", "*", "full access: every route")

@@ -35,6 +35,15 @@ ACKNOWLEDGED_RULES = {
     "$default/GET/*]",
     "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<ServerApi>/"
     "$default/*/*]",
+    # the admin console (docs/admin.md): the operators' pool without the paid Plus plan, CloudFront without a
+    # country list, a WAF, standard logs or a certificate of its own; CDK's BucketDeployment function, which copies
+    # the pages into the console's bucket at deploy time
+    "AwsSolutions-COG8", "AwsSolutions-CFR1", "AwsSolutions-CFR2", "AwsSolutions-CFR3", "AwsSolutions-CFR4",
+    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+    *(f"AwsSolutions-IAM5[Action::s3:{action}]" for action in ("Abort*", "DeleteObject*", "GetBucket*",
+                                                                "GetObject*", "List*")),
+    "AwsSolutions-IAM5[Resource::<ConsoleSite.Arn>/*]",
+    "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]",
 }
 # With push: SNS names device endpoints endpoint/<PLATFORM>/<APP>/<uuid>, one wildcard per application.
 PUSH_ENDPOINT_RULES = {
@@ -53,8 +62,10 @@ def acknowledged_rules(synth: Synth) -> set[str]:
     @connections wildcard's, the server API policies') as ``WebSocketApi`` and ``ServerApi``."""
     bucket = synth.logical_id("Attachments/Uploads")
     websocket, server = synth.logical_id("WebSocket/Api"), synth.logical_id("ServerApi/Api")
+    site = synth.logical_id("AdminConsole/Site")
     return {finding["ruleName"].replace(f"<{bucket}.", "<UploadsBucket.").replace(f"<{websocket}>", "<WebSocketApi>")
-            .replace(f"<{server}>", "<ServerApi>") for finding in synth.nag_report["suppressedViolations"]}
+            .replace(f"<{server}>", "<ServerApi>").replace(f"<{site}.", "<ConsoleSite.")
+            for finding in synth.nag_report["suppressedViolations"]}
 
 
 def test_cdk_nag_reports_no_unacknowledged_finding(any_synth: Synth) -> None:
@@ -114,7 +125,9 @@ def test_outputs_name_the_uploads_bucket(synth: Synth) -> None:
 def test_every_function_and_the_api_raise_an_alarm_on_errors(synth: Synth) -> None:
     alarms = [a["Properties"] for a in synth.of_type("AWS::CloudWatch::Alarm").values()]
     alarmed = {d["Value"]["Ref"] for a in alarms for d in a.get("Dimensions", []) if d["Name"] == "FunctionName"}
-    # but CDK's bucket-notifications handler: it runs at deploy time, where a failure fails the deployment
-    deploy_time = {synth.logical_id(NOTIFICATIONS_HANDLER)}
+    # but CDK's bucket-notifications handler and the console's BucketDeployment function: they run at deploy time,
+    # where a failure fails the deployment
+    deploy_time = {synth.logical_id(NOTIFICATIONS_HANDLER)} | {
+        k for k, f in synth.of_type("AWS::Lambda::Function").items() if k.startswith("CustomCDKBucketDeployment")}
     assert alarmed == set(synth.of_type("AWS::Lambda::Function")) - deploy_time
     assert any(a["MetricName"] == "IntegrationError" for a in alarms)

@@ -13,11 +13,12 @@ pytestmark = pytest.mark.infra
 
 
 def test_every_request_needs_an_iam_signature(synth: Synth) -> None:
-    # given the server API's routes / then there is one, catching every method and path, and it is AWS_IAM
-    (route,) = [r for r in synth.of_type("AWS::ApiGatewayV2::Route").values()
-                if r["Properties"]["ApiId"] == {"Ref": synth.logical_id("ServerApi/Api")}]
-    assert route["Properties"]["RouteKey"] == "ANY /{proxy+}"
-    assert route["Properties"]["AuthorizationType"] == "AWS_IAM"
+    # given the server API's routes / then one catches every method and path, and it is AWS_IAM; the only other
+    # one is the admin console's (JWT, tests/infra/test_admin_console.py)
+    routes = {r["Properties"]["RouteKey"]: r["Properties"] for r in synth.of_type("AWS::ApiGatewayV2::Route").values()
+              if r["Properties"]["ApiId"] == {"Ref": synth.logical_id("ServerApi/Api")}}
+    assert sorted(routes) == ["ANY /console/{proxy+}", "ANY /{proxy+}"]
+    assert routes["ANY /{proxy+}"]["AuthorizationType"] == "AWS_IAM"
 
 
 def test_the_route_invokes_the_server_api_function(synth: Synth) -> None:
