@@ -30,7 +30,7 @@ export async function reportsPage() {
 
   async function load() {
     const page = await call("GET", "/v1/reports", { query: { status, limit: 50, cursor } });
-    reports.push(...(page.reports ?? page.items ?? []));
+    reports.push(...page.reports);
     cursor = page.cursor ?? null;
     show(list, table("reports", columns, reports, status === "open" ? "No open reports." : "No resolved reports."));
     more.hidden = !cursor;

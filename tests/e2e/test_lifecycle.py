@@ -61,6 +61,7 @@ def test_a_stopped_stack_releases_its_ports_threads_and_environment() -> None:
 def test_python_m_local_stack_serves_and_stops_on_sigint(tmp_path: Path) -> None:
     env = {**os.environ, "PARLEY_LOCAL_WS_PORT": "0", "PARLEY_LOCAL_CONNECTIONS_PORT": "0",
            "PARLEY_LOCAL_MOTO_PORT": "0", "PARLEY_LOCAL_WEB_PORT": "0", "PARLEY_LOCAL_CONSOLE_PORT": "0",
+           "PARLEY_LOCAL_SERVER_API_PORT": "0",
            "PARLEY_LOCAL_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"}
     output = tmp_path / "stack.out"
     with output.open("w") as out:
