@@ -1,31 +1,43 @@
-"""The admin console's security headers, defined once in ``console/security-headers.json`` (the local console
-server sends that set on 127.0.0.1, without HSTS); in AWS CloudFront's response headers policy sends the same
-set (``infra.constructs.admin_console``), with the Cognito domain the page exchanges its sign-in code at added
-to the CSP's ``connect-src`` (docs/admin.md, "Security").
+"""The admin console's security headers, defined once: CloudFront's response headers policy sends them in AWS
+(``infra.constructs.admin_console``), the local console server (``local/console.py``) sends the same ones on
+127.0.0.1 (docs/admin.md, "Security"). Plain Python, no import but the standard library's: the local console
+server runs this file on its own, without loading the ``infra`` package (and CDK).
+
+The Content-Security-Policy allows only the console's own files (no inline script or style, no ``eval``), calls
+to its own origin (the page calls ``/console/...`` on the origin that served it) and, in AWS, to the Cognito
+domain that exchanges the sign-in code for tokens.
 """
 
 from __future__ import annotations
 
-import json
-import re
-from pathlib import Path
-
-HEADERS_FILE = Path(__file__).resolve().parents[1] / "console" / "security-headers.json"
-HSTS = "Strict-Transport-Security"
-HSTS_MAX_AGE_SECONDS = 63_072_000  # 2 years: the value in the header set
+# HSTS: AWS only (CloudFront serves HTTPS; the local server is plain HTTP on the loopback interface).
+HSTS_MAX_AGE_SECONDS = 63_072_000  # 2 years
 
 
-def security_headers(*, connect_src: tuple[str, ...] = (), hsts: bool = True,
-                     path: Path = HEADERS_FILE) -> dict[str, str]:
-    """Every header the console's responses carry, by name; ``connect_src``: origins the page may call besides
-    its own."""
-    headers: dict[str, str] = json.loads(path.read_text())
-    csp = headers["Content-Security-Policy"]
-    if connect_src:
-        csp = re.sub(r"connect-src ([^;]*)", lambda m: "connect-src " + " ".join((m.group(1), *connect_src)), csp)
-    headers["Content-Security-Policy"] = csp
+def content_security_policy(connect_src: tuple[str, ...] = ()) -> str:
+    """The CSP; ``connect_src``: origins besides ``'self'`` the page may call (the Cognito domain in AWS)."""
+    connect = " ".join(("'self'", *connect_src))
+    return ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+            f"connect-src {connect}; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; "
+            "object-src 'none'")
+
+
+def security_headers(*, connect_src: tuple[str, ...] = (), hsts: bool = False) -> dict[str, str]:
+    """Every header the console's responses carry, by name."""
+    headers = {
+        "Content-Security-Policy": content_security_policy(connect_src),
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "no-referrer",
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Cross-Origin-Resource-Policy": "same-origin",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+        "Cache-Control": "no-store",
+    }
     if hsts:
-        headers[HSTS] = headers.get(HSTS) or f"max-age={HSTS_MAX_AGE_SECONDS}; includeSubDomains"
-    else:
-        headers.pop(HSTS, None)
+        headers["Strict-Transport-Security"] = f"max-age={HSTS_MAX_AGE_SECONDS}; includeSubDomains"
     return headers
+
+
+# What the local console server sends (CUI: local/console.py).
+LOCAL_HEADERS = security_headers()

@@ -126,7 +126,7 @@ class Parley(Construct):
         if not tracing and tuned.get("PARLEY_XRAY_SUBSEGMENTS") == "true":
             raise ValueError("PARLEY_XRAY_SUBSEGMENTS=true needs tracing on")
         runtime = RuntimeOptions(log_retention=log_retention, tracing=tracing, removal_policy=removal_policy)
-        self._removal_policy = removal_policy
+        self._runtime = runtime
 
         storage = Storage(self, "Storage", removal_policy=removal_policy,
                           deletion_protection=table_deletion_protection)
@@ -203,7 +203,7 @@ class Parley(Construct):
         return AdminConsole(self, "AdminConsole", http_api=server_api.api, integration=server_api.integration,
                             function=function,
                             access_logs=access_logs, deployment=self.deployment,
-                            removal_policy=self._removal_policy)
+                            removal_policy=self._runtime.removal_policy, log_retention=self._runtime.log_retention)
 
     def _expose(self, server_api: ServerApi) -> None:
         """The server API's attributes for the host app."""

@@ -155,9 +155,10 @@ class ParleyAdmin:
     # -- audit ------------------------------------------------------------------------------------
 
     def audit(self, *, start: int | None = None, end: int | None = None, target: str | None = None,
-              limit: int | None = None, cursor: str | None = None) -> dict[str, Any]:
-        return self.call("GET", "/v1/audit", query={"from": start, "to": end, "target": target, "limit": limit,
-                                                    "cursor": cursor})
+              caller: str | None = None, limit: int | None = None, cursor: str | None = None) -> dict[str, Any]:
+        """``caller``: only the entries of one caller (an IAM ARN, or ``console:<username>``)."""
+        return self.call("GET", "/v1/audit", query={"from": start, "to": end, "target": target, "caller": caller,
+                                                    "limit": limit, "cursor": cursor})
 
 
     # -- moderation (docs/server-api.md, "Moderation") ---------------------------------------------
@@ -184,6 +185,21 @@ class ParleyAdmin:
 
     def reports(self, *, status: str = "open", limit: int | None = None, cursor: str | None = None) -> dict[str, Any]:
         return self.call("GET", "/v1/reports", query={"status": status, "limit": limit, "cursor": cursor})
+
+    def report(self, report_id: str) -> dict[str, Any]:
+        """One report (``<conversationId>.<seq>.<reporterId>``) with its message's context and the counts."""
+        return self.call("GET", f"/v1/reports/{report_id}")
+
+    def user_overview(self, user_id: str) -> dict[str, Any]:
+        """A user as the admin console shows them (status, devices, blocks, reports, bans)."""
+        return self.call("GET", f"/v1/users/{user_id}/overview")
+
+    def conversation_overview(self, conversation_id: str) -> dict[str, Any]:
+        return self.call("GET", f"/v1/conversations/{conversation_id}/overview")
+
+    def service_overview(self) -> dict[str, Any]:
+        """The admin console's figures: now and the last 24 hours, and where each comes from."""
+        return self.call("GET", "/v1/console/overview")
 
     def resolve_report(self, conversation_id: str, seq: int, reporter_id: str, resolution: str, *,
                        note: str | None = None, ban_seconds: int | None = None,

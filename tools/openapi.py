@@ -21,7 +21,9 @@ from tools import generated
 DOCUMENT = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
 ERROR = "#/components/schemas/Error"
 DESCRIPTION = ("Parley's server API for the host app's backend: IAM-authorized (SigV4, service `execute-api`). "
-               "See docs/server-api.md.")
+               "The admin console calls every path under the prefix `/console` (`/console/v1/...`) with a "
+               "Bearer token of its Cognito user pool instead, and must be in the admins group. "
+               "See docs/server-api.md and docs/admin.md.")
 
 
 def error_codes() -> list[str]:

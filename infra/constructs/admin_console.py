@@ -20,25 +20,27 @@ from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
-from infra import compliance, console_headers
+from infra import compliance, console_headers, constants
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONSOLE_DIR = REPO_ROOT / "console"
 CONSOLE_PATH = "/console/*"
 ADMIN_GROUP = "admins"
-# What the pages' bundle holds besides the pages: never deployed (the header set is the policy's, not a file).
-_NOT_DEPLOYED = ["security-headers.json", "config.json"]
+# Never copied from console/: the bucket's config.json is the deployment's own (a local one would be stale).
+_NOT_DEPLOYED = ["config.json"]
 
 
 class AdminConsole(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, http_api: apigwv2.HttpApi,
                  integration: apigwv2.HttpRouteIntegration, function: lambda_.IFunction, access_logs: s3.IBucket,
                  deployment: str,
-                 removal_policy: RemovalPolicy = RemovalPolicy.RETAIN, site_dir: Path = CONSOLE_DIR) -> None:
+                 removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+                 log_retention: logs.RetentionDays = constants.LOG_RETENTION, site_dir: Path = CONSOLE_DIR) -> None:
         super().__init__(scope, construct_id)
         if not (site_dir / "index.html").is_file():
             raise ValueError(f"the admin console's pages are missing ({site_dir}/index.html); pass "
@@ -94,13 +96,38 @@ class AdminConsole(Construct):
         self.deployment = s3deploy.BucketDeployment(
             self, "Pages", destination_bucket=self.bucket, distribution=self.distribution,
             distribution_paths=["/*"], prune=True, memory_limit=256,
+            role=self._deployment_role(removal_policy, log_retention), log_group=self.deployment_logs,
             sources=[s3deploy.Source.asset(str(site_dir), exclude=_NOT_DEPLOYED),
                      s3deploy.Source.json_data("config.json", {
                          "mode": "cognito", "apiBase": "/console",
                          "cognito": {"domain": cognito_url, "clientId": self.client.user_pool_client_id,
                                      "redirectUri": f"{self.url}/"}})])
-        _read_figures(function)
+        self._read_figures(function)
         self._acknowledge()
+
+    def _deployment_role(self, removal_policy: RemovalPolicy, log_retention: logs.RetentionDays) -> iam.Role:
+        """The role of CDK's BucketDeployment function: logs to its own group only (CDK's default role would get
+        the managed AWSLambdaBasicExecutionRole, logs on every group); BucketDeployment grants it the rest."""
+        self.deployment_logs = logs.LogGroup(self, "PagesDeploymentLogs", retention=log_retention,
+                                             removal_policy=removal_policy)
+        role = iam.Role(self, "PagesDeploymentRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                        description="CDK's BucketDeployment of the admin console's pages")
+        role.add_to_policy(iam.PolicyStatement(actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                                               resources=[self.deployment_logs.log_group_arn]))
+        self.deployment_role = role
+        return role
+
+    def _read_figures(self, function: lambda_.IFunction) -> None:
+        """The overview's one ``GetMetricData`` call, in a policy of its own on the function's role: CloudWatch has
+        no resource-level permission for it, so the resource is ``*``."""
+        role = function.role
+        assert role is not None
+        policy = iam.Policy(self, "ReadFigures", statements=[
+            iam.PolicyStatement(actions=["cloudwatch:GetMetricData"], resources=["*"])])
+        policy.attach_to_role(role)
+        compliance.acknowledge(policy, "AwsSolutions-IAM5[Resource::*]",
+                               "cloudwatch:GetMetricData, the admin console's figures, has no resource-level "
+                               "permissions: the only possible resource is '*'")
 
     def _bucket_logical_id(self) -> str:
         stack = Stack.of(self)
@@ -139,30 +166,28 @@ class AdminConsole(Construct):
                                "the default *.cloudfront.net certificate: CloudFront then allows TLSv1 for "
                                "viewers whatever the minimum protocol version says; give the distribution your own "
                                "domain and certificate to enforce TLS 1.2")
-        # CDK's BucketDeployment function (one per stack, beside this construct): it copies the pages into the
-        # bucket when the stack deploys.
+        for finding in (*_DEPLOYMENT_WILDCARDS, f"Resource::<{self._bucket_logical_id()}.Arn>/*"):
+            compliance.acknowledge(
+                self.deployment_role, f"AwsSolutions-IAM5[{finding}]",
+                "CDK's BucketDeployment function, run at deploy time: it reads the pages' asset from the CDK "
+                "assets bucket, writes and prunes the pages in the console's bucket, invalidates the distribution")
+        # CDK's BucketDeployment function itself (one per stack, beside this construct)
         for handler in Stack.of(self).node.children:
             if handler.node.id.startswith("Custom::CDKBucketDeployment"):
-                compliance.acknowledge(
-                    handler, "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-                             "AWSLambdaBasicExecutionRole]", "CDK's BucketDeployment function: its logs")
-                for finding in (*_DEPLOYMENT_WILDCARDS, f"Resource::<{self._bucket_logical_id()}.Arn>/*"):
-                    compliance.acknowledge(
-                        handler, f"AwsSolutions-IAM5[{finding}]",
-                        "CDK's BucketDeployment function: it reads the pages' asset from the CDK assets bucket, "
-                        "writes and prunes the pages in the console's bucket, and invalidates the distribution")
                 compliance.acknowledge(handler, "AwsSolutions-L1",
-                                       "CDK's BucketDeployment function: its runtime is CDK's choice")
+                                       "CDK's BucketDeployment function, run at deploy time only: its runtime is "
+                                       "CDK's choice, updated with aws-cdk-lib")
 
 
+# What CDK's BucketDeployment grants its function on the assets and destination buckets (its own choice of actions).
 _DEPLOYMENT_WILDCARDS = ("Action::s3:Abort*", "Action::s3:DeleteObject*", "Action::s3:GetBucket*",
                          "Action::s3:GetObject*", "Action::s3:List*", "Resource::*",
                          "Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*")
 
 
 def _headers_policy(scope: Construct, cognito_url: str) -> cloudfront.ResponseHeadersPolicy:
-    """The console's security headers (one set, ``console/security-headers.json``), with the Cognito domain the
-    page exchanges its sign-in code at allowed in ``connect-src``, and HSTS."""
+    """The console's security headers (one set, ``infra/console_headers.py``), with the Cognito domain the page
+    exchanges its sign-in code at allowed in ``connect-src``, and HSTS."""
     wanted = console_headers.security_headers(connect_src=(cognito_url,), hsts=True)
     known = {"Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy",
              "Strict-Transport-Security"}
@@ -182,16 +207,6 @@ def _headers_policy(scope: Construct, cognito_url: str) -> cloudfront.ResponseHe
         custom_headers_behavior=cloudfront.ResponseCustomHeadersBehavior(custom_headers=[
             cloudfront.ResponseCustomHeader(header=name, value=value, override=True)
             for name, value in sorted(wanted.items()) if name not in known]))
-
-
-def _read_figures(function: lambda_.IFunction) -> None:
-    """The overview's one ``GetMetricData`` call: CloudWatch has no resource-level permission for it."""
-    function.add_to_role_policy(iam.PolicyStatement(actions=["cloudwatch:GetMetricData"], resources=["*"]))
-    role = function.role
-    if role is not None:
-        compliance.acknowledge(role, "AwsSolutions-IAM5[Resource::*]",
-                               "cloudwatch:GetMetricData (the admin console's figures) has no resource-level "
-                               "permissions")
 
 
 def _domain_prefix(deployment: str, scope: Construct) -> str:

@@ -82,6 +82,11 @@ def test_an_admin_reads_a_report_bans_the_sender_and_the_audit_names_them(
     status, page = console_call(stack, "GET", f"/console/v1/users/{alice_id}/overview", token=token)
     assert status == 200
     assert (page["ban"]["reason"], page["reportsReceived"]["count"]) == ("spam", 1)
+    # and the backend (IAM, through the server SDK) reads the same report and finds the operator's ban by caller
+    admin = admin_for(stack)
+    assert admin.report(report_id)["senderReportsReceived"] == 1
+    found = admin.audit(caller=f"console:{operator}", target=f"user:{alice_id}")["entries"]
+    assert found[0]["operation"] == "GET /v1/users/{userId}/overview"
 
 
 def test_the_overview_counts_what_the_local_functions_did(stack: Stack, user: Callable[[str], str]) -> None:

@@ -13,7 +13,6 @@ import pytest
 
 from infra import Parley
 from infra.console_headers import security_headers
-from tests.infra.policies import actions
 from tests.infra.synthesis import Synth, render
 
 pytestmark = pytest.mark.infra
@@ -73,7 +72,7 @@ def test_every_response_carries_the_security_headers(synth: Synth) -> None:
     assert security["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31_536_000
     custom = {h["Header"]: h["Value"] for h in headers["CustomHeadersConfig"]["Items"]}
     expected = security_headers(hsts=True)
-    assert {name: expected[name] for name in custom} == custom  # the one set in console/security-headers.json
+    assert {name: expected[name] for name in custom} == custom  # the one set, infra/console_headers.py
 
 
 def test_operators_cannot_sign_themselves_up_and_need_mfa(synth: Synth) -> None:
@@ -111,7 +110,22 @@ def test_the_server_api_function_knows_the_group_and_may_read_the_figures(synth:
     assert env["PARLEY_CONSOLE_ADMIN_GROUP"] == "admins"
     assert env["PARLEY_CONSOLE_FULL_ACCESS"] == "false"
     assert len(render(env["PARLEY_CONSOLE_DEAD_LETTER_QUEUES"]).split(",")) == 3
-    assert "cloudwatch:GetMetricData" in actions(synth, "Functions/server_api")
+    figures = synth.resource("AdminConsole/ReadFigures")["Properties"]
+    assert [s["Action"] for s in figures["PolicyDocument"]["Statement"]] == ["cloudwatch:GetMetricData"]
+    assert figures["Roles"] == [{"Ref": synth.logical_id("Functions/server_api-role")}]
+
+
+def test_the_pages_deployment_logs_to_its_own_group_only(synth: Synth) -> None:
+    role = synth.resource("AdminConsole/PagesDeploymentRole")["Properties"]
+    assert "ManagedPolicyArns" not in role
+    logs = synth.logical_id("AdminConsole/PagesDeploymentLogs")
+    statements = synth.resource("AdminConsole/PagesDeploymentRole/DefaultPolicy")["Properties"]["PolicyDocument"][
+        "Statement"]
+    logging = [s for s in statements if any(str(a).startswith("logs:") for a in s["Action"])]
+    assert [render(s["Resource"]) for s in logging] == [f"${{{logs}.Arn}}"]
+    (handler,) = [f["Properties"] for k, f in synth.of_type("AWS::Lambda::Function").items()
+                  if k.startswith("CustomCDKBucketDeployment")]
+    assert handler["LoggingConfig"]["LogGroup"] == {"Ref": logs}
 
 
 def test_the_pages_and_their_config_are_deployed_and_the_cache_invalidated(synth: Synth) -> None:

@@ -4,6 +4,7 @@ no more S3 access than its handler uses."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -118,11 +119,13 @@ def test_access_to_the_bucket_is_logged_and_the_logs_expire(synth: Synth) -> Non
         "DestinationBucketName": {"Ref": synth.logical_id(ACCESS_LOGS)},
         "LogFilePrefix": constants.ACCESS_LOG_PREFIX}
     assert lifecycle(synth, ACCESS_LOGS)["expire-access-logs"] == {"ExpirationInDays": 90, "Status": "Enabled"}
-    # and only S3's log delivery for the uploads bucket may write there (a bucket policy: ACLs stay off)
-    (allow,) = [s for s in bucket_policy(synth, ACCESS_LOGS) if s["Effect"] == "Allow"]
-    assert (allow["Principal"], allow["Action"]) == ({"Service": "logging.s3.amazonaws.com"}, "s3:PutObject")
-    assert allow["Condition"]["ArnLike"] == {"aws:SourceArn": {"Fn::GetAtt": [synth.logical_id(UPLOADS_BUCKET),
-                                                                                "Arn"]}}
+    # and only S3's log delivery for the uploads bucket (and the admin console's pages bucket, which logs there
+    # too) may write there (a bucket policy: ACLs stay off)
+    allowed = [s for s in bucket_policy(synth, ACCESS_LOGS) if s["Effect"] == "Allow"]
+    assert {(json.dumps(a["Principal"]), a["Action"]) for a in allowed} == {
+        ('{"Service": "logging.s3.amazonaws.com"}', "s3:PutObject")}
+    assert [a["Condition"]["ArnLike"]["aws:SourceArn"] for a in allowed] == [
+        {"Fn::GetAtt": [synth.logical_id(path), "Arn"]} for path in (UPLOADS_BUCKET, "AdminConsole/Site")]
 
 
 # --- the thumbnail maker is invoked for every upload ---

@@ -39,7 +39,6 @@ ACKNOWLEDGED_RULES = {
     # country list, a WAF, standard logs or a certificate of its own; CDK's BucketDeployment function, which copies
     # the pages into the console's bucket at deploy time
     "AwsSolutions-COG8", "AwsSolutions-CFR1", "AwsSolutions-CFR2", "AwsSolutions-CFR3", "AwsSolutions-CFR4",
-    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
     *(f"AwsSolutions-IAM5[Action::s3:{action}]" for action in ("Abort*", "DeleteObject*", "GetBucket*",
                                                                 "GetObject*", "List*")),
     "AwsSolutions-IAM5[Resource::<ConsoleSite.Arn>/*]",

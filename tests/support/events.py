@@ -128,3 +128,19 @@ def http_api_event(method: str, path: str, body: Any = None, *, query: dict[str,
         "pathParameters": {"proxy": path.lstrip("/")},
         "requestContext": request_context, "body": text, "isBase64Encoded": False,
     }
+
+
+def console_event(method: str, path: str, body: Any = None, *, username: str = "ops",
+                  groups: str | None = "[admins]", query: dict[str, str] | None = None) -> dict[str, Any]:
+    """An HTTP API event as the admin console's route ``ANY /console/{proxy+}`` with the JWT authorizer delivers
+    it: the token's claims in ``requestContext.authorizer.jwt.claims``, strings as API Gateway passes them (a list
+    claim such as ``cognito:groups`` as ``[a b]``); no IAM identity. ``path`` starts with ``/console``."""
+    event = http_api_event(method, path, body, query=query, caller_arn=None)
+    claims: dict[str, str] = {"sub": "0f0e", "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_x",
+                              "aud": "client", "token_use": "id", "cognito:username": username,
+                              "email": f"{username}@example.com"}
+    if groups is not None:
+        claims["cognito:groups"] = groups
+    event["routeKey"] = event["requestContext"]["routeKey"] = "ANY /console/{proxy+}"
+    event["requestContext"]["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
+    return event

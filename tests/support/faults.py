@@ -91,8 +91,8 @@ class Rule:
 
 
 _JSON_SERVICES = {"dynamodb": "com.amazonaws.dynamodb.v20120810", "sqs": "com.amazonaws.sqs",
-                  "secretsmanager": "com.amazonaws.secretsmanager"}
-_THROTTLING = {"dynamodb": "ProvisionedThroughputExceededException", "sns": "Throttling"}
+                  "secretsmanager": "com.amazonaws.secretsmanager", "cloudwatch": "com.amazonaws.cloudwatch"}
+_THROTTLING = {"dynamodb": "ProvisionedThroughputExceededException", "sns": "Throttling", "cloudwatch": "Throttling"}
 
 
 @dataclass
@@ -144,7 +144,10 @@ class FaultInjector:
 
 def _params(request: AWSPreparedRequest) -> dict[str, Any]:
     body = request.body or b""
-    text = body.decode() if isinstance(body, bytes) else str(body)
+    try:
+        text = body.decode() if isinstance(body, bytes) else str(body)
+    except UnicodeDecodeError:  # a binary body (CloudWatch's CBOR protocol): no parameters to match on
+        return {}
     if not text:
         return {}
     try:

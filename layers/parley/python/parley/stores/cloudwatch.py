@@ -7,10 +7,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from parley.aws import client
+from parley.errors import ThrottledError
 from parley.figures import BUCKET_MS, DEAD_LETTERED, NAMESPACE, MetricSource
 from parley.observability import SERVICE
-from parley.stores.errors import translated
+from parley.stores.errors import error_code, translated
 
 SQS_NAMESPACE = "AWS/SQS"
 DLQ_METRIC = "ApproximateNumberOfMessagesVisible"
@@ -50,8 +53,7 @@ class CloudWatchMetrics(MetricSource):
                                    "StartTime": datetime.fromtimestamp(start_ms / 1000, UTC),
                                    "EndTime": datetime.fromtimestamp(end_ms / 1000, UTC)}
         while True:
-            with translated():
-                resp = client("cloudwatch").get_metric_data(**request)
+            resp = self._page(request)
             for result in resp.get("MetricDataResults", []):
                 name = ids.get(str(result.get("Id")))
                 if name is None:
@@ -72,6 +74,17 @@ class CloudWatchMetrics(MetricSource):
             for t, value in latest_dlq.values():
                 found[DEAD_LETTERED][t] = found[DEAD_LETTERED].get(t, 0.0) + value
         return {name: sorted(points.items()) for name, points in found.items()}
+
+    @staticmethod
+    def _page(request: dict[str, Any]) -> dict[str, Any]:
+        """One page; CloudWatch's throttling (``Throttling``, after botocore's retries) is ``ThrottledError``."""
+        try:
+            with translated():
+                return dict(client("cloudwatch").get_metric_data(**request))
+        except ClientError as exc:
+            if error_code(exc) == "Throttling":
+                raise ThrottledError("CloudWatch is throttling requests; read the figures again later.") from exc
+            raise
 
     def source(self, name: str) -> str:
         if name == DEAD_LETTERED:
