@@ -12,8 +12,8 @@ server, and whose body is ``application/json``.
 
 ``/console/<path>`` is forwarded to the server API with its method, query, body and ``Authorization`` header
 only; the answer comes back as the server API gave it. Every answer carries the console's security headers
-(``console/security-headers.json``, the set CloudFront's response headers policy sends in AWS, without HSTS on
-plain HTTP) and ``Cache-Control: no-store``.
+(``infra/console_headers.py``: the set CloudFront's response headers policy sends in AWS, without HSTS on plain
+HTTP), ``Cache-Control: no-store`` among them.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import asyncio
 import http.client
 import json
 import logging
+import runpy
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
@@ -35,7 +36,7 @@ log = logging.getLogger("parley.local.console")
 
 ROOT = Path(__file__).resolve().parents[1]
 CONSOLE_DIR = ROOT / "console"
-HEADERS_FILE = CONSOLE_DIR / "security-headers.json"
+HEADERS_MODULE = ROOT / "infra" / "console_headers.py"
 API_PREFIX = "/console/"
 SIGN_IN_PATH = "/dev/sign-in"
 CONFIG_PATH = "/config.json"
@@ -50,12 +51,12 @@ RETURNED_HEADERS = ("content-type", "retry-after")
 Minter = Callable[[str, list[str]], str]
 
 
-def security_headers(headers_file: Path = HEADERS_FILE) -> dict[str, str]:
-    """The console's security headers, defined once for AWS and here (``infra/console_headers.py`` reads the same
-    file for CloudFront), without HSTS: a browser ignores it on plain HTTP."""
-    defined = json.loads(headers_file.read_text())
-    return {str(name): str(value) for name, value in defined.items()
-            if str(name).lower() != "strict-transport-security"}
+def security_headers() -> dict[str, str]:
+    """The console's security headers, defined once for CloudFront and here (``infra/console_headers.py``; no
+    HSTS on plain HTTP). The file is run on its own: importing it through the ``infra`` package would load the CDK
+    (and start its Node.js process) in the local stack."""
+    headers = runpy.run_path(str(HEADERS_MODULE))["LOCAL_HEADERS"]
+    return {str(name): str(value) for name, value in headers.items()}
 
 
 def _json(status: int, body: dict[str, object], **headers: str) -> HttpResponse:
@@ -78,7 +79,7 @@ class ConsoleServer(LoopbackHttpServer):
         self._mint = mint
         self._admin_group = admin_group
         self._dir = console_dir
-        self._security = {"Cache-Control": "no-store", **security_headers(console_dir / HEADERS_FILE.name)}
+        self._security = security_headers()
         self._api_host = LOOPBACK
         self._api_port = 0
 
@@ -191,6 +192,6 @@ class ConsoleServer(LoopbackHttpServer):
             return _error(404, "not_found", "No such file.")
         target = self._dir.joinpath(*parts)
         content_type = CONTENT_TYPES.get(target.suffix)
-        if content_type is None or not target.is_file() or target == self._dir / HEADERS_FILE.name:
+        if content_type is None or not target.is_file():
             return _error(404, "not_found", "No such file.")
         return HttpResponse(200, target.read_bytes(), {"Content-Type": content_type})

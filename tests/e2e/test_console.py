@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import runpy
 import shutil
 import urllib.error
 import urllib.request
@@ -19,6 +20,7 @@ from pathlib import Path
 import pytest
 
 import local
+from local.console import HEADERS_MODULE
 from local.stack import Stack
 from parley_client import Backoff, HandshakeRejected
 from tests.e2e.harness import admin_for, client_for, connected, run
@@ -65,10 +67,9 @@ def test_the_console_is_served_with_its_security_headers(stack: Stack) -> None:
     # then it gets the page, which loads its code from this origin only
     assert status == 200 and b'<script type="module" src="./app.js"></script>' in body
     assert b"<style" not in body and b" style=" not in body  # no inline style (the CSP forbids it)
-    # with the console's security headers, the set CloudFront sends in AWS (console/security-headers.json)
-    defined = json.loads((ROOT / "console" / "security-headers.json").read_text())
+    # with the console's security headers, the set CloudFront sends in AWS (infra/console_headers.py)
     policy = headers["Content-Security-Policy"]
-    assert policy == defined["Content-Security-Policy"]
+    assert policy == runpy.run_path(str(HEADERS_MODULE))["content_security_policy"]()
     assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy and "unsafe-inline" not in policy
     assert headers["X-Content-Type-Options"] == "nosniff" and headers["X-Frame-Options"] == "DENY"
     assert headers["Referrer-Policy"] == "no-referrer" and headers["Cache-Control"] == "no-store"
@@ -81,9 +82,6 @@ def test_every_console_file_is_plain_html_css_or_an_es_module(stack: Stack) -> N
     for path in files:
         relative = path.relative_to(ROOT / "console").as_posix()
         status, headers, body = request(stack, relative)
-        if path.name == "security-headers.json":
-            assert status == 404  # the headers are sent, not served
-            continue
         assert status == 200, relative
         assert headers["Content-Type"].split(";")[0] in ("text/html", "text/css", "text/javascript"), relative
         # nothing the CSP would refuse: no inline handlers, no eval, no innerHTML of API text
@@ -98,7 +96,7 @@ def test_the_config_says_dev_sign_in_and_the_api_under_its_own_origin(stack: Sta
 
 
 @pytest.mark.parametrize("path", ["../pyproject.toml", "%2e%2e/pyproject.toml", "pages/../../package.json",
-                                  ".hidden", "nothing-here.js", "security-headers.json"])
+                                  ".hidden", "nothing-here.js", "config.py"])
 def test_nothing_outside_the_console_is_served(stack: Stack, path: str) -> None:
     status, _, _ = request(stack, path)
     assert status == 404
