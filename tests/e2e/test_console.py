@@ -22,7 +22,7 @@ import pytest
 import local
 from local.console import HEADERS_MODULE
 from local.stack import Stack
-from parley_client import Backoff, HandshakeRejected
+from parley_client import Backoff, HandshakeRejected, ServerError
 from tests.e2e.harness import admin_for, client_for, connected, run
 
 ROOT = Path(local.__file__).resolve().parents[1]
@@ -176,6 +176,9 @@ def test_an_operator_bans_a_reported_sender_in_the_browser(stack: Stack, tmp_pat
             bad = await mallory.send(cid, "Send the codes now or the deal is off, idiot.")
             await rita.send(cid, "That is not OK. Reporting you.")
             await rita.report(cid, bad.seq, "harassment")
+            # (and an error frame for the overview: mallory writes where she is no member)
+            with pytest.raises(ServerError):
+                await mallory.send("g_nobody-here", "anyone?")
             # and mallory's socket is open
             assert await mallory.ping() >= 0
             # when an operator signs in to the console, opens the report and bans mallory (tests/browser/...)
