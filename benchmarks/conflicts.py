@@ -189,7 +189,8 @@ def run_local(*, members: int, rates: tuple[float, ...], sends: int, seed: int =
     from local.settings import LocalSettings
     from local.stack import StackThread
 
-    settings = LocalSettings(ws_port=0, connections_port=0, moto_port=0, web_port=0, log_level="WARNING",
+    settings = LocalSettings(ws_port=0, connections_port=0, moto_port=0, web_port=0, server_api_port=0, console_port=0,
+                             log_level="WARNING",
                              token_secret=secrets.token_urlsafe(32), table_name="parley-bench-conflicts")
     meter = Meter()
     with meter.installed(), warnings.catch_warnings(), \

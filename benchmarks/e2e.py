@@ -203,7 +203,8 @@ def run(*, clients: int, messages: int, timeout: float = 300.0) -> E2EResult:
         from local.stack import StackThread
     except ImportError as exc:  # the local stack is not there (yet)
         return E2EResult(parley=None, relay=relay_result, stack_error=f"local stack not importable: {exc}")
-    settings = LocalSettings(ws_port=0, connections_port=0, moto_port=0, web_port=0, log_level="WARNING",
+    settings = LocalSettings(ws_port=0, connections_port=0, moto_port=0, web_port=0, server_api_port=0, console_port=0,
+                             log_level="WARNING",
                              token_secret=secrets.token_urlsafe(32), table_name="parley-bench")
     with warnings.catch_warnings(), \
             StackThread(settings, handler_env={"PARLEY_RATE_LIMITS": generous_rate_limits()}) as stack:

@@ -372,7 +372,8 @@ def run(*, frames: int, seed: int, round_frames: int = 500, progress_factory: Pr
         for number in range(rounds):
             production = production_round(number, rounds)
             size = min(round_frames, frames - number * round_frames)
-            settings = LocalSettings(ws_port=0, connections_port=0, moto_port=0, web_port=0, log_level="WARNING",
+            settings = LocalSettings(ws_port=0, connections_port=0, moto_port=0, web_port=0, server_api_port=0,
+                                     console_port=0, log_level="WARNING",
                                      token_secret=secrets.token_urlsafe(32),
                                      table_name=f"parley-fuzz-{number}")  # moto keeps the last round's table
             with StackThread(settings, handler_env={"PARLEY_RATE_LIMITS": rate_limits(production)}) as stack:

@@ -277,7 +277,8 @@ def run(*, clients: int = 200, messages: int = 100, group_size: int = 5, group_s
     result = LoadTestResult(clients=clients, messages_per_client=messages, group_size=group_size,
                             group_share=group_share)
     started = time.perf_counter()
-    settings = LocalSettings(ws_port=0, connections_port=0, moto_port=0, web_port=0, log_level="WARNING",
+    settings = LocalSettings(ws_port=0, connections_port=0, moto_port=0, web_port=0, server_api_port=0, console_port=0,
+                             log_level="WARNING",
                              token_secret=secrets.token_urlsafe(32), table_name="parley-load")
     with warnings.catch_warnings(), \
             StackThread(settings, handler_env={"PARLEY_RATE_LIMITS": generous_rate_limits()}) as stack:

@@ -50,6 +50,8 @@ class LocalSettings(BaseModel):
     # The web chat (local.web): the page, the SDK's browser build and POST /token.
     web_port: int = Field(default=8083, ge=0, le=65535, alias="PARLEY_LOCAL_WEB_PORT")
     server_api_port: int = Field(default=8084, ge=0, le=65535, alias="PARLEY_LOCAL_SERVER_API_PORT")
+    # The admin console (local.console): its pages, config.json, the dev sign-in and /console/* to the server API.
+    console_port: int = Field(default=8085, ge=0, le=65535, alias="PARLEY_LOCAL_CONSOLE_PORT")
     # Use another AWS endpoint instead of starting moto: DynamoDB Local's URL, or "aws" for the real
     # endpoints with the credentials already in the environment.
     aws_endpoint: str | None = Field(default=None, alias="PARLEY_AWS_ENDPOINT")
@@ -90,6 +92,10 @@ class LocalSettings(BaseModel):
     server_api_url: str | None = Field(default=None, alias="PARLEY_SERVER_API_URL")
     # The server's typing relay interval, the variable the handlers read: `parley chat` sends `typing` no more
     # often than that while you type.
+    # The group a console sign-in must be in, the variable the handlers read: the dev sign-in's "admin" puts
+    # the operator in it.
+    console_admin_group: str = Field(default="admins", min_length=1, max_length=128,
+                                     alias="PARLEY_CONSOLE_ADMIN_GROUP")
     typing_interval_ms: int = Field(default=3000, ge=0, le=60_000, alias="PARLEY_TYPING_INTERVAL_MS")
 
     @classmethod

@@ -28,7 +28,8 @@ import boto3
 
 from local.attachments import provision_uploads
 from local.backend import FAKE_ACCESS_KEY, REAL_AWS, MotoBackend, aws_client, provision, resources_session
-from local.console_tokens import new_signing_key
+from local.console import ConsoleServer
+from local.console_tokens import issue_console_token, new_signing_key
 from local.gateway import Limits, WebSocketGateway
 from local.lambdas import FUNCTIONS_DIR, LambdaRuntime
 from local.management import ManagementApi
@@ -101,6 +102,7 @@ class Stack:
             LocalKey(DEV_READER_ACCESS_KEY_ID, DEV_READER_SECRET_ACCESS_KEY, s.reader_principal_arn, read_only=True),
         ], region=s.region, account_id=s.account_id, api_id=f"{s.api_id}srv")
         self.web = WebChat(self.mint_token)
+        self.console = ConsoleServer(self.mint_console_token, admin_group=s.console_admin_group)
         self.aws_endpoint: str | None = None
         self.secret_id = ""
         self.resources = Resources()
@@ -128,6 +130,10 @@ class Stack:
         return self.web.url
 
     @property
+    def console_url(self) -> str:
+        return self.console.url
+
+    @property
     def moto_pid(self) -> int | None:
         """The process moto's server runs in (None when the stack uses another endpoint, or is stopped)."""
         return self._moto.pid if self._moto is not None else None
@@ -138,6 +144,10 @@ class Stack:
         s = self.settings
         return mint_token(user_id, secret=secret or s.token_secret, issuer=issuer or s.issuer,
                           audience=audience or s.audience, ttl_seconds=ttl_seconds)
+
+    def mint_console_token(self, username: str, groups: list[str]) -> str:
+        """A console operator's token (the JWT the console's Cognito user pool would issue) this stack accepts."""
+        return issue_console_token(username, groups)
 
     # -- lifecycle ------------------------------------------------------------------------------------
 
@@ -183,6 +193,7 @@ class Stack:
             await self.gateway.start(s.ws_port)
             await self.server_api.start(s.server_api_port)
             await self.web.start(s.web_port, ws_url=self.ws_url, uploads_origin=self.aws_endpoint)
+            await self.console.start(s.console_port, server_api_url=self.server_api_url)
         except BaseException:
             await self.stop()
             raise
@@ -192,6 +203,7 @@ class Stack:
             return
         self._started = False
         try:
+            await self.console.stop()
             await self.web.stop()
             await self.server_api.stop()
             await self.gateway.stop()
@@ -425,6 +437,7 @@ def banner(stack: Stack) -> str:
         f"  @connections    {stack.callback_url}",
         f"  Web chat        {stack.web_url}   (pick a user name; open it in two windows{sdk})",
         f"  Server API      {stack.server_api_url}   (SigV4 with the local keys: {py} -m local.cli admin --help)",
+        f"  Admin console   {stack.console_url}   (development sign-in: any name; docs/admin.md)",
         f"  AWS services    {aws}, table '{s.table_name}'",
         f"  Uploads         {uploads}",
         f"  Push            {push}",
@@ -469,7 +482,8 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Configuration (environment): PARLEY_LOCAL_WS_PORT (8080), PARLEY_LOCAL_CONNECTIONS_PORT (8081), "
                "PARLEY_LOCAL_MOTO_PORT (8082), PARLEY_LOCAL_WEB_PORT (8083, the web chat), "
-               "PARLEY_LOCAL_SERVER_API_PORT (8084); 0 picks a free port. "
+               "PARLEY_LOCAL_SERVER_API_PORT (8084), PARLEY_LOCAL_CONSOLE_PORT (8085, the admin console); "
+               "0 picks a free port. "
                "PARLEY_AWS_ENDPOINT=<url>|aws uses "
                "another endpoint instead of moto. PARLEY_LOCAL_IDLE_TIMEOUT, PARLEY_LOCAL_MAX_CONNECTION_DURATION "
                "(seconds), PARLEY_LOCAL_LOG_LEVEL. See docs/local-stack.md.")
@@ -489,7 +503,8 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             print(f"Cannot start: {exc.strerror or exc}. Set PARLEY_LOCAL_WS_PORT, PARLEY_LOCAL_CONNECTIONS_PORT, "
-                  "PARLEY_LOCAL_MOTO_PORT, PARLEY_LOCAL_WEB_PORT or PARLEY_LOCAL_SERVER_API_PORT to free ports "
+                  "PARLEY_LOCAL_MOTO_PORT, PARLEY_LOCAL_WEB_PORT, PARLEY_LOCAL_SERVER_API_PORT or "
+                  "PARLEY_LOCAL_CONSOLE_PORT to free ports "
                   "(0 picks one).", file=sys.stderr)
             return 1
         raise

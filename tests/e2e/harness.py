@@ -36,7 +36,7 @@ def run(coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
 def e2e_settings(**overrides: Any) -> LocalSettings:
     """Free ports, a secret of its own, quiet logs."""
     values: dict[str, Any] = {"ws_port": 0, "connections_port": 0, "moto_port": 0, "server_api_port": 0,
-                              "web_port": 0,
+                              "web_port": 0, "console_port": 0,
                               "log_level": "WARNING",
                               "token_secret": secrets.token_urlsafe(32), "table_name": "parley-e2e"}
     values.update(overrides)

@@ -29,7 +29,8 @@ def test_a_stopped_stack_releases_its_ports_threads_and_environment() -> None:
     background = StackThread(e2e_settings())
     stack = background.start()
     ports = {"ws": stack.gateway.port, "@connections": stack.management.port,
-             "moto": int(str(stack.aws_endpoint).rsplit(":", 1)[1]), "web chat": stack.web.port}
+             "moto": int(str(stack.aws_endpoint).rsplit(":", 1)[1]), "web chat": stack.web.port,
+             "console": stack.console.port}
     assert os.environ["PARLEY_CALLBACK_URL"] == stack.callback_url
 
     async def traffic_then_stop() -> None:
@@ -59,7 +60,8 @@ def test_a_stopped_stack_releases_its_ports_threads_and_environment() -> None:
 
 def test_python_m_local_stack_serves_and_stops_on_sigint(tmp_path: Path) -> None:
     env = {**os.environ, "PARLEY_LOCAL_WS_PORT": "0", "PARLEY_LOCAL_CONNECTIONS_PORT": "0",
-           "PARLEY_LOCAL_MOTO_PORT": "0", "PARLEY_LOCAL_WEB_PORT": "0",
+           "PARLEY_LOCAL_MOTO_PORT": "0", "PARLEY_LOCAL_WEB_PORT": "0", "PARLEY_LOCAL_CONSOLE_PORT": "0",
+           "PARLEY_LOCAL_SERVER_API_PORT": "0",
            "PARLEY_LOCAL_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"}
     output = tmp_path / "stack.out"
     with output.open("w") as out:
@@ -73,6 +75,7 @@ def test_python_m_local_stack_serves_and_stops_on_sigint(tmp_path: Path) -> None
             connections_port = int(re.search(r"@connections\s+http://127\.0\.0\.1:(\d+)/", banner).group(1))  # type: ignore[union-attr]
             moto_port = int(re.search(r"moto at http://127\.0\.0\.1:(\d+)", banner).group(1))  # type: ignore[union-attr]
             web_port = int(re.search(r"Web chat\s+http://127\.0\.0\.1:(\d+)/", banner).group(1))  # type: ignore[union-attr]
+            console_port = int(re.search(r"Admin console\s+http://127\.0\.0\.1:(\d+)/", banner).group(1))  # type: ignore[union-attr]
             assert "-m local.cli token alice" in banner
 
             async def chat() -> None:
@@ -98,4 +101,4 @@ def test_python_m_local_stack_serves_and_stops_on_sigint(tmp_path: Path) -> None
     text = output.read_text()
     assert "Stopped." in text, text
     assert "Traceback" not in text, text
-    assert all(bindable(p) for p in (ws_port, connections_port, moto_port, web_port))
+    assert all(bindable(p) for p in (ws_port, connections_port, moto_port, web_port, console_port))

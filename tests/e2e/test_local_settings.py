@@ -30,6 +30,7 @@ ENTRY_POINTS = {
 def run(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, "PARLEY_LOCAL_WS_PORT": "0", "PARLEY_LOCAL_CONNECTIONS_PORT": "0",
                    "PARLEY_LOCAL_MOTO_PORT": "0", "PARLEY_LOCAL_SERVER_API_PORT": "0", "PARLEY_LOCAL_WEB_PORT": "0",
+                   "PARLEY_LOCAL_CONSOLE_PORT": "0",
                    **env}
     return subprocess.run([sys.executable, *args], cwd=ROOT, env=environment, capture_output=True, text=True,
                           timeout=90, check=False)

@@ -62,7 +62,8 @@ def _start_stack(env: dict[str, str], output: Path) -> subprocess.Popen[bytes]:
 
 def _stack_env(**overrides: str) -> dict[str, str]:
     return {**os.environ, "PARLEY_LOCAL_WS_PORT": "0", "PARLEY_LOCAL_CONNECTIONS_PORT": "0",
-            "PARLEY_LOCAL_MOTO_PORT": "0", "PARLEY_LOCAL_WEB_PORT": "0",
+            "PARLEY_LOCAL_MOTO_PORT": "0", "PARLEY_LOCAL_WEB_PORT": "0", "PARLEY_LOCAL_SERVER_API_PORT": "0",
+            "PARLEY_LOCAL_CONSOLE_PORT": "0",
             "PARLEY_LOCAL_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1", **overrides}
 
 
