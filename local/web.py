@@ -18,13 +18,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import jwt
 
-from local.http_requests import HttpRequest, HttpResponse, LoopbackHttpServer
-from local.settings import LOOPBACK
+from local.http_requests import HttpRequest, HttpResponse
+from local.pages import PageServer, json_response
 from parley.user_ids import RULE, is_user_id
 
 log = logging.getLogger("parley.local.web")
@@ -36,32 +36,10 @@ SDK_PREFIX = "/sdk/"
 TOKEN_PATH = "/token"
 MAX_TOKEN_REQUEST_BYTES = 1024
 
-CONTENT_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".mjs": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".map": "application/json",
-    ".json": "application/json",
-    ".svg": "image/svg+xml",
-    ".png": "image/png",
-    ".ico": "image/x-icon",
-}
 
-
-def _json(status: int, body: dict[str, object], **headers: str) -> HttpResponse:
-    return HttpResponse(status, json.dumps(body).encode(), {"Content-Type": "application/json", **headers})
-
-
-def _error(status: int, code: str, message: str, **headers: str) -> HttpResponse:
-    return _json(status, {"error": code, "message": message}, **headers)
-
-
-class WebChat(LoopbackHttpServer):
+class WebChat(PageServer):
     """The web chat's server. ``mint`` signs a token for a valid user id. ``start`` takes the WebSocket API's URL
     and ``uploads_origin``, the S3 endpoint the browser uploads to and downloads from (None: AWS's own)."""
-
-    max_head_bytes = 16 * 1024
 
     def __init__(self, mint: Callable[[str], str], *, page_dir: Path = PAGE_DIR,
                  sdk_dir: Path = SDK_DIR) -> None:
@@ -71,10 +49,6 @@ class WebChat(LoopbackHttpServer):
         self._sdk_dir = sdk_dir
         self._ws_url = ""
         self._security: dict[str, str] = {}
-
-    @property
-    def url(self) -> str:
-        return f"http://{LOOPBACK}:{self._port}/"
 
     @property
     def sdk_built(self) -> bool:
@@ -88,52 +62,35 @@ class WebChat(LoopbackHttpServer):
     def extra_headers(self) -> dict[str, str]:
         return {"Cache-Control": "no-store", **self._security}
 
-    def bad_request(self, message: str) -> HttpResponse:
-        return _error(400, "bad_request", message)
+    def error(self, status: int, code: str, message: str, **headers: str) -> HttpResponse:
+        return json_response(status, {"error": code, "message": message}, **headers)
 
     async def respond(self, request: HttpRequest) -> HttpResponse:
         return self.handle(request)
 
     def handle(self, request: HttpRequest) -> HttpResponse:
-        if not self._is_own_host(request.headers.get("host", "")):
-            return _error(421, "wrong_host", "This server answers only at 127.0.0.1 or localhost.")
+        refused = self.wrong_host(request)
+        if refused is not None:
+            return refused
         path = unquote(urlsplit(request.target).path)
         if path == TOKEN_PATH:
-            if request.method != "POST":
-                return _error(405, "method_not_allowed", "POST a JSON body.", Allow="POST")
-            return self._token(request)
-        if request.method not in ("GET", "HEAD"):
-            return _error(405, "method_not_allowed", "Only GET here.", Allow="GET, HEAD")
-        response = self._file(path)
-        if request.method == "HEAD":
-            response.headers["Content-Length"] = str(len(response.body))
-            response.body = b""
-        return response
+            return self.post_only(request, self._token, max_bytes=MAX_TOKEN_REQUEST_BYTES, what="Tokens are minted")
+        return self.get_only(request, lambda: self._file(path))
 
     # -- POST /token ------------------------------------------------------------------------------
 
     def _token(self, request: HttpRequest) -> HttpResponse:
-        origin = request.headers.get("origin")
-        if origin is not None and origin != f"http://{request.headers.get('host', '')}":
-            return _error(403, "wrong_origin", "Tokens are minted for this page only.")
-        if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
-            return _error(415, "unsupported_media", "Send the body as application/json.")
-        if request.unread_body or len(request.body) > MAX_TOKEN_REQUEST_BYTES:
-            return _error(413, "too_large", f"The body is over {MAX_TOKEN_REQUEST_BYTES} bytes.")
         try:
             body = json.loads(request.body)
         except (ValueError, RecursionError):
-            return _error(400, "invalid_json", "The body is not JSON.")
+            return self.error(400, "invalid_json", "The body is not JSON.")
         user_id = body.get("userId") if isinstance(body, dict) else None
         if not is_user_id(user_id):
-            return _error(400, "invalid_user_id", RULE[0].upper() + RULE[1:] + ".")
+            return self.error(400, "invalid_user_id", RULE[0].upper() + RULE[1:] + ".")
         token = self._mint(user_id)
         expires_at = jwt.decode(token, options={"verify_signature": False})["exp"]  # our own token: read its exp
         log.info("web chat: minted a token for %s", user_id)  # never the token
-        return _json(200, {"userId": user_id, "token": token, "url": self._ws_url, "expiresAt": expires_at})
-
-    def _is_own_host(self, host: str) -> bool:
-        return host in (f"{LOOPBACK}:{self._port}", f"localhost:{self._port}")
+        return json_response(200, {"userId": user_id, "token": token, "url": self._ws_url, "expiresAt": expires_at})
 
     # -- static files -----------------------------------------------------------------------------
 
@@ -141,18 +98,8 @@ class WebChat(LoopbackHttpServer):
         if path == "/":
             path = "/index.html"
         if path.startswith(SDK_PREFIX):
-            base, relative = self._sdk_dir, path[len(SDK_PREFIX):]
-        else:
-            base, relative = self._page_dir, path.lstrip("/")
-        parts = PurePosixPath(relative).parts
-        if not parts or any(p in ("..", ".") or p.startswith(".") or "\\" in p for p in parts):
-            return _error(404, "not_found", "No such file.")
-        target = base.joinpath(*parts)
-        content_type = CONTENT_TYPES.get(target.suffix)
-        if content_type is None or not target.is_file():
-            hint = " Build the SDK: make install." if base == self._sdk_dir else ""
-            return _error(404, "not_found", "No such file." + hint)
-        return HttpResponse(200, target.read_bytes(), {"Content-Type": content_type})
+            return self.static_file(self._sdk_dir, path[len(SDK_PREFIX):], missing_hint=" Build the SDK: make install.")
+        return self.static_file(self._page_dir, path.lstrip("/"))
 
 
 def security_headers(ws_url: str, uploads_origin: str | None) -> dict[str, str]:
