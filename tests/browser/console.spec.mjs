@@ -11,30 +11,14 @@
 import { chromium } from "playwright-core";
 import { createHash } from "node:crypto";
 import path from "node:path";
+import { step, textOf, waitFor, WAIT_MS } from "./steps.mjs";
 
 const {
   PARLEY_CONSOLE_URL: url, PARLEY_CHROMIUM: executablePath, PARLEY_SENDER: sender, PARLEY_REPORTER: reporter,
   PARLEY_CONVERSATION: conversation, PARLEY_SCREENSHOTS: shots,
 } = process.env;
-const WAIT_MS = 30_000; // generous: the machine may be busy with other tests
 const OPERATOR = "ops-alice";
 const problems = [];
-
-function step(name) {
-  console.log(`- ${name}`);
-}
-
-async function waitFor(page, what, predicate, arg) {
-  try {
-    await page.waitForFunction(predicate, arg, { timeout: WAIT_MS });
-  } catch (error) {
-    throw new Error(`${what} (not within ${WAIT_MS} ms)`, { cause: error });
-  }
-}
-
-const textOf = (page, testId, text) => waitFor(page, `[data-testid=${testId}] shows "${text}"`,
-  ([id, expected]) => [...document.querySelectorAll(`[data-testid="${id}"]`)]
-    .some((node) => node.textContent.includes(expected)), [testId, text]);
 
 const onPage = (page, name) => waitFor(page, `the ${name} page is shown`,
   (expected) => document.querySelector("main")?.dataset.page === expected

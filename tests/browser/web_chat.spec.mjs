@@ -7,27 +7,11 @@
 // It exits 0 when every step held, else 1 with the step that failed.
 import { chromium } from "playwright-core";
 import path from "node:path";
+import { step, textOf, waitFor } from "./steps.mjs";
 
 const { PARLEY_WEB_URL: url, PARLEY_CHROMIUM: executablePath, PARLEY_PHOTO: photo, PARLEY_SCREENSHOTS: shots } =
   process.env;
-const WAIT_MS = 30_000; // generous: the machine may be busy with other tests
 const problems = [];
-
-function step(name) {
-  console.log(`- ${name}`);
-}
-
-async function waitFor(page, what, predicate, arg) {
-  try {
-    await page.waitForFunction(predicate, arg, { timeout: WAIT_MS });
-  } catch (error) {
-    throw new Error(`${page.user}: ${what} (not within ${WAIT_MS} ms)`, { cause: error });
-  }
-}
-
-const textOf = (page, testId, text) => waitFor(page, `[data-testid=${testId}] shows "${text}"`,
-  ([id, expected]) => [...document.querySelectorAll(`[data-testid="${id}"]`)]
-    .some((node) => node.textContent.includes(expected)), [testId, text]);
 
 // The receipt under the newest message of one's own.
 const lastReceipt = (page, text) => waitFor(page, `the newest own message shows "${text}"`, (expected) => {

@@ -4,6 +4,7 @@
 // Only libsodium's primitives; nothing here keeps state or talks to the server (e2e.ts does).
 import sodium from "libsodium-wrappers";
 import { NoKeyError, TamperedMessageError, WrongKeyError } from "./e2e-errors.js";
+import type { EncryptedFile } from "./entries.js";
 
 export const DEVICE_ID = /^[A-Za-z0-9_-]{8,64}$/;
 const FILE_AD = "parley-e2e-v1/file";
@@ -87,16 +88,9 @@ export interface Envelope {
   k: KeyEntry[];
 }
 
-/** A file of a message, as its payload describes it (the blob in storage is encrypted with `fk`). */
-export interface FileKey {
-  key: string;
-  fk: string;
-  type: string;
-  size: number;
-  w?: number;
-  h?: number;
-  preview?: string;
-}
+/** A file of a message, as its payload describes it (the blob in storage is encrypted with `fk`): the same shape
+ *  the base entry shows apps as `EncryptedFile` (a type-only import: the base entry still loads no libsodium). */
+export type FileKey = EncryptedFile;
 
 /** The sealed content of a message or an edit. */
 export interface Payload {
