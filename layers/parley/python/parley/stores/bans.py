@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from parley import table
 from parley.aws import client
 from parley.models import Ban, BanAction, BanEntry
 from parley.ports import BanStore
+from parley.stores.batch import transact_unless_first_fails
 from parley.stores.codec import from_item, key, to_item
-from parley.stores.errors import cancellation_reasons, condition_failed, translated
+from parley.stores.errors import translated
 from parley.stores.pages import decode_cursor, encode_cursor
 
 _INDEX_KEYS = (table.PK, table.SK, table.INDEX.partition_key, table.INDEX.sort_key)
@@ -64,19 +63,11 @@ class DynamoBanStore(BanStore):
             ])
 
     def unban(self, user_id: str, entry: BanEntry) -> bool:
-        try:
-            with translated():
-                client("dynamodb").transact_write_items(TransactItems=[
-                    {"Delete": {"TableName": self._table, "Key": key(table.user_pk(user_id), table.BAN_SK),
-                                "ConditionExpression": "attribute_exists(pk)"}},
-                    {"Put": {"TableName": self._table, "Item": _entry_item(entry)}},
-                ])
-        except ClientError as exc:
-            reasons = cancellation_reasons(exc)
-            if reasons and condition_failed(reasons[0]):
-                return False
-            raise
-        return True
+        return transact_unless_first_fails([
+            {"Delete": {"TableName": self._table, "Key": key(table.user_pk(user_id), table.BAN_SK),
+                        "ConditionExpression": "attribute_exists(pk)"}},
+            {"Put": {"TableName": self._table, "Item": _entry_item(entry)}},
+        ])
 
     def record(self, entry: BanEntry) -> None:
         with translated():

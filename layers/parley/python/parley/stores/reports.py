@@ -11,8 +11,9 @@ from parley import table
 from parley.aws import client
 from parley.models import Report, ReportStatus, Resolution, ReviewedReport
 from parley.ports import ReportStore
+from parley.stores.batch import transact_unless_first_fails
 from parley.stores.codec import from_item, key, to_item
-from parley.stores.errors import cancellation_reasons, condition_failed, error_code, translated
+from parley.stores.errors import error_code, translated
 from parley.stores.pages import decode_cursor, encode_cursor
 
 _INDEX_KEYS = (table.PK, table.SK, table.INDEX.partition_key, table.INDEX.sort_key)
@@ -64,18 +65,9 @@ class DynamoReportStore(ReportStore):
                          "reported": report.reported_user_id, "reporter": report.reporter_id,
                          "reason": report.reason, "messageId": report.message_id, "at": report.reported_at})
                 for role, user in (("reported", report.reported_user_id), ("reporter", report.reporter_id))]
-        try:
-            with translated():
-                client("dynamodb").transact_write_items(TransactItems=[
-                    {"Put": {"TableName": self._table, "Item": item,
-                             "ConditionExpression": "attribute_not_exists(pk)"}},
-                    *({"Put": {"TableName": self._table, "Item": ref}} for ref in refs)])
-        except ClientError as exc:
-            reasons = cancellation_reasons(exc)
-            if reasons and condition_failed(reasons[0]):
-                return False
-            raise
-        return True
+        return transact_unless_first_fails([
+            {"Put": {"TableName": self._table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
+            *({"Put": {"TableName": self._table, "Item": ref}} for ref in refs)])
 
     def involving(self, user_id: str, role: Literal["reported", "reporter"],
                   limit: int) -> tuple[int, list[Report]]:
