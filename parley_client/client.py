@@ -34,7 +34,7 @@ from websockets.protocol import State
 
 from parley_client import e2e
 from parley_client.backoff import Backoff
-from parley_client.e2e_session import E2ESession, KeyChange, image_preview
+from parley_client.e2e_session import E2ESession, KeyChange, image_preview, without_metadata
 from parley_client.errors import ClientClosed, ConnectionLost, HandshakeRejected, ServerError
 from parley_client.frames import (
     Ack,
@@ -767,11 +767,14 @@ class ParleyClient:
                           timeout: float = UPLOAD_TIMEOUT_SECONDS, preview: str | None = None) -> Attachment:
         """Upload a file straight to storage (never over the socket) and return the attachment to
         :meth:`send`. Raises ``ServerError`` (``unsupported_media``, ``file_too_large``, ...) or
-        ``UploadFailed``. In an end-to-end encrypted conversation the file is encrypted first, and ``preview``
+        ``UploadFailed``. In an end-to-end encrypted conversation a JPEG loses its EXIF and XMP segments (the
+        image data untouched), the file is encrypted, and ``preview``
         (a small ``data:`` URI; by default a 32-pixel JPEG of an image, made with Pillow when installed) is
         sealed with the message."""
         if self.e2e is not None and await self.is_e2e(conversation_id):
             # Encrypted before it leaves: storage gets an opaque blob, the key and the preview go in the payload.
+            # A JPEG's EXIF and XMP go first: the server cannot strip what it cannot read.
+            data = without_metadata(data, content_type)
             blob, file_key = e2e.encrypt_file(data)
             ticket = await self.request_upload(conversation_id, "application/octet-stream", len(blob))
             await asyncio.to_thread(post_file, ticket.url, ticket.fields, blob, "application/octet-stream", timeout)

@@ -188,6 +188,31 @@ def _check_payload(payload: dict[str, Any]) -> None:
         raise e2e.TamperedMessageError("the payload's files are malformed")
 
 
+_APP1, _SOS = 0xE1, 0xDA
+_METADATA_HEADERS = (b"Exif\x00\x00", b"http://ns.adobe.com/xap/1.0/\x00")  # EXIF (the location is there), XMP
+
+
+def without_metadata(data: bytes, content_type: str) -> bytes:
+    """A JPEG without its EXIF and XMP segments, the image data untouched (no re-encoding), as the JS SDK's
+    ``withoutMetadata``: the server cannot strip them from an encrypted file, so the client does before it
+    encrypts (docs/attachments.md). Anything else, or a JPEG it cannot walk, is returned as it is."""
+    if content_type != "image/jpeg" or data[:2] != b"\xff\xd8":
+        return data
+    kept, at = [data[:2]], 2
+    while at + 4 <= len(data) and data[at] == 0xFF:
+        marker = data[at + 1]
+        if marker == _SOS:  # the image data follows: kept as it is
+            break
+        end = at + 2 + int.from_bytes(data[at + 2:at + 4], "big")
+        if end > len(data):
+            return data
+        if not (marker == _APP1 and data[at + 4:end].startswith(_METADATA_HEADERS)):
+            kept.append(data[at:end])
+        at = end
+    kept.append(data[at:])
+    return b"".join(kept)
+
+
 def image_preview(data: bytes, content_type: str) -> str | None:
     """A tiny JPEG of an image as a ``data:`` URI (it travels inside the encrypted payload), made with Pillow
     when it is installed; None for other files or without Pillow."""

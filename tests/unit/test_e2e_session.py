@@ -3,15 +3,18 @@ and the forward-secrecy window, trust on first use, multi-device, and the typed 
 
 from __future__ import annotations
 
+import io
 import stat
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from parley_client import e2e
 from parley_client.e2e_device import DAY_MS
-from parley_client.e2e_session import E2ESession, KeyChange
+from parley_client.e2e_session import E2ESession, KeyChange, without_metadata
+from tests.support.images import GPS_TAG, jpeg_with_gps
 
 
 class Clock:
@@ -211,3 +214,26 @@ def test_the_client_made_preview_of_a_photo_is_a_tiny_jpeg_and_other_files_have_
         assert max(small.size) == 32
     assert image_preview(b"%PDF-1.7", "application/pdf") is None
     assert image_preview(b"not an image", "image/jpeg") is None
+
+
+def test_a_jpeg_loses_its_exif_and_xmp_before_encryption_and_keeps_its_pixels() -> None:
+    # given a photo with its GPS position in EXIF (what a phone camera writes)
+    photo = jpeg_with_gps(64, 48)
+    with Image.open(io.BytesIO(photo)) as original:
+        assert GPS_TAG in original.getexif()
+        pixels = original.tobytes()
+    # when the client prepares it for an encrypted conversation
+    stripped = without_metadata(photo, "image/jpeg")
+    # then no EXIF is left, the image decodes to the same pixels (not re-encoded), and it is smaller
+    with Image.open(io.BytesIO(stripped)) as image:
+        assert dict(image.getexif()) == {} and image.tobytes() == pixels
+    assert b"Exif\x00\x00" not in stripped and len(stripped) < len(photo)
+
+
+@pytest.mark.parametrize(("data", "content_type"), [
+    (b"\x89PNG\r\n\x1a\n" + b"\x00" * 32, "image/png"),  # not a JPEG: as it is
+    (b"\xff\xd8\xff\xe1\x7f\xffExif\x00\x00", "image/jpeg"),  # a segment longer than the file: left alone
+    (b"not a jpeg at all", "image/jpeg"),
+])
+def test_anything_it_cannot_walk_is_sent_as_it_is(data: bytes, content_type: str) -> None:
+    assert without_metadata(data, content_type) == data
