@@ -8,11 +8,10 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from parley.delivery import count_delivery
 from parley.edge import Caller, run_route
 from parley.errors import UnknownActionError
 from parley.message_changes import ChangeOutcome
-from parley.observability import logger, metrics, tracer
+from parley.observability import count_delivery, logger, metrics, tracer
 from parley.protocol.changes import ChangedFrame, DeleteRequest, EditRequest, ReactRequest
 from parley.wiring import services
 

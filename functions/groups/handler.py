@@ -11,10 +11,9 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import TypeAdapter
 
-from parley.delivery import count_delivery
 from parley.edge import Caller, run_route
 from parley.groups import GroupOutcome
-from parley.observability import logger, metrics, tracer
+from parley.observability import count_delivery, logger, metrics, tracer
 from parley.protocol.conversations import ConversationFrame, ConversationInfo
 from parley.protocol.groups import (
     AddMembersRequest,

@@ -10,10 +10,9 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parley.attachments import DeclaredAttachment
-from parley.delivery import count_delivery
 from parley.edge import Caller, run_route
 from parley.models import MessageBody
-from parley.observability import logger, metrics, tracer
+from parley.observability import count_delivery, logger, metrics, tracer
 from parley.protocol.messages import AckFrame, CompactAckFrame, SendRequest, ack_frame
 from parley.wiring import services
 

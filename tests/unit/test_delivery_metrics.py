@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from parley import delivery
-from parley.delivery import DeliveryReport, count_delivery
+from parley import observability
+from parley.delivery import DeliveryReport
 from parley.models import DeliveryJob, Message, MessageBody
+from parley.observability import count_delivery
 
 
 class Recorder:
@@ -23,7 +24,7 @@ class Recorder:
 @pytest.fixture
 def recorded(monkeypatch: pytest.MonkeyPatch) -> Recorder:
     recorder = Recorder()
-    monkeypatch.setattr(delivery, "metrics", recorder)
+    monkeypatch.setattr(observability, "metrics", recorder)
     return recorder
 
 

@@ -24,7 +24,7 @@ from parley.errors import DeliveryHandOffError
 from parley.fanout import Fanout, FanoutResult, Payload
 from parley.messaging import SendOutcome
 from parley.models import Conversation, ConversationKind, DeliveryJob, Message
-from parley.observability import logger, metrics
+from parley.observability import logger
 from parley.ports import BlockStore, ConversationStore, DeliveryQueue, MessageStore
 from parley.protocol.messages import message_frames
 from parley.unread_events import UnreadEventPublisher
@@ -41,18 +41,6 @@ class DeliveryReport:
     unread: tuple[str, ...]  # members given to the unread path (in an event published now)
     remaining: DeliveryJob | None  # what is left undone (None: all done)
     handed_off: bool  # ``remaining`` went to the delivery queue
-
-
-def count_delivery(report: DeliveryReport | None) -> None:
-    """The metrics of one delivery, the same set whichever route stored the message (docs/deploying.md
-    "Metrics"): ``Deliveries`` and ``StaleConnections``, and ``DeliveriesHandedOff`` only when the rest went to
-    the delivery queue (rare: CloudWatch sums an absent line as none)."""
-    if report is None:
-        return
-    metrics.add_metric(name="Deliveries", unit="Count", value=report.delivered)
-    metrics.add_metric(name="StaleConnections", unit="Count", value=report.stale)
-    if report.handed_off:
-        metrics.add_metric(name="DeliveriesHandedOff", unit="Count", value=1)
 
 
 class DeliveryService:

@@ -13,6 +13,8 @@ from parley.config import get_settings
 if TYPE_CHECKING:
     from aws_lambda_powertools import Tracer
 
+    from parley.delivery import DeliveryReport
+
 SERVICE = "parley"
 
 Handler = Callable[[Any, Any], Any]
@@ -80,3 +82,16 @@ class _Metrics(Metrics):
 metrics = _Metrics(namespace="Parley", service=SERVICE)
 if get_settings().deployment:  # dev and prod in one account: each its own series of every metric
     metrics.set_default_dimensions(deployment=get_settings().deployment)
+
+
+def count_delivery(report: DeliveryReport | None) -> None:
+    """The metrics of one delivery (``parley.delivery``), the same set whichever route stored the message
+    (docs/deploying.md "Metrics"): ``Deliveries`` and ``StaleConnections``, and ``DeliveriesHandedOff`` only
+    when the rest went to the delivery queue (rare: CloudWatch sums an absent line as none). Here, not in
+    ``parley.delivery``, so that a handler counting one does not import the delivery's frames at cold start."""
+    if report is None:
+        return
+    metrics.add_metric(name="Deliveries", unit="Count", value=report.delivered)
+    metrics.add_metric(name="StaleConnections", unit="Count", value=report.stale)
+    if report.handed_off:
+        metrics.add_metric(name="DeliveriesHandedOff", unit="Count", value=1)

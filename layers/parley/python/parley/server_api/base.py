@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
+from parley.observability import count_delivery
+
 if TYPE_CHECKING:
     from parley.messaging import SendOutcome
 
@@ -29,7 +31,6 @@ def delivered(sent: SendOutcome | None, context: Any) -> None:
     those not reached."""
     if sent is None:
         return
-    from parley.delivery import count_delivery
     from parley.wiring import services
 
     count_delivery(services().delivery.deliver_sent(sent, None, invocation_deadline(context)))
