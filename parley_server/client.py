@@ -50,8 +50,11 @@ class ParleyAdmin:
     # -- the transport ----------------------------------------------------------------------------
 
     def call(self, method: str, path: str, *, body: Any = None, query: dict[str, Any] | None = None) -> Any:
-        """One signed call; the decoded JSON answer, or ``ApiError``."""
+        """One signed call; the decoded JSON answer, or ``ApiError``. Fields set to None, in the query or at a
+        JSON object body's top level, are left out (the API's defaults apply)."""
         params = {k: v for k, v in (query or {}).items() if v is not None}
+        if isinstance(body, dict):
+            body = {k: v for k, v in body.items() if v is not None}
         url = self._url + urllib.parse.quote(path, safe="/:@")
         if params:
             url += "?" + urllib.parse.urlencode(params)
@@ -74,12 +77,8 @@ class ParleyAdmin:
 
     def create_group(self, created_by: str, members: list[str], *, name: str | None = None,
                      history_visibility: str | None = None) -> dict[str, Any]:
-        body: dict[str, Any] = {"createdBy": created_by, "members": members}
-        if name is not None:
-            body["name"] = name
-        if history_visibility is not None:
-            body["historyVisibility"] = history_visibility
-        return self.call("POST", "/v1/conversations/groups", body=body)
+        return self.call("POST", "/v1/conversations/groups", body={
+            "createdBy": created_by, "members": members, "name": name, "historyVisibility": history_visibility})
 
     def get_conversation(self, conversation_id: str) -> dict[str, Any]:
         return self.call("GET", f"/v1/conversations/{conversation_id}")
@@ -91,10 +90,8 @@ class ParleyAdmin:
     def add_members(self, conversation_id: str, user_ids: list[str], *,
                     acting_as: str | None = None) -> dict[str, Any]:
         """``acting_as``: a member, under the member rules; None: the system (docs/server-api.md)."""
-        body: dict[str, Any] = {"userIds": user_ids}
-        if acting_as is not None:
-            body["actingAs"] = acting_as
-        return self.call("POST", f"/v1/conversations/{conversation_id}/members", body=body)
+        return self.call("POST", f"/v1/conversations/{conversation_id}/members",
+                         body={"userIds": user_ids, "actingAs": acting_as})
 
     def remove_member(self, conversation_id: str, user_id: str, *, acting_as: str | None = None) -> dict[str, Any]:
         return self.call("DELETE", f"/v1/conversations/{conversation_id}/members/{user_id}",
@@ -102,10 +99,8 @@ class ParleyAdmin:
 
     def set_role(self, conversation_id: str, user_id: str, role: str, *,
                  acting_as: str | None = None) -> dict[str, Any]:
-        body: dict[str, Any] = {"role": role}
-        if acting_as is not None:
-            body["actingAs"] = acting_as
-        return self.call("PUT", f"/v1/conversations/{conversation_id}/members/{user_id}/role", body=body)
+        return self.call("PUT", f"/v1/conversations/{conversation_id}/members/{user_id}/role",
+                         body={"role": role, "actingAs": acting_as})
 
     # -- system messages --------------------------------------------------------------------------
 
@@ -113,12 +108,8 @@ class ParleyAdmin:
                      last_seq: int | None = None) -> dict[str, Any]:
         """A system message (sender ``#system``, or ``#bot:<bot>``). Retrying with the same ``client_msg_id``
         is safe: the stored message answers (``duplicate``)."""
-        body: dict[str, Any] = {"clientMsgId": client_msg_id, "text": text}
-        if bot is not None:
-            body["bot"] = bot
-        if last_seq is not None:
-            body["lastSeq"] = last_seq
-        return self.call("POST", f"/v1/conversations/{conversation_id}/messages", body=body)
+        return self.call("POST", f"/v1/conversations/{conversation_id}/messages",
+                         body={"clientMsgId": client_msg_id, "text": text, "bot": bot, "lastSeq": last_seq})
 
     # -- erasure and export (GDPR) --------------------------------------------------------------------
 
@@ -165,12 +156,8 @@ class ParleyAdmin:
 
     def ban(self, user_id: str, *, duration_seconds: int | None = None, reason: str | None = None) -> dict[str, Any]:
         """Ban ``user_id`` for ``duration_seconds`` (None: for good) and close their open connections."""
-        body: dict[str, Any] = {"userId": user_id}
-        if duration_seconds is not None:
-            body["durationSeconds"] = duration_seconds
-        if reason is not None:
-            body["reason"] = reason
-        return self.call("POST", "/v1/bans", body=body)
+        return self.call("POST", "/v1/bans", body={"userId": user_id, "durationSeconds": duration_seconds,
+                                                   "reason": reason})
 
     def unban(self, user_id: str) -> dict[str, Any]:
         return self.call("DELETE", f"/v1/bans/{user_id}")
@@ -205,15 +192,9 @@ class ParleyAdmin:
                        note: str | None = None, ban_seconds: int | None = None,
                        delete_message: bool = False) -> dict[str, Any]:
         """``resolution``: ``dismissed``, ``message_deleted``, ``warned`` or ``banned``."""
-        body: dict[str, Any] = {"conversationId": conversation_id, "seq": seq, "reporterId": reporter_id,
-                                "resolution": resolution}
-        if note is not None:
-            body["note"] = note
-        if ban_seconds is not None:
-            body["banSeconds"] = ban_seconds
-        if delete_message:
-            body["deleteMessage"] = True
-        return self.call("POST", "/v1/reports/resolve", body=body)
+        return self.call("POST", "/v1/reports/resolve", body={
+            "conversationId": conversation_id, "seq": seq, "reporterId": reporter_id, "resolution": resolution,
+            "note": note, "banSeconds": ban_seconds, "deleteMessage": True if delete_message else None})
 
     def delete_message(self, conversation_id: str, seq: int) -> dict[str, Any]:
         """Delete a message for everyone."""
