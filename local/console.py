@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import http.client
-import json
 import logging
 import runpy
 from collections.abc import Callable
@@ -97,11 +96,7 @@ class ConsoleServer(PageServer):
 
     # -- POST /dev/sign-in ----------------------------------------------------------------------------
 
-    def _sign_in(self, request: HttpRequest) -> HttpResponse:
-        try:
-            body = json.loads(request.body)
-        except (ValueError, RecursionError):
-            return self.error(400, "invalid_json", "The body is not JSON.")
+    def _sign_in(self, body: object) -> HttpResponse:
         username = body.get("username") if isinstance(body, dict) else None
         admin = body.get("admin", False) if isinstance(body, dict) else None
         if not is_user_id(username) or not isinstance(admin, bool):

@@ -50,10 +50,10 @@ class PageServer(LoopbackHttpServer):
             return None
         return self.error(421, "wrong_host", "This server answers only at 127.0.0.1 or localhost.")
 
-    def post_only(self, request: HttpRequest, answer: Callable[[HttpRequest], HttpResponse], *,
+    def post_only(self, request: HttpRequest, answer: Callable[[object], HttpResponse], *,
                   max_bytes: int, what: str) -> HttpResponse:
         """A JSON post from this server's own page: not from a page of another origin, and not a form post
-        (which needs no CORS preflight), and small."""
+        (which needs no CORS preflight), and small; ``answer`` gets its parsed body."""
         if request.method != "POST":
             return self.error(405, "method_not_allowed", "POST a JSON body.", Allow="POST")
         origin = request.headers.get("origin")
@@ -63,7 +63,11 @@ class PageServer(LoopbackHttpServer):
             return self.error(415, "unsupported_media", "Send the body as application/json.")
         if request.unread_body or len(request.body) > max_bytes:
             return self.error(413, "too_large", f"The body is over {max_bytes} bytes.")
-        return answer(request)
+        try:
+            body = json.loads(request.body)
+        except (ValueError, RecursionError):
+            return self.error(400, "invalid_json", "The body is not JSON.")
+        return answer(body)
 
     def get_only(self, request: HttpRequest, answer: Callable[[], HttpResponse]) -> HttpResponse:
         """GET, or HEAD (the same answer without its body)."""

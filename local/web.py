@@ -15,7 +15,6 @@ server only, and connections to the WebSocket API and the uploads endpoint), and
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -79,11 +78,7 @@ class WebChat(PageServer):
 
     # -- POST /token ------------------------------------------------------------------------------
 
-    def _token(self, request: HttpRequest) -> HttpResponse:
-        try:
-            body = json.loads(request.body)
-        except (ValueError, RecursionError):
-            return self.error(400, "invalid_json", "The body is not JSON.")
+    def _token(self, body: object) -> HttpResponse:
         user_id = body.get("userId") if isinstance(body, dict) else None
         if not is_user_id(user_id):
             return self.error(400, "invalid_user_id", RULE[0].upper() + RULE[1:] + ".")
