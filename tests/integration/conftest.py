@@ -197,18 +197,21 @@ class Chat:
         return self.call("history", {"action": "history", "conversationId": conversation_id, **kwargs})
 
 
+def drained(url: str) -> list[dict[str, Any]]:
+    """Take every message waiting in the queue at ``url`` (each deleted once read), oldest batches first."""
+    sqs = boto3.client("sqs")
+    taken: list[dict[str, Any]] = []
+    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        taken += batch
+        sqs.delete_message_batch(QueueUrl=url, Entries=[
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)])
+    return taken
+
+
 def queued_deliveries() -> list[dict[str, Any]]:
     """Take every job waiting in the delivery queue, as Lambda's SQS poller does (the records of one event)."""
-    sqs = boto3.client("sqs")
-    url = sqs.get_queue_url(QueueName=DELIVERY_QUEUE)["QueueUrl"]
-    records: list[dict[str, Any]] = []
-    while True:
-        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        if not batch:
-            return records
-        for m in batch:
-            records.append(sqs_record(m["Body"], m["MessageId"], DELIVERY_QUEUE))
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    url = boto3.client("sqs").get_queue_url(QueueName=DELIVERY_QUEUE)["QueueUrl"]
+    return [sqs_record(m["Body"], m["MessageId"], DELIVERY_QUEUE) for m in drained(url)]
 
 
 def run_deliveries() -> list[str]:

@@ -15,7 +15,7 @@ import boto3
 
 from parley import wiring
 from parley.models import JobTicket
-from tests.integration.conftest import TABLE_NAME, Chat
+from tests.integration.conftest import TABLE_NAME, Chat, drained
 from tests.integration.uploads import BUCKET, png, s3_event, upload
 from tests.support.erasure_reads import Known, traces
 from tests.support.events import sqs_record
@@ -54,14 +54,8 @@ def configure_jobs(configure: Any, **extra: str) -> str:
 
 def tickets() -> list[JobTicket]:
     """Take every ticket waiting in the jobs queue, as Lambda's SQS poller does."""
-    sqs = boto3.client("sqs")
-    url = sqs.get_queue_url(QueueName=JOBS_QUEUE)["QueueUrl"]
-    found: list[JobTicket] = []
-    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-        for m in batch:
-            found.append(JobTicket.model_validate_json(m["Body"]))
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-    return found
+    url = boto3.client("sqs").get_queue_url(QueueName=JOBS_QUEUE)["QueueUrl"]
+    return [JobTicket.model_validate_json(m["Body"]) for m in drained(url)]
 
 
 def run_jobs(limit: int = 1000) -> int:

@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.integration.conftest import Chat, FakeConnectionsApi, all_items, kind
+from tests.integration.conftest import Chat, FakeConnectionsApi, all_items, drained, kind
 from tests.support.e2e import Device
 from tests.support.events import ADMIN_ARN, connect_event, http_api_event
 from tests.support.handlers import invoke
@@ -33,14 +33,7 @@ class Topic:
                            Attributes={"RawMessageDelivery": "true"})
 
     def events(self) -> list[dict[str, Any]]:
-        found = []
-        while True:
-            batch = self.sqs.receive_message(QueueUrl=self.queue, MaxNumberOfMessages=10).get("Messages", [])
-            if not batch:
-                return found
-            found += [json.loads(m["Body"]) for m in batch]
-            self.sqs.delete_message_batch(QueueUrl=self.queue, Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)])
+        return [json.loads(m["Body"]) for m in drained(self.queue)]
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from moto.sns import sns_backends
 from parley import table
 from parley.devices import MAX_DEVICES_PER_USER
 from parley.stores.profiles import DynamoProfileStore
-from tests.integration.conftest import Chat, all_items
+from tests.integration.conftest import Chat, all_items, drained
 from tests.support.events import disconnect_event
 from tests.support.faults import injected
 from tests.support.handlers import invoke
@@ -36,14 +36,7 @@ class Push:
 
     def events(self) -> list[dict[str, Any]]:
         """The SNS notifications published to the unread-events topic since the last call."""
-        found = []
-        while True:
-            batch = self.sqs.receive_message(QueueUrl=self.queue, MaxNumberOfMessages=10).get("Messages", [])
-            if not batch:
-                return found
-            for m in batch:
-                found.append(json.loads(m["Body"]))
-                self.sqs.delete_message(QueueUrl=self.queue, ReceiptHandle=m["ReceiptHandle"])
+        return [json.loads(m["Body"]) for m in drained(self.queue)]
 
     def deliver(self, notification: dict[str, Any]) -> dict[str, int]:
         """Invoke the notifier as SNS does, with the notification the topic published."""
