@@ -42,9 +42,12 @@ for module in (conversations, messages, audit_routes, moderation, users, console
     app.include_router(module.router)
 
 
+def error_body(exc: BaseException) -> str:
+    return json.dumps({"error": {"code": error_code(exc), "message": error_message(exc)}})
+
+
 def error_response(exc: BaseException) -> Response[str]:
-    return Response(status_code=http_status(exc), content_type=content_types.APPLICATION_JSON,
-                    body=json.dumps({"error": {"code": error_code(exc), "message": error_message(exc)}}))
+    return Response(status_code=http_status(exc), content_type=content_types.APPLICATION_JSON, body=error_body(exc))
 
 
 def _note_route() -> None:
@@ -98,8 +101,9 @@ def validation_message(errors: Any) -> str:
 
 
 def _refusal(exc: ParleyError) -> dict[str, Any]:
-    return {"statusCode": exc.http_status, "headers": {"Content-Type": content_types.APPLICATION_JSON},
-            "body": json.dumps({"error": {"code": exc.code, "message": exc.message}})}
+    """A refusal before the resolver runs, as the Lambda proxy answer; the body is ``error_response``'s."""
+    return {"statusCode": http_status(exc), "headers": {"Content-Type": content_types.APPLICATION_JSON},
+            "body": error_body(exc)}
 
 
 def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
